@@ -1,0 +1,51 @@
+# logsleuth — the two commands a new user needs: `make demo` and `make test`.
+# Everything builds in the release profile so demo, tests and benches share one set of
+# compiled dependencies (polars is a heavy build). Set CARGO_TARGET_DIR to share a cache.
+
+CARGO ?= cargo
+CARGO_TARGET_DIR ?= target
+export CARGO_TARGET_DIR
+BIN := $(CARGO_TARGET_DIR)/release/logsleuth
+GEN := $(CARGO_TARGET_DIR)/release/logsleuth-gen
+SAMPLE := datasets/sample
+DEMO_CASE := reports/demo-case
+BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench-evidence
+BENCH_MB ?= 1100
+
+.PHONY: all build demo dataset test lint fmt bench bless clean
+
+all: build
+
+build:
+	$(CARGO) build --release --locked --bins
+
+# Regenerates the bundled sample (deterministic; also restores its mtimes, which git does not
+# keep and which year-less syslog lines depend on), then runs the whole pipeline on it.
+dataset: build
+	$(GEN) sample --out $(SAMPLE)
+
+demo: dataset
+	rm -rf $(DEMO_CASE)
+	$(BIN) ingest $(SAMPLE) --case $(DEMO_CASE)
+
+test:
+	$(CARGO) test --release --locked
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Generates a >1 GiB evidence tree (once) and measures ingest throughput and peak RSS.
+bench: build
+	@test -d $(BENCH_DIR) || $(GEN) bench --out $(BENCH_DIR) --size-mb $(BENCH_MB)
+	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench ingest
+
+# Re-writes golden files from the current output (review the diff before committing).
+bless:
+	LOGSLEUTH_BLESS=1 $(CARGO) test --release --locked --test golden
+
+clean:
+	rm -rf $(DEMO_CASE) reports/demo

@@ -1,0 +1,153 @@
+//! `logsleuth ingest PATH... --case DIR`
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::{exit, Exit};
+use crate::ingest::{self, discover::Symlinks, IngestOptions, IngestSummary};
+use crate::parse::{self, time::Zone};
+use crate::sanitize;
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Evidence files or folders (walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Case directory to create or add to.
+    #[arg(long, value_name = "DIR")]
+    pub case: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Re-ingest everything, replacing the case's dataset (default: skip files already ingested).
+    #[arg(long)]
+    pub force: bool,
+    /// Exit non-zero (4) when any input is damaged.
+    #[arg(long)]
+    pub strict: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// How to read evidence; shared by `ingest` and `run`.
+#[derive(Debug, Args, Clone)]
+pub struct ReadArgs {
+    /// Force a format instead of sniffing content (see `logsleuth formats`).
+    #[arg(long, value_name = "ID", value_parser = parse_format)]
+    pub format: Option<&'static dyn parse::FormatSpec>,
+    /// Year for syslog lines that carry none (default: inferred from mtime and rotation order).
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i64).range(1970..=9999))]
+    pub year: Option<i64>,
+    /// Zone of timestamps that carry none: UTC, +HH:MM, or an IANA name like Europe/Berlin.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = Zone::parse)]
+    pub tz: Zone,
+    /// Host name for every input (default: from the `HOST/var/log/…` layout or the lines).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Follow symlinks that point outside the evidence tree.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}
+
+fn parse_format(s: &str) -> Result<&'static dyn parse::FormatSpec, String> {
+    parse::format_by_id(s).ok_or_else(|| {
+        let ids: Vec<_> = parse::FORMATS.iter().map(|f| f.id()).collect();
+        format!("unknown format {s:?}; one of: {}", ids.join(", "))
+    })
+}
+
+/// The command line as typed, for the manifest.
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn options(
+    paths: Vec<PathBuf>,
+    case: PathBuf,
+    read: &ReadArgs,
+    force: bool,
+    threads: Option<usize>,
+    progress: bool,
+) -> IngestOptions {
+    IngestOptions {
+        inputs: paths,
+        case_dir: case,
+        format: read.format,
+        year: read.year,
+        zone: read.tz,
+        host: read.host.clone(),
+        symlinks: if read.follow_symlinks { Symlinks::Follow } else { Symlinks::Skip },
+        force,
+        threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        progress,
+        command: command_line(),
+    }
+}
+
+/// Runs an ingest and maps its outcome to an exit code (shared with `run`).
+pub fn ingest_and_report(opts: &IngestOptions, strict: bool, quiet: bool) -> Result<IngestSummary, Exit> {
+    let summary = ingest::run(opts).map_err(|e| Exit { code: exit::FAILURE, error: e.into() })?;
+    if !quiet {
+        print_summary(&summary, opts);
+    }
+    let usable = summary.files_read + summary.files_unchanged + summary.files_duplicate;
+    if usable == 0 {
+        return Err(Exit {
+            code: exit::NO_INPUT,
+            error: anyhow!(
+                "nothing could be ingested: {} file(s) seen, {} skipped, {} failed",
+                summary.files_seen,
+                summary.files_skipped,
+                summary.files_failed
+            ),
+        });
+    }
+    if strict && summary.files_damaged > 0 {
+        return Err(Exit {
+            code: exit::DAMAGED,
+            error: anyhow!("{} damaged input file(s) and --strict was given", summary.files_damaged),
+        });
+    }
+    Ok(summary)
+}
+
+pub fn run(args: IngestArgs) -> Result<i32, Exit> {
+    let opts = options(args.paths, args.case, &args.read, args.force, args.threads, !args.quiet);
+    ingest_and_report(&opts, args.strict, args.quiet)?;
+    Ok(exit::OK)
+}
+
+fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
+    let t = |x: &str| sanitize::terminal(x).into_owned();
+    println!("ingest run {} into {}", s.run, t(&opts.case_dir.display().to_string()));
+    println!(
+        "  files: {} seen, {} read, {} unchanged (already in the case), {} duplicate, {} skipped, {} damaged, {} unreadable",
+        s.files_seen, s.files_read, s.files_unchanged, s.files_duplicate, s.files_skipped, s.files_damaged, s.files_failed
+    );
+    for (reason, n) in &s.skipped_reasons {
+        println!("    skipped {n}: {}", t(reason));
+    }
+    println!("  lines: {} = {} events + {} rejects", s.lines, s.events, s.rejects);
+    if !s.events_by_module.is_empty() {
+        let parts: Vec<String> = s.events_by_module.iter().map(|(m, n)| format!("{m} {n}")).collect();
+        println!("  events by module: {}", parts.join(", "));
+    }
+    for (path, err) in &s.damaged {
+        println!("  damaged: {}: {}", t(path), t(err));
+    }
+    println!("  {:.2} s, {:.1} MB/s of stored input ({} bytes)", s.seconds, s.mb_per_s(), s.bytes_stored);
+}

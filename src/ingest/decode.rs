@@ -1,0 +1,267 @@
+//! Decoding: compression detected by magic bytes (never by extension), multi-member gzip and
+//! bzip2, multi-stream xz, multi-frame zstd. The stored bytes and the decompressed bytes are
+//! hashed (SHA-256) as they stream past, so chain of custody costs no second read.
+//! Evidence is opened read-only.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// Detects compression from the first bytes of a file.
+    pub fn sniff(head: &[u8]) -> Compression {
+        match head {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [b'B', b'Z', b'h', b'1'..=b'9', ..] => Compression::Bzip2,
+            [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Compression::Xz,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+}
+
+/// Opens a file read-only. On Linux, `O_NOATIME` is tried first so reading evidence does not
+/// even touch its access time (it needs ownership; without it the plain open is used).
+pub fn open_evidence(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let noatime = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path);
+    match noatime {
+        Ok(f) => Ok(f),
+        Err(_) => std::fs::OpenOptions::new().read(true).open(path),
+    }
+}
+
+/// A reader that hashes what passes through it (or only counts, when `hash` is off).
+pub struct HashingReader<R> {
+    inner: R,
+    hash: bool,
+    hasher: Arc<Mutex<Sha256>>,
+    bytes: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.hash {
+            self.hasher.lock().expect("hasher lock").update(&buf[..n]);
+        }
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A handle on the running hash of the stored bytes.
+#[derive(Clone, Default)]
+pub struct StoredHash {
+    hasher: Arc<Mutex<Sha256>>,
+    bytes: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl StoredHash {
+    pub fn hex(&self) -> String {
+        hex::encode(self.hasher.lock().expect("hasher lock").clone().finalize())
+    }
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Opens a decompressing reader over a file whose compression is already known.
+/// Returns the reader and a handle on the SHA-256 of the stored (compressed) bytes; plain files
+/// are not hashed here (their content hash is the stored hash, computed by the caller).
+pub fn open_decoded(path: &Path, compression: Compression) -> io::Result<(Box<dyn Read + Send>, StoredHash)> {
+    open_decoded_at(path, compression, 0)
+}
+
+/// Like [`open_decoded`], starting `offset` bytes into a plain file (incremental tail reads).
+pub fn open_decoded_at(
+    path: &Path,
+    compression: Compression,
+    offset: u64,
+) -> io::Result<(Box<dyn Read + Send>, StoredHash)> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = open_evidence(path)?;
+    if offset > 0 && compression == Compression::None {
+        file.seek(SeekFrom::Start(offset))?;
+    }
+    let hash = StoredHash::default();
+    let raw = HashingReader {
+        inner: file,
+        hash: compression != Compression::None,
+        hasher: hash.hasher.clone(),
+        bytes: hash.bytes.clone(),
+    };
+    let raw = BufReader::with_capacity(1 << 20, raw);
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(raw)),
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(raw)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+    };
+    Ok((reader, hash))
+}
+
+/// Reads up to `n` bytes of the decompressed start of a file, to sniff its format. Errors
+/// after some bytes were read just end the sample (the full read reports damage).
+pub fn read_head(path: &Path, compression: Compression, n: usize) -> io::Result<Vec<u8>> {
+    let (mut r, _) = open_decoded(path, compression)?;
+    let mut buf = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if filled == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// Reads the magic bytes of a file.
+pub fn sniff_compression(path: &Path) -> io::Result<Compression> {
+    let mut f = open_evidence(path)?;
+    let mut head = [0u8; 8];
+    let mut filled = 0;
+    while filled < head.len() {
+        match f.read(&mut head[filled..])? {
+            0 => break,
+            k => filled += k,
+        }
+    }
+    Ok(Compression::sniff(&head[..filled]))
+}
+
+/// Whether a decompressed sample looks like a binary file (wtmp, lastlog, journal, images)
+/// rather than text: NUL or other control bytes in more than 10 % of the first 4 KiB.
+pub fn looks_binary(sample: &[u8]) -> bool {
+    let s = &sample[..sample.len().min(4096)];
+    if s.is_empty() {
+        return false;
+    }
+    let bad = s.iter().filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c)).count();
+    bad * 10 > s.len()
+}
+
+/// SHA-256 of a whole file (used only to recognise exact copies before reading them).
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    Ok(hex::encode(sha256_prefix(path, u64::MAX)?.0.finalize()))
+}
+
+/// Hash state over the first `limit` bytes of a file, and how many bytes that was.
+pub fn sha256_prefix(path: &Path, limit: u64) -> io::Result<(Sha256, u64)> {
+    let f = open_evidence(path)?;
+    let mut f = f.take(limit);
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        match f.read(&mut buf)? {
+            0 => break,
+            n => {
+                h.update(&buf[..n]);
+                total += n as u64;
+            }
+        }
+    }
+    Ok((h, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn all(path: &Path) -> (Vec<u8>, Option<io::Error>) {
+        let c = sniff_compression(path).unwrap();
+        let (mut r, _) = open_decoded(path, c).unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return (out, None),
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn every_codec_by_magic_including_multi_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"line one\nline two\n";
+        let mut gz = Vec::new();
+        for part in [&text[..9], &text[9..]] {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(part).unwrap();
+            gz.extend(e.finish().unwrap());
+        }
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(text).unwrap();
+        let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        xz.write_all(text).unwrap();
+        let zs = zstd::encode_all(&text[..], 1).unwrap();
+        for (name, bytes, want) in [
+            ("a.log", text.to_vec(), Compression::None),
+            ("b.log", gz, Compression::Gzip),
+            ("c.txt", bz.finish().unwrap(), Compression::Bzip2),
+            ("d", xz.finish().unwrap(), Compression::Xz),
+            ("e.gz", zs, Compression::Zstd),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            assert_eq!(sniff_compression(&p).unwrap(), want, "{name}");
+            let (out, err) = all(&p);
+            assert!(err.is_none(), "{name}: {err:?}");
+            assert_eq!(out, text, "{name}");
+        }
+    }
+
+    #[test]
+    fn truncated_gzip_reports_an_error_after_the_good_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for i in 0..20_000 {
+            writeln!(e, "line number {i} with some text to make it longer").unwrap();
+        }
+        let full = e.finish().unwrap();
+        let p = dir.path().join("t.gz");
+        std::fs::write(&p, &full[..full.len() / 2]).unwrap();
+        let (out, err) = all(&p);
+        assert!(err.is_some(), "truncation is an error");
+        assert!(out.len() > 100_000, "the good part is recovered: {}", out.len());
+        assert!(out.starts_with(b"line number 0 "));
+    }
+
+    #[test]
+    fn binary_detection() {
+        assert!(looks_binary(&[0u8; 384]));
+        assert!(!looks_binary(b"Dec  1 10:00:00 host x: y\n"));
+        assert!(!looks_binary(b""));
+    }
+}

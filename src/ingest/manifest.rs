@@ -1,0 +1,97 @@
+//! The chain-of-custody manifest (`CASE/manifest.json`). Its keys are a contract: the list of
+//! `inputs` records every file seen, ingested or not, with the SHA-256 of the stored file and
+//! of its decompressed content, what was read from it and what went wrong.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::IngestError;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputRecord {
+    pub path: String,
+    pub size: u64,
+    pub mtime: String,
+    pub sha256: Option<String>,
+    pub content_sha256: Option<String>,
+    pub compression: Option<String>,
+    pub format: Option<String>,
+    pub rotation_set: Option<String>,
+    pub rotation_index: Option<u32>,
+    pub lines: u64,
+    pub events: u64,
+    pub rejects: u64,
+    pub first_timestamp: Option<String>,
+    pub last_timestamp: Option<String>,
+    pub damaged: bool,
+    pub error: Option<String>,
+    pub duplicate_of: Option<String>,
+    pub skipped: Option<String>,
+    /// Host the tree layout (or `--host`) assigned to the file (extension).
+    #[serde(default)]
+    pub host_name: Option<String>,
+    /// Decompressed size in bytes (extension).
+    #[serde(default)]
+    pub content_size: u64,
+    /// First line number this record covers: 1, or where an incremental run resumed a file that
+    /// had grown since an earlier run (extension).
+    #[serde(default = "one")]
+    pub first_line: u64,
+    /// Which ingest run added this record (extension).
+    #[serde(default)]
+    pub run: u32,
+    /// How year-less timestamps got their year: `mtime`, `rotation`, `override` (extension).
+    #[serde(default)]
+    pub year_source: Option<String>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    pub run: u32,
+    pub command: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub files_added: u64,
+    pub events_added: u64,
+    pub rejects_added: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub logsleuth_version: String,
+    pub command: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub inputs: Vec<InputRecord>,
+    /// Event schema version of the dataset (extension).
+    #[serde(default)]
+    pub schema_version: u32,
+    /// Every ingest run into this case, oldest first (extension).
+    #[serde(default)]
+    pub runs: Vec<RunRecord>,
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Option<Manifest>, IngestError> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| IngestError::Manifest { path: path.to_path_buf(), source: e }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(IngestError::read(path, e)),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("manifest serializes") + "\n"
+    }
+
+    pub fn totals(&self) -> (u64, u64, u64) {
+        self.inputs.iter().fold((0, 0, 0), |(l, e, r), i| (l + i.lines, e + i.events, r + i.rejects))
+    }
+}

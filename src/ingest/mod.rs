@@ -1,0 +1,419 @@
+//! Ingest: discover → decode → parse → normalize → write, then an atomic commit into the
+//! case. This module only orchestrates; each stage lives in its own file.
+//!
+//! Incremental by design: a file whose stored SHA-256 is already in the manifest is not read
+//! again, so a weekly run over a growing `/var/log` copy only reads the new rotation. Content
+//! seen before under another name (`auth.log.1` later copied as `auth.log.2.gz`) is recorded as
+//! a duplicate and stored once.
+
+pub mod case;
+pub mod decode;
+pub mod discover;
+pub mod manifest;
+pub mod pipeline;
+pub mod plan;
+pub mod rotation;
+pub mod writer;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::error::IngestError;
+use crate::parse::time::{format_rfc3339, Zone, MICROS};
+use crate::parse::{FormatSpec, Module};
+use case::{Case, Journal};
+use discover::{Candidate, Symlinks};
+use manifest::{InputRecord, Manifest, RunRecord};
+use pipeline::{FileJob, FileResult};
+
+/// Everything `logsleuth ingest` needs.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub inputs: Vec<PathBuf>,
+    pub case_dir: PathBuf,
+    pub format: Option<&'static dyn FormatSpec>,
+    pub year: Option<i64>,
+    pub zone: Zone,
+    pub host: Option<String>,
+    pub symlinks: Symlinks,
+    pub force: bool,
+    pub threads: usize,
+    pub progress: bool,
+    /// The command line, recorded in the manifest.
+    pub command: String,
+}
+
+/// What a run did, for the CLI summary and exit status.
+#[derive(Debug, Clone, Default)]
+pub struct IngestSummary {
+    pub run: u32,
+    pub files_seen: u64,
+    pub files_read: u64,
+    pub files_unchanged: u64,
+    pub files_duplicate: u64,
+    pub files_skipped: u64,
+    pub files_damaged: u64,
+    pub files_failed: u64,
+    pub skipped_reasons: Vec<(String, u64)>,
+    pub lines: u64,
+    pub events: u64,
+    pub rejects: u64,
+    pub bytes_stored: u64,
+    pub seconds: f64,
+    pub events_by_module: Vec<(String, u64)>,
+    pub damaged: Vec<(String, String)>,
+}
+
+impl IngestSummary {
+    /// Stored (on-disk) megabytes read per second.
+    pub fn mb_per_s(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.bytes_stored as f64 / 1e6 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+fn now_rfc3339() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format_rfc3339(d.as_secs() as i64 * MICROS)
+}
+
+fn record_for(c: &Candidate) -> InputRecord {
+    InputRecord {
+        path: c.rel.clone(),
+        size: c.size,
+        mtime: format_rfc3339(c.mtime * MICROS),
+        sha256: None,
+        content_sha256: None,
+        compression: None,
+        format: None,
+        rotation_set: None,
+        rotation_index: None,
+        lines: 0,
+        events: 0,
+        rejects: 0,
+        first_timestamp: None,
+        last_timestamp: None,
+        damaged: false,
+        error: None,
+        duplicate_of: None,
+        skipped: c.skipped.clone(),
+        content_size: 0,
+        first_line: 1,
+        host_name: None,
+        run: 0,
+        year_source: None,
+    }
+}
+
+/// Runs one ingest into a case.
+pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let case = Case::new(&opts.case_dir);
+    let lock = case.lock()?;
+    case.recover(&lock)?;
+    let old = Manifest::load(&case.manifest_path())?;
+    let old_inputs: Vec<InputRecord> = match (&old, opts.force) {
+        (Some(m), false) => m.inputs.clone(),
+        _ => Vec::new(),
+    };
+    let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
+
+    let cands = discover::discover(&opts.inputs, opts.symlinks)?;
+    let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
+
+    // Exact copies: hash up front only the files whose size matches another file or a known input.
+    let mut size_count: HashMap<u64, usize> = HashMap::new();
+    for c in cands.iter().filter(|c| c.skipped.is_none()) {
+        *size_count.entry(c.size).or_default() += 1;
+    }
+    let old_sizes: HashSet<u64> = old_inputs.iter().filter(|i| i.sha256.is_some()).map(|i| i.size).collect();
+    let prehash: Vec<Option<String>> = cands
+        .par_iter()
+        .map(|c| {
+            let wanted = c.skipped.is_none() && c.size > 0 && (size_count[&c.size] > 1 || old_sizes.contains(&c.size));
+            wanted.then(|| decode::sha256_file(&c.abs).ok()).flatten()
+        })
+        .collect();
+    let old_by_sha: HashMap<&str, &InputRecord> = old_inputs
+        .iter()
+        .filter(|i| i.duplicate_of.is_none())
+        .filter_map(|i| i.sha256.as_deref().map(|s| (s, i)))
+        .collect();
+
+    let mut records: Vec<Option<InputRecord>> = vec![None; cands.len()];
+    let mut to_read: Vec<usize> = Vec::new();
+    let mut resume: HashMap<usize, (u64, u64, sha2::Sha256)> = HashMap::new();
+    let mut first_by_sha: HashMap<String, String> = HashMap::new();
+    let latest_by_path: HashMap<&str, &InputRecord> = {
+        let mut m: HashMap<&str, &InputRecord> = HashMap::new();
+        for r in old_inputs.iter().filter(|r| r.sha256.is_some() && r.duplicate_of.is_none()) {
+            if m.get(r.path.as_str()).is_none_or(|p| p.run < r.run) {
+                m.insert(r.path.as_str(), r);
+            }
+        }
+        m
+    };
+    for (i, c) in cands.iter().enumerate() {
+        let mut rec = record_for(c);
+        rec.run = run_no;
+        if c.skipped.is_some() {
+            records[i] = Some(rec);
+            continue;
+        }
+        if let Some(sha) = &prehash[i] {
+            let same_path = old_inputs.iter().any(|r| r.path == c.rel && r.sha256.as_deref() == Some(sha.as_str()));
+            if same_path {
+                summary.files_unchanged += 1;
+                continue; // already in the case, unchanged: keep the old record
+            }
+            if let Some(prev) = old_by_sha.get(sha.as_str()) {
+                rec.sha256 = Some(sha.clone());
+                rec.content_sha256 = prev.content_sha256.clone();
+                rec.duplicate_of = Some(prev.path.clone());
+                records[i] = Some(rec);
+                continue;
+            }
+            if let Some(first) = first_by_sha.get(sha) {
+                rec.sha256 = Some(sha.clone());
+                rec.duplicate_of = Some(first.clone());
+                records[i] = Some(rec);
+                continue;
+            }
+            first_by_sha.insert(sha.clone(), c.rel.clone());
+        }
+        // A plain file that grew since an earlier run: read only what was appended.
+        if let Some(prev) = latest_by_path.get(c.rel.as_str()) {
+            if let Some(r) = grown_prefix(c, prev) {
+                resume.insert(i, r);
+            }
+        }
+        records[i] = Some(rec);
+        to_read.push(i);
+    }
+    let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
+    let plan_opts =
+        plan::PlanOptions { format: opts.format, year: opts.year, zone: opts.zone, host: opts.host.clone() };
+    let planned = plan::plan(&plan_cands, &plan_opts);
+
+    let staging = case.staging_dir(run_no);
+    std::fs::create_dir_all(&staging).map_err(|e| IngestError::write(&staging, e))?;
+    let mut jobs: Vec<FileJob> = Vec::new();
+    let mut job_of: Vec<Option<usize>> = vec![None; cands.len()];
+    for (k, p) in planned.iter().enumerate() {
+        let i = to_read[k];
+        let rec = records[i].as_mut().expect("record");
+        rec.compression = Some(p.compression.as_str().into());
+        rec.rotation_set = Some(p.rotation.set.clone());
+        rec.rotation_index = Some(p.rotation_index);
+        rec.host_name = p.ctx.host_hint.as_deref().map(str::to_string);
+        if let Some(s) = &p.skipped {
+            rec.skipped = Some(s.clone());
+            continue;
+        }
+        if let Some(e) = &p.error {
+            rec.error = Some(e.clone());
+            rec.damaged = true;
+            continue;
+        }
+        rec.format = Some(p.format.map_or("unknown", |f| f.id()).to_string());
+        rec.year_source = Some(
+            match p.ctx.year {
+                crate::parse::time::YearRule::Fixed(_) => "override",
+                crate::parse::time::YearRule::Anchor { source, .. } => source.as_str(),
+            }
+            .to_string(),
+        );
+        let head = plan::head_as_lines(&p.head);
+        let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+        let (parser, reject_reason) = match p.format {
+            Some(f) => match f.build(&p.ctx, &head_refs) {
+                Ok(parser) => (Some(parser), pipeline::REASON_UNKNOWN_FORMAT),
+                Err(e) => {
+                    rec.error = Some(format!("{} parser: {e}", f.id()));
+                    (None, "the file's format parser could not start (see the manifest's error)")
+                }
+            },
+            None => (None, pipeline::REASON_UNKNOWN_FORMAT),
+        };
+        let format_id = p.format.map_or("unknown", |f| f.id());
+        job_of[i] = Some(jobs.len());
+        jobs.push(FileJob {
+            idx: jobs.len(),
+            path: cands[i].abs.clone(),
+            compression: p.compression,
+            ctx: p.ctx.clone(),
+            parser,
+            reject_reason,
+            sink: writer::FileSink::new(&staging, format!("r{run_no:04}-f{i:06}"), format_id),
+            size: cands[i].size,
+            start_offset: resume.get(&i).map_or(0, |r| r.0),
+            start_line: resume.get(&i).map_or(1, |r| r.1),
+            prefix_hash: resume.get(&i).map(|r| r.2.clone()),
+        });
+        if let Some((_, line, _)) = resume.get(&i) {
+            rec.first_line = *line;
+        }
+    }
+
+    let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
+    let bar = progress_bar(opts.progress, total_bytes);
+    let tick = |n: u64| bar.inc(n);
+    let results: Vec<FileResult> = pipeline::run(&jobs, opts.threads, &tick);
+    bar.finish_and_clear();
+
+    // Content duplicates: first in path order wins (deterministic), earlier runs win over this one.
+    let mut seen_content: HashMap<String, String> = old_inputs
+        .iter()
+        .filter(|i| i.duplicate_of.is_none() && i.lines > 0)
+        .filter_map(|i| i.content_sha256.clone().map(|s| (s, i.path.clone())))
+        .collect();
+    let mut journal = Journal::default();
+    let staging_rel = staging.strip_prefix(&case.dir).unwrap_or(&staging).to_string_lossy().into_owned();
+    let mut by_module: HashMap<Module, u64> = HashMap::new();
+    for (i, c) in cands.iter().enumerate() {
+        let Some(j) = job_of[i] else { continue };
+        let res = &results[j];
+        let rec = records[i].as_mut().expect("record");
+        summary.bytes_stored += c.size;
+        if res.unreadable {
+            rec.error = res.error.clone();
+            rec.damaged = true;
+            summary.files_failed += 1;
+            continue;
+        }
+        rec.sha256 = Some(res.sha256.clone());
+        rec.content_sha256 = Some(res.content_sha256.clone());
+        rec.content_size = res.content_size;
+        if res.lines > 0 && res.error.is_none() {
+            if let Some(first) = seen_content.get(&res.content_sha256) {
+                rec.duplicate_of = Some(first.clone());
+                continue; // its parts stay in staging and are discarded with it
+            }
+            seen_content.insert(res.content_sha256.clone(), c.rel.clone());
+        }
+        summary.files_read += 1;
+        rec.lines = res.lines;
+        rec.events = res.events;
+        rec.rejects = res.rejects;
+        rec.first_timestamp = res.first_ts.map(format_rfc3339);
+        rec.last_timestamp = res.last_ts.map(format_rfc3339);
+        if let Some(e) = &res.error {
+            rec.error = Some(e.clone());
+            rec.damaged = true;
+        }
+        for (m, n) in res.events_by_module.iter().enumerate() {
+            if *n > 0 {
+                *by_module.entry(Module::ALL[m]).or_default() += n;
+            }
+        }
+        for part in &res.parts {
+            let src = format!("{staging_rel}/{}", part.rel.to_string_lossy());
+            journal.moves.push((src, part.rel.to_string_lossy().into_owned()));
+        }
+    }
+
+    // Assemble the manifest: every earlier record stays (a file that changed keeps the record of
+    // what it held then), this run's records follow.
+    let new_records: Vec<InputRecord> = records.into_iter().flatten().collect();
+    let mut inputs: Vec<InputRecord> = old_inputs.clone();
+    inputs.extend(new_records.iter().cloned());
+    inputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.run.cmp(&b.run)));
+    if opts.force {
+        journal.deletes = case.parts("events").into_iter().chain(case.parts("rejects")).collect();
+    }
+
+    for r in &new_records {
+        summary.lines += r.lines;
+        summary.events += r.events;
+        summary.rejects += r.rejects;
+        if r.damaged {
+            summary.files_damaged += 1;
+            summary.damaged.push((r.path.clone(), r.error.clone().unwrap_or_default()));
+        }
+        if let Some(s) = &r.skipped {
+            summary.files_skipped += 1;
+            let key = s.split(" (").next().unwrap_or(s).to_string();
+            let key = if key.starts_with("symlink to ") { "symlink inside the evidence tree".to_string() } else { key };
+            match summary.skipped_reasons.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => summary.skipped_reasons.push((key, 1)),
+            }
+        }
+    }
+    summary.files_duplicate = new_records.iter().filter(|r| r.duplicate_of.is_some()).count() as u64;
+    let mut mods: Vec<(String, u64)> = by_module.into_iter().map(|(m, n)| (m.as_str().to_string(), n)).collect();
+    mods.sort();
+    summary.events_by_module = mods;
+
+    let finished_at = now_rfc3339();
+    let mut runs = if opts.force { Vec::new() } else { old.as_ref().map(|m| m.runs.clone()).unwrap_or_default() };
+    runs.push(RunRecord {
+        run: run_no,
+        command: opts.command.clone(),
+        started_at: started_at.clone(),
+        finished_at: finished_at.clone(),
+        files_added: summary.files_read,
+        events_added: summary.events,
+        rejects_added: summary.rejects,
+    });
+    let manifest = Manifest {
+        logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: opts.command.clone(),
+        started_at,
+        finished_at,
+        inputs,
+        schema_version: crate::schema::SCHEMA_VERSION,
+        runs,
+    };
+    let manifest_tmp = staging.join("manifest.json");
+    std::fs::write(&manifest_tmp, manifest.to_json()).map_err(|e| IngestError::write(&manifest_tmp, e))?;
+    journal.manifest_tmp = format!("{staging_rel}/manifest.json");
+    journal.staging = staging_rel;
+    case.commit(&lock, &journal)?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// When `c` is a plain file that starts with exactly the content `prev` recorded, returns
+/// (offset, first new line, hash state of the prefix) to read only the appended part.
+fn grown_prefix(c: &Candidate, prev: &InputRecord) -> Option<(u64, u64, sha2::Sha256)> {
+    use sha2::Digest;
+    if prev.compression.as_deref() != Some("none")
+        || prev.content_size == 0
+        || c.size <= prev.content_size
+        || prev.damaged
+    {
+        return None;
+    }
+    if decode::sniff_compression(&c.abs).ok()? != decode::Compression::None {
+        return None;
+    }
+    let (h, n) = decode::sha256_prefix(&c.abs, prev.content_size).ok()?;
+    if n != prev.content_size || Some(hex::encode(h.clone().finalize())) != prev.content_sha256 {
+        return None;
+    }
+    Some((prev.content_size, prev.first_line + prev.lines, h))
+}
+
+fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} ingest [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}

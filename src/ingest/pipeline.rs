@@ -1,0 +1,397 @@
+//! The parallel read → parse → write pipeline.
+//!
+//! Producer threads (one per file at a time) read and decompress, hash the stored and the
+//! decompressed bytes, and cut the stream into newline-aligned blocks with their first line
+//! number. A rayon pool parses blocks in parallel — blocks of one large file as well as blocks
+//! of different files — and writes Arrow batches to the file's Parquet parts. A bounded
+//! channel between the two keeps memory flat whatever the input size.
+//!
+//! Every line becomes an event or a reject; a decompression error ends the file but keeps the
+//! complete lines before it (the last partial line is a reject) and marks the file damaged.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::decode::{self, Compression};
+use super::writer::{FileSink, WrittenPart};
+use crate::error::IngestError;
+use crate::parse::{Event, FileCtx, LineParser, Module};
+use crate::schema::{EventBuilder, RejectBuilder};
+
+/// Bytes per block handed to the parsers.
+pub const BLOCK_BYTES: usize = 4 << 20;
+/// Longest line kept whole; a longer one is cut here and rejected with that reason.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+/// Rows per Arrow batch.
+const BATCH_ROWS: usize = 64 * 1024;
+
+pub const REASON_UNKNOWN_FORMAT: &str = "no parser recognised this file's format (see --format)";
+pub const REASON_BLANK: &str = "blank line";
+pub const REASON_OVERSIZE: &str = "line longer than 64 MiB: only its first 64 MiB are kept";
+pub const REASON_DAMAGED_TAIL: &str = "incomplete last line before the archive damage";
+
+/// What to read and how to parse it.
+pub struct FileJob {
+    pub idx: usize,
+    pub path: std::path::PathBuf,
+    pub compression: Compression,
+    pub ctx: FileCtx,
+    pub parser: Option<Box<dyn LineParser>>,
+    pub reject_reason: &'static str,
+    pub sink: FileSink,
+    pub size: u64,
+    /// Incremental tail read of a grown plain file: start here, with the hash of the skipped
+    /// prefix already in `prefix_hash`, numbering lines from `start_line`.
+    pub start_offset: u64,
+    pub start_line: u64,
+    pub prefix_hash: Option<Sha256>,
+}
+
+/// What reading one file produced.
+#[derive(Debug, Clone, Default)]
+pub struct FileResult {
+    pub lines: u64,
+    pub events: u64,
+    pub rejects: u64,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    pub sha256: String,
+    pub content_sha256: String,
+    /// Decompressed bytes of the whole file (including a skipped prefix).
+    pub content_size: u64,
+    pub error: Option<String>,
+    /// The file could not even be opened: nothing was read.
+    pub unreadable: bool,
+    pub parts: Vec<WrittenPart>,
+    pub events_by_module: [u64; 7],
+}
+
+struct Block {
+    file: usize,
+    first_line: u64,
+    data: Vec<u8>,
+    /// The block is one line cut at [`MAX_LINE_BYTES`].
+    oversize: bool,
+    /// The block's last line was cut short by archive damage.
+    damaged_tail: bool,
+}
+
+#[derive(Default)]
+struct Tally {
+    events: AtomicU64,
+    rejects: AtomicU64,
+    by_module: [AtomicU64; 7],
+    min_ts: Mutex<Option<i64>>,
+    max_ts: Mutex<Option<i64>>,
+    error: Mutex<Option<String>>,
+}
+
+struct FileState {
+    pending: AtomicUsize,
+    tally: Tally,
+    produced: Mutex<Option<FileResult>>,
+}
+
+/// Runs the pipeline over all jobs; results come back in job order.
+pub fn run(jobs: &[FileJob], threads: usize, progress: &(dyn Fn(u64) + Sync)) -> Vec<FileResult> {
+    let states: Vec<FileState> = jobs
+        .iter()
+        .map(|_| FileState { pending: AtomicUsize::new(1), tally: Tally::default(), produced: Mutex::new(None) })
+        .collect();
+    let results: Vec<Mutex<Option<FileResult>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size));
+    let next = AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().expect("rayon pool");
+    let producers = threads.max(1).min(jobs.len().max(1));
+
+    let finish = |i: usize| {
+        let st = &states[i];
+        let mut res = st.produced.lock().expect("produced lock").take().unwrap_or_default();
+        res.events = st.tally.events.load(Ordering::Relaxed);
+        res.rejects = st.tally.rejects.load(Ordering::Relaxed);
+        for (m, c) in st.tally.by_module.iter().enumerate() {
+            res.events_by_module[m] = c.load(Ordering::Relaxed);
+        }
+        res.first_ts = *st.tally.min_ts.lock().expect("ts lock");
+        res.last_ts = *st.tally.max_ts.lock().expect("ts lock");
+        match jobs[i].sink.close() {
+            Ok(parts) => res.parts = parts,
+            Err(e) => res.error = Some(e.to_string()),
+        }
+        if let Some(e) = st.tally.error.lock().expect("error lock").take() {
+            res.error = Some(e);
+        }
+        *results[i].lock().expect("result lock") = Some(res);
+    };
+    let release = |i: usize| {
+        if states[i].pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            finish(i);
+        }
+    };
+
+    std::thread::scope(|s| {
+        let (tx, rx) = sync_channel::<Block>(threads.max(1) * 2);
+        for _ in 0..producers {
+            let tx = tx.clone();
+            let (order, next, states, release) = (&order, &next, &states, &release);
+            s.spawn(move || loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = order.get(k) else { break };
+                let produced = produce(&jobs[i], &states[i], &tx, progress);
+                *states[i].produced.lock().expect("produced lock") = Some(produced);
+                release(i);
+            });
+        }
+        drop(tx);
+        pool.install(|| {
+            rx.into_iter().par_bridge().for_each(|block| {
+                let i = block.file;
+                if let Err(e) = parse_block(&jobs[i], &states[i].tally, block) {
+                    states[i].tally.error.lock().expect("error lock").get_or_insert(e.to_string());
+                }
+                release(i);
+            })
+        });
+    });
+    results.into_iter().map(|r| r.into_inner().expect("result lock").unwrap_or_default()).collect()
+}
+
+/// Reads one file into blocks. Returns the read-side results (hashes, lines, damage).
+fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &(dyn Fn(u64) + Sync)) -> FileResult {
+    let mut res = FileResult::default();
+    let (mut reader, stored) = match decode::open_decoded_at(&job.path, job.compression, job.start_offset) {
+        Ok(r) => r,
+        Err(e) => {
+            res.error = Some(format!("cannot open: {e}"));
+            res.unreadable = true;
+            return res;
+        }
+    };
+    let plain = job.compression == Compression::None;
+    let mut content = job.prefix_hash.clone().unwrap_or_default();
+    let mut line: u64 = job.start_line.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
+    let mut target = BLOCK_BYTES;
+    let mut skipping_oversize = false;
+    let mut last_stored = 0u64;
+    let mut decoded = job.start_offset;
+    let send = |block: Block| {
+        state.pending.fetch_add(1, Ordering::AcqRel);
+        // The receiver lives until all producers are done, so send only fails if the pool
+        // panicked; then the block is simply dropped with the run.
+        if tx.send(block).is_err() {
+            state.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+    };
+    loop {
+        let start = buf.len();
+        buf.resize(target.max(start + 1), 0);
+        let mut filled = start;
+        let mut eof = false;
+        let mut damage: Option<std::io::Error> = None;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    damage = Some(e);
+                    break;
+                }
+            }
+        }
+        buf.truncate(filled);
+        decoded += (filled - start) as u64;
+        content.update(&buf[start..]);
+        let now = stored.bytes();
+        progress(now - last_stored);
+        last_stored = now;
+
+        if skipping_oversize {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    skipping_oversize = false;
+                }
+                None => buf.clear(),
+            }
+        }
+        if eof || damage.is_some() {
+            if let Some(e) = &damage {
+                res.error =
+                    Some(format!("{} data ends after {decoded} decompressed bytes: {e}", job.compression.as_str()));
+            }
+            if !buf.is_empty() {
+                let n = count_lines(&buf);
+                let damaged_tail = damage.is_some() && buf.last() != Some(&b'\n');
+                send(Block {
+                    file: job.idx,
+                    first_line: line,
+                    data: std::mem::take(&mut buf),
+                    oversize: false,
+                    damaged_tail,
+                });
+                line += n;
+            }
+            break;
+        }
+        match memchr::memrchr(b'\n', &buf) {
+            Some(i) => {
+                let rest = buf[i + 1..].to_vec();
+                buf.truncate(i + 1);
+                let n = count_lines(&buf);
+                let mut next = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
+                next.extend_from_slice(&rest);
+                send(Block {
+                    file: job.idx,
+                    first_line: line,
+                    data: std::mem::replace(&mut buf, next),
+                    oversize: false,
+                    damaged_tail: false,
+                });
+                line += n;
+                target = BLOCK_BYTES.max(rest.len() + BLOCK_BYTES / 2);
+            }
+            None if buf.len() >= MAX_LINE_BYTES => {
+                buf.truncate(MAX_LINE_BYTES);
+                send(Block {
+                    file: job.idx,
+                    first_line: line,
+                    data: std::mem::take(&mut buf),
+                    oversize: true,
+                    damaged_tail: false,
+                });
+                line += 1;
+                skipping_oversize = true;
+                target = BLOCK_BYTES;
+            }
+            None => target = (buf.len() * 2).min(MAX_LINE_BYTES),
+        }
+    }
+    res.lines = line - job.start_line.max(1);
+    res.content_size = decoded;
+    res.content_sha256 = hex::encode(content.finalize());
+    res.sha256 = if plain { res.content_sha256.clone() } else { stored.hex() };
+    res
+}
+
+/// Lines in a block: newlines, plus one for a final line without a newline.
+fn count_lines(b: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', b).count() as u64;
+    n + u64::from(!b.is_empty() && b.last() != Some(&b'\n'))
+}
+
+fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
+    let mut builders: Vec<Option<EventBuilder>> = Module::ALL.iter().map(|_| None).collect();
+    let mut rejects = RejectBuilder::default();
+    let (mut min_ts, mut max_ts) = (i64::MAX, i64::MIN);
+    let (mut n_events, mut n_rejects) = (0u64, 0u64);
+    let mut by_module = [0u64; 7];
+    let path: &str = &job.ctx.rel_path;
+
+    let data = &block.data[..];
+    let mut line_no = block.first_line;
+    let mut start = 0usize;
+    let total = data.len();
+    while start < total {
+        let end = memchr::memchr(b'\n', &data[start..]).map(|i| start + i).unwrap_or(total);
+        let mut raw = &data[start..end];
+        let is_last = end >= total.saturating_sub(1);
+        start = end + 1;
+        if raw.last() == Some(&b'\r') {
+            raw = &raw[..raw.len() - 1];
+        }
+        let (text, invalid): (Cow<'_, str>, Option<&[u8]>) = match std::str::from_utf8(raw) {
+            Ok(s) => (Cow::Borrowed(s), None),
+            Err(_) => (String::from_utf8_lossy(raw), Some(raw)),
+        };
+        let forced = if block.oversize {
+            Some(REASON_OVERSIZE)
+        } else if block.damaged_tail && is_last {
+            Some(REASON_DAMAGED_TAIL)
+        } else if text.trim().is_empty() {
+            Some(REASON_BLANK)
+        } else if job.parser.is_none() {
+            Some(job.reject_reason)
+        } else {
+            None
+        };
+        let outcome = match (forced, job.parser.as_deref()) {
+            (Some(reason), _) => Err(reason),
+            (None, Some(parser)) => {
+                let mut ev = Event { event_count: Some(1), ..Default::default() };
+                match parser.parse(&text, &mut ev) {
+                    Ok(module) => {
+                        ev.log_file_path = Some(Cow::Borrowed(path));
+                        ev.log_line = Some(line_no as i64);
+                        ev.event_original = Some(Cow::Borrowed(&text));
+                        ev.event_original_raw = invalid;
+                        min_ts = min_ts.min(ev.timestamp);
+                        max_ts = max_ts.max(ev.timestamp);
+                        let b = builders[module as usize].get_or_insert_with(|| EventBuilder::with_capacity(4096));
+                        b.push(&ev);
+                        n_events += 1;
+                        by_module[module as usize] += 1;
+                        if b.len() >= BATCH_ROWS {
+                            job.sink.write_events(module, &b.finish())?;
+                        }
+                        Ok(())
+                    }
+                    Err(r) => Err(r.reason),
+                }
+            }
+            (None, None) => Err(job.reject_reason),
+        };
+        if let Err(reason) = outcome {
+            rejects.push(path, line_no as i64, reason, &text, invalid);
+            n_rejects += 1;
+            if rejects.len() >= BATCH_ROWS {
+                job.sink.write_rejects(&rejects.finish())?;
+            }
+        }
+        line_no += 1;
+    }
+    for (m, b) in builders.iter_mut().enumerate() {
+        if let Some(b) = b.as_mut().filter(|b| !b.is_empty()) {
+            job.sink.write_events(Module::ALL[m], &b.finish())?;
+        }
+    }
+    if !rejects.is_empty() {
+        job.sink.write_rejects(&rejects.finish())?;
+    }
+    tally.events.fetch_add(n_events, Ordering::Relaxed);
+    tally.rejects.fetch_add(n_rejects, Ordering::Relaxed);
+    for (m, c) in by_module.iter().enumerate() {
+        tally.by_module[m].fetch_add(*c, Ordering::Relaxed);
+    }
+    if n_events > 0 {
+        let mut lo = tally.min_ts.lock().expect("ts lock");
+        *lo = Some(lo.map_or(min_ts, |v| v.min(min_ts)));
+        let mut hi = tally.max_ts.lock().expect("ts lock");
+        *hi = Some(hi.map_or(max_ts, |v| v.max(max_ts)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_counting() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"a\n"), 1);
+        assert_eq!(count_lines(b"a\nb"), 2);
+        assert_eq!(count_lines(b"\n\n"), 2);
+    }
+}

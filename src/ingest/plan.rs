@@ -1,0 +1,206 @@
+//! Planning: for each discovered file, detect compression by magic bytes, read the start of its
+//! content to reject binary files and sniff the format, place it in its logrotate set and give
+//! year-less timestamps their year anchor (mtime, or the first line of the next newer file of
+//! the set when the mtime cannot be right, e.g. after a copy that did not keep it).
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::decode::{self, Compression};
+use super::discover::{self, Candidate};
+use super::rotation::{self, Generation, RotationName};
+use crate::parse::time::{self, YearRule, YearSource, Zone, ANCHOR_SLACK_SECS};
+use crate::parse::{self, FileCtx, FormatSpec};
+
+/// Bytes of decompressed content read to sniff a file.
+pub const HEAD_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub format: Option<&'static dyn FormatSpec>,
+    pub year: Option<i64>,
+    pub zone: Zone,
+    pub host: Option<String>,
+}
+
+impl std::fmt::Debug for dyn FormatSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// What planning decided about one file.
+pub struct Planned {
+    pub compression: Compression,
+    pub format: Option<&'static dyn FormatSpec>,
+    pub head: Vec<u8>,
+    pub rotation: RotationName,
+    pub rotation_index: u32,
+    pub ctx: FileCtx,
+    /// Set when the file is not read at all (binary, unreadable).
+    pub skipped: Option<String>,
+    pub error: Option<String>,
+}
+
+fn head_lines(head: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = head
+        .split(|&c| c == b'\n')
+        .map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l)).into_owned())
+        .collect();
+    if head.len() >= HEAD_BYTES || head.last() == Some(&b'\n') {
+        lines.pop();
+    }
+    lines
+}
+
+/// Plans every candidate (none of them skipped by discovery).
+pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
+    let probed: Vec<(Compression, Result<Vec<u8>, String>)> = cands
+        .par_iter()
+        .map(|c| match decode::sniff_compression(&c.abs) {
+            Ok(comp) => (comp, decode::read_head(&c.abs, comp, HEAD_BYTES).map_err(|e| format!("cannot read: {e}"))),
+            Err(e) => (Compression::None, Err(format!("cannot open: {e}"))),
+        })
+        .collect();
+    let names: Vec<RotationName> = cands.iter().map(|c| rotation::parse(&c.rel)).collect();
+    let sets = rotation::sets(&names);
+
+    let mut out: Vec<Option<Planned>> = cands.iter().map(|_| None).collect();
+    for members in sets.values() {
+        let mut newer_first_local: Option<i64> = None;
+        let mut dated_rank = 0usize;
+        for &i in members {
+            let c = cands[i];
+            let (compression, head) = &probed[i];
+            let host = opts.host.clone().or_else(|| discover::host_from_path(&c.rel));
+            let mtime_local = c.mtime + opts.zone.offset_secs_at(c.mtime);
+            let year = match (opts.year, newer_first_local) {
+                (Some(y), _) => YearRule::Fixed(y),
+                (None, Some(newer)) if mtime_local > newer + ANCHOR_SLACK_SECS => {
+                    YearRule::Anchor { local_secs: newer, source: YearSource::Rotation }
+                }
+                _ => YearRule::Anchor { local_secs: mtime_local, source: YearSource::Mtime },
+            };
+            let ctx = FileCtx {
+                rel_path: Arc::from(c.rel.as_str()),
+                host_hint: host.map(|h| Arc::from(h.as_str())),
+                year,
+                zone: opts.zone,
+            };
+            let rotation_index = rotation::rotation_index(&names[i].generation, dated_rank);
+            if matches!(names[i].generation, Generation::Dated(_)) {
+                dated_rank += 1;
+            }
+            let mut p = Planned {
+                compression: *compression,
+                format: None,
+                head: Vec::new(),
+                rotation: names[i].clone(),
+                rotation_index,
+                ctx,
+                skipped: None,
+                error: None,
+            };
+            match head {
+                Err(e) => {
+                    p.error = Some(e.clone());
+                    newer_first_local = None;
+                }
+                Ok(h) if decode::looks_binary(h) => {
+                    p.skipped = Some("binary file, not a text log (e.g. wtmp, lastlog, journal)".into());
+                    newer_first_local = None;
+                }
+                Ok(h) => {
+                    let lines = head_lines(h);
+                    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                    p.format = opts.format.or_else(|| parse::sniff_format(&refs));
+                    newer_first_local = first_local_time(&refs, &p.ctx.year);
+                    p.head = h.clone();
+                }
+            }
+            out[i] = Some(p);
+        }
+    }
+    out.into_iter().map(|p| p.expect("every candidate is in one rotation set")).collect()
+}
+
+/// Local wall-clock seconds of the first syslog timestamp in the sample, resolved with the
+/// file's own year rule.
+fn first_local_time(lines: &[&str], rule: &YearRule) -> Option<i64> {
+    for l in lines.iter().take(50) {
+        let b = l.as_bytes();
+        let b = if b.first() == Some(&b'<') {
+            match b.iter().take(5).position(|&c| c == b'>') {
+                Some(e) => &b[e + 1..],
+                None => b,
+            }
+        } else {
+            b
+        };
+        if let Some(t) = time::parse_bsd(b) {
+            if let Some(y) = t.year {
+                return Some(time::days_from_civil(y, t.month, t.day) * 86_400 + t.clock.secs());
+            }
+            return rule.resolve(t.month, t.day, t.clock.secs()).map(|(s, _)| s);
+        }
+        if let Some(t) = time::parse_iso(b) {
+            return Some(t.local_micros / time::MICROS);
+        }
+    }
+    None
+}
+
+/// The sniffed head as lines, for parser factories (CSV reads its header).
+pub fn head_as_lines(head: &[u8]) -> Vec<String> {
+    head_lines(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::time::{civil_from_days, days_from_civil};
+
+    fn cand(dir: &std::path::Path, rel: &str, body: &str, mtime: i64) -> Candidate {
+        let abs = dir.join(rel);
+        std::fs::create_dir_all(abs.parent().unwrap()).unwrap();
+        std::fs::write(&abs, body).unwrap();
+        Candidate { abs, rel: rel.into(), size: body.len() as u64, mtime, skipped: None }
+    }
+
+    #[test]
+    fn rotation_anchor_when_mtimes_were_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        // Both files copied on 2027-03-01: the mtime of auth.log.1 says nothing about its end.
+        let copy = days_from_civil(2027, 3, 1) * 86_400;
+        let c0 = cand(dir.path(), "h/var/log/auth.log", "Jan  3 00:00:01 h sshd[1]: x\n", copy);
+        let c1 = cand(
+            dir.path(),
+            "h/var/log/auth.log.1",
+            "Dec 27 10:00:00 h sshd[1]: y\nJan  2 10:00:00 h sshd[1]: z\n",
+            copy,
+        );
+        let opts = PlanOptions { format: None, year: None, zone: Zone::Utc, host: None };
+        let p = plan(&[&c0, &c1], &opts);
+        assert_eq!(p[0].format.map(|f| f.id()), Some("syslog"));
+        assert!(matches!(p[0].ctx.year, YearRule::Anchor { source: YearSource::Mtime, .. }));
+        let YearRule::Anchor { local_secs, source } = p[1].ctx.year else { panic!() };
+        assert_eq!(source, YearSource::Rotation);
+        assert_eq!(civil_from_days(local_secs / 86_400), (2027, 1, 3));
+        assert_eq!(p[1].rotation_index, 1);
+        assert_eq!(p[0].ctx.host_hint.as_deref(), Some("h"));
+        let (s, _) = p[1].ctx.year.resolve(12, 27, 0).unwrap();
+        assert_eq!(civil_from_days(s / 86_400).0, 2026);
+    }
+
+    #[test]
+    fn binary_files_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let abs = dir.path().join("wtmp");
+        std::fs::write(&abs, [0u8; 1000]).unwrap();
+        let c = Candidate { abs, rel: "wtmp".into(), size: 1000, mtime: 0, skipped: None };
+        let opts = PlanOptions { format: None, year: None, zone: Zone::Utc, host: None };
+        let p = plan(&[&c], &opts);
+        assert!(p[0].skipped.as_deref().unwrap().starts_with("binary"));
+    }
+}

@@ -1,0 +1,142 @@
+//! Parquet output: zstd-compressed part files under a staging directory, hive-partitioned
+//! (`events/event_module=auth/…`, `rejects/log_format=syslog/…`). Each input file owns its
+//! parts, so a duplicate discovered after reading can be dropped whole; each part is written
+//! by one thread at a time from a small pool, so encoding and compression run in parallel.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as PqCompression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::error::IngestError;
+use crate::parse::Module;
+use crate::schema::{self, EVENT_PARTITION, REJECT_PARTITION};
+
+/// Rows per Parquet row group.
+pub const ROW_GROUP_ROWS: usize = 256 * 1024;
+
+fn properties() -> WriterProperties {
+    let mut b = WriterProperties::builder()
+        .set_compression(PqCompression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid")))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by(format!("logsleuth {}", env!("CARGO_PKG_VERSION")));
+    for col in ["event_original", "event_original_raw", "message", "event_extra"] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);
+    }
+    b = b.set_column_statistics_enabled(ColumnPath::from("timestamp"), EnabledStatistics::Page);
+    b.build()
+}
+
+struct Part {
+    writer: ArrowWriter<BufWriter<File>>,
+    path: PathBuf,
+}
+
+/// A written part file: its path relative to the staging root, and its row count.
+#[derive(Debug, Clone)]
+pub struct WrittenPart {
+    pub rel: PathBuf,
+    pub rows: u64,
+}
+
+/// The Parquet parts of one input file.
+pub struct FileSink {
+    root: PathBuf,
+    stem: String,
+    reject_partition: String,
+    seq: AtomicUsize,
+    events: Vec<Mutex<Vec<Part>>>,
+    rejects: Mutex<Vec<Part>>,
+    written: Mutex<Vec<WrittenPart>>,
+}
+
+impl FileSink {
+    /// `stem` names the parts (`r0001-f000012`); `format` is the reject partition value.
+    pub fn new(root: &Path, stem: String, format: &str) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            stem,
+            reject_partition: format.to_string(),
+            seq: AtomicUsize::new(0),
+            events: Module::ALL.iter().map(|_| Mutex::new(Vec::new())).collect(),
+            rejects: Mutex::new(Vec::new()),
+            written: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn open(
+        &self,
+        dir: &str,
+        partition: &str,
+        value: &str,
+        schema: arrow::datatypes::SchemaRef,
+    ) -> Result<Part, IngestError> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let rel_dir = PathBuf::from(dir).join(format!("{partition}={value}"));
+        let dir = self.root.join(&rel_dir);
+        std::fs::create_dir_all(&dir).map_err(|e| IngestError::write(&dir, e))?;
+        let path = rel_dir.join(format!("{}-{seq:03}.parquet", self.stem));
+        let abs = self.root.join(&path);
+        let file = File::create(&abs).map_err(|e| IngestError::write(&abs, e))?;
+        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema, Some(properties()))
+            .map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
+        Ok(Part { writer, path })
+    }
+
+    fn write_to(
+        &self,
+        pool: &Mutex<Vec<Part>>,
+        batch: &RecordBatch,
+        open: impl FnOnce() -> Result<Part, IngestError>,
+    ) -> Result<(), IngestError> {
+        let taken = pool.lock().expect("pool lock").pop();
+        let mut part = match taken {
+            Some(p) => p,
+            None => open()?,
+        };
+        let res =
+            part.writer.write(batch).map_err(|e| IngestError::Parquet { path: self.root.join(&part.path), source: e });
+        pool.lock().expect("pool lock").push(part);
+        res
+    }
+
+    pub fn write_events(&self, module: Module, batch: &RecordBatch) -> Result<(), IngestError> {
+        let pool = &self.events[module as usize];
+        self.write_to(pool, batch, || self.open("events", EVENT_PARTITION, module.as_str(), schema::event_schema()))
+    }
+
+    pub fn write_rejects(&self, batch: &RecordBatch) -> Result<(), IngestError> {
+        self.write_to(&self.rejects, batch, || {
+            self.open("rejects", REJECT_PARTITION, &self.reject_partition, schema::reject_schema())
+        })
+    }
+
+    /// Closes every part (footer written, file synced) and returns what was written.
+    pub fn close(&self) -> Result<Vec<WrittenPart>, IngestError> {
+        let mut parts: Vec<Part> = Vec::new();
+        for pool in self.events.iter().chain(std::iter::once(&self.rejects)) {
+            parts.append(&mut pool.lock().expect("pool lock"));
+        }
+        let mut written = self.written.lock().expect("written lock");
+        for part in parts {
+            let abs = self.root.join(&part.path);
+            let pq = |e| IngestError::Parquet { path: abs.clone(), source: e };
+            let rows = part.writer.flushed_row_groups().iter().map(|g| g.num_rows() as u64).sum::<u64>()
+                + part.writer.in_progress_rows() as u64;
+            let buf = part.writer.into_inner().map_err(pq)?;
+            let file = buf.into_inner().map_err(|e| IngestError::write(&abs, e.into_error()))?;
+            file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
+            written.push(WrittenPart { rel: part.path, rows });
+        }
+        written.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(written.clone())
+    }
+}

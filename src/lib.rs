@@ -1,0 +1,13 @@
+//! logsleuth: an offline forensic batch log analyzer.
+//!
+//! The pipeline reads from the folder names: [`ingest`] (discover → decode → [`parse`] →
+//! normalize → write Parquet with a chain-of-custody manifest); the analysis side reads the
+//! case back with polars. [`schema`] holds the one event schema everything shares.
+
+pub mod cli;
+pub mod error;
+pub mod gen;
+pub mod ingest;
+pub mod parse;
+pub mod sanitize;
+pub mod schema;

@@ -1,0 +1,23 @@
+//! The `logsleuth` binary: parse arguments, run, map errors to exit codes.
+
+use clap::Parser;
+use logsleuth::cli::{self, exit};
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let broken_pipe = e.error.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                exit::OK
+            } else {
+                eprintln!("logsleuth: {}", logsleuth::sanitize::terminal(&format!("{:#}", e.error)));
+                e.code
+            }
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,155 @@
+//! Parsing: one module per log format behind one trait, plus one registry.
+//!
+//! A format is a [`FormatSpec`]: it can say whether a line looks like its format (content
+//! sniffing) and build a [`LineParser`] for one file (with that file's year rule, zone and,
+//! for CSV, header). Parsers turn one line into one [`Event`] or a [`Reject`]; they never
+//! allocate per field where a slice of the line will do. Adding a format is one new file plus
+//! one line in [`FORMATS`].
+
+pub mod access;
+pub mod auth;
+pub mod csvfmt;
+pub mod fields;
+pub mod firewall;
+pub mod json;
+pub mod syslog;
+pub mod text;
+pub mod time;
+
+use std::sync::Arc;
+
+pub use crate::schema::Event;
+use time::{YearRule, Zone};
+
+/// The source kind of an event; the `event_module` partition of the dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Module {
+    Auth,
+    Syslog,
+    Firewall,
+    ApacheAccess,
+    NginxAccess,
+    Json,
+    Csv,
+}
+
+impl Module {
+    pub const ALL: [Module; 7] = [
+        Module::Auth,
+        Module::Syslog,
+        Module::Firewall,
+        Module::ApacheAccess,
+        Module::NginxAccess,
+        Module::Json,
+        Module::Csv,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Module::Auth => "auth",
+            Module::Syslog => "syslog",
+            Module::Firewall => "firewall",
+            Module::ApacheAccess => "apache_access",
+            Module::NginxAccess => "nginx_access",
+            Module::Json => "json",
+            Module::Csv => "csv",
+        }
+    }
+}
+
+/// Why a line became a reject instead of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub reason: &'static str,
+}
+
+impl Reject {
+    pub const fn new(reason: &'static str) -> Self {
+        Self { reason }
+    }
+}
+
+/// What a parser knows about the file it reads.
+#[derive(Debug, Clone)]
+pub struct FileCtx {
+    /// Evidence path relative to the ingest root (`log_file_path`).
+    pub rel_path: Arc<str>,
+    /// Host from the evidence tree layout or `--host`, for formats whose lines name none.
+    pub host_hint: Option<Arc<str>>,
+    /// Year rule for year-less timestamps.
+    pub year: YearRule,
+    /// Zone for timestamps that carry no offset.
+    pub zone: Zone,
+}
+
+/// Parses the lines of one file.
+pub trait LineParser: Send + Sync {
+    /// Fills `ev` from `line` (CR/LF already stripped) and returns the event's module.
+    fn parse<'a>(&'a self, line: &'a str, ev: &mut Event<'a>) -> Result<Module, Reject>;
+}
+
+/// A log format: content sniffing plus a parser factory.
+pub trait FormatSpec: Sync {
+    /// Stable id, as written in the manifest (`format`) and accepted by `--format`.
+    fn id(&self) -> &'static str;
+    /// One line for `--help` and the README formats table.
+    fn describe(&self) -> &'static str;
+    /// Whether one line looks like this format.
+    fn sniff(&self, line: &str) -> bool;
+    /// Builds the parser for one file; `head` is the file's first lines (CSV reads its header).
+    fn build(&self, ctx: &FileCtx, head: &[&str]) -> Result<Box<dyn LineParser>, String>;
+}
+
+/// Every format, in sniffing priority order (earlier wins a tie).
+pub static FORMATS: &[&dyn FormatSpec] =
+    &[&syslog::Rfc5424Spec, &syslog::SyslogSpec, &access::AccessSpec, &json::JsonSpec, &csvfmt::CsvSpec];
+
+/// Looks a format up by id.
+pub fn format_by_id(id: &str) -> Option<&'static dyn FormatSpec> {
+    FORMATS.iter().copied().find(|f| f.id() == id)
+}
+
+/// Picks the format that matches most of the sample lines (at least one, and at least a
+/// third of the non-blank sample); `None` when nothing fits.
+pub fn sniff_format(sample: &[&str]) -> Option<&'static dyn FormatSpec> {
+    let lines: Vec<&str> = sample.iter().copied().filter(|l| !l.trim().is_empty()).take(64).collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let mut best: Option<(&'static dyn FormatSpec, usize)> = None;
+    for f in FORMATS {
+        let hits = lines.iter().filter(|l| f.sniff(l)).count();
+        if hits > 0 && hits * 3 >= lines.len() && best.is_none_or(|(_, b)| hits > b) {
+            best = Some((*f, hits));
+        }
+    }
+    best.map(|(f, _)| f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_picks_the_right_format() {
+        let id = |lines: &[&str]| sniff_format(lines).map(|f| f.id());
+        assert_eq!(
+            id(&["Dec  5 10:00:01 web01 sshd[12]: Accepted password for a from 1.2.3.4 port 22 ssh2"]),
+            Some("syslog")
+        );
+        assert_eq!(id(&["2026-12-20T10:00:01.123456+00:00 web01 sshd[12]: hi"]), Some("syslog"));
+        assert_eq!(id(&["<34>1 2026-12-20T10:00:01Z web01 sshd 12 - - hi"]), Some("rfc5424"));
+        assert_eq!(id(&["1.2.3.4 - - [10/Oct/2026:13:55:36 -0700] \"GET / HTTP/1.1\" 200 5"]), Some("access"));
+        assert_eq!(id(&["{\"ts\": 1, \"msg\": \"x\"}"]), Some("json"));
+        assert_eq!(id(&["timestamp,user_id,source_ip,action", "2026-01-01T00:00:00Z,a,1.2.3.4,login"]), Some("csv"));
+        assert_eq!(id(&["just some words", "and more words"]), None);
+        assert_eq!(id(&[]), None);
+    }
+
+    #[test]
+    fn format_ids_are_unique() {
+        let mut ids: Vec<_> = FORMATS.iter().map(|f| f.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), FORMATS.len());
+    }
+}

@@ -1,0 +1,136 @@
+//! Small byte/str scanning helpers shared by the parsers: no regex, no allocation unless a
+//! value has to be rewritten (an IPv6 address made canonical, an escaped quote removed).
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+/// Splits at the first occurrence of `pat`.
+#[inline]
+pub fn split_once<'a>(s: &'a str, pat: &str) -> Option<(&'a str, &'a str)> {
+    s.split_once(pat)
+}
+
+/// The first space-separated token and the rest (leading spaces of the rest skipped).
+#[inline]
+pub fn token(s: &str) -> (&str, &str) {
+    match memchr::memchr(b' ', s.as_bytes()) {
+        Some(i) => (&s[..i], s[i + 1..].trim_start_matches(' ')),
+        None => (s, ""),
+    }
+}
+
+/// Parses a decimal port/number that must be the whole string.
+#[inline]
+pub fn parse_u32(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[inline]
+pub fn parse_port(s: &str) -> Option<i32> {
+    parse_u32(s).filter(|&p| p <= 65_535).map(|p| p as i32)
+}
+
+/// Where a log names a peer: an address (made canonical) or a host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer<'a> {
+    Ip(Cow<'a, str>),
+    Domain(&'a str),
+}
+
+/// Classifies a peer token: IPv4 stays borrowed; IPv6 is rewritten to its canonical text and
+/// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes the IPv4 address; anything else that looks like
+/// a host name is a domain.
+pub fn peer(s: &str) -> Option<Peer<'_>> {
+    let s = s.trim_matches(|c| c == '[' || c == ']');
+    if s.is_empty() {
+        return None;
+    }
+    let b = s.as_bytes();
+    if b[0].is_ascii_digit() && b.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
+        return s.parse::<std::net::Ipv4Addr>().ok().map(|_| Peer::Ip(Cow::Borrowed(s)));
+    }
+    if s.contains(':') {
+        let ip: IpAddr = s.parse().ok()?;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        let canon = ip.to_string();
+        return Some(Peer::Ip(if canon == s { Cow::Borrowed(s) } else { Cow::Owned(canon) }));
+    }
+    if b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')) {
+        return Some(Peer::Domain(s));
+    }
+    None
+}
+
+/// Canonical IP text, or `None` when `s` is not an address.
+pub fn ip(s: &str) -> Option<Cow<'_, str>> {
+    match peer(s)? {
+        Peer::Ip(ip) => Some(ip),
+        Peer::Domain(_) => None,
+    }
+}
+
+/// Value of `KEY=value` in a space-separated key/value message (`SRC=1.2.3.4 DST=…`); the key
+/// must start the message or follow a space.
+pub fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = memchr::memmem::find(&b[from..], key.as_bytes()) {
+        let at = from + pos;
+        let end = at + key.len();
+        if (at == 0 || b[at - 1] == b' ') && b.get(end) == Some(&b'=') {
+            let v = &s[end + 1..];
+            return Some(match memchr::memchr(b' ', v.as_bytes()) {
+                Some(i) => &v[..i],
+                None => v,
+            });
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Strips one trailing ` [preauth]`-style suffix.
+#[inline]
+pub fn strip_suffix_tag<'a>(s: &'a str, tag: &str) -> &'a str {
+    s.strip_suffix(tag).map(str::trim_end).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers() {
+        assert_eq!(peer("203.0.113.7"), Some(Peer::Ip(Cow::Borrowed("203.0.113.7"))));
+        assert_eq!(peer("2001:DB8::0:1"), Some(Peer::Ip(Cow::Owned("2001:db8::1".into()))));
+        assert_eq!(peer("::ffff:198.51.100.4"), Some(Peer::Ip(Cow::Owned("198.51.100.4".into()))));
+        assert_eq!(peer("[2001:db8::1]"), Some(Peer::Ip(Cow::Borrowed("2001:db8::1"))));
+        assert_eq!(peer("scanner.example.net"), Some(Peer::Domain("scanner.example.net")));
+        assert_eq!(peer("999.1.1.1"), None);
+        assert_eq!(peer("a b"), None);
+    }
+
+    #[test]
+    fn key_values() {
+        let m = "IN=eth0 OUT= SRC=1.2.3.4 DST=10.0.0.5 PROTO=TCP SPT=4444 DPT=22";
+        assert_eq!(kv(m, "SRC"), Some("1.2.3.4"));
+        assert_eq!(kv(m, "OUT"), Some(""));
+        assert_eq!(kv(m, "DPT"), Some("22"));
+        assert_eq!(kv(m, "PT"), None);
+        assert_eq!(kv("XSRC=1 SRC=2", "SRC"), Some("2"));
+    }
+
+    #[test]
+    fn tokens() {
+        assert_eq!(token("a  b c"), ("a", "b c"));
+        assert_eq!(token("abc"), ("abc", ""));
+        assert_eq!(parse_port("65536"), None);
+        assert_eq!(parse_port("22"), Some(22));
+    }
+}

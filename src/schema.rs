@@ -1,0 +1,403 @@
+//! The one normalized event schema, defined once.
+//!
+//! Every column of the events dataset is declared here, in one macro invocation: the
+//! [`Event`] record the parsers fill, the Arrow schema the writer uses and the column
+//! documentation all come from this list, so a name can never be retyped wrong elsewhere.
+//! Column names follow the Elastic Common Schema, flattened with underscores.
+//! `event_module` is the hive partition key (`events/event_module=auth/…`), so it lives in
+//! the directory name rather than inside the Parquet files.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BinaryBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+
+/// Version of the event schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Hive partition column of `events/`.
+pub const EVENT_PARTITION: &str = "event_module";
+/// Hive partition column of `rejects/`.
+pub const REJECT_PARTITION: &str = "log_format";
+/// Time zone recorded on the timestamp column.
+pub const UTC: &str = "UTC";
+
+/// The kinds of column the schema uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// UTC timestamp, microseconds.
+    Ts,
+    I32,
+    I64,
+    Str,
+    Bin,
+}
+
+impl Kind {
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Ts => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
+            Kind::I32 => DataType::Int32,
+            Kind::I64 => DataType::Int64,
+            Kind::Str => DataType::Utf8,
+            Kind::Bin => DataType::Binary,
+        }
+    }
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Kind::Ts => "TIMESTAMP (UTC, µs)",
+            Kind::I32 => "INT32",
+            Kind::I64 => "INT64",
+            Kind::Str => "STRING",
+            Kind::Bin => "BINARY",
+        }
+    }
+}
+
+/// Documentation of one column.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+macro_rules! field_ty {
+    (Ts) => { i64 };
+    (I32) => { Option<i32> };
+    (I64) => { Option<i64> };
+    (Str) => { Option<Cow<'a, str>> };
+    (Bin) => { Option<&'a [u8]> };
+}
+macro_rules! builder_ty {
+    (Ts) => {
+        TimestampMicrosecondBuilder
+    };
+    (I32) => {
+        Int32Builder
+    };
+    (I64) => {
+        Int64Builder
+    };
+    (Str) => {
+        StringBuilder
+    };
+    (Bin) => {
+        BinaryBuilder
+    };
+}
+macro_rules! builder_new {
+    (Ts, $cap:expr) => {
+        TimestampMicrosecondBuilder::with_capacity($cap).with_timezone(UTC)
+    };
+    (Str, $cap:expr) => {
+        StringBuilder::with_capacity($cap, $cap * 16)
+    };
+    (Bin, $cap:expr) => {
+        BinaryBuilder::with_capacity($cap, 0)
+    };
+    ($k:ident, $cap:expr) => {
+        <builder_ty!($k)>::with_capacity($cap)
+    };
+}
+macro_rules! builder_push {
+    (Ts, $b:expr, $v:expr) => {
+        $b.append_value($v)
+    };
+    ($k:ident, $b:expr, $v:expr) => {
+        $b.append_option($v)
+    };
+}
+
+macro_rules! define_event_schema {
+    ($( $field:ident : $kind:ident, $req:tt, $doc:literal; )*) => {
+        /// One normalized event, borrowing from the line it came from where it can.
+        /// `module` is the partition key and is not a column inside the files.
+        #[derive(Debug, Default, Clone)]
+        pub struct Event<'a> {
+            $( pub $field: field_ty!($kind), )*
+        }
+
+        /// Every column of the events files, in file order.
+        pub const EVENT_COLUMNS: &[Column] = &[
+            $( Column { name: stringify!($field), kind: Kind::$kind, required: $req, doc: $doc }, )*
+        ];
+
+        /// Column-wise Arrow builders for a batch of events.
+        pub struct EventBuilder {
+            len: usize,
+            $( $field: builder_ty!($kind), )*
+        }
+
+        impl EventBuilder {
+            pub fn with_capacity(cap: usize) -> Self {
+                Self { len: 0, $( $field: builder_new!($kind, cap), )* }
+            }
+            pub fn len(&self) -> usize { self.len }
+            pub fn is_empty(&self) -> bool { self.len == 0 }
+            /// Appends one event. Required string columns get `""` when a parser left them
+            /// empty, so a batch can never fail its own schema.
+            pub fn push(&mut self, ev: &Event<'_>) {
+                self.len += 1;
+                $( builder_push!($kind, self.$field, required_default!($kind, $req, ev.$field)); )*
+            }
+            /// Finishes the batch and resets the builders.
+            pub fn finish(&mut self) -> RecordBatch {
+                self.len = 0;
+                let columns: Vec<ArrayRef> = vec![ $( Arc::new(self.$field.finish()), )* ];
+                RecordBatch::try_new(event_schema(), columns)
+                    .expect("event builder columns always match the event schema")
+            }
+        }
+    };
+}
+
+macro_rules! required_default {
+    (Str, true, $v:expr) => {
+        Some($v.as_deref().unwrap_or(""))
+    };
+    (I32, true, $v:expr) => {
+        Some($v.unwrap_or(0))
+    };
+    (I64, true, $v:expr) => {
+        Some($v.unwrap_or(0))
+    };
+    (Str, false, $v:expr) => {
+        $v.as_deref()
+    };
+    ($k:ident, $r:literal, $v:expr) => {
+        $v
+    };
+}
+
+define_event_schema! {
+    timestamp: Ts, true, "When the event happened, in UTC, microseconds since 1970-01-01.";
+    timestamp_original_offset: I32, false, "UTC offset the line itself carried, in minutes (e.g. -420); null when the line had no zone and `--tz` was applied.";
+    year_source: Str, true, "How the year was decided: `line` (the line had one), `mtime` (year-less line, file modification time), `rotation` (year-less line, from the newer file of its logrotate set), `override` (`--year`).";
+    host_name: Str, false, "Host that wrote the line (syslog host field), else the host directory of the evidence tree (`web01/var/log/…`), else `--host`.";
+    process_name: Str, false, "Program name (syslog tag), e.g. `sshd`, `sudo`, `kernel`.";
+    process_pid: I64, false, "Process id from the syslog tag.";
+    event_category: Str, false, "ECS category: `authentication`, `session`, `iam`, `process`, `network`, `web`, `host`.";
+    event_action: Str, true, "Normalized action, e.g. `auth.failure`, `auth.success`, `auth.invalid_user`, `sudo.command`, `account.create`, `http.request`, `firewall.block`; `log.message` when a line was read but not understood further.";
+    event_outcome: Str, true, "`success`, `failure` or `unknown` (as ECS).";
+    event_count: I32, true, "How many occurrences this line stands for: 1, or N+1 for rsyslog's `message repeated N times: [...]`.";
+    log_level: Str, false, "Severity as the source wrote it (syslog PRI severity name, JSON `level`).";
+    user_name: Str, false, "The acting or authenticating user (sshd login name, sudo/su invoking user, HTTP auth user).";
+    user_target_name: Str, false, "The target user: sudo `USER=`, su `(to root)`, the account created/changed/deleted.";
+    group_name: Str, false, "Group for group changes (`add 'x' to group 'sudo'`).";
+    auth_method: Str, false, "Authentication method: `password`, `publickey`, `keyboard-interactive/pam`, `none`, `pam` (a PAM module's own line).";
+    source_ip: Str, false, "Client / attacker address, canonical text (IPv4-mapped IPv6 shown as IPv4).";
+    source_domain: Str, false, "Client host name when the log names a host instead of an address.";
+    source_port: I32, false, "Client port.";
+    destination_ip: Str, false, "Destination address (firewall `DST=`, JSON/CSV).";
+    destination_port: I32, false, "Destination port (firewall `DPT=`, the vhost port of vhost_combined).";
+    network_transport: Str, false, "Transport protocol, lower case: `tcp`, `udp`, `icmp`, …";
+    observer_ingress_interface_name: Str, false, "Firewall `IN=` interface.";
+    rule_name: Str, false, "Firewall rule / log prefix, e.g. `UFW BLOCK`.";
+    process_command_line: Str, false, "Command run: sudo `COMMAND=`, CRON `CMD (…)`.";
+    http_request_method: Str, false, "HTTP method as written (`GET`, `POST`, …).";
+    url_domain: Str, false, "Virtual host (vhost_combined `%v`).";
+    url_path: Str, false, "Request path as written, not decoded.";
+    url_query: Str, false, "Query string after `?`, as written, not decoded.";
+    http_version: Str, false, "HTTP version, e.g. `1.1`.";
+    http_response_status_code: I32, false, "HTTP status.";
+    http_response_body_bytes: I64, false, "Response bytes (`%b`); null for `-`.";
+    http_request_referrer: Str, false, "Referer header.";
+    user_agent_original: Str, false, "User-Agent header, unescaped.";
+    message: Str, false, "The free-text message (syslog MSG, JSON `message`).";
+    event_extra: Str, false, "JSON object with the source fields that have no column (JSON lines, CSV).";
+    log_file_path: Str, true, "Evidence file, relative to the ingest root, as in the manifest.";
+    log_line: I64, true, "1-based line number in the decompressed file.";
+    event_original: Str, true, "The raw line (CR/LF stripped). Invalid UTF-8 is replaced by U+FFFD here and kept byte-exact in `event_original_raw`.";
+    event_original_raw: Bin, false, "The raw line's bytes, only when it was not valid UTF-8.";
+}
+
+/// Arrow schema of the events files.
+pub fn event_schema() -> SchemaRef {
+    static SCHEMA: std::sync::OnceLock<SchemaRef> = std::sync::OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(
+                EVENT_COLUMNS.iter().map(|c| Field::new(c.name, c.kind.data_type(), !c.required)).collect::<Vec<_>>(),
+            ))
+        })
+        .clone()
+}
+
+/// Columns of the rejects files.
+pub const REJECT_COLUMNS: &[Column] = &[
+    Column {
+        name: "log_file_path",
+        kind: Kind::Str,
+        required: true,
+        doc: "Evidence file, relative to the ingest root.",
+    },
+    Column { name: "log_line", kind: Kind::I64, required: true, doc: "1-based line number." },
+    Column { name: "reject_reason", kind: Kind::Str, required: true, doc: "Why no parser accepted the line." },
+    Column { name: "event_original", kind: Kind::Str, required: true, doc: "The raw line (lossy UTF-8)." },
+    Column {
+        name: "event_original_raw",
+        kind: Kind::Bin,
+        required: false,
+        doc: "The raw bytes, only when not valid UTF-8.",
+    },
+];
+
+/// Arrow schema of the rejects files.
+pub fn reject_schema() -> SchemaRef {
+    static SCHEMA: std::sync::OnceLock<SchemaRef> = std::sync::OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(
+                REJECT_COLUMNS.iter().map(|c| Field::new(c.name, c.kind.data_type(), !c.required)).collect::<Vec<_>>(),
+            ))
+        })
+        .clone()
+}
+
+/// Column-wise builders for a batch of rejects.
+pub struct RejectBuilder {
+    path: StringBuilder,
+    line: Int64Builder,
+    reason: StringBuilder,
+    original: StringBuilder,
+    raw: BinaryBuilder,
+}
+
+impl Default for RejectBuilder {
+    fn default() -> Self {
+        Self {
+            path: StringBuilder::new(),
+            line: Int64Builder::new(),
+            reason: StringBuilder::new(),
+            original: StringBuilder::new(),
+            raw: BinaryBuilder::new(),
+        }
+    }
+}
+
+impl RejectBuilder {
+    pub fn len(&self) -> usize {
+        self.line.values_slice().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn push(&mut self, path: &str, line: i64, reason: &str, original: &str, raw: Option<&[u8]>) {
+        self.path.append_value(path);
+        self.line.append_value(line);
+        self.reason.append_value(reason);
+        self.original.append_value(original);
+        self.raw.append_option(raw);
+    }
+    pub fn finish(&mut self) -> RecordBatch {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.path.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.reason.finish()),
+            Arc::new(self.original.finish()),
+            Arc::new(self.raw.finish()),
+        ];
+        RecordBatch::try_new(reject_schema(), columns).expect("reject builder matches reject schema")
+    }
+}
+
+/// Renders the schema documentation (the body of `docs/schema.md`).
+pub fn schema_markdown() -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# Event schema (version {SCHEMA_VERSION})\n\n\
+         Generated from `src/schema.rs` by `logsleuth schema`; a test keeps this file in step.\n\n\
+         The case directory holds `events/` and `rejects/` as hive-partitioned Parquet (zstd).\n\
+         `events/` is partitioned by `{EVENT_PARTITION}` (`auth`, `syslog`, `firewall`, `apache_access`,\n\
+         `nginx_access`, `json`, `csv`), `rejects/` by `{REJECT_PARTITION}`. The partition column is\n\
+         part of the directory name, not of the files; read the folder as one dataset with hive\n\
+         partitioning on (polars `scan_parquet`, DuckDB `read_parquet('CASE/events/**/*.parquet', hive_partitioning = true)`,\n\
+         Spark `spark.read.parquet('CASE/events')`).\n\n\
+         ## events\n\n| column | type | required | meaning |\n|---|---|---|---|\n\
+         | `{EVENT_PARTITION}` | STRING (partition) | yes | Source kind: `auth`, `syslog`, `firewall`, `apache_access`, `nginx_access`, `json`, `csv`. |\n"
+    ));
+    for c in EVENT_COLUMNS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.name,
+            c.kind.sql_type(),
+            if c.required { "yes" } else { "" },
+            c.doc
+        ));
+    }
+    out.push_str("\n## rejects\n\n| column | type | required | meaning |\n|---|---|---|---|\n");
+    out.push_str(&format!(
+        "| `{REJECT_PARTITION}` | STRING (partition) | yes | Format the file was read as (`unknown` when none matched). |\n"
+    ));
+    for c in REJECT_COLUMNS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.name,
+            c.kind.sql_type(),
+            if c.required { "yes" } else { "" },
+            c.doc
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_batch_matches_schema_and_fills_required_defaults() {
+        let mut b = EventBuilder::with_capacity(4);
+        let ev = Event { timestamp: 1_700_000_000_000_000, log_line: Some(7), ..Default::default() };
+        b.push(&ev);
+        let batch = b.finish();
+        assert_eq!(batch.num_rows(), 1);
+        assert_eq!(batch.schema(), event_schema());
+        let action = batch.column_by_name("event_action").unwrap();
+        assert_eq!(action.null_count(), 0, "required columns are never null");
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn column_names_are_unique_and_contract_columns_exist() {
+        let mut names: Vec<_> = EVENT_COLUMNS.iter().map(|c| c.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), EVENT_COLUMNS.len());
+        for needed in [
+            "timestamp",
+            "timestamp_original_offset",
+            "year_source",
+            "host_name",
+            "process_name",
+            "process_pid",
+            "event_action",
+            "event_outcome",
+            "user_name",
+            "user_target_name",
+            "source_ip",
+            "source_domain",
+            "source_port",
+            "destination_ip",
+            "destination_port",
+            "network_transport",
+            "http_request_method",
+            "url_path",
+            "url_query",
+            "http_version",
+            "http_response_status_code",
+            "http_response_body_bytes",
+            "http_request_referrer",
+            "user_agent_original",
+            "message",
+            "log_file_path",
+            "log_line",
+            "event_original",
+        ] {
+            assert!(names.contains(&needed), "missing contract column {needed}");
+        }
+    }
+}
