@@ -38,7 +38,7 @@ impl IngestError {
 pub enum AnalysisError {
     #[error("case {path}: {msg}")]
     Case { path: PathBuf, msg: String },
-    #[error("query {name}: {source}")]
+    #[error("query {name} failed: {source}")]
     Query { name: String, source: polars::error::PolarsError },
     #[error("rule file {path}: {msg}")]
     Rule { path: PathBuf, msg: String },

@@ -9,5 +9,6 @@ pub mod error;
 pub mod gen;
 pub mod ingest;
 pub mod parse;
+pub mod query;
 pub mod sanitize;
 pub mod schema;

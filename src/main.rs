@@ -14,7 +14,18 @@ fn main() {
             if broken_pipe {
                 exit::OK
             } else {
-                eprintln!("logsleuth: {}", logsleuth::sanitize::terminal(&format!("{:#}", e.error)));
+                // Each cause once: thiserror messages already quote their source.
+                let mut msg = String::new();
+                for cause in e.error.chain() {
+                    let text = cause.to_string();
+                    if !msg.contains(&text) {
+                        if !msg.is_empty() {
+                            msg.push_str(": ");
+                        }
+                        msg.push_str(&text);
+                    }
+                }
+                eprintln!("logsleuth: {}", logsleuth::sanitize::terminal(&msg));
                 e.code
             }
         }

@@ -2,6 +2,7 @@
 //! subcommand with one `run` function, and the documented exit codes.
 
 pub mod ingest;
+pub mod query;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Ingest evidence files/folders into a case (Parquet dataset + manifest).
     Ingest(ingest::IngestArgs),
+    /// Run SQL over a case (tables: events, rejects, inputs).
+    Query(query::QueryArgs),
     /// Print the event schema documentation (Markdown).
     Schema,
     /// List the log formats and what they read.
@@ -54,6 +57,7 @@ impl<E: Into<anyhow::Error>> From<E> for Exit {
 pub fn run(cli: Cli) -> Result<i32, Exit> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
+        Command::Query(args) => query::run(args),
         Command::Schema => {
             print!("{}", crate::schema::schema_markdown());
             Ok(exit::OK)

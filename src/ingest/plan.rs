@@ -48,7 +48,9 @@ fn head_lines(head: &[u8]) -> Vec<String> {
         .split(|&c| c == b'\n')
         .map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l)).into_owned())
         .collect();
-    if head.len() >= HEAD_BYTES || head.last() == Some(&b'\n') {
+    // The last piece is empty (text ended with a newline) or a line cut by the sample size;
+    // a cut line is still good for sniffing when it is the only one (a huge first line).
+    if (head.len() >= HEAD_BYTES && lines.len() > 1) || head.last() == Some(&b'\n') {
         lines.pop();
     }
     lines

@@ -1,0 +1,144 @@
+//! The query layer: a case's Parquet dataset as polars `LazyFrame`s (scanned lazily, hive
+//! partitions read from the folder names) and a SQL context with the tables `events`,
+//! `rejects` and `inputs` (the manifest's input list). Everything above it — detectors,
+//! timeline, reports, `logsleuth query` — reads the case through here.
+
+pub mod output;
+
+use std::path::Path;
+
+use polars::prelude::*;
+use polars::sql::SQLContext;
+
+use crate::error::AnalysisError;
+use crate::ingest::case::Case;
+use crate::ingest::manifest::Manifest;
+use crate::schema::{self, Kind, EVENT_PARTITION, REJECT_PARTITION};
+
+/// An opened case.
+pub struct CaseData {
+    pub case: Case,
+    pub manifest: Manifest,
+}
+
+fn polars_type(kind: Kind) -> DataType {
+    match kind {
+        Kind::Ts => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+        Kind::I32 => DataType::Int32,
+        Kind::I64 => DataType::Int64,
+        Kind::Str => DataType::String,
+        Kind::Bin => DataType::Binary,
+    }
+}
+
+fn schema_of(columns: &[schema::Column], partition: &str) -> Schema {
+    let mut s = Schema::default();
+    for c in columns {
+        s.with_column(c.name.into(), polars_type(c.kind));
+    }
+    s.with_column(partition.into(), DataType::String);
+    s
+}
+
+/// The polars schema of the events table (partition column last).
+pub fn events_schema() -> Schema {
+    schema_of(schema::EVENT_COLUMNS, EVENT_PARTITION)
+}
+
+fn scan_dir(dir: &Path, columns: &[schema::Column], partition: &str) -> Result<LazyFrame, AnalysisError> {
+    let has_files = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .any(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet"));
+    if !has_files {
+        return Ok(DataFrame::empty_with_schema(&schema_of(columns, partition)).lazy());
+    }
+    let mut hive_schema = Schema::default();
+    hive_schema.with_column(partition.into(), DataType::String);
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(true),
+            hive_start_idx: 0,
+            schema: Some(Arc::new(hive_schema)),
+            try_parse_dates: false,
+        },
+        ..Default::default()
+    };
+    let glob = format!("{}/**/*.parquet", dir.display());
+    LazyFrame::scan_parquet(PlRefPath::new(glob.as_str()), args).map_err(AnalysisError::from)
+}
+
+impl CaseData {
+    /// Opens a case for reading (finishing an interrupted commit first).
+    pub fn open(dir: &Path) -> Result<CaseData, AnalysisError> {
+        let case = Case::open_for_read(dir)
+            .map_err(|e| AnalysisError::Case { path: dir.to_path_buf(), msg: e.to_string() })?;
+        let manifest = Manifest::load(&case.manifest_path())
+            .map_err(|e| AnalysisError::Case { path: dir.to_path_buf(), msg: e.to_string() })?
+            .ok_or_else(|| AnalysisError::Case { path: dir.to_path_buf(), msg: "no manifest".into() })?;
+        Ok(CaseData { case, manifest })
+    }
+
+    /// All events, lazily.
+    pub fn events(&self) -> Result<LazyFrame, AnalysisError> {
+        scan_dir(&self.case.events_dir(), schema::EVENT_COLUMNS, EVENT_PARTITION)
+    }
+
+    /// All rejects, lazily.
+    pub fn rejects(&self) -> Result<LazyFrame, AnalysisError> {
+        scan_dir(&self.case.rejects_dir(), schema::REJECT_COLUMNS, REJECT_PARTITION)
+    }
+
+    /// The manifest's inputs as a table.
+    pub fn inputs(&self) -> Result<DataFrame, AnalysisError> {
+        let m = &self.manifest.inputs;
+        let s = |f: &dyn Fn(&crate::ingest::manifest::InputRecord) -> Option<String>| -> Vec<Option<String>> {
+            m.iter().map(f).collect()
+        };
+        let u = |f: &dyn Fn(&crate::ingest::manifest::InputRecord) -> u64| -> Vec<i64> {
+            m.iter().map(|r| f(r) as i64).collect()
+        };
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("path".into(), s(&|r| Some(r.path.clone()))),
+            Column::new("host_name".into(), s(&|r| r.host_name.clone())),
+            Column::new("size".into(), u(&|r| r.size)),
+            Column::new("mtime".into(), s(&|r| Some(r.mtime.clone()))),
+            Column::new("sha256".into(), s(&|r| r.sha256.clone())),
+            Column::new("content_sha256".into(), s(&|r| r.content_sha256.clone())),
+            Column::new("compression".into(), s(&|r| r.compression.clone())),
+            Column::new("format".into(), s(&|r| r.format.clone())),
+            Column::new("rotation_set".into(), s(&|r| r.rotation_set.clone())),
+            Column::new("rotation_index".into(), m.iter().map(|r| r.rotation_index.map(i64::from)).collect::<Vec<_>>()),
+            Column::new("lines".into(), u(&|r| r.lines)),
+            Column::new("events".into(), u(&|r| r.events)),
+            Column::new("rejects".into(), u(&|r| r.rejects)),
+            Column::new("first_timestamp".into(), s(&|r| r.first_timestamp.clone())),
+            Column::new("last_timestamp".into(), s(&|r| r.last_timestamp.clone())),
+            Column::new("damaged".into(), m.iter().map(|r| r.damaged).collect::<Vec<_>>()),
+            Column::new("error".into(), s(&|r| r.error.clone())),
+            Column::new("duplicate_of".into(), s(&|r| r.duplicate_of.clone())),
+            Column::new("skipped".into(), s(&|r| r.skipped.clone())),
+            Column::new("run".into(), m.iter().map(|r| r.run as i64).collect::<Vec<_>>()),
+            Column::new("year_source".into(), s(&|r| r.year_source.clone())),
+            Column::new("first_line".into(), u(&|r| r.first_line)),
+        ])?;
+        Ok(df)
+    }
+
+    /// A SQL context with `events`, `rejects` and `inputs` registered.
+    pub fn sql_context(&self) -> Result<SQLContext, AnalysisError> {
+        let ctx = SQLContext::new();
+        ctx.register("events", self.events()?);
+        ctx.register("rejects", self.rejects()?);
+        ctx.register("inputs", self.inputs()?.lazy());
+        Ok(ctx)
+    }
+
+    /// Runs one SQL statement and collects the result.
+    pub fn sql(&self, name: &str, query: &str) -> Result<DataFrame, AnalysisError> {
+        let mut ctx = self.sql_context()?;
+        ctx.execute(query)
+            .and_then(|lf| lf.collect())
+            .map_err(|e| AnalysisError::Query { name: name.to_string(), source: e })
+    }
+}

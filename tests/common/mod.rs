@@ -1,0 +1,110 @@
+//! Helpers shared by the integration tests: run the real binary, build fixture trees, read a
+//! case back through the library's polars layer.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use logsleuth::ingest::manifest::{InputRecord, Manifest};
+use logsleuth::query::CaseData;
+use polars::prelude::*;
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_logsleuth"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().expect("run logsleuth")
+}
+
+/// Runs and asserts success, returning stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "logsleuth {args:?} failed ({:?}):\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn write(root: &Path, rel: &str, data: &[u8]) -> PathBuf {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+pub fn set_mtime(path: &Path, secs: i64) {
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)).unwrap();
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+pub fn manifest(case: &Path) -> Manifest {
+    Manifest::load(&case.join("manifest.json")).unwrap().expect("manifest exists")
+}
+
+pub fn input<'a>(m: &'a Manifest, path: &str) -> &'a InputRecord {
+    m.inputs.iter().rev().find(|i| i.path == path).unwrap_or_else(|| panic!("no input {path} in manifest"))
+}
+
+pub fn sql(case: &Path, q: &str) -> DataFrame {
+    CaseData::open(case).unwrap().sql("test", q).unwrap()
+}
+
+pub fn count(case: &Path, q: &str) -> i64 {
+    let df = sql(case, q);
+    let v = df.columns()[0].get(0).unwrap();
+    match v {
+        AnyValue::UInt32(x) => x as i64,
+        AnyValue::UInt64(x) => x as i64,
+        AnyValue::Int64(x) => x,
+        AnyValue::Int32(x) => x as i64,
+        AnyValue::Null => 0,
+        other => panic!("not a count: {other:?}"),
+    }
+}
+
+pub fn strings(df: &DataFrame, col: &str) -> Vec<Option<String>> {
+    df.column(col).unwrap().as_materialized_series().iter().map(|v| logsleuth::query::output::cell(&v)).collect()
+}
+
+/// Checks lines = events + rejects for every input, and that the dataset holds exactly what
+/// the manifest says for each file.
+pub fn assert_invariant(case: &Path) {
+    let m = manifest(case);
+    for i in &m.inputs {
+        assert_eq!(i.lines, i.events + i.rejects, "lines != events + rejects for {}", i.path);
+    }
+    let ev = sql(case, "SELECT log_file_path, COUNT(*) AS n FROM events GROUP BY log_file_path");
+    let rj = sql(case, "SELECT log_file_path, COUNT(*) AS n FROM rejects GROUP BY log_file_path");
+    let total = |df: &DataFrame, path: &str| -> u64 {
+        let paths = strings(df, "log_file_path");
+        let ns = strings(df, "n");
+        paths
+            .iter()
+            .zip(ns)
+            .filter(|(p, _)| p.as_deref() == Some(path))
+            .map(|(_, n)| n.unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    let mut by_path: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for i in m.inputs.iter().filter(|i| i.duplicate_of.is_none()) {
+        let e = by_path.entry(i.path.as_str()).or_default();
+        e.0 += i.events;
+        e.1 += i.rejects;
+    }
+    for (path, (events, rejects)) in by_path {
+        assert_eq!(total(&ev, path), events, "stored events for {path}");
+        assert_eq!(total(&rj, path), rejects, "stored rejects for {path}");
+    }
+}

@@ -1,0 +1,400 @@
+//! End-to-end tests of `logsleuth ingest`: the real binary on fixture trees, the dataset read
+//! back through polars.
+
+mod common;
+
+use common::*;
+use logsleuth::parse::time::{days_from_civil, format_rfc3339};
+
+fn secs(y: i64, m: u32, d: u32, h: u32) -> i64 {
+    days_from_civil(y, m, d) * 86_400 + h as i64 * 3600
+}
+
+const AUTH: &str = "Dec 30 23:59:58 web01 sshd[100]: Failed password for root from 203.0.113.7 port 50001 ssh2
+Dec 31 23:59:59 web01 sshd[100]: Failed password for invalid user admin from 2001:db8::7 port 50002 ssh2
+Jan  1 00:00:01 web01 sshd[101]: Accepted publickey for alice from 10.0.0.9 port 50003 ssh2: ED25519 SHA256:x
+Jan  1 00:00:02 web01 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id
+this line is not syslog
+Jan  1 00:00:03 web01 CRON[5]: (root) CMD (true)
+";
+
+/// A tree with one file of every shape ingest must survive.
+fn fixture_tree(root: &std::path::Path) {
+    let p = write(root, "web01/var/log/auth.log", AUTH.as_bytes());
+    set_mtime(&p, secs(2027, 1, 1, 1));
+    let access = concat!(
+        "203.0.113.9 - - [01/Jan/2027:00:00:02 +0100] \"GET /a?b=1 HTTP/1.1\" 200 12 \"-\" \"curl/8 \\\"q\\\"\"\n",
+        "2001:db8::9 - bob [01/Jan/2027:00:00:03 +0000] \"\\x16\\x03\\x01\" 400 - \"-\" \"-\"\n",
+        "garbage\n"
+    );
+    write(root, "web01/var/log/nginx/access.log", access.as_bytes());
+    let ufw = "Jan  1 00:00:04 web01 kernel: [ 12.5] [UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.1 DST=10.0.0.5 PROTO=TCP SPT=1 DPT=23\n";
+    let p = write(root, "web01/var/log/ufw.log.1.gz", &gzip(ufw.as_bytes()));
+    set_mtime(&p, secs(2027, 1, 1, 2));
+    write(
+        root,
+        "app/var/log/app.json",
+        b"{\"ts\":\"2027-01-01T00:00:05Z\",\"msg\":\"hi\",\"user\":\"x\"}\n{\"no\":\"time\"}\nnot json\n",
+    );
+    write(
+        root,
+        "vpn/logins.csv",
+        b"timestamp,user_id,source_ip,action,success\r\n2027-01-01T00:00:06Z,bob,203.0.113.1,login,false\r\n",
+    );
+    write(
+        root,
+        "gw/var/log/remote.log",
+        b"<38>1 2027-01-01T00:00:07.5Z gw sshd 77 - - Invalid user test from 192.0.2.1 port 22\n",
+    );
+    write(root, "misc/var/log/java.log", b"Exception in thread main\n\tat Foo.bar(Foo.java:1)\n");
+    write(root, "misc/var/log/empty.log", b"");
+    write(root, "misc/var/log/crlf.log", b"Jan  1 00:00:08 misc app: one\r\nJan  1 00:00:09 misc app: two\r\n");
+    let mut bad = b"Jan  1 00:00:10 misc app: bytes \xff\xfe end\n".to_vec();
+    bad.extend_from_slice(b"Jan  1 00:00:11 misc app: fine\n");
+    write(root, "misc/var/log/bad_utf8.log", &bad);
+    let mut huge = b"Jan  1 00:00:12 misc app: ".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 1 << 20));
+    huge.extend_from_slice(b"\nJan  1 00:00:13 misc app: after\n");
+    write(root, "misc/var/log/huge.log", &huge);
+    write(root, "misc/var/log/wtmp", &[0u8; 768]);
+    for p in ["misc/var/log/crlf.log", "misc/var/log/bad_utf8.log", "misc/var/log/huge.log"] {
+        set_mtime(&root.join(p), secs(2027, 1, 2, 0));
+    }
+}
+
+#[test]
+fn every_shape_keeps_lines_equal_events_plus_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("evidence");
+    fixture_tree(&ev);
+    let case = dir.path().join("case");
+    let out = ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap()]);
+    assert!(out.contains("lines:"), "{out}");
+    assert_invariant(&case);
+    let m = manifest(&case);
+    let auth = input(&m, "web01/var/log/auth.log");
+    assert_eq!((auth.lines, auth.events, auth.rejects), (6, 5, 1));
+    assert_eq!(auth.format.as_deref(), Some("syslog"));
+    assert_eq!(input(&m, "web01/var/log/ufw.log.1.gz").compression.as_deref(), Some("gzip"));
+    assert_eq!(input(&m, "misc/var/log/java.log").format.as_deref(), Some("unknown"));
+    assert_eq!(input(&m, "misc/var/log/java.log").rejects, 2);
+    let empty = input(&m, "misc/var/log/empty.log");
+    assert_eq!((empty.size, empty.lines), (0, 0));
+    assert!(input(&m, "misc/var/log/wtmp").skipped.as_deref().unwrap().starts_with("binary"));
+    let huge = input(&m, "misc/var/log/huge.log");
+    assert_eq!((huge.lines, huge.events), (2, 2), "a 1 MB line is an ordinary line");
+    assert_eq!(input(&m, "vpn/logins.csv").events, 1);
+    assert_eq!(input(&m, "gw/var/log/remote.log").format.as_deref(), Some("rfc5424"));
+    // Modules land in their partitions.
+    let df = sql(&case, "SELECT event_module, COUNT(*) AS n FROM events GROUP BY event_module ORDER BY event_module");
+    assert_eq!(
+        strings(&df, "event_module").into_iter().flatten().collect::<Vec<_>>(),
+        ["auth", "csv", "firewall", "json", "nginx_access", "syslog"]
+    );
+    assert!(case.join("events/event_module=auth").is_dir());
+    assert!(case.join("rejects/log_format=unknown").is_dir());
+}
+
+#[test]
+fn year_rollover_crlf_invalid_utf8_and_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("evidence");
+    fixture_tree(&ev);
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let df = sql(
+        &case,
+        "SELECT timestamp, year_source, log_line, user_name, source_ip FROM events WHERE log_file_path = 'web01/var/log/auth.log' ORDER BY log_line",
+    );
+    let ts = strings(&df, "timestamp");
+    assert_eq!(ts[0].as_deref(), Some("2026-12-30T23:59:58Z"), "December lines belong to the year before the mtime");
+    assert_eq!(ts[2].as_deref(), Some("2027-01-01T00:00:01Z"));
+    assert_eq!(strings(&df, "year_source")[0].as_deref(), Some("mtime"));
+    assert_eq!(strings(&df, "log_line").iter().flatten().cloned().collect::<Vec<_>>(), ["1", "2", "3", "4", "6"]);
+    assert_eq!(strings(&df, "source_ip")[1].as_deref(), Some("2001:db8::7"));
+    let df =
+        sql(&case, "SELECT event_original FROM events WHERE log_file_path = 'misc/var/log/crlf.log' ORDER BY log_line");
+    assert_eq!(strings(&df, "event_original")[0].as_deref(), Some("Jan  1 00:00:08 misc app: one"), "CR stripped");
+    let df = sql(&case, "SELECT event_original, event_original_raw FROM events WHERE log_file_path = 'misc/var/log/bad_utf8.log' AND log_line = 1");
+    assert!(strings(&df, "event_original")[0].as_deref().unwrap().contains('\u{fffd}'));
+    let raw = df.column("event_original_raw").unwrap().binary().unwrap().get(0).unwrap().to_vec();
+    assert_eq!(raw, b"Jan  1 00:00:10 misc app: bytes \xff\xfe end", "invalid UTF-8 kept byte-exact");
+    let df = sql(
+        &case,
+        "SELECT timestamp, timestamp_original_offset FROM events WHERE event_module = 'nginx_access' ORDER BY log_line",
+    );
+    assert_eq!(strings(&df, "timestamp")[0].as_deref(), Some("2026-12-31T23:00:02Z"));
+    assert_eq!(strings(&df, "timestamp_original_offset")[0].as_deref(), Some("60"));
+}
+
+#[test]
+fn year_and_zone_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    write(&ev, "h/var/log/syslog", b"Jul  1 12:00:00 h app: summer\nDec  1 12:00:00 h app: winter\n");
+    let case = dir.path().join("case");
+    ok(&[
+        "ingest",
+        ev.to_str().unwrap(),
+        "--case",
+        case.to_str().unwrap(),
+        "--year",
+        "2024",
+        "--tz",
+        "Europe/Berlin",
+        "-q",
+    ]);
+    let df = sql(&case, "SELECT timestamp, year_source FROM events ORDER BY log_line");
+    assert_eq!(strings(&df, "timestamp")[0].as_deref(), Some("2024-07-01T10:00:00Z"));
+    assert_eq!(strings(&df, "timestamp")[1].as_deref(), Some("2024-12-01T11:00:00Z"));
+    assert_eq!(strings(&df, "year_source")[0].as_deref(), Some("override"));
+    let bad = run(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--tz", "Mars/Base"]);
+    assert_eq!(bad.status.code(), Some(2), "bad --tz is a usage error");
+}
+
+#[test]
+fn truncated_gzip_keeps_complete_lines_and_marks_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let mut text = String::new();
+    for i in 0..5000 {
+        text.push_str(&format!(
+            "Dec  1 10:{:02}:{:02} h sshd[1]: Failed password for root from 192.0.2.{} port {} ssh2\n",
+            i / 60 % 60,
+            i % 60,
+            i % 250,
+            1000 + i
+        ));
+    }
+    let gz = gzip(text.as_bytes());
+    write(&ev, "h/var/log/auth.log.2.gz", &gz[..gz.len() / 2]);
+    write(&ev, "h/var/log/auth.log", b"Dec  2 10:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.\n");
+    let case = dir.path().join("case");
+    let out = ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap()]);
+    assert!(out.contains("damaged: h/var/log/auth.log.2.gz"), "{out}");
+    let m = manifest(&case);
+    let r = input(&m, "h/var/log/auth.log.2.gz");
+    assert!(r.damaged);
+    assert!(r.error.as_deref().unwrap().contains("gzip"), "{:?}", r.error);
+    assert!(r.events > 1000 && r.events < 5000, "recovered {} of 5000", r.events);
+    assert_invariant(&case);
+    let strict =
+        run(&["ingest", ev.to_str().unwrap(), "--case", dir.path().join("c2").to_str().unwrap(), "--strict", "-q"]);
+    assert_eq!(strict.status.code(), Some(4), "--strict turns damage into an error");
+}
+
+#[test]
+fn reingest_is_idempotent_and_incremental() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let week1 = "Dec  1 10:00:00 h sshd[1]: Failed password for root from 192.0.2.1 port 1 ssh2\nDec  1 10:00:01 h sshd[1]: Failed password for root from 192.0.2.1 port 2 ssh2\n";
+    write(&ev, "h/var/log/auth.log", week1.as_bytes());
+    let case = dir.path().join("case");
+    let c = case.to_str().unwrap();
+    ok(&["ingest", ev.to_str().unwrap(), "--case", c, "-q"]);
+    let n1 = count(&case, "SELECT COUNT(*) FROM events");
+    let out = ok(&["ingest", ev.to_str().unwrap(), "--case", c]);
+    assert!(out.contains("1 unchanged"), "{out}");
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), n1, "re-ingest adds nothing");
+    assert_eq!(manifest(&case).inputs.len(), 1);
+
+    // The live file grows: only the appended lines are read, numbered after the old ones.
+    let grown = format!("{week1}Dec  1 10:00:02 h sshd[1]: Accepted password for root from 192.0.2.1 port 3 ssh2\n");
+    write(&ev, "h/var/log/auth.log", grown.as_bytes());
+    ok(&["ingest", ev.to_str().unwrap(), "--case", c, "-q"]);
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), 3);
+    assert_eq!(count(&case, "SELECT MAX(log_line) FROM events"), 3);
+    let m = manifest(&case);
+    let last = input(&m, "h/var/log/auth.log");
+    assert_eq!((last.first_line, last.lines, last.run), (3, 1, 3), "run 2 was the no-op re-ingest");
+    assert_invariant(&case);
+
+    // logrotate: auth.log becomes auth.log.1 (same bytes) and a new auth.log starts.
+    std::fs::rename(ev.join("h/var/log/auth.log"), ev.join("h/var/log/auth.log.1")).unwrap();
+    write(&ev, "h/var/log/auth.log", b"Dec  8 10:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.\n");
+    let out = ok(&["ingest", ev.to_str().unwrap(), "--case", c]);
+    assert!(out.contains("1 duplicate"), "{out}");
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), 4, "the rotated copy is not stored again");
+    let m = manifest(&case);
+    assert_eq!(input(&m, "h/var/log/auth.log.1").duplicate_of.as_deref(), Some("h/var/log/auth.log"));
+
+    // --force rebuilds from what the tree holds now.
+    ok(&["ingest", ev.to_str().unwrap(), "--case", c, "--force", "-q"]);
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), 4);
+    assert_eq!(manifest(&case).runs.len(), 1);
+    assert_invariant(&case);
+}
+
+#[test]
+fn same_content_twice_is_ingested_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let text = b"Dec  1 10:00:00 h sshd[1]: Invalid user a from 192.0.2.1 port 1\n";
+    write(&ev, "h/var/log/auth.log.1", text);
+    write(&ev, "h/var/log/auth.log.2.gz", &gzip(text));
+    write(&ev, "copy/auth.log.1", text);
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let m = manifest(&case);
+    assert_eq!(input(&m, "h/var/log/auth.log.2.gz").duplicate_of.as_deref(), Some("copy/auth.log.1"));
+    assert_eq!(input(&m, "h/var/log/auth.log.1").duplicate_of.as_deref(), Some("copy/auth.log.1"));
+    let gz = input(&m, "h/var/log/auth.log.2.gz");
+    assert_eq!(gz.content_sha256, input(&m, "copy/auth.log.1").content_sha256);
+    assert_ne!(gz.sha256, gz.content_sha256);
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), 1);
+    assert_invariant(&case);
+}
+
+#[test]
+fn one_thread_and_many_plain_and_gzip_give_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..30_000 {
+        text.push_str(&format!(
+            "Dec  1 {:02}:{:02}:{:02} h sshd[{}]: Failed password for u{} from 192.0.2.{} port {} ssh2\n",
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60,
+            i,
+            i % 97,
+            i % 250,
+            i
+        ));
+    }
+    let plain = dir.path().join("plain");
+    let p = write(&plain, "h/var/log/auth.log", text.as_bytes());
+    set_mtime(&p, secs(2026, 12, 2, 0));
+    let gz = dir.path().join("gz");
+    let p = write(&gz, "h/var/log/auth.log", &gzip(text.as_bytes()));
+    set_mtime(&p, secs(2026, 12, 2, 0));
+    let q =
+        "SELECT timestamp, log_line, user_name, source_ip, source_port, event_original FROM events ORDER BY log_line";
+    let mut frames = Vec::new();
+    for (src, threads) in [(&plain, "1"), (&plain, "4"), (&gz, "2")] {
+        let case = dir.path().join(format!("case-{}-{threads}", src.file_name().unwrap().to_str().unwrap()));
+        ok(&["ingest", src.to_str().unwrap(), "--case", case.to_str().unwrap(), "--threads", threads, "-q"]);
+        assert_invariant(&case);
+        frames.push(sql(&case, q));
+    }
+    assert_eq!(frames[0].height(), 30_000);
+    assert!(frames[0].equals_missing(&frames[1]), "1 thread vs 4 threads");
+    assert!(frames[0].equals_missing(&frames[2]), "plain vs gzip");
+}
+
+#[test]
+fn symlinks_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    write(&ev, "h/var/log/auth.log", b"Dec  1 10:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.\n");
+    write(dir.path(), "outside.log", b"Dec  1 10:00:00 h sshd[1]: secret\n");
+    std::os::unix::fs::symlink(dir.path().join("outside.log"), ev.join("h/var/log/out.log")).unwrap();
+    let case = dir.path().join("case");
+    let out = ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap()]);
+    assert!(out.contains("skipped 1: symlink pointing outside the evidence tree"), "{out}");
+    let m = manifest(&case);
+    assert!(input(&m, "h/var/log/out.log").skipped.is_some());
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), 1);
+
+    let empty = dir.path().join("nothing");
+    std::fs::create_dir_all(&empty).unwrap();
+    let r = run(&["ingest", empty.to_str().unwrap(), "--case", dir.path().join("c2").to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(3), "nothing to ingest");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("nothing could be ingested"));
+    let r = run(&[
+        "ingest",
+        dir.path().join("missing").to_str().unwrap(),
+        "--case",
+        dir.path().join("c3").to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("does not exist"));
+}
+
+#[test]
+fn evidence_is_not_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fixture_tree(&ev);
+    let before: Vec<(String, Vec<u8>, std::time::SystemTime)> = walkdir::WalkDir::new(&ev)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    ok(&["ingest", ev.to_str().unwrap(), "--case", dir.path().join("case").to_str().unwrap(), "-q"]);
+    let after: Vec<(String, Vec<u8>, std::time::SystemTime)> = walkdir::WalkDir::new(&ev)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn manifest_has_the_contract_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    fixture_tree(&ev);
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("manifest.json")).unwrap()).unwrap();
+    for k in ["logsleuth_version", "command", "started_at", "finished_at", "inputs"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    let keys = [
+        "path",
+        "size",
+        "mtime",
+        "sha256",
+        "content_sha256",
+        "compression",
+        "format",
+        "rotation_set",
+        "rotation_index",
+        "lines",
+        "events",
+        "rejects",
+        "first_timestamp",
+        "last_timestamp",
+        "damaged",
+        "error",
+        "duplicate_of",
+        "skipped",
+    ];
+    for i in v["inputs"].as_array().unwrap() {
+        for k in keys {
+            assert!(i.get(k).is_some(), "input {} lacks {k}", i["path"]);
+        }
+    }
+    let auth = v["inputs"].as_array().unwrap().iter().find(|i| i["path"] == "web01/var/log/auth.log").unwrap();
+    let sha = auth["sha256"].as_str().unwrap();
+    use sha2::Digest;
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(AUTH.as_bytes())));
+    assert_eq!(auth["first_timestamp"], format_rfc3339(secs(2026, 12, 30, 23) * 1_000_000 + 3_598_000_000));
+    assert!(v["command"].as_str().unwrap().contains("ingest"));
+}
+
+#[test]
+fn schema_doc_is_current() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md")).unwrap();
+    assert_eq!(
+        doc,
+        logsleuth::schema::schema_markdown(),
+        "docs/schema.md is stale: run `logsleuth schema > docs/schema.md`"
+    );
+}
