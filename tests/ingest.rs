@@ -236,10 +236,14 @@ fn same_content_twice_is_ingested_once() {
     let case = dir.path().join("case");
     ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
     let m = manifest(&case);
-    assert_eq!(input(&m, "h/var/log/auth.log.2.gz").duplicate_of.as_deref(), Some("copy/auth.log.1"));
-    assert_eq!(input(&m, "h/var/log/auth.log.1").duplicate_of.as_deref(), Some("copy/auth.log.1"));
+    assert_eq!(input(&m, "h/var/log/auth.log.2.gz").duplicate_of.as_deref(), Some("h/var/log/auth.log.1"));
+    assert_eq!(
+        input(&m, "copy/auth.log.1").duplicate_of.as_deref(),
+        Some("h/var/log/auth.log.1"),
+        "the /var/log file is the original"
+    );
     let gz = input(&m, "h/var/log/auth.log.2.gz");
-    assert_eq!(gz.content_sha256, input(&m, "copy/auth.log.1").content_sha256);
+    assert_eq!(gz.content_sha256, input(&m, "h/var/log/auth.log.1").content_sha256);
     assert_ne!(gz.sha256, gz.content_sha256);
     assert_eq!(count(&case, "SELECT COUNT(*) FROM events"), 1);
     assert_invariant(&case);

@@ -160,7 +160,11 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
         m
     };
-    for (i, c) in cands.iter().enumerate() {
+    // Which copy of duplicated content is the original: files under `var/log/` first, then path order.
+    let mut order: Vec<usize> = (0..cands.len()).collect();
+    order.sort_by_key(|&i| canonical_rank(&cands[i].rel));
+    for &i in &order {
+        let c = &cands[i];
         let mut rec = record_for(c);
         rec.run = run_no;
         if c.skipped.is_some() {
@@ -197,6 +201,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         records[i] = Some(rec);
         to_read.push(i);
     }
+    to_read.sort_unstable();
     let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
     let plan_opts =
         plan::PlanOptions { format: opts.format, year: opts.year, zone: opts.zone, host: opts.host.clone() };
@@ -277,7 +282,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let mut journal = Journal::default();
     let staging_rel = staging.strip_prefix(&case.dir).unwrap_or(&staging).to_string_lossy().into_owned();
     let mut by_module: HashMap<Module, u64> = HashMap::new();
-    for (i, c) in cands.iter().enumerate() {
+    for &i in &order {
+        let c = &cands[i];
         let Some(j) = job_of[i] else { continue };
         let res = &results[j];
         let rec = records[i].as_mut().expect("record");
@@ -379,6 +385,12 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     case.commit(&lock, &journal)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Sort key choosing the original among identical files: logs where the system wrote them
+/// (`…/var/log/…`) before stray copies, then path order.
+fn canonical_rank(rel: &str) -> (u8, &str) {
+    (u8::from(!(rel.starts_with("var/log/") || rel.contains("/var/log/"))), rel)
 }
 
 /// When `c` is a plain file that starts with exactly the content `prev` recorded, returns

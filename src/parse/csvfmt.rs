@@ -29,18 +29,24 @@ impl FormatSpec for CsvSpec {
     fn describe(&self) -> &'static str {
         "CSV with a header row naming a timestamp column; common column names mapped, the rest kept in event_extra"
     }
+    /// A header row: comma-separated names, one of them a timestamp key.
     fn sniff(&self, line: &str) -> bool {
-        // A header: comma separated names, one of them a timestamp key; or a data row with commas.
         if !line.contains(',') || line.trim_start().starts_with('{') {
             return false;
         }
         match split_record(line) {
-            Some(cols) if cols.len() >= 2 => {
-                cols.iter().any(|c| fields::target_for(c) == Some(Target::Timestamp))
-                    || crate::parse::time::parse_iso(cols[0].as_bytes()).is_some()
-            }
+            Some(cols) if cols.len() >= 2 => cols.iter().any(|c| fields::target_for(c) == Some(Target::Timestamp)),
             _ => false,
         }
+    }
+    /// The whole sample counts when the first line is a header and the rows have its width.
+    fn score(&self, lines: &[&str]) -> usize {
+        let Some(first) = lines.first() else { return 0 };
+        if !self.sniff(first) {
+            return 0;
+        }
+        let width = split_record(first).map_or(0, |c| c.len());
+        lines.iter().filter(|l| split_record(l).is_some_and(|c| c.len() == width)).count()
     }
     fn build(&self, ctx: &FileCtx, head: &[&str]) -> Result<Box<dyn LineParser>, String> {
         let header = head.iter().find(|l| !l.trim().is_empty()).ok_or("CSV file without a header row")?;

@@ -95,6 +95,13 @@ pub trait FormatSpec: Sync {
     fn describe(&self) -> &'static str;
     /// Whether one line looks like this format.
     fn sniff(&self, line: &str) -> bool;
+    /// How many of a file's first lines this format explains (default: the lines [`sniff`]
+    /// accepts). Formats with a header override it.
+    ///
+    /// [`sniff`]: FormatSpec::sniff
+    fn score(&self, lines: &[&str]) -> usize {
+        lines.iter().filter(|l| self.sniff(l)).count()
+    }
     /// Builds the parser for one file; `head` is the file's first lines (CSV reads its header).
     fn build(&self, ctx: &FileCtx, head: &[&str]) -> Result<Box<dyn LineParser>, String>;
 }
@@ -117,7 +124,7 @@ pub fn sniff_format(sample: &[&str]) -> Option<&'static dyn FormatSpec> {
     }
     let mut best: Option<(&'static dyn FormatSpec, usize)> = None;
     for f in FORMATS {
-        let hits = lines.iter().filter(|l| f.sniff(l)).count();
+        let hits = f.score(&lines);
         if hits > 0 && hits * 3 >= lines.len() && best.is_none_or(|(_, b)| hits > b) {
             best = Some((*f, hits));
         }
@@ -142,6 +149,11 @@ mod tests {
         assert_eq!(id(&["{\"ts\": 1, \"msg\": \"x\"}"]), Some("json"));
         assert_eq!(id(&["timestamp,user_id,source_ip,action", "2026-01-01T00:00:00Z,a,1.2.3.4,login"]), Some("csv"));
         assert_eq!(id(&["just some words", "and more words"]), None);
+        assert_eq!(
+            id(&["2012-07-02 10:00:00,123 INFO started", "2012-07-02 10:00:01,000 WARN x, y"]),
+            None,
+            "not CSV without a header"
+        );
         assert_eq!(id(&[]), None);
     }
 

@@ -30,9 +30,15 @@ impl FormatSpec for SyslogSpec {
         if let Some(t) = time::parse_bsd(b) {
             return b.get(t.used) == Some(&b' ');
         }
+        // rsyslog's ISO form: `T` separator, then `host tag:` (not e.g. `INFO [main]`).
         match time::parse_iso(b) {
-            Some(t) => b.get(t.used) == Some(&b' ') && t.used >= 19,
-            None => false,
+            Some(t) if b.get(t.used) == Some(&b' ') && b.get(10) == Some(&b'T') => {
+                let rest = &line[line.len() - b.len() + t.used + 1..];
+                let (_host, rest) = text::token(rest);
+                let (tag, _) = text::token(rest);
+                tag.ends_with(':')
+            }
+            _ => false,
         }
     }
     fn build(&self, ctx: &FileCtx, _head: &[&str]) -> Result<Box<dyn LineParser>, String> {
