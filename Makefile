@@ -42,6 +42,7 @@ fmt:
 bench: build
 	@test -d $(BENCH_DIR) || $(GEN) bench --out $(BENCH_DIR) --size-mb $(BENCH_MB)
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench ingest
+	$(CARGO) bench --locked --bench parsers
 
 # Re-writes golden files from the current output (review the diff before committing).
 bless:

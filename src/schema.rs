@@ -88,26 +88,126 @@ macro_rules! builder_ty {
         BinaryBuilder
     };
 }
-macro_rules! builder_new {
-    (Ts, $cap:expr) => {
-        TimestampMicrosecondBuilder::with_capacity($cap).with_timezone(UTC)
-    };
-    (Str, $cap:expr) => {
-        StringBuilder::with_capacity($cap, $cap * 16)
-    };
-    (Bin, $cap:expr) => {
-        BinaryBuilder::with_capacity($cap, 0)
-    };
-    ($k:ident, $cap:expr) => {
-        <builder_ty!($k)>::with_capacity($cap)
+/// An Arrow builder that can be created late: a column stays unallocated (and costs nothing per
+/// row) until its first value, so the many columns a given format never fills are written as one
+/// null array per batch instead of one null per row.
+pub trait ColumnBuild {
+    type Value: ?Sized;
+    fn make(cap: usize) -> Self;
+    fn nulls(&mut self, n: usize);
+    fn value(&mut self, v: &Self::Value);
+    fn done(&mut self) -> ArrayRef;
+}
+
+impl ColumnBuild for StringBuilder {
+    type Value = str;
+    fn make(cap: usize) -> Self {
+        StringBuilder::with_capacity(cap, cap * 24)
+    }
+    fn nulls(&mut self, n: usize) {
+        self.append_nulls(n)
+    }
+    fn value(&mut self, v: &str) {
+        self.append_value(v)
+    }
+    fn done(&mut self) -> ArrayRef {
+        Arc::new(self.finish())
+    }
+}
+
+impl ColumnBuild for BinaryBuilder {
+    type Value = [u8];
+    fn make(cap: usize) -> Self {
+        BinaryBuilder::with_capacity(cap, 0)
+    }
+    fn nulls(&mut self, n: usize) {
+        self.append_nulls(n)
+    }
+    fn value(&mut self, v: &[u8]) {
+        self.append_value(v)
+    }
+    fn done(&mut self) -> ArrayRef {
+        Arc::new(self.finish())
+    }
+}
+
+macro_rules! primitive_build {
+    ($b:ty, $v:ty, $make:expr) => {
+        impl ColumnBuild for $b {
+            type Value = $v;
+            fn make(cap: usize) -> Self {
+                $make(cap)
+            }
+            fn nulls(&mut self, n: usize) {
+                self.append_nulls(n)
+            }
+            fn value(&mut self, v: &$v) {
+                self.append_value(*v)
+            }
+            fn done(&mut self) -> ArrayRef {
+                Arc::new(self.finish())
+            }
+        }
     };
 }
-macro_rules! builder_push {
-    (Ts, $b:expr, $v:expr) => {
-        $b.append_value($v)
+primitive_build!(Int32Builder, i32, Int32Builder::with_capacity);
+primitive_build!(Int64Builder, i64, Int64Builder::with_capacity);
+primitive_build!(TimestampMicrosecondBuilder, i64, |cap| TimestampMicrosecondBuilder::with_capacity(cap)
+    .with_timezone(UTC));
+
+/// A column builder allocated at its first value.
+pub struct LazyColumn<B> {
+    builder: Option<B>,
+    len: usize,
+    cap: usize,
+}
+
+impl<B: ColumnBuild> LazyColumn<B> {
+    pub fn new(cap: usize) -> Self {
+        Self { builder: None, len: 0, cap }
+    }
+    #[inline]
+    pub fn push(&mut self, v: Option<&B::Value>) {
+        match (v, self.builder.as_mut()) {
+            (Some(v), Some(b)) => b.value(v),
+            (Some(v), None) => {
+                let mut b = B::make(self.cap.max(self.len + 1));
+                b.nulls(self.len);
+                b.value(v);
+                self.builder = Some(b);
+            }
+            (None, Some(b)) => b.nulls(1),
+            (None, None) => {}
+        }
+        self.len += 1;
+    }
+    pub fn finish(&mut self, dt: &DataType) -> ArrayRef {
+        let len = std::mem::take(&mut self.len);
+        match self.builder.take() {
+            Some(mut b) => b.done(),
+            None => arrow::array::new_null_array(dt, len),
+        }
+    }
+}
+
+macro_rules! value_ref {
+    (Ts, $r:tt, $v:expr) => {
+        Some(&$v)
     };
-    ($k:ident, $b:expr, $v:expr) => {
-        $b.append_option($v)
+    (Str, true, $v:expr) => {
+        Some($v.as_deref().unwrap_or(""))
+    };
+    (Str, false, $v:expr) => {
+        $v.as_deref()
+    };
+    (Bin, $r:tt, $v:expr) => {
+        $v
+    };
+    ($k:ident, true, $v:expr) => {
+        Some(&$v.unwrap_or(0))
+    };
+    ($k:ident, false, $v:expr) => {
+        $v.as_ref()
     };
 }
 
@@ -128,12 +228,12 @@ macro_rules! define_event_schema {
         /// Column-wise Arrow builders for a batch of events.
         pub struct EventBuilder {
             len: usize,
-            $( $field: builder_ty!($kind), )*
+            $( $field: LazyColumn<builder_ty!($kind)>, )*
         }
 
         impl EventBuilder {
             pub fn with_capacity(cap: usize) -> Self {
-                Self { len: 0, $( $field: builder_new!($kind, cap), )* }
+                Self { len: 0, $( $field: LazyColumn::new(cap), )* }
             }
             pub fn len(&self) -> usize { self.len }
             pub fn is_empty(&self) -> bool { self.len == 0 }
@@ -141,34 +241,16 @@ macro_rules! define_event_schema {
             /// empty, so a batch can never fail its own schema.
             pub fn push(&mut self, ev: &Event<'_>) {
                 self.len += 1;
-                $( builder_push!($kind, self.$field, required_default!($kind, $req, ev.$field)); )*
+                $( self.$field.push(value_ref!($kind, $req, ev.$field)); )*
             }
             /// Finishes the batch and resets the builders.
             pub fn finish(&mut self) -> RecordBatch {
                 self.len = 0;
-                let columns: Vec<ArrayRef> = vec![ $( Arc::new(self.$field.finish()), )* ];
+                let columns: Vec<ArrayRef> = vec![ $( self.$field.finish(&Kind::$kind.data_type()), )* ];
                 RecordBatch::try_new(event_schema(), columns)
                     .expect("event builder columns always match the event schema")
             }
         }
-    };
-}
-
-macro_rules! required_default {
-    (Str, true, $v:expr) => {
-        Some($v.as_deref().unwrap_or(""))
-    };
-    (I32, true, $v:expr) => {
-        Some($v.unwrap_or(0))
-    };
-    (I64, true, $v:expr) => {
-        Some($v.unwrap_or(0))
-    };
-    (Str, false, $v:expr) => {
-        $v.as_deref()
-    };
-    ($k:ident, $r:literal, $v:expr) => {
-        $v
     };
 }
 
@@ -353,8 +435,17 @@ mod tests {
         let mut b = EventBuilder::with_capacity(4);
         let ev = Event { timestamp: 1_700_000_000_000_000, log_line: Some(7), ..Default::default() };
         b.push(&ev);
+        let later = Event { user_name: Some(Cow::Borrowed("late")), ..ev.clone() };
+        b.push(&later);
         let batch = b.finish();
-        assert_eq!(batch.num_rows(), 1);
+        assert_eq!(batch.num_rows(), 2);
+        let users = batch.column_by_name("user_name").unwrap();
+        assert_eq!(
+            (users.null_count(), users.len()),
+            (1, 2),
+            "a column first filled on row 2 back-fills row 1 with null"
+        );
+        assert_eq!(batch.column_by_name("url_path").unwrap().null_count(), 2, "never-filled columns are all null");
         assert_eq!(batch.schema(), event_schema());
         let action = batch.column_by_name("event_action").unwrap();
         assert_eq!(action.null_count(), 0, "required columns are never null");

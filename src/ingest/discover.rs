@@ -34,15 +34,35 @@ fn rel_string(p: &Path) -> String {
     p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
-/// Walks all inputs. With one directory input, paths are relative to it; with several inputs,
-/// relative to each input's parent, so `web01/` and `db01/` keep their names.
+/// The ingest root: a single directory input itself; otherwise the deepest folder that holds
+/// every input, so `ingest ev/web01 ev/db01` keeps `web01/…` and `db01/…` apart.
+pub fn ingest_root(inputs: &[PathBuf]) -> PathBuf {
+    let abs: Vec<PathBuf> = inputs.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect();
+    if abs.len() == 1 && abs[0].is_dir() {
+        return abs[0].clone();
+    }
+    let parents: Vec<PathBuf> = abs.iter().map(|p| p.parent().map(Path::to_path_buf).unwrap_or_default()).collect();
+    let mut root = parents[0].clone();
+    for p in &parents[1..] {
+        while !p.starts_with(&root) {
+            if !root.pop() {
+                break;
+            }
+        }
+    }
+    root
+}
+
+/// Walks all inputs; paths are made relative to [`ingest_root`].
 pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>, IngestError> {
     let mut out: BTreeMap<String, Candidate> = BTreeMap::new();
-    let single_dir = inputs.len() == 1 && inputs[0].is_dir();
     for input in inputs {
+        std::fs::symlink_metadata(input).map_err(|_| IngestError::MissingInput { path: input.clone() })?;
+    }
+    let root = ingest_root(inputs);
+    for input in inputs {
+        let input = &std::path::absolute(input).unwrap_or_else(|_| input.clone());
         let meta = std::fs::symlink_metadata(input).map_err(|_| IngestError::MissingInput { path: input.clone() })?;
-        let root: PathBuf =
-            if single_dir { input.clone() } else { input.parent().map(Path::to_path_buf).unwrap_or_default() };
         let canon_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
         let walker = if meta.is_dir() {
             walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name()
@@ -152,6 +172,25 @@ mod tests {
         assert_eq!(host_from_path("db02/secure").as_deref(), Some("db02"));
         assert_eq!(host_from_path("auth.log"), None);
         assert_eq!(host_from_path("var/log/auth.log"), None);
+    }
+
+    #[test]
+    fn roots_keep_hosts_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("ev/h00/var/log");
+        let b = dir.path().join("ev/h01/var/log");
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(a.join("x.log"), "1\n").unwrap();
+        std::fs::write(b.join("x.log"), "2\n").unwrap();
+        let c = discover(&[a.join("x.log"), b.join("x.log")], Symlinks::Skip).unwrap();
+        assert_eq!(c.iter().map(|c| c.rel.as_str()).collect::<Vec<_>>(), ["h00/var/log/x.log", "h01/var/log/x.log"]);
+        let c = discover(&[dir.path().join("ev/h00"), dir.path().join("ev/h01")], Symlinks::Skip).unwrap();
+        assert_eq!(c[0].rel, "h00/var/log/x.log");
+        let c = discover(&[dir.path().join("ev")], Symlinks::Skip).unwrap();
+        assert_eq!(c[1].rel, "h01/var/log/x.log");
+        let c = discover(&[a.join("x.log")], Symlinks::Skip).unwrap();
+        assert_eq!(c[0].rel, "x.log");
     }
 
     #[test]

@@ -22,13 +22,40 @@ use crate::schema::{self, EVENT_PARTITION, REJECT_PARTITION};
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 
+/// zstd level of the part files: 1 by default; `LOGSLEUTH_ZSTD_LEVEL` overrides (negative
+/// levels trade size for speed).
+fn zstd_level() -> ZstdLevel {
+    let level = std::env::var("LOGSLEUTH_ZSTD_LEVEL").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    ZstdLevel::try_new(level).unwrap_or_default()
+}
+
 fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
-        .set_compression(PqCompression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid")))
+        .set_compression(PqCompression::ZSTD(zstd_level()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_statistics_enabled(EnabledStatistics::None)
         .set_created_by(format!("logsleuth {}", env!("CARGO_PKG_VERSION")));
-    for col in ["event_original", "event_original_raw", "message", "event_extra"] {
+    // Statistics (min/max) only where queries filter: times, hosts, actions, addresses, numbers.
+    // On free text they cost a comparison per value and prune nothing.
+    for col in [
+        "host_name",
+        "process_name",
+        "event_action",
+        "event_outcome",
+        "user_name",
+        "source_ip",
+        "destination_ip",
+        "source_port",
+        "destination_port",
+        "http_response_status_code",
+        "log_file_path",
+        "log_line",
+        "process_pid",
+    ] {
+        b = b.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::Chunk);
+    }
+    // Dictionary pages everywhere values repeat; not on near-unique text.
+    for col in ["event_original", "event_original_raw", "message", "event_extra", "url_query"] {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), false);
     }
     b = b.set_column_statistics_enabled(ColumnPath::from("timestamp"), EnabledStatistics::Page);

@@ -24,7 +24,21 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
     }
     let in_at = if m.starts_with("IN=") { 0 } else { m.find(" IN=")? + 1 };
     let kvs = &m[in_at..];
-    let src = text::kv(kvs, "SRC")?;
+    // One pass over `KEY=value` tokens.
+    let (mut src, mut dst, mut spt, mut dpt, mut iface, mut proto) = (None, None, None, None, None, None);
+    for tok in kvs.split(' ') {
+        let Some((k, v)) = tok.split_once('=') else { continue };
+        match k {
+            "SRC" => src = Some(v),
+            "DST" => dst = Some(v),
+            "SPT" => spt = Some(v),
+            "DPT" => dpt = Some(v),
+            "IN" => iface = Some(v),
+            "PROTO" => proto = Some(v),
+            _ => {}
+        }
+    }
+    let src = src?;
     let prefix = m[..in_at].trim().trim_start_matches('[').trim_end_matches(':').trim_end_matches(']').trim();
     let upper = prefix.to_ascii_uppercase();
     let (action, outcome) = if ["BLOCK", "DROP", "DENY", "REJECT"].iter().any(|k| upper.contains(k)) {
@@ -43,11 +57,11 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
         ev.rule_name = Some(Cow::Borrowed(prefix));
     }
     ev.source_ip = text::ip(src);
-    ev.destination_ip = text::kv(kvs, "DST").and_then(text::ip);
-    ev.source_port = text::kv(kvs, "SPT").and_then(text::parse_port);
-    ev.destination_port = text::kv(kvs, "DPT").and_then(text::parse_port);
-    ev.observer_ingress_interface_name = text::kv(kvs, "IN").filter(|s| !s.is_empty()).map(Cow::Borrowed);
-    ev.network_transport = text::kv(kvs, "PROTO").map(|p| match p {
+    ev.destination_ip = dst.and_then(text::ip);
+    ev.source_port = spt.and_then(text::parse_port);
+    ev.destination_port = dpt.and_then(text::parse_port);
+    ev.observer_ingress_interface_name = iface.filter(|s| !s.is_empty()).map(Cow::Borrowed);
+    ev.network_transport = proto.map(|p| match p {
         "TCP" => Cow::Borrowed("tcp"),
         "UDP" => Cow::Borrowed("udp"),
         "ICMP" => Cow::Borrowed("icmp"),
