@@ -27,6 +27,7 @@ dataset: build
 demo: dataset
 	rm -rf $(DEMO_CASE)
 	$(BIN) ingest $(SAMPLE) --case $(DEMO_CASE)
+	$(BIN) detect --case $(DEMO_CASE)
 
 test:
 	$(CARGO) test --release --locked

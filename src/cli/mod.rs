@@ -1,6 +1,7 @@
 //! Command-line interface: argument groups shared by the subcommands, one module per
 //! subcommand with one `run` function, and the documented exit codes.
 
+pub mod detect;
 pub mod ingest;
 pub mod query;
 
@@ -33,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Ingest evidence files/folders into a case (Parquet dataset + manifest).
     Ingest(ingest::IngestArgs),
+    /// Run the detection rules over a case; writes findings.json and findings.parquet.
+    Detect(detect::DetectArgs),
     /// Run SQL over a case (tables: events, rejects, inputs).
     Query(query::QueryArgs),
     /// Print the event schema documentation (Markdown).
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
         Command::Query(args) => query::run(args),
+        Command::Detect(args) => detect::run(args),
         Command::Schema => {
             print!("{}", crate::schema::schema_markdown());
             Ok(exit::OK)

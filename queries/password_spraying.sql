@@ -1,0 +1,38 @@
+-- id: password_spraying
+-- title: Password spraying on {host_name} from {source_ip}: {distinct_users} accounts tried
+-- severity: high
+-- description: One source IP trying at least {min_users} distinct user names within {window_hours} hours on one host, with at most {max_attempts_per_user} attempts per name on average: slow spraying that stays under the brute-force threshold.
+-- param: min_users = 10 | Distinct user names tried from one source.
+-- param: window_hours = 6 | Window in which those names are first tried, in hours.
+-- param: max_attempts_per_user = 3.0 | Average attempts per name at most (more is brute force).
+-- evidence: event_module = 'auth' AND event_action = 'auth.failure'
+WITH attempts AS (
+    SELECT host_name, source_ip, user_name, timestamp
+    FROM events
+    WHERE event_module = 'auth' AND event_action = 'auth.failure' AND source_ip IS NOT NULL
+      AND user_name IS NOT NULL AND COALESCE(auth_method, '') <> 'pam'
+),
+per_user AS (
+    SELECT host_name, source_ip, user_name, MIN(timestamp) AS first_try, COUNT(*) AS tries
+    FROM attempts
+    GROUP BY host_name, source_ip, user_name
+),
+windows AS (
+    SELECT host_name, source_ip, first_try,
+           LAG(first_try, {min_users - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY first_try) AS window_start
+    FROM per_user
+),
+spans AS (
+    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(first_try) AS last_seen
+    FROM windows
+    WHERE first_try - window_start <= INTERVAL '{window_hours} hours'
+    GROUP BY host_name, source_ip
+)
+SELECT s.host_name, s.source_ip, s.first_seen, s.last_seen,
+       COUNT(*) AS distinct_users, SUM(p.tries) AS count,
+       CAST(SUM(p.tries) AS DOUBLE) / COUNT(*) AS attempts_per_user
+FROM spans s
+JOIN per_user p ON p.host_name = s.host_name AND p.source_ip = s.source_ip
+WHERE p.first_try >= s.first_seen AND p.first_try <= s.last_seen
+GROUP BY s.host_name, s.source_ip, s.first_seen, s.last_seen
+HAVING CAST(SUM(p.tries) AS DOUBLE) / COUNT(*) <= {max_attempts_per_user}

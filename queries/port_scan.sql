@@ -1,0 +1,34 @@
+-- id: port_scan
+-- title: Port scan of {host_name} from {source_ip}: {distinct_ports} ports
+-- severity: medium
+-- description: One source IP hitting at least {min_ports} distinct destination ports within any {window_minutes}-minute window in firewall logs.
+-- param: min_ports = 20 | Distinct destination ports from one source.
+-- param: window_minutes = 5 | Length of the sliding window, in minutes.
+-- evidence: event_module = 'firewall'
+WITH fw AS (
+    SELECT host_name, source_ip, destination_port, timestamp
+    FROM events
+    WHERE event_module = 'firewall' AND source_ip IS NOT NULL AND destination_port IS NOT NULL
+),
+first_hits AS (
+    SELECT host_name, source_ip, destination_port, MIN(timestamp) AS first_hit
+    FROM fw
+    GROUP BY host_name, source_ip, destination_port
+),
+windows AS (
+    SELECT host_name, source_ip, first_hit,
+           LAG(first_hit, {min_ports - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY first_hit) AS window_start
+    FROM first_hits
+),
+spans AS (
+    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(first_hit) AS last_seen
+    FROM windows
+    WHERE first_hit - window_start <= INTERVAL '{window_minutes} minutes'
+    GROUP BY host_name, source_ip
+)
+SELECT s.host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
+       COUNT(DISTINCT f.destination_port) AS distinct_ports, 'port scan' AS kind
+FROM spans s
+JOIN fw f ON f.host_name = s.host_name AND f.source_ip = s.source_ip
+WHERE f.timestamp >= s.first_seen AND f.timestamp <= s.last_seen
+GROUP BY s.host_name, s.source_ip, s.first_seen, s.last_seen

@@ -1,0 +1,40 @@
+-- id: ssh_bruteforce
+-- title: SSH brute force on {host_name} from {source_ip}: {count} failed logins
+-- severity: high
+-- description: At least {min_failures} failed authentication attempts from one source IP within any sliding {window_minutes}-minute window on one host. An attempt logged by both sshd and PAM counts once.
+-- param: min_failures = 5 | Failed attempts from one source that make a burst.
+-- param: window_minutes = 30 | Length of the sliding window, in minutes.
+-- evidence: event_module = 'auth' AND event_action = 'auth.failure'
+WITH failures AS (
+    SELECT host_name, source_ip, process_pid, auth_method, timestamp
+    FROM events
+    WHERE event_module = 'auth' AND event_action = 'auth.failure' AND source_ip IS NOT NULL
+),
+sshd_lines AS (
+    SELECT DISTINCT host_name, process_pid, source_ip
+    FROM failures
+    WHERE COALESCE(auth_method, '') <> 'pam'
+),
+attempts AS (
+    SELECT f.host_name, f.source_ip, f.timestamp
+    FROM failures f
+    LEFT JOIN sshd_lines s
+        ON f.host_name = s.host_name AND f.process_pid = s.process_pid AND f.source_ip = s.source_ip
+    WHERE COALESCE(f.auth_method, '') <> 'pam' OR s.source_ip IS NULL
+),
+bursts AS (
+    SELECT host_name, source_ip, timestamp,
+           LAG(timestamp, {min_failures - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS burst_start
+    FROM attempts
+),
+spans AS (
+    SELECT host_name, source_ip, MIN(burst_start) AS first_seen, MAX(timestamp) AS last_seen
+    FROM bursts
+    WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
+    GROUP BY host_name, source_ip
+)
+SELECT s.host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count
+FROM spans s
+JOIN attempts a ON a.host_name = s.host_name AND a.source_ip = s.source_ip
+WHERE a.timestamp >= s.first_seen AND a.timestamp <= s.last_seen
+GROUP BY s.host_name, s.source_ip, s.first_seen, s.last_seen

@@ -1,0 +1,30 @@
+-- id: web_scan
+-- title: Web scanning on {host_name} from {source_ip}: {count} client errors, {distinct_paths} paths
+-- severity: medium
+-- description: One IP receiving at least {min_errors} 4xx responses within any {window_minutes}-minute window (probing for paths that do not exist).
+-- param: min_errors = 50 | 4xx responses to one source that make a scan.
+-- param: window_minutes = 10 | Length of the sliding window, in minutes.
+-- evidence: event_action = 'http.request' AND http_response_status_code >= 400 AND http_response_status_code < 500
+WITH errors AS (
+    SELECT host_name, source_ip, timestamp, url_path
+    FROM events
+    WHERE event_action = 'http.request' AND source_ip IS NOT NULL
+      AND http_response_status_code >= 400 AND http_response_status_code < 500
+),
+bursts AS (
+    SELECT host_name, source_ip, timestamp,
+           LAG(timestamp, {min_errors - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS burst_start
+    FROM errors
+),
+spans AS (
+    SELECT host_name, source_ip, MIN(burst_start) AS first_seen, MAX(timestamp) AS last_seen
+    FROM bursts
+    WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
+    GROUP BY host_name, source_ip
+)
+SELECT s.host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
+       COUNT(DISTINCT e.url_path) AS distinct_paths, 'error burst' AS kind
+FROM spans s
+JOIN errors e ON e.host_name = s.host_name AND e.source_ip = s.source_ip
+WHERE e.timestamp >= s.first_seen AND e.timestamp <= s.last_seen
+GROUP BY s.host_name, s.source_ip, s.first_seen, s.last_seen

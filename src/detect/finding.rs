@@ -1,0 +1,218 @@
+//! The finding record and its stable forms: `findings.json` (byte-identical across runs apart
+//! from `generated_at`) and `findings.parquet` (sorted by severity, then time).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::AnalysisError;
+use crate::parse::time::format_rfc3339;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// A line of evidence: where it is in the evidence tree.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Evidence {
+    pub file: String,
+    pub line: i64,
+}
+
+/// At most this many evidence lines per finding.
+pub const MAX_EVIDENCE: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub rule: String,
+    pub severity: Severity,
+    pub title: String,
+    pub host_name: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_name: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: u64,
+    pub details: BTreeMap<String, serde_json::Value>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A finding as a rule builds it; [`Draft::finish`] gives it its id and text times.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    pub host_name: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_name: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub count: u64,
+    pub details: BTreeMap<String, serde_json::Value>,
+    /// (micros, file, line); sorted and cut to [`MAX_EVIDENCE`] on finish.
+    pub evidence: Vec<(i64, String, i64)>,
+}
+
+impl Draft {
+    pub fn new(rule: &'static str, severity: Severity) -> Self {
+        Draft {
+            rule,
+            severity,
+            title: String::new(),
+            host_name: None,
+            source_ip: None,
+            user_name: None,
+            first_seen: i64::MAX,
+            last_seen: i64::MIN,
+            count: 0,
+            details: BTreeMap::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    pub fn detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Adds an evidence event and widens the time span.
+    pub fn add(&mut self, ts: i64, file: &str, line: i64) {
+        self.first_seen = self.first_seen.min(ts);
+        self.last_seen = self.last_seen.max(ts);
+        self.evidence.push((ts, file.to_string(), line));
+    }
+
+    pub fn finish(mut self) -> Finding {
+        self.evidence.sort();
+        self.evidence.dedup();
+        if self.first_seen == i64::MAX {
+            self.first_seen = 0;
+            self.last_seen = 0;
+        }
+        let key = format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.rule,
+            self.host_name.as_deref().unwrap_or(""),
+            self.source_ip.as_deref().unwrap_or(""),
+            self.user_name.as_deref().unwrap_or(""),
+            self.first_seen,
+            self.details.get("kind").map(|v| v.to_string()).unwrap_or_default()
+        );
+        let id = hex::encode(&Sha256::digest(key.as_bytes())[..8]);
+        Finding {
+            id,
+            rule: self.rule.to_string(),
+            severity: self.severity,
+            title: self.title,
+            host_name: self.host_name,
+            source_ip: self.source_ip,
+            user_name: self.user_name,
+            first_seen: format_rfc3339(self.first_seen),
+            last_seen: format_rfc3339(self.last_seen),
+            count: self.count,
+            details: self.details,
+            evidence: self
+                .evidence
+                .into_iter()
+                .take(MAX_EVIDENCE)
+                .map(|(_, file, line)| Evidence { file, line })
+                .collect(),
+        }
+    }
+}
+
+/// Orders findings: most severe first, then by time, rule and id (stable across runs).
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// The `findings.json` document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingsDoc {
+    pub logsleuth_version: String,
+    pub case: String,
+    pub generated_at: String,
+    pub findings: Vec<Finding>,
+}
+
+impl FindingsDoc {
+    pub fn load(path: &Path) -> Result<FindingsDoc, AnalysisError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| AnalysisError::Case { path: path.to_path_buf(), msg: e.to_string() })?;
+        serde_json::from_slice(&bytes).map_err(|e| AnalysisError::Case { path: path.to_path_buf(), msg: e.to_string() })
+    }
+}
+
+/// Writes `findings.json` and `findings.parquet` atomically (temporary name, then rename).
+pub fn write(dir: &Path, doc: &FindingsDoc) -> Result<(), AnalysisError> {
+    let werr = |p: &Path, e: std::io::Error| AnalysisError::Write { path: p.to_path_buf(), source: e };
+    let json = dir.join("findings.json");
+    let tmp = dir.join(".findings.json.tmp");
+    let text = serde_json::to_string_pretty(doc).expect("findings serialize") + "\n";
+    std::fs::write(&tmp, text).map_err(|e| werr(&tmp, e))?;
+    std::fs::rename(&tmp, &json).map_err(|e| werr(&json, e))?;
+    write_parquet(dir, &doc.findings)
+}
+
+fn write_parquet(dir: &Path, findings: &[Finding]) -> Result<(), AnalysisError> {
+    use polars::prelude::*;
+    let s = |f: &dyn Fn(&Finding) -> Option<String>| -> Vec<Option<String>> { findings.iter().map(f).collect() };
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("id".into(), s(&|f| Some(f.id.clone()))),
+        Column::new("rule".into(), s(&|f| Some(f.rule.clone()))),
+        Column::new("severity".into(), s(&|f| Some(f.severity.as_str().into()))),
+        Column::new("title".into(), s(&|f| Some(f.title.clone()))),
+        Column::new("host_name".into(), s(&|f| f.host_name.clone())),
+        Column::new("source_ip".into(), s(&|f| f.source_ip.clone())),
+        Column::new("user_name".into(), s(&|f| f.user_name.clone())),
+        Column::new("first_seen".into(), s(&|f| Some(f.first_seen.clone()))),
+        Column::new("last_seen".into(), s(&|f| Some(f.last_seen.clone()))),
+        Column::new("count".into(), findings.iter().map(|f| f.count).collect::<Vec<u64>>()),
+        Column::new("details".into(), s(&|f| Some(serde_json::to_string(&f.details).unwrap_or_default()))),
+        Column::new(
+            "evidence".into(),
+            s(&|f| Some(f.evidence.iter().map(|e| format!("{}:{}", e.file, e.line)).collect::<Vec<_>>().join("\n"))),
+        ),
+    ])?;
+    let path = dir.join("findings.parquet");
+    let tmp = dir.join(".findings.parquet.tmp");
+    let file = std::fs::File::create(&tmp).map_err(|e| AnalysisError::Write { path: tmp.clone(), source: e })?;
+    ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;
+    std::fs::rename(&tmp, &path).map_err(|e| AnalysisError::Write { path, source: e })?;
+    Ok(())
+}

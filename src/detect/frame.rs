@@ -1,0 +1,43 @@
+//! Reading polars result frames into plain Rust vectors, whatever integer or time type a query
+//! produced (SQL engines differ on `COUNT(*)` types; timestamps come back as UTC datetimes).
+
+use polars::prelude::*;
+
+use crate::error::AnalysisError;
+
+fn column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a Column> {
+    df.column(name).ok()
+}
+
+/// Text column (absent → all null).
+pub fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, AnalysisError> {
+    let Some(c) = column(df, name) else { return Ok(vec![None; df.height()]) };
+    let c = c.cast(&DataType::String)?;
+    Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// Integer column (absent → all null); timestamps give UTC microseconds.
+pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalysisError> {
+    let Some(c) = column(df, name) else { return Ok(vec![None; df.height()]) };
+    let c = match c.dtype() {
+        DataType::Datetime(TimeUnit::Microseconds, _) => c.cast(&DataType::Int64)?,
+        DataType::Datetime(_, tz) => {
+            c.cast(&DataType::Datetime(TimeUnit::Microseconds, tz.clone()))?.cast(&DataType::Int64)?
+        }
+        DataType::Float32 | DataType::Float64 => c.cast(&DataType::Int64)?,
+        _ => c.cast(&DataType::Int64)?,
+    };
+    Ok(c.i64()?.iter().collect())
+}
+
+/// Float column (absent → all null).
+pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, AnalysisError> {
+    let Some(c) = column(df, name) else { return Ok(vec![None; df.height()]) };
+    let c = c.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().collect())
+}
+
+/// Names of the frame's columns.
+pub fn names(df: &DataFrame) -> Vec<String> {
+    df.get_column_names().iter().map(|s| s.to_string()).collect()
+}

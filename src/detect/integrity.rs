@@ -1,0 +1,236 @@
+//! `log_integrity`: what an attacker who covers tracks leaves behind in text logs — a silent gap
+//! in a host's normally steady CRON lines, a missing logrotate generation, timestamps jumping
+//! backwards inside a file, damaged archives, and log files truncated to zero.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::config::{Param, Value};
+use super::finding::{Draft, Severity};
+use super::frame;
+use super::{Ctx, Rule};
+use crate::error::AnalysisError;
+use crate::parse::time::parse_rfc3339_utc;
+
+const MINUTE: i64 = 60_000_000;
+
+pub struct LogIntegrity;
+
+impl Rule for LogIntegrity {
+    fn id(&self) -> &'static str {
+        "log_integrity"
+    }
+    fn description(&self) -> &'static str {
+        "Signs of tampering: gaps in a host's steady CRON lines (longer than gap_factor times the usual spacing and at least min_gap_minutes), missing rotation generations, timestamps going back more than backwards_tolerance_minutes inside a file, damaged archives, empty log files."
+    }
+    fn params(&self) -> Vec<Param> {
+        vec![
+            Param::new("min_gap_minutes", Value::Int(60), "Shortest silence worth reporting."),
+            Param::new(
+                "gap_factor",
+                Value::Float(10.0),
+                "A gap must be this many times the host's median CRON spacing.",
+            ),
+            Param::new("min_heartbeats", Value::Int(50), "CRON lines a host needs before its silences are judged."),
+            Param::new(
+                "backwards_tolerance_minutes",
+                Value::Int(5),
+                "Out-of-order timestamps within this are normal (several writers).",
+            ),
+        ]
+    }
+    fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
+        let mut out = self.gaps(ctx)?;
+        out.extend(self.backwards(ctx)?);
+        out.extend(self.inputs(ctx));
+        Ok(out)
+    }
+}
+
+impl LogIntegrity {
+    fn gaps(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
+        let id = self.id();
+        let min_gap = ctx.config.int(id, "min_gap_minutes") * MINUTE;
+        let factor = ctx.config.float(id, "gap_factor");
+        let min_beats = ctx.config.int(id, "min_heartbeats").max(2) as usize;
+        let df = ctx
+            .data
+            .events()?
+            .filter(
+                col("process_name")
+                    .is_in(lit(Series::new("p".into(), ["CRON", "cron", "crond"])).implode(false), false),
+            )
+            .select([col("host_name"), col("timestamp").cast(DataType::Int64), col("log_file_path"), col("log_line")])
+            .sort(["host_name", "timestamp", "log_file_path", "log_line"], Default::default())
+            .collect()?;
+        let host = frame::strs(&df, "host_name")?;
+        let ts = frame::ints(&df, "timestamp")?;
+        let file = frame::strs(&df, "log_file_path")?;
+        let line = frame::ints(&df, "log_line")?;
+        // One heartbeat per distinct minute: a CRON run logs in several files at once.
+        let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for i in 0..df.height() {
+            let rows = by_host.entry(host[i].clone().unwrap_or_default()).or_default();
+            let minute = ts[i].unwrap_or(0) / MINUTE;
+            if rows.last().is_none_or(|&p| ts[p].unwrap_or(0) / MINUTE != minute) {
+                rows.push(i);
+            }
+        }
+        let mut out = Vec::new();
+        for (h, rows) in by_host {
+            if rows.len() < min_beats {
+                continue;
+            }
+            let mut gaps: Vec<i64> = rows.windows(2).map(|w| ts[w[1]].unwrap_or(0) - ts[w[0]].unwrap_or(0)).collect();
+            let mut sorted = gaps.clone();
+            sorted.sort_unstable();
+            let median = sorted[sorted.len() / 2].max(1);
+            let threshold = min_gap.max((median as f64 * factor) as i64);
+            for (k, g) in gaps.drain(..).enumerate() {
+                if g < threshold {
+                    continue;
+                }
+                let (a, b) = (rows[k], rows[k + 1]);
+                let mut d = Draft::new(id, Severity::High);
+                d.host_name = Some(h.clone());
+                d.add(ts[a].unwrap_or(0), file[a].as_deref().unwrap_or(""), line[a].unwrap_or(0));
+                d.add(ts[b].unwrap_or(0), file[b].as_deref().unwrap_or(""), line[b].unwrap_or(0));
+                d.count = 1;
+                d = d
+                    .detail("kind", "silent gap")
+                    .detail("gap_minutes", g / MINUTE)
+                    .detail("usual_spacing_minutes", median as f64 / MINUTE as f64);
+                d.title = format!(
+                    "{h} logged no CRON line for {} minutes (usually every {:.0})",
+                    g / MINUTE,
+                    median as f64 / MINUTE as f64
+                );
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    fn backwards(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
+        let id = self.id();
+        let tol = ctx.config.int(id, "backwards_tolerance_minutes") * MINUTE;
+        let ts = col("timestamp").cast(DataType::Int64);
+        let df = ctx
+            .data
+            .events()?
+            .select([col("host_name"), col("log_file_path"), col("log_line"), ts.alias("ts")])
+            .sort(["log_file_path", "log_line"], Default::default())
+            .with_column((col("ts") - col("ts").shift(lit(1)).over([col("log_file_path")])?).alias("step"))
+            .filter(col("step").lt(lit(-tol)))
+            .collect()?;
+        let host = frame::strs(&df, "host_name")?;
+        let file = frame::strs(&df, "log_file_path")?;
+        let line = frame::ints(&df, "log_line")?;
+        let t = frame::ints(&df, "ts")?;
+        let step = frame::ints(&df, "step")?;
+        let mut by_file: BTreeMap<String, Draft> = BTreeMap::new();
+        for i in 0..df.height() {
+            let f = file[i].clone().unwrap_or_default();
+            let d = by_file.entry(f.clone()).or_insert_with(|| {
+                let mut d = Draft::new("log_integrity", Severity::Medium);
+                d.host_name = host[i].clone();
+                d.details.insert("kind".into(), "time goes backwards".into());
+                d.details.insert("file".into(), f.clone().into());
+                d.details.insert("largest_jump_minutes".into(), 0.into());
+                d
+            });
+            d.add(t[i].unwrap_or(0), &f, line[i].unwrap_or(0));
+            d.count += 1;
+            let jump = -step[i].unwrap_or(0) / MINUTE;
+            if d.details["largest_jump_minutes"].as_i64().unwrap_or(0) < jump {
+                d.details.insert("largest_jump_minutes".into(), jump.into());
+            }
+        }
+        Ok(by_file
+            .into_values()
+            .map(|mut d| {
+                d.title = format!(
+                    "Timestamps jump back up to {} minutes inside {} ({} times)",
+                    d.details["largest_jump_minutes"],
+                    d.details["file"].as_str().unwrap_or(""),
+                    d.count
+                );
+                d
+            })
+            .collect())
+    }
+
+    fn inputs(&self, ctx: &Ctx<'_>) -> Vec<Draft> {
+        let id = self.id();
+        let inputs = &ctx.data.manifest.inputs;
+        let mut out = Vec::new();
+        let when = |s: &Option<String>| s.as_deref().and_then(parse_rfc3339_utc).unwrap_or(0);
+        for i in inputs {
+            if i.damaged {
+                let mut d = Draft::new(id, Severity::Medium);
+                d.host_name = i.host_name.clone();
+                let t = when(&i.last_timestamp);
+                d.first_seen = when(&i.first_timestamp);
+                d.last_seen = t;
+                d.count = i.lines;
+                d = d
+                    .detail("kind", "damaged file")
+                    .detail("file", i.path.clone())
+                    .detail("error", i.error.clone().unwrap_or_default());
+                d.title = format!("Damaged log file {}: {}", i.path, i.error.as_deref().unwrap_or("unreadable"));
+                out.push(d);
+            }
+            if i.size == 0 && i.skipped.is_none() {
+                let mut d = Draft::new(id, Severity::Medium);
+                d.host_name = i.host_name.clone();
+                let t = parse_rfc3339_utc(&i.mtime).unwrap_or(0);
+                d.first_seen = t;
+                d.last_seen = t;
+                d = d.detail("kind", "empty file").detail("file", i.path.clone()).detail("mtime", i.mtime.clone());
+                d.title = format!("Log file {} is empty (truncated to zero bytes?), last modified {}", i.path, i.mtime);
+                out.push(d);
+            }
+        }
+        // Missing numbered rotation generations.
+        let mut sets: BTreeMap<&str, (Vec<u32>, Option<String>, i64)> = BTreeMap::new();
+        for i in inputs.iter().filter(|i| i.skipped.is_none()) {
+            let (Some(set), Some(idx)) = (i.rotation_set.as_deref(), i.rotation_index) else { continue };
+            let numbered = i.path.rsplit('/').next().is_some_and(|n| {
+                n.split('.').any(|p| {
+                    !p.is_empty()
+                        && p.len() <= 4
+                        && p.bytes().all(|c| c.is_ascii_digit())
+                        && p.parse::<u32>() == Ok(idx)
+                })
+            });
+            let e = sets.entry(set).or_insert((Vec::new(), i.host_name.clone(), 0));
+            if numbered || idx == 0 {
+                e.0.push(idx);
+            }
+            e.2 = e.2.max(parse_rfc3339_utc(&i.mtime).unwrap_or(0));
+        }
+        for (set, (mut idx, host, mtime)) in sets {
+            idx.sort_unstable();
+            idx.dedup();
+            let Some(&max) = idx.last() else { continue };
+            let missing: Vec<u32> = (1..max).filter(|k| !idx.contains(k)).collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let mut d = Draft::new(id, Severity::Medium);
+            d.host_name = host;
+            d.first_seen = mtime;
+            d.last_seen = mtime;
+            d.count = missing.len() as u64;
+            let names: Vec<String> = missing.iter().map(|k| format!("{set}.{k}")).collect();
+            d = d
+                .detail("kind", "missing rotation")
+                .detail("rotation_set", set.to_string())
+                .detail("missing", names.join(", "));
+            d.title = format!("Rotation generation(s) missing from {set}: {}", names.join(", "));
+            out.push(d);
+        }
+        out
+    }
+}

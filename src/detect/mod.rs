@@ -1,0 +1,120 @@
+//! Detection: the investigator's first questions as findings with evidence.
+//!
+//! Rules are SQL files (`queries/`, see [`sql_rule`]) where SQL can say it, and Rust over polars
+//! where it cannot (history per entity, statistics, decoding), one module per rule family.
+//! Every rule declares its parameters ([`config`]); every finding has a stable id, its evidence
+//! lines and its numbers ([`finding`]). Output is deterministic: same case and config, same
+//! bytes apart from `generated_at`.
+
+pub mod anomaly;
+pub mod auth;
+pub mod config;
+pub mod finding;
+pub mod frame;
+pub mod integrity;
+pub mod rare;
+pub mod sql_rule;
+pub mod web;
+
+use std::path::Path;
+
+use crate::error::AnalysisError;
+use crate::query::CaseData;
+use config::{Config, Param};
+use finding::{Draft, Finding, FindingsDoc};
+use sql_rule::SqlRule;
+
+/// What a rule sees.
+pub struct Ctx<'a> {
+    pub data: &'a CaseData,
+    pub config: &'a Config,
+}
+
+impl Ctx<'_> {
+    pub fn sql(&self, name: &str, q: &str) -> Result<polars::prelude::DataFrame, AnalysisError> {
+        self.data.sql(name, q)
+    }
+}
+
+/// A detection rule written in Rust.
+pub trait Rule: Sync {
+    fn id(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    fn params(&self) -> Vec<Param>;
+    fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError>;
+}
+
+/// The Rust rules, in a fixed order.
+pub fn rust_rules() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(auth::SuccessAfterFailures),
+        Box::new(auth::AccountChange),
+        Box::new(web::WebAttack),
+        Box::new(anomaly::VolumeAnomaly),
+        Box::new(rare::RareEvent),
+        Box::new(integrity::LogIntegrity),
+    ]
+}
+
+/// Every rule's id, description and parameters, for the configuration.
+pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
+    let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
+    for r in sql {
+        match out.iter_mut().find(|(id, _, _)| *id == r.id) {
+            Some((_, desc, params)) => {
+                desc.push(' ');
+                desc.push_str(&r.description);
+                for p in &r.params {
+                    if !params.iter().any(|q| q.name == p.name) {
+                        params.push(p.clone());
+                    }
+                }
+            }
+            None => out.push((r.id.clone(), r.description.clone(), r.params.clone())),
+        }
+    }
+    for r in rust_rules() {
+        out.push((r.id().to_string(), r.description().to_string(), r.params()));
+    }
+    out
+}
+
+/// Loads rules and configuration (`rules_dir` adds SQL rules, `config_file` overrides defaults).
+pub fn load(rules_dir: Option<&Path>, config_file: Option<&Path>) -> Result<(Vec<SqlRule>, Config), AnalysisError> {
+    let sql = SqlRule::load_all(rules_dir)?;
+    let mut config = Config::defaults(&declarations(&sql));
+    if let Some(f) = config_file {
+        config = config.load(f)?;
+    }
+    Ok((sql, config))
+}
+
+/// Runs every rule over the case and returns the findings in their stable order.
+pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
+    let ctx = Ctx { data, config };
+    let mut drafts: Vec<Draft> = Vec::new();
+    for r in sql {
+        drafts.extend(r.run(&ctx)?);
+    }
+    for r in rust_rules() {
+        drafts.extend(r.run(&ctx)?);
+    }
+    let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
+    finding::sort(&mut findings);
+    findings.dedup_by(|a, b| a.id == b.id);
+    Ok(findings)
+}
+
+/// Runs detection and writes `findings.json` / `findings.parquet` into the case.
+pub fn detect_and_write(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<FindingsDoc, AnalysisError> {
+    let findings = detect(data, sql, config)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let doc = FindingsDoc {
+        logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
+        case: data.case.dir.display().to_string(),
+        generated_at: crate::parse::time::format_rfc3339(now.as_secs() as i64 * 1_000_000),
+        findings,
+    };
+    finding::write(&data.case.dir, &doc)?;
+    Ok(doc)
+}

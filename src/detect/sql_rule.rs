@@ -1,0 +1,414 @@
+//! Detection rules written as SQL files (`queries/*.sql`, embedded in the binary; `--rules DIR`
+//! adds more). A file is one statement after a header of `-- key: value` lines:
+//!
+//! ```sql
+//! -- id: ssh_bruteforce
+//! -- title: SSH brute force from {source_ip} on {host_name}: {count} failures
+//! -- severity: high
+//! -- description: At least {min_failures} failures from one source within {window_minutes} minutes.
+//! -- param: min_failures = 5 | Failures that make a burst.
+//! -- param: window_minutes = 30 | Sliding window length.
+//! -- evidence: event_module = 'auth' AND event_action = 'auth.failure'
+//! SELECT host_name, source_ip, first_seen, last_seen FROM …
+//! ```
+//!
+//! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
+//! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
+//! `host_name`, `source_ip`, `user_name`, `count`, `severity` and `title` are optional; every
+//! other column goes into `details`. Evidence lines are the events matching the `evidence`
+//! predicate with the finding's host, source and user inside its time span; when the query
+//! gives no `count`, it is the number of those events.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::config::{Param, Value};
+use super::finding::{Draft, Severity};
+use super::frame;
+use super::Ctx;
+use crate::error::AnalysisError;
+
+/// The SQL rules that ship with logsleuth (the files in `queries/`).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("ssh_bruteforce.sql", include_str!("../../queries/ssh_bruteforce.sql")),
+    ("ssh_bruteforce_distributed.sql", include_str!("../../queries/ssh_bruteforce_distributed.sql")),
+    ("password_spraying.sql", include_str!("../../queries/password_spraying.sql")),
+    ("privileged_target.sql", include_str!("../../queries/privileged_target.sql")),
+    ("sudo_activity.sql", include_str!("../../queries/sudo_activity.sql")),
+    ("sudo_failures.sql", include_str!("../../queries/sudo_failures.sql")),
+    ("web_scan.sql", include_str!("../../queries/web_scan.sql")),
+    ("web_scanner_agents.sql", include_str!("../../queries/web_scanner_agents.sql")),
+    ("port_scan.sql", include_str!("../../queries/port_scan.sql")),
+    ("port_sweep.sql", include_str!("../../queries/port_sweep.sql")),
+];
+
+#[derive(Debug, Clone)]
+pub struct SqlRule {
+    pub file: String,
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub description: String,
+    pub params: Vec<Param>,
+    pub evidence: Option<String>,
+    pub body: String,
+}
+
+fn parse_value(text: &str) -> Option<Value> {
+    let t: toml::Table = format!("v = {text}").parse().ok()?;
+    Some(match t.get("v")? {
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::String(s) => Value::Str(s.clone()),
+        toml::Value::Array(a) => Value::List(a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
+        _ => return None,
+    })
+}
+
+impl SqlRule {
+    /// Parses a rule file; `origin` names it in errors.
+    pub fn parse(origin: &str, text: &str) -> Result<SqlRule, String> {
+        let mut meta: Vec<(String, String)> = Vec::new();
+        let mut body = String::new();
+        let mut in_header = true;
+        for line in text.lines() {
+            if in_header {
+                if let Some(rest) = line.strip_prefix("--") {
+                    if let Some((k, v)) = rest.split_once(':') {
+                        let key = k.trim();
+                        if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                            meta.push((key.to_string(), v.trim().to_string()));
+                            continue;
+                        }
+                    }
+                    continue;
+                }
+                if line.trim().is_empty() {
+                    continue;
+                }
+                in_header = false;
+            }
+            body.push_str(line);
+            body.push('\n');
+        }
+        let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let id = get("id").ok_or(format!("{origin}: header has no `-- id:` line"))?;
+        if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err(format!("{origin}: id {id:?} must be lower_snake_case"));
+        }
+        let severity = get("severity")
+            .map_or(Some(Severity::Medium), |s| Severity::parse(&s))
+            .ok_or(format!("{origin}: severity must be low, medium, high or critical"))?;
+        let mut params = Vec::new();
+        for (k, v) in &meta {
+            if k != "param" {
+                continue;
+            }
+            let (assign, doc) = v.split_once('|').unwrap_or((v.as_str(), ""));
+            let (name, value) =
+                assign.split_once('=').ok_or(format!("{origin}: param line needs `name = value`: {v}"))?;
+            let value =
+                parse_value(value.trim()).ok_or(format!("{origin}: param {name}: unreadable value {value:?}"))?;
+            params.push(Param::new(name.trim(), value, doc.trim()));
+        }
+        if body.trim().is_empty() {
+            return Err(format!("{origin}: no SQL statement after the header"));
+        }
+        let rule = SqlRule {
+            file: origin.to_string(),
+            id,
+            title: get("title").unwrap_or_default(),
+            severity,
+            description: get("description").unwrap_or_default(),
+            params,
+            evidence: get("evidence"),
+            body,
+        };
+        // Every placeholder must name a declared parameter.
+        let defaults: BTreeMap<String, Value> =
+            rule.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
+        substitute(&rule.body, &defaults).map_err(|e| format!("{origin}: {e}"))?;
+        if let Some(ev) = &rule.evidence {
+            substitute(ev, &defaults).map_err(|e| format!("{origin}: {e}"))?;
+        }
+        Ok(rule)
+    }
+
+    /// Loads the built-in rules plus every `*.sql` file of `extra` (sorted), reporting all errors.
+    pub fn load_all(extra: Option<&Path>) -> Result<Vec<SqlRule>, AnalysisError> {
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        for (name, text) in BUILTIN {
+            match SqlRule::parse(&format!("queries/{name}"), text) {
+                Ok(r) => rules.push(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(dir) = extra {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| AnalysisError::Rule { path: dir.to_path_buf(), msg: e.to_string() })?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+                .collect();
+            files.sort();
+            for f in files {
+                match std::fs::read_to_string(&f) {
+                    Ok(text) => match SqlRule::parse(&f.display().to_string(), &text) {
+                        Ok(r) => rules.push(r),
+                        Err(e) => errors.push(e),
+                    },
+                    Err(e) => errors.push(format!("{}: {e}", f.display())),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AnalysisError::Rule {
+                path: extra.map(Path::to_path_buf).unwrap_or_else(|| "queries".into()),
+                msg: errors.join("; "),
+            });
+        }
+        Ok(rules)
+    }
+
+    pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
+        let params = ctx.config.params(&self.id);
+        let sql = substitute(&self.body, &params)
+            .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
+        let df = ctx.data.sql(&self.file, &sql)?;
+        let first = frame::ints(&df, "first_seen")?;
+        let last = frame::ints(&df, "last_seen")?;
+        if df.height() > 0 && (first.iter().all(Option::is_none) || last.iter().all(Option::is_none)) {
+            return Err(AnalysisError::Rule {
+                path: self.file.clone().into(),
+                msg: "the query must return first_seen and last_seen".into(),
+            });
+        }
+        let host = frame::strs(&df, "host_name")?;
+        let ip = frame::strs(&df, "source_ip")?;
+        let user = frame::strs(&df, "user_name")?;
+        let count = frame::ints(&df, "count")?;
+        let severity = frame::strs(&df, "severity")?;
+        let title = frame::strs(&df, "title")?;
+        let reserved = ["first_seen", "last_seen", "host_name", "source_ip", "user_name", "count", "severity", "title"];
+        let mut detail_cols: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+        for name in frame::names(&df).into_iter().filter(|n| !reserved.contains(&n.as_str())) {
+            let dt = df.column(&name)?.dtype().clone();
+            let values: Vec<serde_json::Value> = if dt.is_integer() {
+                frame::ints(&df, &name)?.into_iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
+            } else if dt.is_float() {
+                frame::floats(&df, &name)?
+                    .into_iter()
+                    .map(|v| v.map_or(serde_json::Value::Null, |f| ((f * 1000.0).round() / 1000.0).into()))
+                    .collect()
+            } else {
+                frame::strs(&df, &name)?.into_iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
+            };
+            detail_cols.push((name, values));
+        }
+        let evidence = match &self.evidence {
+            Some(pred) => Some(EvidenceIndex::load(
+                ctx,
+                &substitute(pred, &params)
+                    .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?,
+            )?),
+            None => None,
+        };
+        let rule_id: &'static str = Box::leak(self.id.clone().into_boxed_str());
+        let mut out = Vec::new();
+        for i in 0..df.height() {
+            let (Some(f), Some(l)) = (first[i], last[i]) else { continue };
+            let sev = severity[i].as_deref().and_then(Severity::parse).unwrap_or(self.severity);
+            let mut d = Draft::new(rule_id, sev);
+            d.host_name = host[i].clone();
+            d.source_ip = ip[i].clone();
+            d.user_name = user[i].clone();
+            d.first_seen = f;
+            d.last_seen = l;
+            for (name, values) in &detail_cols {
+                d.details.insert(name.clone(), values[i].clone());
+            }
+            for (k, v) in &params {
+                if let Value::Int(_) | Value::Float(_) = v {
+                    d.details.entry(format!("threshold_{k}")).or_insert_with(|| serde_json::Value::String(v.to_sql()));
+                }
+            }
+            let mut n = 0u64;
+            if let Some(ev) = &evidence {
+                for (ts, file, line, c) in
+                    ev.matching(d.host_name.as_deref(), d.source_ip.as_deref(), d.user_name.as_deref(), f, l)
+                {
+                    n += c;
+                    d.evidence.push((ts, file.to_string(), line));
+                }
+            }
+            d.count = count[i].map(|c| c.max(0) as u64).unwrap_or(n);
+            d.title = fill(title[i].as_deref().unwrap_or(&self.title), &d);
+            out.push(d);
+        }
+        Ok(out)
+    }
+}
+
+/// Replaces `{name}`, `{name - N}`, `{name + N}`, `{name * N}` by parameter values.
+pub fn substitute(text: &str, params: &BTreeMap<String, Value>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or("unclosed `{` in SQL")?;
+        let inner = after[..close].trim();
+        let (name, op) = match inner.find(['-', '+', '*']) {
+            Some(i) => (inner[..i].trim(), Some((inner.as_bytes()[i], inner[i + 1..].trim()))),
+            None => (inner, None),
+        };
+        let value = params.get(name).ok_or(format!("unknown parameter {{{name}}}"))?;
+        match op {
+            None => out.push_str(&value.to_sql()),
+            Some((op, n)) => {
+                let n: i64 = n.parse().map_err(|_| format!("bad arithmetic in {{{inner}}}"))?;
+                let Value::Int(v) = value else {
+                    return Err(format!("{{{inner}}}: arithmetic needs an integer parameter"));
+                };
+                out.push_str(
+                    &match op {
+                        b'-' => v - n,
+                        b'+' => v + n,
+                        _ => v * n,
+                    }
+                    .to_string(),
+                );
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Fills `{count}`, `{source_ip}`, `{host_name}`, `{user_name}` and detail names in a title.
+pub fn fill(template: &str, d: &Draft) -> String {
+    let mut out = template.to_string();
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    out = out.replace("{count}", &d.count.to_string());
+    out = out.replace("{source_ip}", &dash(&d.source_ip));
+    out = out.replace("{host_name}", &dash(&d.host_name));
+    out = out.replace("{user_name}", &dash(&d.user_name));
+    for (k, v) in &d.details {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out = out.replace(&format!("{{{k}}}"), &text);
+    }
+    out
+}
+
+/// Events matching an evidence predicate, indexed by source address.
+pub struct EvidenceIndex {
+    ts: Vec<i64>,
+    file: Vec<String>,
+    line: Vec<i64>,
+    host: Vec<Option<String>>,
+    user: Vec<Option<String>>,
+    count: Vec<u64>,
+    by_ip: HashMap<Option<String>, Vec<usize>>,
+}
+
+impl EvidenceIndex {
+    pub fn load(ctx: &Ctx<'_>, predicate: &str) -> Result<EvidenceIndex, AnalysisError> {
+        let filter = polars::sql::sql_expr(predicate)
+            .map_err(|e| AnalysisError::Query { name: format!("evidence predicate {predicate}"), source: e })?;
+        let df = ctx
+            .data
+            .events()?
+            .filter(filter)
+            .select([
+                col("timestamp"),
+                col("log_file_path"),
+                col("log_line"),
+                col("host_name"),
+                col("source_ip"),
+                col("user_name"),
+                col("event_count"),
+            ])
+            .sort(["timestamp", "log_file_path", "log_line"], Default::default())
+            .collect()?;
+        let ts: Vec<i64> = frame::ints(&df, "timestamp")?.into_iter().map(|v| v.unwrap_or(0)).collect();
+        let ips = frame::strs(&df, "source_ip")?;
+        let mut by_ip: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        for (i, ip) in ips.into_iter().enumerate() {
+            by_ip.entry(ip).or_default().push(i);
+        }
+        Ok(EvidenceIndex {
+            ts,
+            file: frame::strs(&df, "log_file_path")?.into_iter().map(Option::unwrap_or_default).collect(),
+            line: frame::ints(&df, "log_line")?.into_iter().map(|v| v.unwrap_or(0)).collect(),
+            host: frame::strs(&df, "host_name")?,
+            user: frame::strs(&df, "user_name")?,
+            count: frame::ints(&df, "event_count")?.into_iter().map(|v| v.unwrap_or(1).max(1) as u64).collect(),
+            by_ip,
+        })
+    }
+
+    /// Events with the given keys (a `None` key matches anything) inside `[from, to]`.
+    pub fn matching<'s>(
+        &'s self,
+        host: Option<&'s str>,
+        ip: Option<&'s str>,
+        user: Option<&'s str>,
+        from: i64,
+        to: i64,
+    ) -> impl Iterator<Item = (i64, &'s str, i64, u64)> + 's {
+        let candidates: Box<dyn Iterator<Item = usize> + 's> = match ip {
+            Some(ip) => Box::new(self.by_ip.get(&Some(ip.to_string())).into_iter().flatten().copied()),
+            None => Box::new(0..self.ts.len()),
+        };
+        candidates
+            .filter(move |&i| self.ts[i] >= from && self.ts[i] <= to)
+            .filter(move |&i| host.is_none_or(|h| self.host[i].as_deref() == Some(h)))
+            .filter(move |&i| user.is_none_or(|u| self.user[i].as_deref() == Some(u)))
+            .map(move |i| (self.ts[i], self.file[i].as_str(), self.line[i], self.count[i]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_and_placeholders() {
+        let r = SqlRule::parse(
+            "t.sql",
+            "-- id: demo\n-- severity: high\n-- param: n = 5 | count\n-- param: names = ['root', 'admin']\n-- evidence: event_action = 'x'\nSELECT {n - 1}, {n * 60}, ({names})\n",
+        )
+        .unwrap();
+        assert_eq!(r.id, "demo");
+        assert_eq!(r.severity, Severity::High);
+        let params: BTreeMap<String, Value> = r.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
+        assert_eq!(substitute(&r.body, &params).unwrap(), "SELECT 4, 300, ('root', 'admin')\n");
+        assert!(SqlRule::parse("t.sql", "SELECT 1").is_err(), "no id");
+        assert!(SqlRule::parse("t.sql", "-- id: x\nSELECT {nope}").is_err(), "undeclared placeholder");
+        assert!(SqlRule::parse("t.sql", "-- id: x\n-- severity: huge\nSELECT 1").is_err());
+    }
+
+    #[test]
+    fn builtin_rules_parse_and_every_queries_file_is_embedded() {
+        let rules = SqlRule::load_all(None).unwrap();
+        assert_eq!(rules.len(), BUILTIN.len());
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/queries");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded, "queries/ and sql_rule::BUILTIN must list the same files");
+    }
+}
