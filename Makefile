@@ -10,7 +10,7 @@ GEN := $(CARGO_TARGET_DIR)/release/logsleuth-gen
 SAMPLE := datasets/sample
 DEMO_CASE := reports/demo-case
 BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench-evidence
-BENCH_MB ?= 1100
+BENCH_MB ?= 1650
 
 .PHONY: all build demo dataset test lint fmt bench bless clean
 
@@ -43,6 +43,7 @@ fmt:
 bench: build
 	@test -d $(BENCH_DIR) || $(GEN) bench --out $(BENCH_DIR) --size-mb $(BENCH_MB)
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench ingest
+	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench detect
 	$(CARGO) bench --locked --bench parsers
 
 # Re-writes golden files from the current output (review the diff before committing).

@@ -64,7 +64,7 @@ fn ingest(bin: &Path, inputs: &[PathBuf], label: &str) -> (f64, f64, f64) {
 fn main() {
     let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
     let dir = std::env::var("BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| target.join("bench-evidence"));
-    let mb: u64 = std::env::var("BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(1100);
+    let mb: u64 = std::env::var("BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(1650);
     if !dir.exists() {
         println!("generating {mb} MB evidence tree in {} ...", dir.display());
         logsleuth::gen::bench::write_bench(&dir, mb, 7).expect("generate bench tree");

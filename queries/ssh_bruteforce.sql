@@ -1,26 +1,22 @@
 -- id: ssh_bruteforce
 -- title: SSH brute force on {host_name} from {source_ip}: {count} failed logins
 -- severity: high
--- description: At least {min_failures} failed authentication attempts from one source IP within any sliding {window_minutes}-minute window on one host. An attempt logged by both sshd and PAM counts once.
+-- description: At least {min_failures} failed authentication attempts from one source IP within any sliding {window_minutes}-minute window on one host. An attempt logged by both sshd and PAM counts once: on a host where sshd logs its own failures PAM's lines are not counted; on a PAM-only host they are.
 -- param: min_failures = 5 | Failed attempts from one source that make a burst.
 -- param: window_minutes = 30 | Length of the sliding window, in minutes.
 -- evidence: event_module = 'auth' AND event_action = 'auth.failure'
 WITH failures AS (
-    SELECT host_name, source_ip, process_pid, auth_method, timestamp
+    SELECT host_name, source_ip, auth_method, timestamp
     FROM events
     WHERE event_module = 'auth' AND event_action = 'auth.failure' AND source_ip IS NOT NULL
 ),
-sshd_lines AS (
-    SELECT DISTINCT host_name, process_pid, source_ip
-    FROM failures
-    WHERE COALESCE(auth_method, '') <> 'pam'
+sshd_hosts AS (
+    SELECT DISTINCT host_name FROM failures WHERE COALESCE(auth_method, '') <> 'pam'
 ),
 attempts AS (
-    SELECT f.host_name, f.source_ip, f.timestamp
-    FROM failures f
-    LEFT JOIN sshd_lines s
-        ON f.host_name = s.host_name AND f.process_pid = s.process_pid AND f.source_ip = s.source_ip
-    WHERE COALESCE(f.auth_method, '') <> 'pam' OR s.source_ip IS NULL
+    SELECT host_name, source_ip, timestamp
+    FROM failures
+    WHERE COALESCE(auth_method, '') <> 'pam' OR host_name NOT IN (SELECT host_name FROM sshd_hosts)
 ),
 bursts AS (
     SELECT host_name, source_ip, timestamp,

@@ -72,11 +72,12 @@ fn ssh_bruteforce_boundaries() {
         log += &pam_fail(50 + i, "192.0.2.8", "root", 500 + i as u32);
         log += &fail(50 + i, "192.0.2.8", "root", 500 + i as u32);
     }
-    // 5 PAM-only attempts (old RHEL style): counted.
+    // 5 attempts on a host whose sshd logs only through PAM (old RHEL style): counted there.
+    let mut old = String::new();
     for i in 0..5 {
-        log += &pam_fail(60 + i, "192.0.2.9", "root", 600 + i as u32);
+        old += &pam_fail(60 + i, "192.0.2.9", "root", 600 + i as u32).replace(" h1 ", " h2 ");
     }
-    let (_c, f) = detect_on(&[("h1/var/log/auth.log", log)], &[]);
+    let (_c, f) = detect_on(&[("h1/var/log/auth.log", log), ("h2/var/log/secure", old)], &[]);
     let mut ips: Vec<&str> = of(&f, "ssh_bruteforce").iter().map(|x| x.source_ip.as_deref().unwrap()).collect();
     ips.sort();
     assert_eq!(ips, ["192.0.2.5", "192.0.2.7", "192.0.2.9"]);

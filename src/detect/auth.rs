@@ -14,7 +14,7 @@ const HOUR: i64 = 3_600_000_000;
 const MINUTE: i64 = 60_000_000;
 
 /// One authentication outcome.
-pub(crate) struct Login {
+pub struct Login {
     pub ts: i64,
     pub host: Option<String>,
     pub ip: String,
@@ -23,37 +23,86 @@ pub(crate) struct Login {
     pub line: i64,
 }
 
-/// Successes and failures from sshd and friends (PAM's duplicate lines left out).
-pub(crate) fn logins(ctx: &Ctx<'_>) -> Result<(Vec<Login>, Vec<Login>), AnalysisError> {
-    let df = ctx.sql(
-        "auth history",
-        "SELECT timestamp, host_name, source_ip, user_name, event_action, log_file_path, log_line FROM events \
-         WHERE event_module = 'auth' AND event_action IN ('auth.failure', 'auth.success') AND source_ip IS NOT NULL \
-         AND COALESCE(auth_method, '') <> 'pam' ORDER BY timestamp, log_file_path, log_line",
-    )?;
-    let ts = frame::ints(&df, "timestamp")?;
-    let host = frame::strs(&df, "host_name")?;
-    let ip = frame::strs(&df, "source_ip")?;
-    let user = frame::strs(&df, "user_name")?;
-    let action = frame::strs(&df, "event_action")?;
-    let file = frame::strs(&df, "log_file_path")?;
-    let line = frame::ints(&df, "log_line")?;
-    let (mut ok, mut failed) = (Vec::new(), Vec::new());
-    for i in 0..df.height() {
-        let l = Login {
+fn read_logins(df: &polars::prelude::DataFrame) -> Result<Vec<Login>, AnalysisError> {
+    let ts = frame::ints(df, "timestamp")?;
+    let host = frame::strs(df, "host_name")?;
+    let ip = frame::strs(df, "source_ip")?;
+    let user = frame::strs(df, "user_name")?;
+    let file = frame::strs(df, "log_file_path")?;
+    let line = frame::ints(df, "log_line")?;
+    Ok((0..df.height())
+        .map(|i| Login {
             ts: ts[i].unwrap_or(0),
             host: host[i].clone(),
             ip: ip[i].clone().unwrap_or_default(),
             user: user[i].clone(),
             file: file[i].clone().unwrap_or_default(),
             line: line[i].unwrap_or(0),
-        };
-        if action[i].as_deref() == Some("auth.success") {
-            ok.push(l);
-        } else {
-            failed.push(l);
-        }
+        })
+        .collect())
+}
+
+fn auth_events(ctx: &Ctx<'_>, action: &str, ips: Option<&[String]>) -> Result<Vec<Login>, AnalysisError> {
+    use polars::prelude::*;
+    let mut filter = col("event_module")
+        .eq(lit("auth"))
+        .and(col("event_action").eq(lit(action.to_string())))
+        .and(col("source_ip").is_not_null())
+        .and(col("auth_method").fill_null(lit("")).neq(lit("pam")));
+    if let Some(ips) = ips {
+        filter = filter.and(col("source_ip").is_in(lit(Series::new("ips".into(), ips.to_vec())).implode(false), false));
     }
+    let df = ctx
+        .data
+        .events()?
+        .filter(filter)
+        .select([
+            col("timestamp"),
+            col("host_name"),
+            col("source_ip"),
+            col("user_name"),
+            col("log_file_path"),
+            col("log_line"),
+        ])
+        .sort(["timestamp", "log_file_path", "log_line"], Default::default())
+        .collect()?;
+    read_logins(&df)
+}
+
+/// Successes, and the failures from addresses that also succeeded (PAM's duplicate lines left
+/// out); failures from addresses that never got in cannot precede a success.
+pub(crate) fn logins<'c>(ctx: &'c Ctx<'_>) -> Result<&'c (Vec<Login>, Vec<Login>), AnalysisError> {
+    if let Some(l) = ctx.logins.get() {
+        return Ok(l);
+    }
+    let loaded = load_logins(ctx)?;
+    Ok(ctx.logins.get_or_init(|| loaded))
+}
+
+fn load_logins(ctx: &Ctx<'_>) -> Result<(Vec<Login>, Vec<Login>), AnalysisError> {
+    use polars::prelude::*;
+    // Only addresses that both failed and succeeded matter here.
+    let failing = ctx
+        .data
+        .events()?
+        .filter(
+            col("event_module")
+                .eq(lit("auth"))
+                .and(col("event_action").eq(lit("auth.failure")))
+                .and(col("source_ip").is_not_null()),
+        )
+        .select([col("source_ip")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let failing: Vec<String> = frame::strs(&failing, "source_ip")?.into_iter().flatten().collect();
+    if failing.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let ok = auth_events(ctx, "auth.success", Some(&failing))?;
+    let mut ips: Vec<String> = ok.iter().map(|l| l.ip.clone()).collect();
+    ips.sort();
+    ips.dedup();
+    let failed = if ips.is_empty() { Vec::new() } else { auth_events(ctx, "auth.failure", Some(&ips))? };
     Ok((ok, failed))
 }
 
@@ -100,7 +149,7 @@ impl Rule for SuccessAfterFailures {
         let window = ctx.config.int(self.id(), "window_minutes") * MINUTE;
         let (ok, failed) = logins(ctx)?;
         let mut out = Vec::new();
-        for (s, fs) in compromises(&ok, &failed, min, window) {
+        for (s, fs) in compromises(ok, failed, min, window) {
             let mut d = Draft::new(self.id(), Severity::Critical);
             d.host_name = s.host.clone();
             d.source_ip = Some(s.ip.clone());

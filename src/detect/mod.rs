@@ -28,6 +28,8 @@ use sql_rule::SqlRule;
 pub struct Ctx<'a> {
     pub data: &'a CaseData,
     pub config: &'a Config,
+    /// Login history, loaded once for the rules that share it.
+    pub logins: std::sync::OnceLock<(Vec<auth::Login>, Vec<auth::Login>)>,
 }
 
 impl Ctx<'_> {
@@ -91,13 +93,22 @@ pub fn load(rules_dir: Option<&Path>, config_file: Option<&Path>) -> Result<(Vec
 
 /// Runs every rule over the case and returns the findings in their stable order.
 pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
-    let ctx = Ctx { data, config };
+    let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
+    let timings = std::env::var_os("LOGSLEUTH_TIMINGS").is_some();
     let mut drafts: Vec<Draft> = Vec::new();
     for r in sql {
+        let t = std::time::Instant::now();
         drafts.extend(r.run(&ctx)?);
+        if timings {
+            eprintln!("{:>8.2} s  {}", t.elapsed().as_secs_f64(), r.file);
+        }
     }
     for r in rust_rules() {
+        let t = std::time::Instant::now();
         drafts.extend(r.run(&ctx)?);
+        if timings {
+            eprintln!("{:>8.2} s  {}", t.elapsed().as_secs_f64(), r.id());
+        }
     }
     let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
     finding::sort(&mut findings);

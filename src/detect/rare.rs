@@ -7,16 +7,30 @@
 //! masked token sequences are one template. This is the masking step without Drain's similarity
 //! tree, which keeps it deterministic and one pass.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::auth::logins;
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
 use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+
+/// Hash of a message's template (same masking as [`template`], without building it).
+pub fn template_hash(msg: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for tok in msg.split_whitespace() {
+        if tok.bytes().any(|b| b.is_ascii_digit()) || tok.len() > 40 {
+            0u8.hash(&mut h);
+        } else {
+            tok.hash(&mut h);
+        }
+    }
+    h.finish()
+}
 
 /// Masks variable tokens of a message.
 pub fn template(msg: &str) -> String {
@@ -57,29 +71,76 @@ impl Rule for RareEvent {
         let max_findings = ctx.config.int(id, "max_findings").max(0) as usize;
         let mut out = Vec::new();
 
-        // New source address for a user.
-        let (ok, _) = logins(ctx)?;
-        let mut seen: HashMap<&str, (usize, BTreeMap<&str, usize>)> = HashMap::new();
-        for l in &ok {
-            let Some(user) = l.user.as_deref() else { continue };
-            let entry = seen.entry(user).or_default();
-            if entry.0 >= min_history && !entry.1.contains_key(l.ip.as_str()) {
-                let usual = entry.1.iter().max_by_key(|(_, n)| **n).map(|(ip, _)| ip.to_string()).unwrap_or_default();
+        // New source address for a user: each (user, address) pair's first login, against the
+        // number of logins the user had before it.
+        let success = col("event_module")
+            .eq(lit("auth"))
+            .and(col("event_action").eq(lit("auth.success")))
+            .and(col("source_ip").is_not_null())
+            .and(col("user_name").is_not_null());
+        let logins = ctx.data.events()?.filter(success).select([
+            col("timestamp").cast(DataType::Int64).alias("ts"),
+            col("user_name"),
+            col("source_ip"),
+            col("host_name"),
+            col("log_file_path"),
+            col("log_line"),
+        ]);
+        let order = || SortMultipleOptions::default();
+        let by_first = |c: &str| col(c).sort_by([col("ts"), col("log_file_path"), col("log_line")], order()).first();
+        let pairs = logins
+            .clone()
+            .group_by([col("user_name"), col("source_ip")])
+            .agg([
+                col("ts").min().alias("first"),
+                len().alias("n"),
+                by_first("host_name"),
+                by_first("log_file_path"),
+                by_first("log_line"),
+            ])
+            .sort(["user_name", "first", "source_ip"], Default::default())
+            .collect()?;
+        let times =
+            logins.select([col("user_name"), col("ts")]).sort(["user_name", "ts"], Default::default()).collect()?;
+        let t_user = frame::strs(&times, "user_name")?;
+        let t_ts = frame::ints(&times, "ts")?;
+        let mut per_user: HashMap<String, Vec<i64>> = HashMap::new();
+        for (u, t) in t_user.into_iter().zip(t_ts) {
+            per_user.entry(u.unwrap_or_default()).or_default().push(t.unwrap_or(0));
+        }
+        let p_user = frame::strs(&pairs, "user_name")?;
+        let p_ip = frame::strs(&pairs, "source_ip")?;
+        let p_first = frame::ints(&pairs, "first")?;
+        let p_n = frame::ints(&pairs, "n")?;
+        let p_host = frame::strs(&pairs, "host_name")?;
+        let p_file = frame::strs(&pairs, "log_file_path")?;
+        let p_line = frame::ints(&pairs, "log_line")?;
+        let mut usual: HashMap<String, (i64, String)> = HashMap::new();
+        for k in 0..pairs.height() {
+            let user = p_user[k].clone().unwrap_or_default();
+            let ip = p_ip[k].clone().unwrap_or_default();
+            let first = p_first[k].unwrap_or(0);
+            let earlier = per_user.get(&user).map_or(0, |ts| ts.partition_point(|t| *t < first));
+            let best = usual.get(&user).cloned();
+            if earlier >= min_history {
+                let usual_ip = best.as_ref().map(|b| b.1.clone()).unwrap_or_default();
                 let mut d = Draft::new(id, Severity::Medium);
-                d.host_name = l.host.clone();
-                d.source_ip = Some(l.ip.clone());
-                d.user_name = Some(user.to_string());
-                d.add(l.ts, &l.file, l.line);
+                d.host_name = p_host[k].clone();
+                d.source_ip = Some(ip.clone());
+                d.user_name = Some(user.clone());
+                d.add(first, p_file[k].as_deref().unwrap_or(""), p_line[k].unwrap_or(0));
                 d.count = 1;
                 d = d
                     .detail("kind", "new source for user")
-                    .detail("earlier_logins", entry.0)
-                    .detail("usual_source", usual.clone());
-                d.title = format!("{user} logged in from {} for the first time (usually from {usual})", l.ip);
+                    .detail("earlier_logins", earlier)
+                    .detail("usual_source", usual_ip.clone());
+                d.title = format!("{user} logged in from {ip} for the first time (usually from {usual_ip})");
                 out.push(d);
             }
-            entry.0 += 1;
-            *entry.1.entry(l.ip.as_str()).or_default() += 1;
+            let n = p_n[k].unwrap_or(0);
+            if best.is_none_or(|b| n > b.0) {
+                usual.insert(user, (n, ip));
+            }
         }
 
         // Rare programs.
@@ -131,29 +192,49 @@ impl Rule for RareEvent {
                 col("log_file_path"),
                 col("log_line"),
             ])
-            .sort(["timestamp", "log_file_path", "log_line"], Default::default())
             .collect()?;
-        let msgs = df.column("message")?.str()?;
-        let mut counts: HashMap<String, (u64, usize)> = HashMap::new();
-        for (i, m) in msgs.iter().enumerate() {
-            let t = template(m.unwrap_or(""));
-            counts.entry(t).and_modify(|e| e.0 += 1).or_insert((1, i));
-        }
-        let mut rare: Vec<(usize, String, u64)> =
-            counts.into_iter().filter(|(_, (n, _))| *n <= max_occ).map(|(t, (n, i))| (i, t, n)).collect();
-        rare.sort();
-        let ts = frame::ints(&df, "timestamp")?;
-        let host = frame::strs(&df, "host_name")?;
+        let msgs: Vec<Option<&str>> = df.column("message")?.str()?.iter().collect();
+        let hashes: Vec<u64> = msgs.par_iter().map(|m| template_hash(m.unwrap_or(""))).collect();
+        let ts = df.column("timestamp")?.i64()?;
         let file = df.column("log_file_path")?.str()?;
-        let line = frame::ints(&df, "log_line")?;
-        for (i, t, n) in rare.into_iter().take(max_findings) {
+        let line = df.column("log_line")?.i64()?;
+        let host = df.column("host_name")?.str()?;
+        let key = |i: usize| (ts.get(i).unwrap_or(0), file.get(i).unwrap_or(""), line.get(i).unwrap_or(0));
+        // Count per template with polars; keep the rows of the rare ones.
+        let counted = DataFrame::new_infer_height(vec![
+            Column::new("h".into(), hashes),
+            Column::new("i".into(), (0..msgs.len() as u32).collect::<Vec<u32>>()),
+        ])?
+        .lazy()
+        .group_by([col("h")])
+        .agg([len().alias("n"), col("i")])
+        .filter(col("n").lt_eq(lit(max_occ as u32)))
+        .explode(by_name(["i"], true, false), ExplodeOptions { empty_as_null: true, keep_nulls: false })
+        .collect()?;
+        let hs: Vec<Option<u64>> = counted.column("h")?.u64()?.iter().collect();
+        let ns = frame::ints(&counted, "n")?;
+        let is = frame::ints(&counted, "i")?;
+        // Each rare template's earliest line.
+        let mut first: HashMap<u64, (usize, u64)> = HashMap::new();
+        for k in 0..counted.height() {
+            let (Some(h), Some(i)) = (hs[k], is[k]) else { continue };
+            let i = i as usize;
+            let e = first.entry(h).or_insert((i, ns[k].unwrap_or(0) as u64));
+            if key(i) < key(e.0) {
+                e.0 = i;
+            }
+        }
+        let mut rare: Vec<((i64, &str, i64), usize, u64)> = first.into_values().map(|(i, n)| (key(i), i, n)).collect();
+        rare.sort();
+        for (_, i, n) in rare.into_iter().take(max_findings) {
+            let t = template(msgs[i].unwrap_or(""));
             let mut d = Draft::new(id, Severity::Low);
-            d.host_name = host[i].clone();
-            d.add(ts[i].unwrap_or(0), file.get(i).unwrap_or(""), line[i].unwrap_or(0));
+            d.host_name = host.get(i).map(str::to_string);
+            d.add(ts.get(i).unwrap_or(0), file.get(i).unwrap_or(""), line.get(i).unwrap_or(0));
             d.count = n;
             d = d.detail("kind", "rare message template").detail("template", t.clone());
             let short: String = t.chars().take(80).collect();
-            d.title = format!("Rare message on {}: {short}", host[i].as_deref().unwrap_or("?"));
+            d.title = format!("Rare message on {}: {short}", host.get(i).unwrap_or("?"));
             out.push(d);
         }
         Ok(out)
@@ -171,6 +252,11 @@ mod tests {
             "Failed password for root from <*> port <*> <*>"
         );
         assert_eq!(template("New session 12 of user alice."), "New session <*> of user alice.");
+        assert_eq!(
+            template_hash("Failed password for root from 5.6.7.8 port 9 ssh2"),
+            template_hash("Failed password for root from 1.2.3.4 port 22 ssh2")
+        );
+        assert_ne!(template_hash("Failed password for root"), template_hash("Failed password for admin"));
         assert_eq!(
             template("Failed password for root from 5.6.7.8 port 9 ssh2"),
             template("Failed password for root from 1.2.3.4 port 22 ssh2")

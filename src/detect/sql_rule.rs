@@ -209,12 +209,21 @@ impl SqlRule {
             detail_cols.push((name, values));
         }
         let evidence = match &self.evidence {
-            Some(pred) => Some(EvidenceIndex::load(
-                ctx,
-                &substitute(pred, &params)
-                    .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?,
-            )?),
-            None => None,
+            Some(pred) if df.height() > 0 => {
+                let pred = substitute(pred, &params)
+                    .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
+                let keys: Vec<Key<'_>> = (0..df.height())
+                    .map(|i| Key {
+                        host: host[i].as_deref(),
+                        ip: ip[i].as_deref(),
+                        user: user[i].as_deref(),
+                        from: first[i].unwrap_or(i64::MAX),
+                        to: last[i].unwrap_or(i64::MIN),
+                    })
+                    .collect();
+                Some(EvidenceIndex::load(ctx, &pred, &keys)?)
+            }
+            _ => None,
         };
         let rule_id: &'static str = Box::leak(self.id.clone().into_boxed_str());
         let mut out = Vec::new();
@@ -237,12 +246,9 @@ impl SqlRule {
             }
             let mut n = 0u64;
             if let Some(ev) = &evidence {
-                for (ts, file, line, c) in
-                    ev.matching(d.host_name.as_deref(), d.source_ip.as_deref(), d.user_name.as_deref(), f, l)
-                {
-                    n += c;
-                    d.evidence.push((ts, file.to_string(), line));
-                }
+                let (count, lines) = ev.of(i);
+                n = count;
+                d.evidence.extend(lines.iter().cloned());
             }
             d.count = count[i].map(|c| c.max(0) as u64).unwrap_or(n);
             d.title = fill(title[i].as_deref().unwrap_or(&self.title), &d);
@@ -307,71 +313,107 @@ pub fn fill(template: &str, d: &Draft) -> String {
     out
 }
 
-/// Events matching an evidence predicate, indexed by source address.
+/// Evidence per finding, computed by polars: the events matching the rule's predicate joined to
+/// the findings on their keys, kept inside each finding's time span, counted, and cut to the
+/// first [`super::finding::MAX_EVIDENCE`] lines in time order.
 pub struct EvidenceIndex {
-    ts: Vec<i64>,
-    file: Vec<String>,
-    line: Vec<i64>,
-    host: Vec<Option<String>>,
-    user: Vec<Option<String>>,
-    count: Vec<u64>,
-    by_ip: HashMap<Option<String>, Vec<usize>>,
+    /// Per finding row: (count, evidence lines as (micros, file, line)).
+    per_finding: HashMap<u32, (u64, Vec<(i64, String, i64)>)>,
+}
+
+/// One finding's keys and span, for [`EvidenceIndex::load`].
+pub struct Key<'a> {
+    pub host: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub from: i64,
+    pub to: i64,
 }
 
 impl EvidenceIndex {
-    pub fn load(ctx: &Ctx<'_>, predicate: &str) -> Result<EvidenceIndex, AnalysisError> {
+    pub fn load(ctx: &Ctx<'_>, predicate: &str, keys: &[Key<'_>]) -> Result<EvidenceIndex, AnalysisError> {
         let filter = polars::sql::sql_expr(predicate)
             .map_err(|e| AnalysisError::Query { name: format!("evidence predicate {predicate}"), source: e })?;
-        let df = ctx
-            .data
-            .events()?
-            .filter(filter)
-            .select([
-                col("timestamp"),
-                col("log_file_path"),
-                col("log_line"),
-                col("host_name"),
-                col("source_ip"),
-                col("user_name"),
-                col("event_count"),
-            ])
-            .sort(["timestamp", "log_file_path", "log_line"], Default::default())
-            .collect()?;
-        let ts: Vec<i64> = frame::ints(&df, "timestamp")?.into_iter().map(|v| v.unwrap_or(0)).collect();
-        let ips = frame::strs(&df, "source_ip")?;
-        let mut by_ip: HashMap<Option<String>, Vec<usize>> = HashMap::new();
-        for (i, ip) in ips.into_iter().enumerate() {
-            by_ip.entry(ip).or_default().push(i);
+        let s = |f: &dyn Fn(&Key<'_>) -> Option<String>| -> Vec<Option<String>> { keys.iter().map(f).collect() };
+        let findings = DataFrame::new_infer_height(vec![
+            Column::new("fid".into(), (0..keys.len() as u32).collect::<Vec<u32>>()),
+            Column::new("f_host".into(), s(&|k| k.host.map(str::to_string))),
+            Column::new("f_ip".into(), s(&|k| k.ip.map(str::to_string))),
+            Column::new("f_user".into(), s(&|k| k.user.map(str::to_string))),
+            Column::new("f_from".into(), keys.iter().map(|k| k.from).collect::<Vec<i64>>()),
+            Column::new("f_to".into(), keys.iter().map(|k| k.to).collect::<Vec<i64>>()),
+        ])?
+        .lazy();
+        let events = ctx.data.events()?.filter(filter).select([
+            col("timestamp").cast(DataType::Int64).alias("ts"),
+            col("log_file_path"),
+            col("log_line"),
+            col("host_name"),
+            col("source_ip"),
+            col("user_name"),
+            col("event_count"),
+        ]);
+        // Join on every key all findings have; the others are compared after the join.
+        let mut left: Vec<Expr> = Vec::new();
+        let mut right: Vec<Expr> = Vec::new();
+        let mut restore: Vec<Expr> = Vec::new();
+        for (event_col, key_col, all) in [
+            ("source_ip", "f_ip", keys.iter().all(|k| k.ip.is_some())),
+            ("host_name", "f_host", keys.iter().all(|k| k.host.is_some())),
+            ("user_name", "f_user", keys.iter().all(|k| k.user.is_some())),
+        ] {
+            if all {
+                left.push(col(event_col));
+                right.push(col(key_col));
+                restore.push(col(event_col).alias(key_col));
+            }
         }
-        Ok(EvidenceIndex {
-            ts,
-            file: frame::strs(&df, "log_file_path")?.into_iter().map(Option::unwrap_or_default).collect(),
-            line: frame::ints(&df, "log_line")?.into_iter().map(|v| v.unwrap_or(0)).collect(),
-            host: frame::strs(&df, "host_name")?,
-            user: frame::strs(&df, "user_name")?,
-            count: frame::ints(&df, "event_count")?.into_iter().map(|v| v.unwrap_or(1).max(1) as u64).collect(),
-            by_ip,
-        })
+        let joined = if left.is_empty() {
+            events.cross_join(findings, None)
+        } else {
+            events.join(findings, left, right, JoinArgs::new(JoinType::Inner)).with_columns(restore)
+        };
+        let matches = |k: &str, e: &str| col(k).is_null().or(col(k).eq(col(e)));
+        let df = joined
+            .filter(
+                matches("f_host", "host_name")
+                    .and(matches("f_ip", "source_ip"))
+                    .and(matches("f_user", "user_name"))
+                    .and(col("ts").gt_eq(col("f_from")))
+                    .and(col("ts").lt_eq(col("f_to"))),
+            )
+            .sort(["fid", "ts", "log_file_path", "log_line"], Default::default())
+            .group_by_stable([col("fid")])
+            .agg([
+                col("event_count").fill_null(lit(1i32)).cast(DataType::Int64).sum().alias("n"),
+                col("ts").head(Some(super::finding::MAX_EVIDENCE)).alias("ts"),
+                col("log_file_path").head(Some(super::finding::MAX_EVIDENCE)).alias("file"),
+                col("log_line").head(Some(super::finding::MAX_EVIDENCE)).alias("line"),
+            ])
+            .explode(
+                by_name(["ts", "file", "line"], true, false),
+                ExplodeOptions { empty_as_null: true, keep_nulls: true },
+            )
+            .collect()?;
+        let fid = df.column("fid")?.u32()?;
+        let n = frame::ints(&df, "n")?;
+        let ts = frame::ints(&df, "ts")?;
+        let file = frame::strs(&df, "file")?;
+        let line = frame::ints(&df, "line")?;
+        let mut per_finding: HashMap<u32, (u64, Vec<(i64, String, i64)>)> = HashMap::new();
+        for i in 0..df.height() {
+            let e = per_finding.entry(fid.get(i).unwrap_or(0)).or_default();
+            e.0 = n[i].unwrap_or(0).max(0) as u64;
+            if let (Some(t), Some(f), Some(l)) = (ts[i], file[i].clone(), line[i]) {
+                e.1.push((t, f, l));
+            }
+        }
+        Ok(EvidenceIndex { per_finding })
     }
 
-    /// Events with the given keys (a `None` key matches anything) inside `[from, to]`.
-    pub fn matching<'s>(
-        &'s self,
-        host: Option<&'s str>,
-        ip: Option<&'s str>,
-        user: Option<&'s str>,
-        from: i64,
-        to: i64,
-    ) -> impl Iterator<Item = (i64, &'s str, i64, u64)> + 's {
-        let candidates: Box<dyn Iterator<Item = usize> + 's> = match ip {
-            Some(ip) => Box::new(self.by_ip.get(&Some(ip.to_string())).into_iter().flatten().copied()),
-            None => Box::new(0..self.ts.len()),
-        };
-        candidates
-            .filter(move |&i| self.ts[i] >= from && self.ts[i] <= to)
-            .filter(move |&i| host.is_none_or(|h| self.host[i].as_deref() == Some(h)))
-            .filter(move |&i| user.is_none_or(|u| self.user[i].as_deref() == Some(u)))
-            .map(move |i| (self.ts[i], self.file[i].as_str(), self.line[i], self.count[i]))
+    /// (count, evidence) of finding row `i`.
+    pub fn of(&self, i: usize) -> (u64, &[(i64, String, i64)]) {
+        self.per_finding.get(&(i as u32)).map_or((0, &[][..]), |(n, v)| (*n, v.as_slice()))
     }
 }
 

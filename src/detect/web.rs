@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use polars::prelude::*;
+use rayon::prelude::*;
+
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
 use super::frame;
@@ -57,6 +60,9 @@ pub const PATTERNS: &[(&str, &str)] = &[
     ("sensitive_file", "/.ds_store"),
 ];
 
+/// Regex every URL matching [`PATTERNS`] after decoding also matches before decoding.
+pub const PREFILTER: &str = r"(?i)[%'+<;|$`\\(]|\.\.|/\.|information_schema|etc/|proc/self|wp-config|phpinfo|server-status|id_rsa|xp_cmdshell|waitfor|javascript:|onerror=|onload=|document\.cookie|bin/sh|union|sleep|benchmark";
+
 /// Percent-decodes twice (`+` as space in the query), lower-cased.
 pub fn decode(path: &str, query: Option<&str>) -> String {
     let once = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
@@ -66,6 +72,17 @@ pub fn decode(path: &str, query: Option<&str>) -> String {
         text.push_str(&once(&once(&q.replace('+', " "))));
     }
     text.to_lowercase()
+}
+
+/// [`decode`] that skips the decoding and lower-casing work when the URL has nothing to decode
+/// or lower-case (the common case).
+pub fn decode_fast<'a>(path: &'a str, query: Option<&'a str>) -> std::borrow::Cow<'a, str> {
+    let plain = |s: &str| !s.bytes().any(|b| b == b'%' || b == b'+' || b.is_ascii_uppercase() || b >= 0x80);
+    match query {
+        None if plain(path) => std::borrow::Cow::Borrowed(path),
+        Some(q) if plain(path) && plain(q) => std::borrow::Cow::Owned(format!("{path}?{q}")),
+        _ => std::borrow::Cow::Owned(decode(path, query)),
+    }
 }
 
 /// The first pattern of each category found in a decoded URL.
@@ -93,11 +110,38 @@ impl Rule for WebAttack {
     }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let min = ctx.config.int(self.id(), "min_requests").max(1) as u64;
-        let df = ctx.sql(
-            "web requests",
-            "SELECT timestamp, host_name, source_ip, url_path, url_query, http_response_status_code, log_file_path, log_line \
-             FROM events WHERE event_action = 'http.request' AND url_path IS NOT NULL ORDER BY timestamp, log_file_path, log_line",
-        )?;
+        // A vectorised first pass keeps only URLs that could hold any pattern once decoded: every
+        // pattern needs an escape or one of these characters or words (a superset of `PATTERNS`).
+        let maybe = |c: &str| col(c).str().contains(lit(PREFILTER), false).fill_null(lit(false));
+        let all = ctx
+            .data
+            .events()?
+            .filter(col("event_action").eq(lit("http.request")).and(col("url_path").is_not_null()))
+            .filter(maybe("url_path").or(maybe("url_query")))
+            .select([
+                col("timestamp"),
+                col("host_name"),
+                col("source_ip"),
+                col("url_path"),
+                col("url_query"),
+                col("http_response_status_code"),
+                col("log_file_path"),
+                col("log_line"),
+            ])
+            .collect()?;
+        // Classify every URL in parallel, without copying the column.
+        let paths: Vec<Option<&str>> = all.column("url_path")?.str()?.iter().collect();
+        let queries: Vec<Option<&str>> = all.column("url_query")?.str()?.iter().collect();
+        let hit_rows: Vec<u32> = (0..paths.len())
+            .into_par_iter()
+            .filter(|&i| !classify(&decode_fast(paths[i].unwrap_or(""), queries[i])).is_empty())
+            .map(|i| i as u32)
+            .collect();
+        let df = all
+            .take(&IdxCa::from_vec("idx".into(), hit_rows.into_iter().map(|i| i as IdxSize).collect()))?
+            .lazy()
+            .sort(["timestamp", "log_file_path", "log_line"], Default::default())
+            .collect()?;
         let ts = frame::ints(&df, "timestamp")?;
         let host = frame::strs(&df, "host_name")?;
         let ip = frame::strs(&df, "source_ip")?;
@@ -165,5 +209,13 @@ mod tests {
         assert_eq!(classify(&decode("/.git/config", None)), [("sensitive_file", "/.git/")]);
         assert!(classify(&decode("/products", Some("page=2&sort=price"))).is_empty());
         assert!(classify(&decode("/img/logo.png", None)).is_empty());
+        // Everything the patterns catch gets through the prefilter.
+        let re = regex::Regex::new(PREFILTER).unwrap();
+        for (_, pat) in PATTERNS {
+            let raw = pat.replace(' ', "%20");
+            assert!(re.is_match(&raw), "prefilter misses {pat}");
+            assert!(re.is_match(&raw.to_uppercase()), "prefilter misses {pat} in upper case");
+        }
+        assert!(!re.is_match("/products/42") && !re.is_match("page=3&sort=price"));
     }
 }

@@ -1,0 +1,44 @@
+//! Detection benchmark (`make bench`): the whole rule set over a case of at least 10 million
+//! events, built once from the generated benchmark tree (BENCH_DIR, as for the ingest bench).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
+    let dir = std::env::var("BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| target.join("bench-evidence"));
+    let mb: u64 = std::env::var("BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(1650);
+    if !dir.exists() {
+        println!("generating {mb} MB evidence tree in {} ...", dir.display());
+        logsleuth::gen::bench::write_bench(&dir, mb, 7).expect("generate bench tree");
+    }
+    let bin = std::env::var("LOGSLEUTH_BIN").map(PathBuf::from).unwrap_or_else(|_| target.join("release/logsleuth"));
+    let case = target.join("bench-case");
+    let events = |case: &PathBuf| -> u64 {
+        logsleuth::ingest::manifest::Manifest::load(&case.join("manifest.json"))
+            .ok()
+            .flatten()
+            .map_or(0, |m| m.totals().1)
+    };
+    if events(&case) == 0 {
+        let _ = std::fs::remove_dir_all(&case);
+        let st =
+            Command::new(&bin).arg("ingest").arg(&dir).arg("--case").arg(&case).arg("-q").status().expect("ingest");
+        assert!(st.success());
+    }
+    let n = events(&case);
+    println!("detect benchmark: {n} events in {}", case.display());
+    for round in 1..=2 {
+        let t = Instant::now();
+        let out = Command::new(&bin).arg("detect").arg("--case").arg(&case).arg("-q").output().expect("detect");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let secs = t.elapsed().as_secs_f64();
+        let doc = logsleuth::detect::finding::FindingsDoc::load(&case.join("findings.json")).unwrap();
+        println!(
+            "round {round}: whole rule set in {secs:.2} s ({:.1} M events/s), {} findings",
+            n as f64 / secs / 1e6,
+            doc.findings.len()
+        );
+    }
+}
