@@ -85,7 +85,7 @@ fn main() {
     let (gz_mb, _, _) = ingest(&bin, &gz, "gzip");
     println!("         gzip -dc alone (one process at a time): {:.1} MB/s", gz_mb / zsecs);
     ingest(&bin, &files(&dir, Some(false)), "plain");
-    ingest(&bin, &[dir.clone()], "all");
+    ingest(&bin, std::slice::from_ref(&dir), "all");
     let peak = peak_rss_children_mb();
     println!("peak RSS of any ingest run: {:.0} MB (gzip baseline process: {before:.0} MB)", peak);
 }

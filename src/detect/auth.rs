@@ -215,7 +215,7 @@ impl Rule for AccountChange {
         let privileged = ctx.config.list(self.id(), "privileged_groups");
         let (ok, failed) = logins(ctx)?;
         let suspicious: Vec<(&Login, usize)> =
-            compromises(&ok, &failed, min, HOUR).into_iter().map(|(s, f)| (s, f.len())).collect();
+            compromises(ok, failed, min, HOUR).into_iter().map(|(s, f)| (s, f.len())).collect();
         let df = ctx.sql(
             "account changes",
             &format!(

@@ -316,9 +316,12 @@ pub fn fill(template: &str, d: &Draft) -> String {
 /// Evidence per finding, computed by polars: the events matching the rule's predicate joined to
 /// the findings on their keys, kept inside each finding's time span, counted, and cut to the
 /// first [`super::finding::MAX_EVIDENCE`] lines in time order.
+/// Evidence lines as (micros, file, line).
+pub type Lines = Vec<(i64, String, i64)>;
+
 pub struct EvidenceIndex {
-    /// Per finding row: (count, evidence lines as (micros, file, line)).
-    per_finding: HashMap<u32, (u64, Vec<(i64, String, i64)>)>,
+    /// Per finding row: (count, evidence lines).
+    per_finding: HashMap<u32, (u64, Lines)>,
 }
 
 /// One finding's keys and span, for [`EvidenceIndex::load`].
@@ -400,7 +403,7 @@ impl EvidenceIndex {
         let ts = frame::ints(&df, "ts")?;
         let file = frame::strs(&df, "file")?;
         let line = frame::ints(&df, "line")?;
-        let mut per_finding: HashMap<u32, (u64, Vec<(i64, String, i64)>)> = HashMap::new();
+        let mut per_finding: HashMap<u32, (u64, Lines)> = HashMap::new();
         for i in 0..df.height() {
             let e = per_finding.entry(fid.get(i).unwrap_or(0)).or_default();
             e.0 = n[i].unwrap_or(0).max(0) as u64;

@@ -151,7 +151,8 @@ impl Rule for WebAttack {
         let file = frame::strs(&df, "log_file_path")?;
         let line = frame::ints(&df, "log_line")?;
         let mut by_source: BTreeMap<(String, String), Draft> = BTreeMap::new();
-        let mut cats: BTreeMap<(String, String), BTreeMap<&str, (u64, String)>> = BTreeMap::new();
+        type Categories<'p> = BTreeMap<&'p str, (u64, String)>;
+        let mut cats: BTreeMap<(String, String), Categories<'_>> = BTreeMap::new();
         for i in 0..df.height() {
             let p = path[i].as_deref().unwrap_or("");
             let hits = classify(&decode(p, query[i].as_deref()));

@@ -270,6 +270,7 @@ impl Gen {
             Host::Db => self.db(file, t, prog, pid, msg),
         }
     }
+    #[allow(clippy::too_many_arguments)] // one argument per field of the log line
     fn access(&mut self, t: i64, ip: &str, req: &str, status: u32, bytes: Option<u64>, referrer: &str, ua: &str) {
         let b = bytes.map_or("-".to_string(), |b| b.to_string());
         let line = format!("{ip} - - {} \"{req}\" {status} {b} \"{referrer}\" \"{ua}\"", apache_time(t));

@@ -203,7 +203,7 @@ mod tests {
         std::fs::write(dir.path().join("outside.log"), "z\n").unwrap();
         std::os::unix::fs::symlink(dir.path().join("outside.log"), root.join("h1/var/log/out.log")).unwrap();
         std::os::unix::fs::symlink(root.join("h1/var/log/a.log"), root.join("h1/var/log/alias.log")).unwrap();
-        let c = discover(&[root.clone()], Symlinks::Skip).unwrap();
+        let c = discover(std::slice::from_ref(&root), Symlinks::Skip).unwrap();
         let rels: Vec<_> = c.iter().map(|c| c.rel.as_str()).collect();
         assert_eq!(rels, ["h1/var/log/a.log", "h1/var/log/alias.log", "h1/var/log/b.log", "h1/var/log/out.log"]);
         assert!(c[1].skipped.as_deref().unwrap().contains("inside the evidence tree"));
