@@ -13,3 +13,4 @@ pub mod parse;
 pub mod query;
 pub mod sanitize;
 pub mod schema;
+pub mod timeline;

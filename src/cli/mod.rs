@@ -4,6 +4,7 @@
 pub mod detect;
 pub mod ingest;
 pub mod query;
+pub mod timeline;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Run the detection rules over a case; writes findings.json and findings.parquet.
     Detect(detect::DetectArgs),
+    /// One time-ordered view across hosts and sources, with filters.
+    Timeline(timeline::TimelineArgs),
     /// Run SQL over a case (tables: events, rejects, inputs).
     Query(query::QueryArgs),
     /// Print the event schema documentation (Markdown).
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Ingest(args) => ingest::run(args),
         Command::Query(args) => query::run(args),
         Command::Detect(args) => detect::run(args),
+        Command::Timeline(args) => timeline::run(args),
         Command::Schema => {
             print!("{}", crate::schema::schema_markdown());
             Ok(exit::OK)

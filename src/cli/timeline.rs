@@ -1,0 +1,120 @@
+//! `logsleuth timeline --case DIR [filters] [--format …] [-o FILE]`
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::{exit, Exit};
+use crate::detect::finding::FindingsDoc;
+use crate::query::CaseData;
+use crate::timeline::filter::{Cidr, Filter, Moment, Span};
+use crate::timeline::sink::{Format, Parquet, Rows, Sink, Table, Timesketch};
+
+/// Time range shared by the commands that read a period.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TimeArgs {
+    /// Start: RFC 3339, a date, or relative to the newest event (-7d).
+    #[arg(long, value_name = "TIME", value_parser = Moment::parse, allow_hyphen_values = true)]
+    pub from: Option<Moment>,
+    /// End: RFC 3339, a date, or relative to the newest event (-1d).
+    #[arg(long, value_name = "TIME", value_parser = Moment::parse, allow_hyphen_values = true)]
+    pub to: Option<Moment>,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Case directory.
+    #[arg(long, value_name = "DIR")]
+    pub case: PathBuf,
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// Only this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Only events from or to this address or network (CIDR).
+    #[arg(long, value_parser = Cidr::parse)]
+    pub ip: Option<Cidr>,
+    /// Only events of this user (acting or target).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only this action (`auth.failure`), or a prefix ending in `.` or `*` (`auth.`).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only events that are evidence of findings of this rule (run detect first).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only events within --window of this moment.
+    #[arg(long, value_name = "TIME", value_parser = Moment::parse, allow_hyphen_values = true)]
+    pub around: Option<Moment>,
+    /// Half-width of the --around window.
+    #[arg(long, value_parser = Span::parse, default_value = "30m")]
+    pub window: Span,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to this file instead of stdout (required for parquet).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
+    let data = CaseData::open(&args.case)?;
+    let evidence = match &args.rule {
+        Some(rule) => {
+            let doc = FindingsDoc::load(&args.case.join("findings.json")).map_err(|e| Exit {
+                code: exit::FAILURE,
+                error: anyhow!("--rule needs findings: run `logsleuth detect` first ({e})"),
+            })?;
+            let set: HashSet<(String, i64)> = doc
+                .findings
+                .iter()
+                .filter(|f| &f.rule == rule)
+                .flat_map(|f| f.evidence.iter().map(|e| (e.file.clone(), e.line)))
+                .collect();
+            Some(set)
+        }
+        None => None,
+    };
+    let filter = Filter {
+        from: args.time.from,
+        to: args.time.to,
+        host: args.host,
+        ip: args.ip,
+        user: args.user,
+        action: args.action,
+        evidence,
+        around: args.around.map(|a| (a, args.window)),
+    };
+    let out: Box<dyn Write> = match &args.output {
+        Some(p) if args.format != Format::Parquet => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let n = match args.format {
+        Format::Table => {
+            let width = std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(if std::io::stdout().is_terminal() { 160 } else { 200 });
+            crate::timeline::write(&data, &filter, &mut Table { out, width } as &mut dyn Sink)?
+        }
+        Format::Csv => crate::timeline::write(&data, &filter, &mut Rows { out, json: false, header_done: false })?,
+        Format::Jsonl => crate::timeline::write(&data, &filter, &mut Rows { out, json: true, header_done: false })?,
+        Format::Timesketch => {
+            crate::timeline::write(&data, &filter, &mut Timesketch { out: csv::Writer::from_writer(out) })?
+        }
+        Format::Parquet => {
+            let path = args
+                .output
+                .clone()
+                .ok_or_else(|| Exit { code: exit::USAGE, error: anyhow!("--format parquet needs -o FILE") })?;
+            crate::timeline::write(&data, &filter, &mut Parquet { path, writer: None })?
+        }
+    };
+    if args.output.is_some() {
+        eprintln!("{n} events written");
+    }
+    Ok(exit::OK)
+}

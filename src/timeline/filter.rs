@@ -1,0 +1,132 @@
+//! Timeline filters: time range (RFC 3339 or relative to the newest event, like `-7d`), host,
+//! address (exact or CIDR), user, action, evidence of a rule's findings, and a window around a
+//! moment. Durations are typed values parsed once at the CLI edge.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use crate::parse::time::parse_rfc3339_utc;
+
+/// A span of time, parsed from `30m`, `2h`, `7d`, `90s`, `1w`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub i64);
+
+impl Span {
+    pub fn parse(s: &str) -> Result<Span, String> {
+        let s = s.trim();
+        let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+        let n: i64 = num.parse().map_err(|_| format!("{s:?} is not a duration like 30m, 2h, 7d"))?;
+        let mult = match unit {
+            "s" => 1,
+            "m" | "min" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => return Err(format!("{s:?}: unit must be s, m, h, d or w")),
+        };
+        Ok(Span(n * mult * 1_000_000))
+    }
+}
+
+/// A moment: absolute (RFC 3339 / YYYY-MM-DD) or relative to the newest event (`-7d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    At(i64),
+    BeforeNewest(i64),
+}
+
+impl Moment {
+    pub fn parse(s: &str) -> Result<Moment, String> {
+        if let Some(rel) = s.trim().strip_prefix('-') {
+            return Span::parse(rel).map(|d| Moment::BeforeNewest(d.0));
+        }
+        parse_rfc3339_utc(s)
+            .map(Moment::At)
+            .ok_or_else(|| format!("{s:?} is not RFC 3339 (2026-12-20T10:00:00Z), a date, or relative like -7d"))
+    }
+    pub fn resolve(self, newest: i64) -> i64 {
+        match self {
+            Moment::At(t) => t,
+            Moment::BeforeNewest(d) => newest - d,
+        }
+    }
+}
+
+/// An address or a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub net: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let net: IpAddr = addr.trim().parse().map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("{s:?}: bad prefix length"))?,
+            None => max,
+        };
+        Ok(Cidr { net, prefix })
+    }
+
+    pub fn contains(&self, ip: &str) -> bool {
+        let Ok(ip) = ip.parse::<IpAddr>() else { return false };
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix as u32) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix as u32) };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+
+    /// A single address (no network part).
+    pub fn exact(&self) -> Option<String> {
+        let max = if self.net.is_ipv4() { 32 } else { 128 };
+        (self.prefix == max).then(|| self.net.to_string())
+    }
+}
+
+/// Everything a timeline can be narrowed by.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<Moment>,
+    pub to: Option<Moment>,
+    pub host: Option<String>,
+    pub ip: Option<Cidr>,
+    pub user: Option<String>,
+    pub action: Option<String>,
+    /// (file, line) pairs that are evidence of the selected rule's findings.
+    pub evidence: Option<HashSet<(String, i64)>>,
+    pub around: Option<(Moment, Span)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_moments_and_networks() {
+        assert_eq!(Span::parse("30m"), Ok(Span(1_800_000_000)));
+        assert_eq!(Span::parse("7d").unwrap().0, 7 * 86_400_000_000);
+        assert!(Span::parse("7x").is_err());
+        assert_eq!(Moment::parse("-1h"), Ok(Moment::BeforeNewest(3_600_000_000)));
+        assert_eq!(Moment::parse("-1h").unwrap().resolve(10_000_000_000), 6_400_000_000);
+        assert!(matches!(Moment::parse("2026-12-20T10:00:00Z"), Ok(Moment::At(_))));
+        assert!(Moment::parse("yesterday").is_err());
+        let c = Cidr::parse("198.51.100.0/24").unwrap();
+        assert!(c.contains("198.51.100.23") && !c.contains("198.51.101.1") && !c.contains("2001:db8::1"));
+        assert_eq!(Cidr::parse("203.0.113.7").unwrap().exact().as_deref(), Some("203.0.113.7"));
+        assert!(Cidr::parse("2001:db8::/32").unwrap().contains("2001:db8:ffff::1"));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+    }
+}
