@@ -326,9 +326,6 @@ fn bundled_sample_yields_every_planted_incident() {
     let f = findings(&case);
     let mut missing = Vec::new();
     for p in logsleuth::gen::planted() {
-        if p.rule == "cross_source" || p.rule == "attack_chain" {
-            continue; // the correlation layer's rules
-        }
         let hit = f.iter().any(|x| {
             x.rule == p.rule
                 && p.ip.is_none_or(|ip| x.source_ip.as_deref() == Some(ip))

@@ -270,9 +270,8 @@ impl Rule for AccountChange {
             if let Some((s, n)) = before {
                 d.severity = Severity::High;
                 d.source_ip = Some(s.ip.clone());
-                d.add(s.ts, &s.file, s.line);
-                d.first_seen = first.min(s.ts);
                 d = d
+                    .detail("suspicious_login_line", format!("{}:{}", s.file, s.line))
                     .detail(
                         "after_suspicious_login",
                         format!("{} from {} after {n} failures", s.user.as_deref().unwrap_or("?"), s.ip),

@@ -9,6 +9,7 @@
 pub mod anomaly;
 pub mod auth;
 pub mod config;
+pub mod correlate;
 pub mod finding;
 pub mod frame;
 pub mod integrity;
@@ -78,6 +79,7 @@ pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
     for r in rust_rules() {
         out.push((r.id().to_string(), r.description().to_string(), r.params()));
     }
+    out.extend(correlate::declarations());
     out
 }
 
@@ -110,6 +112,12 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
             eprintln!("{:>8.2} s  {}", t.elapsed().as_secs_f64(), r.id());
         }
     }
+    let t = std::time::Instant::now();
+    let linked = correlate::run(&ctx, &drafts)?;
+    if timings {
+        eprintln!("{:>8.2} s  cross_source, attack_chain", t.elapsed().as_secs_f64());
+    }
+    drafts.extend(linked);
     let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
     finding::sort(&mut findings);
     findings.dedup_by(|a, b| a.id == b.id);
