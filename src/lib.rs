@@ -5,6 +5,7 @@
 //! case back with polars. [`schema`] holds the one event schema everything shares.
 
 pub mod cli;
+pub mod correlation;
 pub mod detect;
 pub mod error;
 pub mod gen;

@@ -181,3 +181,31 @@ fn hostile_text_is_neutralised_in_terminal_and_spreadsheet_output() {
     let q = ok(&["query", "--case", case.to_str().unwrap(), "SELECT user_name FROM events"]);
     assert!(!q.contains('\u{1b}'));
 }
+
+#[test]
+fn pivot_and_correlations() {
+    let (_d, case) = intrusion();
+    let c = case.to_str().unwrap();
+    let out = ok(&["pivot", "--case", c, "--ip", "203.0.113.66", "--json"]);
+    let p: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["events"], 25 + 3 + 6 + 1);
+    assert_eq!(p["users"][0]["value"], "svc");
+    assert_eq!(p["paths"][0]["value"], "/.env");
+    assert_eq!(p["ports"].as_array().unwrap().len(), 25);
+    let rules: Vec<&str> = p["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    for r in ["attack_chain", "success_after_failures", "ssh_bruteforce", "port_scan", "cross_source"] {
+        assert!(rules.contains(&r), "{r} missing from {rules:?}");
+    }
+    let sources: Vec<&str> = p["activity"].as_array().unwrap().iter().map(|a| a["source"].as_str().unwrap()).collect();
+    assert_eq!(sources[0], "firewall", "activity in time order");
+    let text = ok(&["pivot", "--case", c, "--user", "svc"]);
+    assert!(text.contains("User svc:") && text.contains("h2"), "{text}");
+    assert_eq!(run(&["pivot", "--case", c]).status.code(), Some(2), "one entity is required");
+    // detect wrote the correlation table; it is queryable.
+    let n = count(
+        &case,
+        "SELECT COUNT(*) FROM correlations WHERE pearson >= -1 AND pearson <= 1 AND spearman >= -1 AND spearman <= 1",
+    );
+    assert!(n > 0);
+    assert!(count(&case, "SELECT COUNT(*) FROM findings WHERE rule = 'attack_chain'") == 1);
+}

@@ -3,6 +3,7 @@
 
 pub mod detect;
 pub mod ingest;
+pub mod pivot;
 pub mod query;
 pub mod timeline;
 
@@ -39,7 +40,9 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// One time-ordered view across hosts and sources, with filters.
     Timeline(timeline::TimelineArgs),
-    /// Run SQL over a case (tables: events, rejects, inputs).
+    /// Everything known about one address, user or host.
+    Pivot(pivot::PivotArgs),
+    /// Run SQL over a case (tables: events, rejects, inputs, findings, correlations).
     Query(query::QueryArgs),
     /// Print the event schema documentation (Markdown).
     Schema,
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Query(args) => query::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Timeline(args) => timeline::run(args),
+        Command::Pivot(args) => pivot::run(args),
         Command::Schema => {
             print!("{}", crate::schema::schema_markdown());
             Ok(exit::OK)

@@ -135,5 +135,6 @@ pub fn detect_and_write(data: &CaseData, sql: &[SqlRule], config: &Config) -> Re
         findings,
     };
     finding::write(&data.case.dir, &doc)?;
+    crate::correlation::series::write(data)?;
     Ok(doc)
 }

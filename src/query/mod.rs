@@ -131,6 +131,17 @@ impl CaseData {
         ctx.register("events", self.events()?);
         ctx.register("rejects", self.rejects()?);
         ctx.register("inputs", self.inputs()?.lazy());
+        if let Some(c) = crate::correlation::series::load(&self.case.dir) {
+            ctx.register("correlations", c);
+        }
+        let findings = self.case.dir.join("findings.parquet");
+        if findings.exists() {
+            if let Ok(f) =
+                LazyFrame::scan_parquet(PlRefPath::new(findings.to_string_lossy().as_ref()), Default::default())
+            {
+                ctx.register("findings", f);
+            }
+        }
         Ok(ctx)
     }
 

@@ -1,0 +1,91 @@
+//! `logsleuth pivot --case DIR --ip IP | --user NAME | --host NAME`
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args};
+
+use super::{exit, Exit};
+use crate::correlation::pivot::{self, Kind, Pivot};
+use crate::query::CaseData;
+use crate::sanitize::terminal;
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("entity").required(true).args(["ip", "user", "host"])))]
+pub struct PivotArgs {
+    /// Case directory.
+    #[arg(long, value_name = "DIR")]
+    pub case: PathBuf,
+    #[arg(long)]
+    pub ip: Option<String>,
+    #[arg(long)]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: PivotArgs) -> Result<i32, Exit> {
+    let data = CaseData::open(&args.case)?;
+    let (kind, value) = match (&args.ip, &args.user, &args.host) {
+        (Some(ip), _, _) => (Kind::Ip, ip.clone()),
+        (_, Some(u), _) => (Kind::User, u.clone()),
+        (_, _, Some(h)) => (Kind::Host, h.clone()),
+        _ => unreachable!("clap requires one of --ip, --user, --host"),
+    };
+    let p = pivot::build(&data, kind, &value)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&p).expect("pivot serializes"))?;
+    } else {
+        print_text(&p, &mut out)?;
+    }
+    Ok(exit::OK)
+}
+
+fn print_text(p: &Pivot, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:?} {}: {} events, first {} last {}",
+        p.kind,
+        terminal(&p.value),
+        p.events,
+        p.first_seen.as_deref().unwrap_or("-"),
+        p.last_seen.as_deref().unwrap_or("-")
+    )?;
+    writeln!(out, "\nactivity (host, source, action: count, first .. last)")?;
+    for a in &p.activity {
+        writeln!(
+            out,
+            "  {:<10} {:<14} {:<24} {:>8}  {} .. {}",
+            terminal(&a.host_name),
+            a.source,
+            terminal(&a.action),
+            a.count,
+            a.first_seen,
+            a.last_seen
+        )?;
+    }
+    for (title, list) in [
+        ("users", &p.users),
+        ("source addresses", &p.source_ips),
+        ("paths requested", &p.paths),
+        ("destination ports", &p.ports),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}")?;
+        for c in list {
+            writeln!(out, "  {:>8}  {}", c.count, terminal(&c.value))?;
+        }
+    }
+    writeln!(out, "\nfindings ({})", p.findings.len())?;
+    for f in &p.findings {
+        writeln!(out, "  [{}] {} {} ({})", f.severity, f.rule, terminal(&f.title), f.id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! `pivot`: everything known about one address, user or host — first and last seen, counts per
+//! host, source and action, the users it tried, the paths it requested, the ports it hit, the
+//! addresses it came from, and the findings it appears in.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::detect::finding::FindingsDoc;
+use crate::detect::frame;
+use crate::error::AnalysisError;
+use crate::parse::time::format_rfc3339;
+use crate::query::CaseData;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Ip,
+    User,
+    Host,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Count {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Activity {
+    pub host_name: String,
+    pub source: String,
+    pub action: String,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRef {
+    pub id: String,
+    pub rule: String,
+    pub severity: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pivot {
+    pub kind: Kind,
+    pub value: String,
+    pub events: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub activity: Vec<Activity>,
+    pub users: Vec<Count>,
+    pub source_ips: Vec<Count>,
+    pub paths: Vec<Count>,
+    pub ports: Vec<Count>,
+    pub findings: Vec<FindingRef>,
+}
+
+const TOP: u32 = 25;
+
+fn top(lf: LazyFrame, by: &str) -> Result<Vec<Count>, AnalysisError> {
+    let df = lf
+        .filter(col(by).is_not_null())
+        .group_by([col(by).cast(DataType::String).alias("value")])
+        .agg([len().alias("count")])
+        .sort(["count", "value"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
+        .limit(TOP)
+        .collect()?;
+    let v = frame::strs(&df, "value")?;
+    let c = frame::ints(&df, "count")?;
+    Ok(v.into_iter()
+        .zip(c)
+        .map(|(v, c)| Count { value: v.unwrap_or_default(), count: c.unwrap_or(0) as u64 })
+        .collect())
+}
+
+pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, AnalysisError> {
+    let v = || lit(value.to_string());
+    let filter = match kind {
+        Kind::Ip => col("source_ip").eq(v()).or(col("destination_ip").eq(v())),
+        Kind::User => col("user_name").eq(v()).or(col("user_target_name").eq(v())),
+        Kind::Host => col("host_name").eq(v()),
+    };
+    let lf = data.events()?.filter(filter);
+    let ts = || col("timestamp").cast(DataType::Int64);
+    let df = lf
+        .clone()
+        .group_by([col("host_name").fill_null(lit("-")), col("event_module"), col("event_action")])
+        .agg([len().alias("count"), ts().min().alias("first"), ts().max().alias("last")])
+        .sort(["first", "host_name", "event_module", "event_action"], Default::default())
+        .collect()?;
+    let host = frame::strs(&df, "host_name")?;
+    let module = frame::strs(&df, "event_module")?;
+    let action = frame::strs(&df, "event_action")?;
+    let count = frame::ints(&df, "count")?;
+    let first = frame::ints(&df, "first")?;
+    let last = frame::ints(&df, "last")?;
+    let activity: Vec<Activity> = (0..df.height())
+        .map(|i| Activity {
+            host_name: host[i].clone().unwrap_or_default(),
+            source: module[i].clone().unwrap_or_default(),
+            action: action[i].clone().unwrap_or_default(),
+            count: count[i].unwrap_or(0) as u64,
+            first_seen: format_rfc3339(first[i].unwrap_or(0)),
+            last_seen: format_rfc3339(last[i].unwrap_or(0)),
+        })
+        .collect();
+    let events = activity.iter().map(|a| a.count).sum();
+    let first_seen = first.iter().flatten().min().map(|t| format_rfc3339(*t));
+    let last_seen = last.iter().flatten().max().map(|t| format_rfc3339(*t));
+    let findings = match FindingsDoc::load(&data.case.dir.join("findings.json")) {
+        Ok(doc) => doc
+            .findings
+            .into_iter()
+            .filter(|f| match kind {
+                Kind::Ip => f.source_ip.as_deref() == Some(value),
+                Kind::User => f.user_name.as_deref() == Some(value),
+                Kind::Host => f.host_name.as_deref() == Some(value),
+            })
+            .map(|f| FindingRef { id: f.id, rule: f.rule, severity: f.severity.as_str().into(), title: f.title })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Pivot {
+        kind,
+        value: value.to_string(),
+        events,
+        first_seen,
+        last_seen,
+        users: top(lf.clone(), "user_name")?,
+        source_ips: if kind == Kind::Ip { Vec::new() } else { top(lf.clone(), "source_ip")? },
+        paths: top(lf.clone(), "url_path")?,
+        ports: top(lf, "destination_port")?,
+        activity,
+        findings,
+    })
+}
