@@ -26,8 +26,8 @@ dataset: build
 
 demo: dataset
 	rm -rf $(DEMO_CASE)
-	$(BIN) ingest $(SAMPLE) --case $(DEMO_CASE)
-	$(BIN) detect --case $(DEMO_CASE)
+	$(BIN) run $(SAMPLE) --case $(DEMO_CASE) --report-out reports/demo
+	@echo "open reports/demo/index.html
 
 test:
 	$(CARGO) test --release --locked
@@ -51,4 +51,4 @@ bless:
 	LOGSLEUTH_BLESS=1 $(CARGO) test --release --locked --test golden
 
 clean:
-	rm -rf $(DEMO_CASE) reports/demo
+	rm -rf $(DEMO_CASE) reports/demo reports/weekly

@@ -12,6 +12,7 @@ pub mod gen;
 pub mod ingest;
 pub mod parse;
 pub mod query;
+pub mod report;
 pub mod sanitize;
 pub mod schema;
 pub mod timeline;

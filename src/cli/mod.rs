@@ -5,6 +5,7 @@ pub mod detect;
 pub mod ingest;
 pub mod pivot;
 pub mod query;
+pub mod report;
 pub mod timeline;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,10 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// One time-ordered view across hosts and sources, with filters.
     Timeline(timeline::TimelineArgs),
+    /// Write the HTML report with PNG charts (whole case, or a period compared with the one before).
+    Report(report::ReportArgs),
+    /// Ingest, detect and report in one go (what `make demo` and cron run).
+    Run(report::RunArgs),
     /// Everything known about one address, user or host.
     Pivot(pivot::PivotArgs),
     /// Run SQL over a case (tables: events, rejects, inputs, findings, correlations).
@@ -70,6 +75,8 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Detect(args) => detect::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Pivot(args) => pivot::run(args),
+        Command::Report(args) => report::run_report(args),
+        Command::Run(args) => report::run_all(args),
         Command::Schema => {
             print!("{}", crate::schema::schema_markdown());
             Ok(exit::OK)

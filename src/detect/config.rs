@@ -146,6 +146,20 @@ impl Config {
             other => panic!("{rule}.{name} is not a list: {other:?}"),
         }
     }
+    /// A rule's description with `{param}` placeholders filled with the configured values.
+    pub fn description(&self, rule: &str) -> String {
+        let mut d = self.descriptions.get(rule).cloned().unwrap_or_default();
+        for (k, v) in self.params(rule) {
+            let text = match &v {
+                Value::Str(s) => s.clone(),
+                Value::List(l) => l.join(", "),
+                other => other.to_sql(),
+            };
+            d = d.replace(&format!("{{{k}}}"), &text);
+        }
+        d
+    }
+
     pub fn params(&self, rule: &str) -> BTreeMap<String, Value> {
         self.values.get(rule).cloned().unwrap_or_default()
     }
@@ -155,8 +169,8 @@ impl Config {
         let mut out = String::from("# logsleuth detect configuration: thresholds and windows per rule.\n# Pass an edited copy with `logsleuth detect --config FILE`.\n");
         for (rule, params) in &self.values {
             out.push('\n');
-            if let Some(d) = self.descriptions.get(rule) {
-                out.push_str(&format!("# {d}\n"));
+            if self.descriptions.contains_key(rule) {
+                out.push_str(&format!("# {}\n", self.description(rule)));
             }
             out.push_str(&format!("[{rule}]\n"));
             for (name, v) in params {

@@ -1,0 +1,122 @@
+//! `logsleuth report --case DIR [--from/--to | --last 7d] [--until now] [--out DIR]` and
+//! `logsleuth run PATH... --case DIR` (ingest → detect → report, what cron calls).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::detect::{fail_code, print_summary, RuleArgs};
+use super::ingest::{ingest_and_report, options, ReadArgs};
+use super::timeline::TimeArgs;
+use super::{exit, Exit};
+use crate::detect::{self, finding::FindingsDoc, finding::Severity};
+use crate::query::CaseData;
+use crate::report::{self, period::Period, period::Until};
+use crate::timeline::filter::Span;
+
+#[derive(Debug, Args, Clone)]
+pub struct PeriodArgs {
+    #[command(flatten)]
+    pub time: TimeArgs,
+    /// Report the last span (7d, 24h) ending at --until; compares it with the span before.
+    #[arg(long, value_parser = Span::parse, conflicts_with_all = ["from", "to"])]
+    pub last: Option<Span>,
+    /// End of --last: `newest` event (default), `now`, or a time.
+    #[arg(long, value_parser = Until::parse, default_value = "newest")]
+    pub until: Until,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Case directory.
+    #[arg(long, value_name = "DIR")]
+    pub case: PathBuf,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Output folder (default CASE/report).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub rule: RuleArgs,
+}
+
+fn make_report(
+    case: &std::path::Path,
+    period: &PeriodArgs,
+    out: Option<PathBuf>,
+    rule: &RuleArgs,
+    fresh: Option<FindingsDoc>,
+) -> Result<report::ReportSummary, Exit> {
+    let (sql, config) = detect::load(rule.rules.as_deref(), rule.config.as_deref())?;
+    let data = CaseData::open(case)?;
+    let doc = match fresh {
+        Some(d) => d,
+        None => match FindingsDoc::load(&case.join("findings.json")) {
+            Ok(d) => d,
+            Err(_) => detect::detect_and_write(&data, &sql, &config)?,
+        },
+    };
+    let (oldest, newest) = report::span(&data)?;
+    let p = Period::resolve(period.time.from, period.time.to, period.last, period.until, oldest, newest);
+    let out = out.unwrap_or_else(|| case.join("report"));
+    Ok(report::write(&data, &config, &doc, p, &out)?)
+}
+
+fn say(s: &report::ReportSummary) {
+    println!("report: {} ({} findings in period, {} charts)", s.index.display(), s.findings, s.charts.len());
+}
+
+pub fn run_report(args: ReportArgs) -> Result<i32, Exit> {
+    let s = make_report(&args.case, &args.period, args.out, &args.rule, None)?;
+    say(&s);
+    Ok(exit::OK)
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Evidence files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Case directory to create or add to.
+    #[arg(long, value_name = "DIR")]
+    pub case: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub rule: RuleArgs,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Report folder (default CASE/report).
+    #[arg(long, value_name = "DIR")]
+    pub report_out: Option<PathBuf>,
+    /// Exit 1 when any finding reaches this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Re-ingest everything.
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 4 when any input is damaged.
+    #[arg(long)]
+    pub strict: bool,
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Less output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
+    let opts = options(args.paths, args.case.clone(), &args.read, args.force, args.threads, !args.quiet);
+    ingest_and_report(&opts, args.strict, args.quiet)?;
+    let (sql, config) = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
+    let data = CaseData::open(&args.case)?;
+    let t = std::time::Instant::now();
+    let doc = detect::detect_and_write(&data, &sql, &config)?;
+    if !args.quiet {
+        print_summary(&doc.findings, t.elapsed().as_secs_f64(), &args.case);
+    }
+    let code = fail_code(&doc.findings, args.fail_on);
+    let s = make_report(&args.case, &args.period, args.report_out, &args.rule, Some(doc))?;
+    say(&s);
+    Ok(code)
+}

@@ -1,0 +1,130 @@
+//! The numbers behind the report, read from the case for one period with polars.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::period::Period;
+use crate::detect::frame;
+use crate::error::AnalysisError;
+use crate::query::CaseData;
+
+/// Counts per (series name, bucket start micros).
+pub type Series2 = BTreeMap<String, BTreeMap<i64, f64>>;
+
+fn in_period(p: &Period) -> Expr {
+    let ts = col("timestamp").cast(DataType::Int64);
+    ts.clone().gt_eq(lit(p.from)).and(ts.lt(lit(p.to)))
+}
+
+fn bucket(size: i64) -> Expr {
+    (col("timestamp").cast(DataType::Int64).floor_div(lit(size)) * lit(size)).alias("bucket")
+}
+
+/// A chart bucket for the period: about 150 points, rounded to 10 min, 1 h, 6 h or 1 day.
+pub fn bucket_size(p: &Period) -> i64 {
+    let min = 60_000_000i64;
+    let raw = (p.to - p.from) / 150;
+    *[10 * min, 60 * min, 360 * min, 1440 * min].iter().find(|b| **b >= raw).unwrap_or(&(1440 * min))
+}
+
+/// Counts of events matching `filter` per bucket, split by `by`.
+pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) -> Result<Series2, AnalysisError> {
+    let df = data
+        .events()?
+        .filter(in_period(p).and(filter))
+        .select([by.cast(DataType::String).fill_null(lit("-")).alias("series"), bucket(size)])
+        .group_by([col("series"), col("bucket")])
+        .agg([len().alias("n")])
+        .collect()?;
+    let s = frame::strs(&df, "series")?;
+    let b = frame::ints(&df, "bucket")?;
+    let n = frame::ints(&df, "n")?;
+    let mut out: Series2 = BTreeMap::new();
+    for i in 0..df.height() {
+        out.entry(s[i].clone().unwrap_or_default()).or_default().insert(b[i].unwrap_or(0), n[i].unwrap_or(0) as f64);
+    }
+    Ok(out)
+}
+
+/// Top values of a column among events matching `filter`.
+pub fn top(data: &CaseData, p: &Period, filter: Expr, by: &str, n: u32) -> Result<Vec<(String, u64)>, AnalysisError> {
+    let df = data
+        .events()?
+        .filter(in_period(p).and(filter).and(col(by).is_not_null()))
+        .group_by([col(by).cast(DataType::String).alias("v")])
+        .agg([len().alias("n")])
+        .sort(["n", "v"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
+        .limit(n)
+        .collect()?;
+    let v = frame::strs(&df, "v")?;
+    let c = frame::ints(&df, "n")?;
+    Ok(v.into_iter().zip(c).map(|(v, c)| (v.unwrap_or_default(), c.unwrap_or(0) as u64)).collect())
+}
+
+/// Number of events matching `filter`, per value of `by` (for histograms).
+pub fn per_value(data: &CaseData, p: &Period, filter: Expr, by: &str) -> Result<Vec<u64>, AnalysisError> {
+    let df = data
+        .events()?
+        .filter(in_period(p).and(filter).and(col(by).is_not_null()))
+        .group_by([col(by)])
+        .agg([len().alias("n")])
+        .collect()?;
+    Ok(frame::ints(&df, "n")?.into_iter().map(|v| v.unwrap_or(0) as u64).collect())
+}
+
+/// Events per module in the period.
+pub fn per_module(data: &CaseData, p: &Period) -> Result<BTreeMap<String, u64>, AnalysisError> {
+    let df = data.events()?.filter(in_period(p)).group_by([col("event_module")]).agg([len().alias("n")]).collect()?;
+    let m = frame::strs(&df, "event_module")?;
+    let n = frame::ints(&df, "n")?;
+    Ok(m.into_iter().zip(n).map(|(m, n)| (m.unwrap_or_default(), n.unwrap_or(0) as u64)).collect())
+}
+
+/// Source addresses seen in `p` that were never seen before `p` started.
+pub fn new_ips(data: &CaseData, p: &Period) -> Result<Vec<String>, AnalysisError> {
+    let ts = col("timestamp").cast(DataType::Int64);
+    let df = data
+        .events()?
+        .filter(col("source_ip").is_not_null().and(ts.clone().lt(lit(p.to))))
+        .group_by([col("source_ip")])
+        .agg([ts.min().alias("first")])
+        .filter(col("first").gt_eq(lit(p.from)))
+        .sort(["source_ip"], Default::default())
+        .collect()?;
+    Ok(frame::strs(&df, "source_ip")?.into_iter().flatten().collect())
+}
+
+/// The raw text of evidence lines, keyed by (file, line).
+pub fn lines(data: &CaseData, wanted: &[(String, i64)]) -> Result<BTreeMap<(String, i64), String>, AnalysisError> {
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut files: Vec<String> = wanted.iter().map(|(f, _)| f.clone()).collect();
+    files.sort();
+    files.dedup();
+    let mut nums: Vec<i64> = wanted.iter().map(|(_, l)| *l).collect();
+    nums.sort();
+    nums.dedup();
+    let df = data
+        .events()?
+        .filter(
+            col("log_file_path")
+                .is_in(lit(polars::prelude::Series::new("f".into(), files)).implode(false), false)
+                .and(col("log_line").is_in(lit(polars::prelude::Series::new("l".into(), nums)).implode(false), false)),
+        )
+        .select([col("log_file_path"), col("log_line"), col("event_original")])
+        .collect()?;
+    let f = frame::strs(&df, "log_file_path")?;
+    let l = frame::ints(&df, "log_line")?;
+    let o = frame::strs(&df, "event_original")?;
+    let want: std::collections::HashSet<&(String, i64)> = wanted.iter().collect();
+    let mut out = BTreeMap::new();
+    for i in 0..df.height() {
+        let key = (f[i].clone().unwrap_or_default(), l[i].unwrap_or(0));
+        if want.contains(&key) {
+            out.insert(key, o[i].clone().unwrap_or_default());
+        }
+    }
+    Ok(out)
+}
