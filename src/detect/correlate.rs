@@ -85,8 +85,8 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let file = frame::strs(&df, "file")?;
     let line = frame::ints(&df, "line")?;
     let mut by_ip: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for i in 0..df.height() {
-        by_ip.entry(ip[i].clone().unwrap_or_default()).or_default().push(i);
+    for (i, addr) in ip.iter().enumerate() {
+        by_ip.entry(addr.clone().unwrap_or_default()).or_default().push(i);
     }
     let mut out = Vec::new();
     for (addr, rows) in by_ip {

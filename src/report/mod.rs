@@ -546,8 +546,8 @@ pub fn write(
     h.raw("<h2 id=\"method\">Method: rules and thresholds as configured</h2>");
     let rows: Vec<Vec<String>> = config
         .descriptions
-        .iter()
-        .map(|(r, _)| {
+        .keys()
+        .map(|r| {
             vec![
                 r.clone(),
                 config.description(r),
