@@ -27,7 +27,7 @@ dataset: build
 demo: dataset
 	rm -rf $(DEMO_CASE)
 	$(BIN) run $(SAMPLE) --case $(DEMO_CASE) --report-out reports/demo
-	@echo "open reports/demo/index.html
+	@echo "open reports/demo/index.html"
 
 test:
 	$(CARGO) test --release --locked
