@@ -65,14 +65,8 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
             len().alias("n"),
             col("timestamp").cast(DataType::Int64).min().alias("first"),
             col("timestamp").cast(DataType::Int64).max().alias("last"),
-            col("log_file_path")
-                .sort_by([col("timestamp"), col("log_line")], SortMultipleOptions::default())
-                .first()
-                .alias("file"),
-            col("log_line")
-                .sort_by([col("timestamp"), col("log_line")], SortMultipleOptions::default())
-                .first()
-                .alias("line"),
+            col("log_file_path").get(col("timestamp").arg_min(), true).alias("file"),
+            col("log_line").get(col("timestamp").arg_min(), true).alias("line"),
         ])
         .sort(["source_ip", "first", "event_module", "host_name"], Default::default())
         .collect()?;
