@@ -319,34 +319,24 @@ fn evidence_is_not_modified() {
     let dir = tempfile::tempdir().unwrap();
     let ev = dir.path().join("ev");
     fixture_tree(&ev);
-    let before: Vec<(String, Vec<u8>, std::time::SystemTime)> = walkdir::WalkDir::new(&ev)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path().display().to_string(),
-                std::fs::read(e.path()).unwrap(),
-                e.metadata().unwrap().modified().unwrap(),
-            )
-        })
-        .collect();
+    let snapshot = || -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
+        walkdir::WalkDir::new(&ev)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                (
+                    e.path().display().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                    e.metadata().unwrap().modified().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let before = snapshot();
     ok(&["ingest", ev.to_str().unwrap(), "--case", dir.path().join("case").to_str().unwrap(), "-q"]);
-    let after: Vec<(String, Vec<u8>, std::time::SystemTime)> = walkdir::WalkDir::new(&ev)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path().display().to_string(),
-                std::fs::read(e.path()).unwrap(),
-                e.metadata().unwrap().modified().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(before, after);
+    assert_eq!(before, snapshot(), "contents and mtimes unchanged");
 }
 
 #[test]

@@ -88,8 +88,18 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
         evidence,
         around: args.around.map(|a| (a, args.window)),
     };
-    let out: Box<dyn Write> = match &args.output {
-        Some(p) if args.format != Format::Parquet => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+    // A table for a person at a terminal goes through a pager ($PAGER, else `less -S`).
+    let mut pager = None;
+    if args.format == Format::Table && args.output.is_none() && std::io::stdout().is_terminal() {
+        let cmd = std::env::var("PAGER").unwrap_or_else(|_| "less -S".into());
+        let mut parts = cmd.split_whitespace();
+        if let Some(prog) = parts.next() {
+            pager = std::process::Command::new(prog).args(parts).stdin(std::process::Stdio::piped()).spawn().ok();
+        }
+    }
+    let out: Box<dyn Write> = match (&args.output, pager.as_mut().and_then(|p| p.stdin.take())) {
+        (Some(p), _) if args.format != Format::Parquet => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        (None, Some(stdin)) => Box::new(std::io::BufWriter::new(stdin)),
         _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let n = match args.format {
@@ -113,6 +123,9 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
             crate::timeline::write(&data, &filter, &mut Parquet { path, writer: None })?
         }
     };
+    if let Some(mut p) = pager {
+        let _ = p.wait();
+    }
     if args.output.is_some() {
         eprintln!("{n} events written");
     }

@@ -1,7 +1,7 @@
 //! The super-timeline: every event of every host and source in one UTC order, with a one-line
 //! description and its provenance, narrowed by [`filter::Filter`].
 //!
-//! It streams: the time range is cut into slices sized to hold about half a million matching
+//! It streams: the time range is cut into slices sized to hold about a hundred thousand matching
 //! events each, and each slice is scanned (row groups outside it are skipped by their
 //! statistics), sorted and written before the next is read, so a case of any size goes through
 //! in bounded memory.
@@ -41,7 +41,7 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// Matching events per slice the streaming aims for.
-const SLICE_ROWS: i64 = 500_000;
+const SLICE_ROWS: i64 = 100_000;
 
 fn text(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, AnalysisError> {
     frame::strs(df, name)
