@@ -97,20 +97,29 @@ pub fn load(rules_dir: Option<&Path>, config_file: Option<&Path>) -> Result<(Vec
 pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
     let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
     let timings = std::env::var_os("LOGSLEUTH_TIMINGS").is_some();
+    // The rules are independent: run them concurrently, keep their results in rule order.
+    use rayon::prelude::*;
+    let rust = rust_rules();
+    type Job<'j> = Box<dyn Fn() -> Result<Vec<Draft>, AnalysisError> + Sync + 'j>;
+    let jobs: Vec<(String, Job<'_>)> = sql
+        .iter()
+        .map(|r| (r.file.clone(), Box::new(|| r.run(&ctx)) as Job<'_>))
+        .chain(rust.iter().map(|r| (r.id().to_string(), Box::new(|| r.run(&ctx)) as Job<'_>)))
+        .collect();
+    let results: Vec<Result<Vec<Draft>, AnalysisError>> = jobs
+        .par_iter()
+        .map(|(name, job)| {
+            let t = std::time::Instant::now();
+            let r = job();
+            if timings {
+                eprintln!("{:>8.2} s  {name}", t.elapsed().as_secs_f64());
+            }
+            r
+        })
+        .collect();
     let mut drafts: Vec<Draft> = Vec::new();
-    for r in sql {
-        let t = std::time::Instant::now();
-        drafts.extend(r.run(&ctx)?);
-        if timings {
-            eprintln!("{:>8.2} s  {}", t.elapsed().as_secs_f64(), r.file);
-        }
-    }
-    for r in rust_rules() {
-        let t = std::time::Instant::now();
-        drafts.extend(r.run(&ctx)?);
-        if timings {
-            eprintln!("{:>8.2} s  {}", t.elapsed().as_secs_f64(), r.id());
-        }
+    for r in results {
+        drafts.extend(r?);
     }
     let t = std::time::Instant::now();
     let linked = correlate::run(&ctx, &drafts)?;
