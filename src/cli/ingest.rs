@@ -20,6 +20,13 @@ pub struct IngestArgs {
     pub case: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+/// How an ingest runs; shared by `ingest` and `run`.
+#[derive(Debug, Args, Clone)]
+pub struct RunFlags {
     /// Re-ingest everything, replacing the case's dataset (default: skip files already ingested).
     #[arg(long)]
     pub force: bool,
@@ -126,8 +133,9 @@ pub fn ingest_and_report(opts: &IngestOptions, strict: bool, quiet: bool) -> Res
 }
 
 pub fn run(args: IngestArgs) -> Result<i32, Exit> {
-    let opts = options(args.paths, args.case, &args.read, args.force, args.threads, !args.quiet);
-    ingest_and_report(&opts, args.strict, args.quiet)?;
+    let f = &args.run;
+    let opts = options(args.paths, args.case, &args.read, f.force, f.threads, !f.quiet);
+    ingest_and_report(&opts, f.strict, f.quiet)?;
     Ok(exit::OK)
 }
 

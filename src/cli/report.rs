@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::detect::{fail_code, print_summary, RuleArgs};
-use super::ingest::{ingest_and_report, options, ReadArgs};
+use super::ingest::{ingest_and_report, options, ReadArgs, RunFlags};
 use super::timeline::TimeArgs;
 use super::{exit, Exit};
 use crate::detect::{self, finding::FindingsDoc, finding::Severity};
@@ -92,27 +92,19 @@ pub struct RunArgs {
     /// Exit 1 when any finding reaches this severity.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
-    /// Re-ingest everything.
-    #[arg(long)]
-    pub force: bool,
-    /// Exit 4 when any input is damaged.
-    #[arg(long)]
-    pub strict: bool,
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Less output.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub flags: RunFlags,
 }
 
 pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
-    let opts = options(args.paths, args.case.clone(), &args.read, args.force, args.threads, !args.quiet);
-    ingest_and_report(&opts, args.strict, args.quiet)?;
+    let f = &args.flags;
+    let opts = options(args.paths, args.case.clone(), &args.read, f.force, f.threads, !f.quiet);
+    ingest_and_report(&opts, f.strict, f.quiet)?;
     let (sql, config) = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
     let data = CaseData::open(&args.case)?;
     let t = std::time::Instant::now();
     let doc = detect::detect_and_write(&data, &sql, &config)?;
-    if !args.quiet {
+    if !f.quiet {
         print_summary(&doc.findings, t.elapsed().as_secs_f64(), &args.case);
     }
     let code = fail_code(&doc.findings, args.fail_on);

@@ -66,20 +66,21 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-/// Lines over time, one per series, with an optional horizontal threshold.
-pub fn lines(
-    path: &Path,
+type TimeChart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordi64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A chart with a UTC time x axis and a numeric y axis from 0 to `max`, mesh drawn.
+fn time_chart<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
     title: &str,
     y_desc: &str,
-    series: &Series2,
     span: (i64, i64),
-    threshold: Option<(f64, &str)>,
-) -> Res {
-    font()?;
-    let root = BitMapBackend::new(path, (W, H)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let max = series.values().flat_map(|s| s.values()).fold(threshold.map_or(1.0, |t| t.0), |a, b| a.max(*b)) * 1.1;
-    let mut chart = ChartBuilder::on(&root)
+    max: f64,
+) -> Result<TimeChart<'a, 'b>, String> {
+    let mut chart = ChartBuilder::on(root)
         .caption(title, (F, 20))
         .margin(12)
         .x_label_area_size(40)
@@ -96,6 +97,23 @@ pub fn lines(
         .axis_desc_style((F, 14))
         .draw()
         .map_err(err)?;
+    Ok(chart)
+}
+
+/// Lines over time, one per series, with an optional horizontal threshold.
+pub fn lines(
+    path: &Path,
+    title: &str,
+    y_desc: &str,
+    series: &Series2,
+    span: (i64, i64),
+    threshold: Option<(f64, &str)>,
+) -> Res {
+    font()?;
+    let root = BitMapBackend::new(path, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let max = series.values().flat_map(|s| s.values()).fold(threshold.map_or(1.0, |t| t.0), |a, b| a.max(*b)) * 1.1;
+    let mut chart = time_chart(&root, title, y_desc, span, max)?;
     for (k, (name, s)) in series.iter().take(PALETTE.len()).enumerate() {
         let c = PALETTE[k];
         chart
@@ -213,23 +231,7 @@ pub fn anomaly(path: &Path, title: &str, y_desc: &str, points: &[(i64, f64, f64,
         return root.present().map_err(err);
     };
     let max = points.iter().map(|p| p.1.max(p.3)).fold(1f64, f64::max) * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (F, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(first.0..last.0 + 1, 0f64..max)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("time (UTC)")
-        .y_desc(y_desc)
-        .x_labels(8)
-        .x_label_formatter(&|v| label_time(*v))
-        .label_style((F, 12))
-        .axis_desc_style((F, 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_chart(&root, title, y_desc, (first.0, last.0 + 1), max)?;
     let mut band: Vec<(i64, f64)> = points.iter().map(|p| (p.0, p.3)).collect();
     band.extend(points.iter().rev().map(|p| (p.0, p.2)));
     chart
