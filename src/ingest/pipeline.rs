@@ -247,11 +247,12 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
         }
         match memchr::memrchr(b'\n', &buf) {
             Some(i) => {
-                let rest = buf[i + 1..].to_vec();
+                // The partial last line starts the next block (copied once).
+                let mut next = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
+                next.extend_from_slice(&buf[i + 1..]);
                 buf.truncate(i + 1);
                 let n = count_lines(&buf);
-                let mut next = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
-                next.extend_from_slice(&rest);
+                let rest_len = next.len();
                 send(Block {
                     file: job.idx,
                     first_line: line,
@@ -260,7 +261,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
                     damaged_tail: false,
                 });
                 line += n;
-                target = BLOCK_BYTES.max(rest.len() + BLOCK_BYTES / 2);
+                target = BLOCK_BYTES.max(rest_len + BLOCK_BYTES / 2);
             }
             None if buf.len() >= MAX_LINE_BYTES => {
                 buf.truncate(MAX_LINE_BYTES);
