@@ -24,7 +24,6 @@ pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalysisErro
         DataType::Datetime(_, tz) => {
             c.cast(&DataType::Datetime(TimeUnit::Microseconds, tz.clone()))?.cast(&DataType::Int64)?
         }
-        DataType::Float32 | DataType::Float64 => c.cast(&DataType::Int64)?,
         _ => c.cast(&DataType::Int64)?,
     };
     Ok(c.i64()?.iter().collect())
