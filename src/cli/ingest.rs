@@ -82,34 +82,29 @@ pub fn command_line() -> String {
         .join(" ")
 }
 
-pub fn options(
-    paths: Vec<PathBuf>,
-    case: PathBuf,
-    read: &ReadArgs,
-    force: bool,
-    threads: Option<usize>,
-    progress: bool,
-) -> IngestOptions {
+pub fn options(a: &IngestArgs) -> IngestOptions {
+    let read = &a.read;
     IngestOptions {
-        inputs: paths,
-        case_dir: case,
+        inputs: a.paths.clone(),
+        case_dir: a.case.clone(),
         format: read.format,
         year: read.year,
         zone: read.tz,
         host: read.host.clone(),
         symlinks: if read.follow_symlinks { Symlinks::Follow } else { Symlinks::Skip },
-        force,
-        threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-        progress,
+        force: a.run.force,
+        threads: a.run.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        progress: !a.run.quiet,
         command: command_line(),
     }
 }
 
 /// Runs an ingest and maps its outcome to an exit code (shared with `run`).
-pub fn ingest_and_report(opts: &IngestOptions, strict: bool, quiet: bool) -> Result<IngestSummary, Exit> {
-    let summary = ingest::run(opts).map_err(|e| Exit { code: exit::FAILURE, error: e.into() })?;
-    if !quiet {
-        print_summary(&summary, opts);
+pub fn ingest_and_report(a: &IngestArgs) -> Result<IngestSummary, Exit> {
+    let opts = options(a);
+    let summary = ingest::run(&opts).map_err(|e| Exit { code: exit::FAILURE, error: e.into() })?;
+    if !a.run.quiet {
+        print_summary(&summary, &opts);
     }
     let usable = summary.files_read + summary.files_unchanged + summary.files_duplicate;
     if usable == 0 {
@@ -123,7 +118,7 @@ pub fn ingest_and_report(opts: &IngestOptions, strict: bool, quiet: bool) -> Res
             ),
         });
     }
-    if strict && summary.files_damaged > 0 {
+    if a.run.strict && summary.files_damaged > 0 {
         return Err(Exit {
             code: exit::DAMAGED,
             error: anyhow!("{} damaged input file(s) and --strict was given", summary.files_damaged),
@@ -133,9 +128,7 @@ pub fn ingest_and_report(opts: &IngestOptions, strict: bool, quiet: bool) -> Res
 }
 
 pub fn run(args: IngestArgs) -> Result<i32, Exit> {
-    let f = &args.run;
-    let opts = options(args.paths, args.case, &args.read, f.force, f.threads, !f.quiet);
-    ingest_and_report(&opts, f.strict, f.quiet)?;
+    ingest_and_report(&args)?;
     Ok(exit::OK)
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::detect::{fail_code, print_summary, RuleArgs};
-use super::ingest::{ingest_and_report, options, ReadArgs, RunFlags};
+use super::ingest::{ingest_and_report, IngestArgs};
 use super::timeline::TimeArgs;
 use super::{exit, Exit};
 use crate::detect::{self, finding::FindingsDoc, finding::Severity};
@@ -74,14 +74,8 @@ pub fn run_report(args: ReportArgs) -> Result<i32, Exit> {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Evidence files or folders.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Case directory to create or add to.
-    #[arg(long, value_name = "DIR")]
-    pub case: PathBuf,
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub ingest: IngestArgs,
     #[command(flatten)]
     pub rule: RuleArgs,
     #[command(flatten)]
@@ -92,23 +86,20 @@ pub struct RunArgs {
     /// Exit 1 when any finding reaches this severity.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
-    #[command(flatten)]
-    pub flags: RunFlags,
 }
 
 pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
-    let f = &args.flags;
-    let opts = options(args.paths, args.case.clone(), &args.read, f.force, f.threads, !f.quiet);
-    ingest_and_report(&opts, f.strict, f.quiet)?;
+    ingest_and_report(&args.ingest)?;
+    let case = &args.ingest.case;
     let (sql, config) = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
-    let data = CaseData::open(&args.case)?;
+    let data = CaseData::open(case)?;
     let t = std::time::Instant::now();
     let doc = detect::detect_and_write(&data, &sql, &config)?;
-    if !f.quiet {
-        print_summary(&doc.findings, t.elapsed().as_secs_f64(), &args.case);
+    if !args.ingest.run.quiet {
+        print_summary(&doc.findings, t.elapsed().as_secs_f64(), case);
     }
     let code = fail_code(&doc.findings, args.fail_on);
-    let s = make_report(&args.case, &args.period, args.report_out, &args.rule, Some(doc))?;
+    let s = make_report(case, &args.period, args.report_out, &args.rule, Some(doc))?;
     say(&s);
     Ok(code)
 }
