@@ -5,15 +5,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+mod common;
+
 fn main() {
-    let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
-    let dir = std::env::var("BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| target.join("bench-evidence"));
-    let mb: u64 = std::env::var("BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(1650);
-    if !dir.exists() {
-        println!("generating {mb} MB evidence tree in {} ...", dir.display());
-        logsleuth::gen::bench::write_bench(&dir, mb, 7).expect("generate bench tree");
-    }
-    let bin = std::env::var("LOGSLEUTH_BIN").map(PathBuf::from).unwrap_or_else(|_| target.join("release/logsleuth"));
+    let common::Setup { target, evidence: dir, bin } = common::setup();
     let case = target.join("bench-case");
     let events = |case: &PathBuf| -> u64 {
         logsleuth::ingest::manifest::Manifest::load(&case.join("manifest.json"))

@@ -61,16 +61,10 @@ fn ingest(bin: &Path, inputs: &[PathBuf], label: &str) -> (f64, f64, f64) {
     (mb, secs, mb / secs)
 }
 
+mod common;
+
 fn main() {
-    let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
-    let dir = std::env::var("BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| target.join("bench-evidence"));
-    let mb: u64 = std::env::var("BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(1650);
-    if !dir.exists() {
-        println!("generating {mb} MB evidence tree in {} ...", dir.display());
-        logsleuth::gen::bench::write_bench(&dir, mb, 7).expect("generate bench tree");
-    }
-    let bin = std::env::var("LOGSLEUTH_BIN").map(PathBuf::from).unwrap_or_else(|_| target.join("release/logsleuth"));
-    assert!(bin.exists(), "build the release binary first: cargo build --release ({})", bin.display());
+    let common::Setup { evidence: dir, bin, .. } = common::setup();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("logsleuth ingest benchmark: {} on {threads} cores", dir.display());
 
