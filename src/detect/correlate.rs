@@ -49,7 +49,7 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let mut named: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for d in prior {
         if let Some(ip) = &d.source_ip {
-            named.entry(ip.clone()).or_default().insert(d.rule);
+            named.entry(ip.clone()).or_default().insert(&d.rule);
         }
     }
     if named.is_empty() {
@@ -144,7 +144,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
             let same_ip = d.source_ip.as_deref() == Some(ip.as_str());
             let same_host_after =
                 d.host_name.as_deref() == Some(host.as_str()) && d.first_seen >= login && d.first_seen <= until;
-            let name = match d.rule {
+            let name = match d.rule.as_ref() {
                 "port_scan" | "web_scan" if same_ip && d.first_seen <= login => "reconnaissance",
                 "web_attack" if same_ip && d.first_seen <= login => "exploitation attempts",
                 "ssh_bruteforce" | "password_spraying" if same_ip && d.first_seen <= login => "brute force",

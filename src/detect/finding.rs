@@ -68,7 +68,8 @@ pub struct Finding {
 /// A finding as a rule builds it; [`Draft::finish`] gives it its id and text times.
 #[derive(Debug, Clone)]
 pub struct Draft {
-    pub rule: &'static str,
+    /// Rule id: built-in rules name theirs statically, SQL rules carry the file's id.
+    pub rule: std::borrow::Cow<'static, str>,
     pub severity: Severity,
     pub title: String,
     pub host_name: Option<String>,
@@ -83,9 +84,9 @@ pub struct Draft {
 }
 
 impl Draft {
-    pub fn new(rule: &'static str, severity: Severity) -> Self {
+    pub fn new(rule: impl Into<std::borrow::Cow<'static, str>>, severity: Severity) -> Self {
         Draft {
-            rule,
+            rule: rule.into(),
             severity,
             title: String::new(),
             host_name: None,
@@ -130,7 +131,7 @@ impl Draft {
         let id = hex::encode(&Sha256::digest(key.as_bytes())[..8]);
         Finding {
             id,
-            rule: self.rule.to_string(),
+            rule: self.rule.into_owned(),
             severity: self.severity,
             title: self.title,
             host_name: self.host_name,

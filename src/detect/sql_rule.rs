@@ -225,12 +225,11 @@ impl SqlRule {
             }
             _ => None,
         };
-        let rule_id: &'static str = Box::leak(self.id.clone().into_boxed_str());
         let mut out = Vec::new();
         for i in 0..df.height() {
             let (Some(f), Some(l)) = (first[i], last[i]) else { continue };
             let sev = severity[i].as_deref().and_then(Severity::parse).unwrap_or(self.severity);
-            let mut d = Draft::new(rule_id, sev);
+            let mut d = Draft::new(self.id.clone(), sev);
             d.host_name = host[i].clone();
             d.source_ip = ip[i].clone();
             d.user_name = user[i].clone();
