@@ -141,6 +141,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             wanted.then(|| decode::sha256_file(&c.abs).ok()).flatten()
         })
         .collect();
+    let old_path_sha: HashSet<(&str, &str)> =
+        old_inputs.iter().filter_map(|r| r.sha256.as_deref().map(|s| (r.path.as_str(), s))).collect();
     let old_by_sha: HashMap<&str, &InputRecord> = old_inputs
         .iter()
         .filter(|i| i.duplicate_of.is_none())
@@ -172,8 +174,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             continue;
         }
         if let Some(sha) = &prehash[i] {
-            let same_path = old_inputs.iter().any(|r| r.path == c.rel && r.sha256.as_deref() == Some(sha.as_str()));
-            if same_path {
+            if old_path_sha.contains(&(c.rel.as_str(), sha.as_str())) {
                 summary.files_unchanged += 1;
                 continue; // already in the case, unchanged: keep the old record
             }
