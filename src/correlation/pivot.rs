@@ -3,6 +3,8 @@
 //! addresses it came from, and the findings it appears in.
 
 use polars::prelude::*;
+
+use crate::query::Run;
 use serde::Serialize;
 
 use crate::detect::finding::FindingsDoc;
@@ -67,7 +69,7 @@ fn top(lf: LazyFrame, by: &str) -> Result<Vec<Count>, AnalysisError> {
         .agg([len().alias("count")])
         .sort(["count", "value"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
         .limit(TOP)
-        .collect()?;
+        .run()?;
     let v = frame::strs(&df, "value")?;
     let c = frame::ints(&df, "count")?;
     Ok(v.into_iter()
@@ -90,7 +92,7 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         .group_by([col("host_name").fill_null(lit("-")), col("event_module"), col("event_action")])
         .agg([len().alias("count"), ts().min().alias("first"), ts().max().alias("last")])
         .sort(["first", "host_name", "event_module", "event_action"], Default::default())
-        .collect()?;
+        .run()?;
     let host = frame::strs(&df, "host_name")?;
     let module = frame::strs(&df, "event_module")?;
     let action = frame::strs(&df, "event_action")?;

@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+
+use crate::query::Run;
 use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal, Poisson};
 
 use super::config::{Param, Value};
@@ -110,7 +112,7 @@ impl VolumeAnomaly {
             ])
             .group_by([col("host_name"), col("bucket")])
             .agg([len().alias("n")])
-            .collect()?;
+            .run()?;
         let host = frame::strs(&df, "host_name")?;
         let bucket = frame::ints(&df, "bucket")?;
         let n = frame::ints(&df, "n")?;
@@ -132,7 +134,7 @@ impl VolumeAnomaly {
             .select([col("timestamp"), col("log_file_path"), col("log_line")])
             .sort(["timestamp", "log_file_path", "log_line"], Default::default())
             .limit(20)
-            .collect()?;
+            .run()?;
         let t = frame::ints(&df, "timestamp")?;
         let f = frame::strs(&df, "log_file_path")?;
         let l = frame::ints(&df, "log_line")?;
@@ -242,7 +244,7 @@ impl VolumeAnomaly {
             .group_by([col("host_name"), col("source_ip"), col("bucket")])
             .agg([col("http_response_body_bytes").sum().alias("bytes"), len().alias("n")])
             .sort(["host_name", "source_ip", "bucket"], Default::default())
-            .collect()?;
+            .run()?;
         let host = frame::strs(&df, "host_name")?;
         let ip = frame::strs(&df, "source_ip")?;
         let bucket = frame::ints(&df, "bucket")?;

@@ -9,6 +9,7 @@ use super::finding::{Draft, Severity};
 use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+use crate::query::Run;
 
 const HOUR: i64 = 3_600_000_000;
 const MINUTE: i64 = 60_000_000;
@@ -65,7 +66,7 @@ fn auth_events(ctx: &Ctx<'_>, action: &str, ips: Option<&[String]>) -> Result<Ve
             col("log_line"),
         ])
         .sort(["timestamp", "log_file_path", "log_line"], Default::default())
-        .collect()?;
+        .run()?;
     read_logins(&df)
 }
 
@@ -93,7 +94,7 @@ fn load_logins(ctx: &Ctx<'_>) -> Result<(Vec<Login>, Vec<Login>), AnalysisError>
         )
         .select([col("source_ip")])
         .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
+        .run()?;
     let failing: Vec<String> = frame::strs(&failing, "source_ip")?.into_iter().flatten().collect();
     if failing.is_empty() {
         return Ok((Vec::new(), Vec::new()));

@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
+use crate::query::Run;
+
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
 use super::frame;
@@ -69,7 +71,7 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
             col("log_line").get(col("timestamp").arg_min(), true).alias("line"),
         ])
         .sort(["source_ip", "first", "event_module", "host_name"], Default::default())
-        .collect()?;
+        .run()?;
     let ip = frame::strs(&df, "source_ip")?;
     let module = frame::strs(&df, "event_module")?;
     let host = frame::strs(&df, "host_name")?;
@@ -209,7 +211,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
                     col("log_line"),
                 ])
                 .sort(["ts", "log_file_path", "log_line"], Default::default())
-                .collect()?;
+                .run()?;
         let t = frame::ints(&df, "ts")?;
         let h = frame::strs(&df, "host_name")?;
         let a = frame::strs(&df, "event_action")?;
@@ -230,7 +232,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
             )
             .select([col("source_ip")])
             .unique(None, UniqueKeepStrategy::Any)
-            .collect()?;
+            .run()?;
         let usual: BTreeSet<String> = frame::strs(&before, "source_ip")?.into_iter().flatten().collect();
         let mut escalated = false;
         for i in 0..df.height() {

@@ -2,9 +2,12 @@
 //! in a host's normally steady CRON lines, a missing logrotate generation, timestamps jumping
 //! backwards inside a file, damaged archives, and log files truncated to zero.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::query::Run;
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
@@ -14,6 +17,9 @@ use crate::error::AnalysisError;
 use crate::parse::time::parse_rfc3339_utc;
 
 const MINUTE: i64 = 60_000_000;
+
+/// One line of a file: (line number, time, host index).
+type Row = (i64, i64, u32);
 
 pub struct LogIntegrity;
 
@@ -63,7 +69,7 @@ impl LogIntegrity {
             )
             .select([col("host_name"), col("timestamp").cast(DataType::Int64), col("log_file_path"), col("log_line")])
             .sort(["host_name", "timestamp", "log_file_path", "log_line"], Default::default())
-            .collect()?;
+            .run()?;
         let host = frame::strs(&df, "host_name")?;
         let ts = frame::ints(&df, "timestamp")?;
         let file = frame::strs(&df, "log_file_path")?;
@@ -115,41 +121,65 @@ impl LogIntegrity {
     fn backwards(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let id = self.id();
         let tol = ctx.config.int(id, "backwards_tolerance_minutes") * MINUTE;
-        let ts = col("timestamp").cast(DataType::Int64);
-        let df = ctx
-            .data
-            .events()?
-            // Access logs stamp a request's start but write it when it ends: out of order by design.
-            .filter(
-                col("event_module")
-                    .is_in(lit(Series::new("m".into(), ["auth", "syslog", "firewall"])).implode(false), false),
-            )
-            .select([col("host_name"), col("log_file_path"), col("log_line"), ts.alias("ts")])
-            .sort(["log_file_path", "log_line"], Default::default())
-            .with_column((col("ts") - col("ts").shift(lit(1)).over([col("log_file_path")])?).alias("step"))
-            .filter(col("step").lt(lit(-tol)))
-            .collect()?;
-        let host = frame::strs(&df, "host_name")?;
-        let file = frame::strs(&df, "log_file_path")?;
-        let line = frame::ints(&df, "log_line")?;
-        let t = frame::ints(&df, "ts")?;
-        let step = frame::ints(&df, "step")?;
+        // Every line's (line number, time, host) per file, read in bounded batches; each file is
+        // then put in line order and walked. Access logs are left out: they stamp a request's
+        // start but write it when it ends, out of order by design.
+        let mut hosts: Vec<Option<String>> = Vec::new();
+        let mut files: HashMap<String, Vec<Row>> = HashMap::new();
+        let columns = ["log_file_path", "log_line", "timestamp", "host_name"];
+        ctx.data.for_each_event_batch(&["auth", "syslog", "firewall"], &columns, 1 << 20, |df| {
+            let file = df.column("log_file_path")?.str()?;
+            let line = frame::ints(df, "log_line")?;
+            let ts = frame::ints(df, "timestamp")?;
+            let host = df.column("host_name")?.str()?;
+            let mut current: Option<(&str, &mut Vec<Row>)> = None;
+            for (i, f) in file.iter().enumerate() {
+                let f = f.unwrap_or("");
+                let h = host.get(i);
+                // Hosts are few and repeat: intern against the last one seen.
+                let hid = match hosts.last() {
+                    Some(last) if last.as_deref() == h => hosts.len() - 1,
+                    _ => match hosts.iter().position(|x| x.as_deref() == h) {
+                        Some(k) => k,
+                        None => {
+                            hosts.push(h.map(str::to_string));
+                            hosts.len() - 1
+                        }
+                    },
+                } as u32;
+                let rows = match current.take() {
+                    Some((name, rows)) if name == f => rows,
+                    _ => files.entry(f.to_string()).or_default(),
+                };
+                rows.push((line[i].unwrap_or(0), ts[i].unwrap_or(0), hid));
+                current = Some((f, rows));
+            }
+            Ok(())
+        })?;
+        let mut files: Vec<(String, Vec<Row>)> = files.into_iter().collect();
+        files.par_iter_mut().for_each(|(_, rows)| rows.sort_unstable());
         let mut by_file: BTreeMap<String, Draft> = BTreeMap::new();
-        for i in 0..df.height() {
-            let f = file[i].clone().unwrap_or_default();
-            let d = by_file.entry(f.clone()).or_insert_with(|| {
-                let mut d = Draft::new("log_integrity", Severity::Medium);
-                d.host_name = host[i].clone();
-                d.details.insert("kind".into(), "time goes backwards".into());
-                d.details.insert("file".into(), f.clone().into());
-                d.details.insert("largest_jump_minutes".into(), 0.into());
-                d
-            });
-            d.add(t[i].unwrap_or(0), &f, line[i].unwrap_or(0));
-            d.count += 1;
-            let jump = -step[i].unwrap_or(0) / MINUTE;
-            if d.details["largest_jump_minutes"].as_i64().unwrap_or(0) < jump {
-                d.details.insert("largest_jump_minutes".into(), jump.into());
+        for (f, rows) in &files {
+            for w in rows.windows(2) {
+                let step = w[1].1 - w[0].1;
+                if step >= -tol {
+                    continue;
+                }
+                let (line, t, hid) = w[1];
+                let d = by_file.entry(f.clone()).or_insert_with(|| {
+                    let mut d = Draft::new("log_integrity", Severity::Medium);
+                    d.host_name = hosts[hid as usize].clone();
+                    d.details.insert("kind".into(), "time goes backwards".into());
+                    d.details.insert("file".into(), f.clone().into());
+                    d.details.insert("largest_jump_minutes".into(), 0.into());
+                    d
+                });
+                d.add(t, f, line);
+                d.count += 1;
+                let jump = -step / MINUTE;
+                if d.details["largest_jump_minutes"].as_i64().unwrap_or(0) < jump {
+                    d.details.insert("largest_jump_minutes".into(), jump.into());
+                }
             }
         }
         Ok(by_file

@@ -93,6 +93,16 @@ pub fn load(rules_dir: Option<&Path>, config_file: Option<&Path>) -> Result<(Vec
     Ok((sql, config))
 }
 
+/// The process's peak resident memory in MB so far (Linux; 0 elsewhere), for LOGSLEUTH_TIMINGS.
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    kb.unwrap_or(0) / 1024
+}
+
 /// Runs every rule over the case and returns the findings in their stable order.
 pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
     let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
@@ -106,17 +116,21 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
         .map(|r| (r.file.clone(), Box::new(|| r.run(&ctx)) as Job<'_>))
         .chain(rust.iter().map(|r| (r.id().to_string(), Box::new(|| r.run(&ctx)) as Job<'_>)))
         .collect();
-    let results: Vec<Result<Vec<Draft>, AnalysisError>> = jobs
-        .par_iter()
-        .map(|(name, job)| {
-            let t = std::time::Instant::now();
-            let r = job();
-            if timings {
-                eprintln!("{:>8.2} s  {name}", t.elapsed().as_secs_f64());
-            }
-            r
-        })
-        .collect();
+    let run = |(name, job): &(String, Job<'_>)| {
+        let t = std::time::Instant::now();
+        let r = job();
+        if timings {
+            eprintln!("{:>8.2} s  {name}  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
+        }
+        r
+    };
+    // LOGSLEUTH_TIMINGS=seq runs the rules one after another, so each time is the rule's own.
+    let results: Vec<Result<Vec<Draft>, AnalysisError>> =
+        if std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq") {
+            jobs.iter().map(run).collect()
+        } else {
+            jobs.par_iter().map(run).collect()
+        };
     let mut drafts: Vec<Draft> = Vec::new();
     for r in results {
         drafts.extend(r?);
@@ -124,7 +138,7 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
     let t = std::time::Instant::now();
     let linked = correlate::run(&ctx, &drafts)?;
     if timings {
-        eprintln!("{:>8.2} s  cross_source, attack_chain", t.elapsed().as_secs_f64());
+        eprintln!("{:>8.2} s  cross_source, attack_chain  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
     }
     drafts.extend(linked);
     let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
@@ -143,7 +157,20 @@ pub fn detect_and_write(data: &CaseData, sql: &[SqlRule], config: &Config) -> Re
         generated_at: crate::parse::time::format_rfc3339(now.as_secs() as i64 * 1_000_000),
         findings,
     };
+    let timings = std::env::var_os("LOGSLEUTH_TIMINGS").is_some();
+    let t = std::time::Instant::now();
     finding::write(&data.case.dir, &doc)?;
+    if timings {
+        eprintln!(
+            "{:>8.2} s  findings.json, findings.parquet  (peak RSS {} MB)",
+            t.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        );
+    }
+    let t = std::time::Instant::now();
     crate::correlation::series::write(data)?;
+    if timings {
+        eprintln!("{:>8.2} s  correlations.parquet  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
+    }
     Ok(doc)
 }

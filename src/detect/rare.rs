@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 
 use polars::prelude::*;
+
+use crate::query::Run;
 use rayon::prelude::*;
 
 use super::config::{Param, Value};
@@ -18,10 +20,13 @@ use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
 
+/// Messages per batch when mining templates.
+const TEMPLATE_BATCH_ROWS: usize = 1 << 20;
+
 /// Hash of a message's template (same masking as [`template`], without building it).
 pub fn template_hash(msg: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x6c6f_6773_6c65_7574).build_hasher();
     for tok in msg.split_whitespace() {
         if tok.bytes().any(|b| b.is_ascii_digit()) || tok.len() > 40 {
             0u8.hash(&mut h);
@@ -99,9 +104,8 @@ impl Rule for RareEvent {
                 by_first("log_line"),
             ])
             .sort(["user_name", "first", "source_ip"], Default::default())
-            .collect()?;
-        let times =
-            logins.select([col("user_name"), col("ts")]).sort(["user_name", "ts"], Default::default()).collect()?;
+            .run()?;
+        let times = logins.select([col("user_name"), col("ts")]).sort(["user_name", "ts"], Default::default()).run()?;
         let t_user = frame::strs(&times, "user_name")?;
         let t_ts = frame::ints(&times, "ts")?;
         let mut per_user: HashMap<String, Vec<i64>> = HashMap::new();
@@ -158,7 +162,7 @@ impl Rule for RareEvent {
             .filter(col("n").lt_eq(lit(max_occ as i64)))
             .sort(["first", "host_name", "process_name"], Default::default())
             .limit(max_findings as IdxSize)
-            .collect()?;
+            .run()?;
         let host = frame::strs(&df, "host_name")?;
         let prog = frame::strs(&df, "process_name")?;
         let n = frame::ints(&df, "n")?;
@@ -176,65 +180,51 @@ impl Rule for RareEvent {
             out.push(d);
         }
 
-        // Rare message templates (syslog and auth messages).
-        let df = ctx
-            .data
-            .events()?
-            .filter(
-                col("event_module")
-                    .is_in(lit(Series::new("m".into(), ["auth", "syslog"])).implode(false), false)
-                    .and(col("message").is_not_null()),
-            )
-            .select([
-                col("timestamp").cast(DataType::Int64),
-                col("host_name"),
-                col("message"),
-                col("log_file_path"),
-                col("log_line"),
-            ])
-            .collect()?;
-        let msgs: Vec<Option<&str>> = df.column("message")?.str()?.iter().collect();
-        let hashes: Vec<u64> = msgs.par_iter().map(|m| template_hash(m.unwrap_or(""))).collect();
-        let ts = df.column("timestamp")?.i64()?;
-        let file = df.column("log_file_path")?.str()?;
-        let line = df.column("log_line")?.i64()?;
-        let host = df.column("host_name")?.str()?;
-        let key = |i: usize| (ts.get(i).unwrap_or(0), file.get(i).unwrap_or(""), line.get(i).unwrap_or(0));
-        // Count per template with polars; keep the rows of the rare ones.
-        let counted = DataFrame::new_infer_height(vec![
-            Column::new("h".into(), hashes),
-            Column::new("i".into(), (0..msgs.len() as u32).collect::<Vec<u32>>()),
-        ])?
-        .lazy()
-        .group_by([col("h")])
-        .agg([len().alias("n"), col("i")])
-        .filter(col("n").lt_eq(lit(max_occ as u32)))
-        .explode(by_name(["i"], true, false), ExplodeOptions { empty_as_null: true, keep_nulls: false })
-        .collect()?;
-        let hs: Vec<Option<u64>> = counted.column("h")?.u64()?.iter().collect();
-        let ns = frame::ints(&counted, "n")?;
-        let is = frame::ints(&counted, "i")?;
-        // Each rare template's earliest line.
-        let mut first: HashMap<u64, (usize, u64)> = HashMap::new();
-        for k in 0..counted.height() {
-            let (Some(h), Some(i)) = (hs[k], is[k]) else { continue };
-            let i = i as usize;
-            let e = first.entry(h).or_insert((i, ns[k].unwrap_or(0) as u64));
-            if key(i) < key(e.0) {
-                e.0 = i;
-            }
+        // Rare message templates (syslog and auth messages): one pass over the messages in
+        // bounded batches, counting templates by hash and keeping each one's earliest line.
+        struct Seen {
+            n: u64,
+            first: (i64, String, i64),
+            host: Option<String>,
+            message: String,
         }
-        let mut rare: Vec<((i64, &str, i64), usize, u64)> = first.into_values().map(|(i, n)| (key(i), i, n)).collect();
-        rare.sort();
-        for (_, i, n) in rare.into_iter().take(max_findings) {
-            let t = template(msgs[i].unwrap_or(""));
+        let mut seen: HashMap<u64, Seen> = HashMap::new();
+        let columns = ["timestamp", "host_name", "message", "log_file_path", "log_line"];
+        ctx.data.for_each_event_batch(&["auth", "syslog"], &columns, TEMPLATE_BATCH_ROWS, |df| {
+            let msgs: Vec<Option<&str>> = df.column("message")?.str()?.iter().collect();
+            let hashes: Vec<u64> = msgs.par_iter().map(|m| m.map_or(0, template_hash)).collect();
+            let ts = frame::ints(df, "timestamp")?;
+            let line = frame::ints(df, "log_line")?;
+            let file = df.column("log_file_path")?.str()?;
+            let host = df.column("host_name")?.str()?;
+            for (i, (m, h)) in msgs.iter().zip(hashes).enumerate() {
+                let Some(m) = m else { continue };
+                let key = (ts[i].unwrap_or(0), file.get(i).unwrap_or(""), line[i].unwrap_or(0));
+                let make = || Seen {
+                    n: 0,
+                    first: (key.0, key.1.to_string(), key.2),
+                    host: host.get(i).map(str::to_string),
+                    message: m.to_string(),
+                };
+                let e = seen.entry(h).or_insert_with(make);
+                e.n += 1;
+                if e.n > 1 && key < (e.first.0, e.first.1.as_str(), e.first.2) {
+                    *e = Seen { n: e.n, ..make() };
+                }
+            }
+            Ok(())
+        })?;
+        let mut rare: Vec<Seen> = seen.into_values().filter(|s| s.n <= max_occ).collect();
+        rare.sort_by(|a, b| a.first.cmp(&b.first));
+        for s in rare.into_iter().take(max_findings) {
+            let t = template(&s.message);
             let mut d = Draft::new(id, Severity::Low);
-            d.host_name = host.get(i).map(str::to_string);
-            d.add(ts.get(i).unwrap_or(0), file.get(i).unwrap_or(""), line.get(i).unwrap_or(0));
-            d.count = n;
+            d.host_name = s.host.clone();
+            d.add(s.first.0, &s.first.1, s.first.2);
+            d.count = s.n;
             d = d.detail("kind", "rare message template").detail("template", t.clone());
             let short: String = t.chars().take(80).collect();
-            d.title = format!("Rare message on {}: {short}", host.get(i).unwrap_or("?"));
+            d.title = format!("Rare message on {}: {short}", s.host.as_deref().unwrap_or("?"));
             out.push(d);
         }
         Ok(out)

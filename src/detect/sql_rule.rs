@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::query::Run;
+
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
 use super::frame;
@@ -384,32 +386,47 @@ impl EvidenceIndex {
                     .and(col("ts").gt_eq(col("f_from")))
                     .and(col("ts").lt_eq(col("f_to"))),
             )
-            .sort(["fid", "ts", "log_file_path", "log_line"], Default::default())
-            .group_by_stable([col("fid")])
-            .agg([
-                col("event_count").fill_null(lit(1i32)).cast(DataType::Int64).sum().alias("n"),
-                col("ts").head(Some(super::finding::MAX_EVIDENCE)).alias("ts"),
-                col("log_file_path").head(Some(super::finding::MAX_EVIDENCE)).alias("file"),
-                col("log_line").head(Some(super::finding::MAX_EVIDENCE)).alias("line"),
+            .select([
+                col("fid"),
+                col("ts"),
+                col("log_file_path"),
+                col("log_line").cast(DataType::Int64),
+                col("event_count").fill_null(lit(1i32)).cast(DataType::Int64),
             ])
-            .explode(
-                by_name(["ts", "file", "line"], true, false),
-                ExplodeOptions { empty_as_null: true, keep_nulls: true },
-            )
-            .collect()?;
-        let fid = df.column("fid")?.u32()?;
-        let n = frame::ints(&df, "n")?;
-        let ts = frame::ints(&df, "ts")?;
-        let file = frame::strs(&df, "file")?;
-        let line = frame::ints(&df, "line")?;
-        let mut per_finding: HashMap<u32, (u64, Lines)> = HashMap::new();
-        for i in 0..df.height() {
-            let e = per_finding.entry(fid.get(i).unwrap_or(0)).or_default();
-            e.0 = n[i].unwrap_or(0).max(0) as u64;
-            if let (Some(t), Some(f), Some(l)) = (ts[i], file[i].clone(), line[i]) {
-                e.1.push((t, f, l));
+            .run()?;
+        // Count per finding and keep each finding's first lines in (time, file, line) order with
+        // a bounded heap: no sort of the whole match set.
+        use std::collections::BinaryHeap;
+        type Heap<'h> = BinaryHeap<(i64, &'h str, i64)>;
+        let mut acc: HashMap<u32, (u64, Heap<'_>)> = HashMap::new();
+        let rows = df
+            .column("fid")?
+            .u32()?
+            .iter()
+            .zip(df.column("ts")?.i64()?.iter())
+            .zip(df.column("log_file_path")?.str()?.iter())
+            .zip(df.column("log_line")?.i64()?.iter())
+            .zip(df.column("event_count")?.i64()?.iter());
+        for ((((fid, ts), file), line), n) in rows {
+            let e = acc.entry(fid.unwrap_or(0)).or_default();
+            e.0 += n.unwrap_or(1).max(0) as u64;
+            if let (Some(t), Some(f), Some(l)) = (ts, file, line) {
+                let key = (t, f, l);
+                if e.1.len() < super::finding::MAX_EVIDENCE {
+                    e.1.push(key);
+                } else if e.1.peek().is_some_and(|top| key < *top) {
+                    e.1.pop();
+                    e.1.push(key);
+                }
             }
         }
+        let per_finding: HashMap<u32, (u64, Lines)> = acc
+            .into_iter()
+            .map(|(fid, (n, heap))| {
+                let lines = heap.into_sorted_vec().into_iter().map(|(t, f, l)| (t, f.to_string(), l)).collect();
+                (fid, (n, lines))
+            })
+            .collect();
         Ok(EvidenceIndex { per_finding })
     }
 

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+
+use crate::query::Run;
 use rayon::prelude::*;
 
 use super::config::{Param, Value};
@@ -128,7 +130,7 @@ impl Rule for WebAttack {
                 col("log_file_path"),
                 col("log_line"),
             ])
-            .collect()?;
+            .run()?;
         // Classify every URL in parallel, without copying the column.
         let paths: Vec<Option<&str>> = all.column("url_path")?.str()?.iter().collect();
         let queries: Vec<Option<&str>> = all.column("url_query")?.str()?.iter().collect();
@@ -141,7 +143,7 @@ impl Rule for WebAttack {
             .take(&IdxCa::from_vec("idx".into(), hit_rows.into_iter().map(|i| i as IdxSize).collect()))?
             .lazy()
             .sort(["timestamp", "log_file_path", "log_line"], Default::default())
-            .collect()?;
+            .run()?;
         let ts = frame::ints(&df, "timestamp")?;
         let host = frame::strs(&df, "host_name")?;
         let ip = frame::strs(&df, "source_ip")?;

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::query::Run;
+
 use super::period::Period;
 use crate::detect::frame;
 use crate::error::AnalysisError;
@@ -36,7 +38,7 @@ pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) ->
         .select([by.cast(DataType::String).fill_null(lit("-")).alias("series"), bucket(size)])
         .group_by([col("series"), col("bucket")])
         .agg([len().alias("n")])
-        .collect()?;
+        .run()?;
     let s = frame::strs(&df, "series")?;
     let b = frame::ints(&df, "bucket")?;
     let n = frame::ints(&df, "n")?;
@@ -56,7 +58,7 @@ pub fn top(data: &CaseData, p: &Period, filter: Expr, by: &str, n: u32) -> Resul
         .agg([len().alias("n")])
         .sort(["n", "v"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
         .limit(n)
-        .collect()?;
+        .run()?;
     let v = frame::strs(&df, "v")?;
     let c = frame::ints(&df, "n")?;
     Ok(v.into_iter().zip(c).map(|(v, c)| (v.unwrap_or_default(), c.unwrap_or(0) as u64)).collect())
@@ -69,13 +71,13 @@ pub fn per_value(data: &CaseData, p: &Period, filter: Expr, by: &str) -> Result<
         .filter(in_period(p).and(filter).and(col(by).is_not_null()))
         .group_by([col(by)])
         .agg([len().alias("n")])
-        .collect()?;
+        .run()?;
     Ok(frame::ints(&df, "n")?.into_iter().map(|v| v.unwrap_or(0) as u64).collect())
 }
 
 /// Events per module in the period.
 pub fn per_module(data: &CaseData, p: &Period) -> Result<BTreeMap<String, u64>, AnalysisError> {
-    let df = data.events()?.filter(in_period(p)).group_by([col("event_module")]).agg([len().alias("n")]).collect()?;
+    let df = data.events()?.filter(in_period(p)).group_by([col("event_module")]).agg([len().alias("n")]).run()?;
     let m = frame::strs(&df, "event_module")?;
     let n = frame::ints(&df, "n")?;
     Ok(m.into_iter().zip(n).map(|(m, n)| (m.unwrap_or_default(), n.unwrap_or(0) as u64)).collect())
@@ -91,7 +93,7 @@ pub fn new_ips(data: &CaseData, p: &Period) -> Result<Vec<String>, AnalysisError
         .agg([ts.min().alias("first")])
         .filter(col("first").gt_eq(lit(p.from)))
         .sort(["source_ip"], Default::default())
-        .collect()?;
+        .run()?;
     Ok(frame::strs(&df, "source_ip")?.into_iter().flatten().collect())
 }
 
@@ -114,7 +116,7 @@ pub fn lines(data: &CaseData, wanted: &[(String, i64)]) -> Result<BTreeMap<(Stri
                 .and(col("log_line").is_in(lit(polars::prelude::Series::new("l".into(), nums)).implode(false), false)),
         )
         .select([col("log_file_path"), col("log_line"), col("event_original")])
-        .collect()?;
+        .run()?;
     let f = frame::strs(&df, "log_file_path")?;
     let l = frame::ints(&df, "log_line")?;
     let o = frame::strs(&df, "event_original")?;

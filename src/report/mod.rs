@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::query::Run;
+
 use crate::correlation::{pivot, series};
 use crate::detect::anomaly::{count_outliers, median_mad};
 use crate::detect::config::Config;
@@ -577,6 +579,6 @@ fn charts_safe(s: &str) -> String {
 /// Oldest and newest event of the case (UTC micros).
 pub fn span(data: &CaseData) -> Result<(i64, i64), AnalysisError> {
     let ts = col("timestamp").cast(DataType::Int64);
-    let df = data.events()?.select([ts.clone().min().alias("a"), ts.max().alias("b")]).collect()?;
+    let df = data.events()?.select([ts.clone().min().alias("a"), ts.max().alias("b")]).run()?;
     Ok((frame::ints(&df, "a")?[0].unwrap_or(0), frame::ints(&df, "b")?[0].unwrap_or(0)))
 }

@@ -11,6 +11,8 @@ pub mod sink;
 
 use polars::prelude::*;
 
+use crate::query::Run;
+
 use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::query::CaseData;
@@ -109,7 +111,7 @@ pub fn describe(df: &DataFrame) -> Result<Vec<String>, AnalysisError> {
 /// Streams the filtered timeline into `sink`; returns the number of events written.
 pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, AnalysisError> {
     let ts = || col("timestamp").cast(DataType::Int64);
-    let span = data.events()?.select([ts().min().alias("lo"), ts().max().alias("hi"), len().alias("n")]).collect()?;
+    let span = data.events()?.select([ts().min().alias("lo"), ts().max().alias("hi"), len().alias("n")]).run()?;
     let (oldest, newest, _) = (frame::ints(&span, "lo")?[0], frame::ints(&span, "hi")?[0], frame::ints(&span, "n")?[0]);
     sink.begin()?;
     let (Some(oldest), Some(newest)) = (oldest, newest) else {
@@ -154,7 +156,7 @@ pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, An
         return Ok(0);
     }
     let matching =
-        frame::ints(&data.events()?.filter(base.clone()).select([len().alias("n")]).collect()?, "n")?[0].unwrap_or(0);
+        frame::ints(&data.events()?.filter(base.clone()).select([len().alias("n")]).run()?, "n")?[0].unwrap_or(0);
     let slice = if matching <= SLICE_ROWS {
         hi - lo + 1
     } else {
@@ -170,7 +172,7 @@ pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, An
             .filter(base.clone().and(ts().gt_eq(lit(a))).and(ts().lt(lit(b))))
             .select(cols.clone())
             .sort(["timestamp", "log_file_path", "log_line"], Default::default())
-            .collect()?;
+            .run()?;
         let df = keep_rows(df, f)?;
         if df.height() > 0 {
             let desc = describe(&df)?;

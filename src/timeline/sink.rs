@@ -170,7 +170,11 @@ impl Sink for Parquet {
             self.writer =
                 Some(ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).batched(df.schema())?);
         }
-        self.writer.as_mut().expect("writer just created").write_batch(df)?;
+        // The streaming engine may hand back columns cut into differently sized chunks; the
+        // batched writer needs them aligned (it panics otherwise).
+        let mut df = df.clone();
+        df.align_chunks_par();
+        self.writer.as_mut().expect("writer just created").write_batch(&df)?;
         Ok(())
     }
     fn end(&mut self) -> Result<(), AnalysisError> {
