@@ -133,7 +133,52 @@ struct Step {
 fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisError> {
     let window = ctx.config.int("attack_chain", "window_hours").max(1) * HOUR;
     let mut out = Vec::new();
-    for entry in prior.iter().filter(|d| d.rule == "success_after_failures") {
+    let entries: Vec<&Draft> = prior.iter().filter(|d| d.rule == "success_after_failures").collect();
+    if entries.is_empty() {
+        return Ok(out);
+    }
+    // One scan for every chain: the logins and sudo commands of the compromised accounts, in
+    // time order; each chain takes its account's rows.
+    let users: BTreeSet<String> = entries.iter().filter_map(|d| d.user_name.clone()).collect();
+    let ts = col("timestamp").cast(DataType::Int64);
+    let df = ctx
+        .data
+        .events()?
+        .filter(
+            col("user_name").is_in(lit(Series::new("u".into(), Vec::from_iter(users))).implode(false), false).and(
+                col("event_action")
+                    .is_in(lit(Series::new("a".into(), ["sudo.command", "auth.success"])).implode(false), false),
+            ),
+        )
+        .select([
+            ts.alias("ts"),
+            col("event_module"),
+            col("user_name"),
+            col("host_name"),
+            col("event_action"),
+            col("source_ip"),
+            col("process_command_line"),
+            col("log_file_path"),
+            col("log_line"),
+        ])
+        .sort(["ts", "log_file_path", "log_line"], Default::default())
+        .run()?;
+    let t = frame::ints(&df, "ts")?;
+    let module = frame::strs(&df, "event_module")?;
+    let u = frame::strs(&df, "user_name")?;
+    let h = frame::strs(&df, "host_name")?;
+    let a = frame::strs(&df, "event_action")?;
+    let src = frame::strs(&df, "source_ip")?;
+    let cmd = frame::strs(&df, "process_command_line")?;
+    let file = frame::strs(&df, "log_file_path")?;
+    let line = frame::ints(&df, "log_line")?;
+    let mut rows_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, user) in u.iter().enumerate() {
+        if let Some(user) = user {
+            rows_of.entry(user.as_str()).or_default().push(i);
+        }
+    }
+    for entry in entries {
         let (Some(ip), Some(user), Some(host)) = (&entry.source_ip, &entry.user_name, &entry.host_name) else {
             continue;
         };
@@ -185,57 +230,22 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
                 },
             });
         }
-        // Events by the compromised account after the login: sudo, downloads, crontab, logins elsewhere.
-        let ts = col("timestamp").cast(DataType::Int64);
-        let df =
-            ctx.data
-                .events()?
-                .filter(
-                    ts.clone()
-                        .gt(lit(login))
-                        .and(ts.clone().lt_eq(lit(until)))
-                        .and(col("event_module").eq(lit("auth")))
-                        .and(col("user_name").eq(lit(user.clone())))
-                        .and(col("event_action").is_in(
-                            lit(Series::new("a".into(), ["sudo.command", "auth.success"])).implode(false),
-                            false,
-                        )),
-                )
-                .select([
-                    ts.alias("ts"),
-                    col("host_name"),
-                    col("event_action"),
-                    col("source_ip"),
-                    col("process_command_line"),
-                    col("log_file_path"),
-                    col("log_line"),
-                ])
-                .sort(["ts", "log_file_path", "log_line"], Default::default())
-                .run()?;
-        let t = frame::ints(&df, "ts")?;
-        let h = frame::strs(&df, "host_name")?;
-        let a = frame::strs(&df, "event_action")?;
-        let src = frame::strs(&df, "source_ip")?;
-        let cmd = frame::strs(&df, "process_command_line")?;
-        let file = frame::strs(&df, "log_file_path")?;
-        let line = frame::ints(&df, "log_line")?;
-        // Addresses the account used before the compromise are its usual ones, not lateral movement.
-        let before = ctx
-            .data
-            .events()?
-            .filter(
-                col("timestamp")
-                    .cast(DataType::Int64)
-                    .lt(lit(login))
-                    .and(col("event_action").eq(lit("auth.success")))
-                    .and(col("user_name").eq(lit(user.clone()))),
-            )
-            .select([col("source_ip")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .run()?;
-        let usual: BTreeSet<String> = frame::strs(&before, "source_ip")?.into_iter().flatten().collect();
+        // Auth events by the compromised account after the login: sudo, downloads, crontab,
+        // logins elsewhere. Addresses the account logged in from before the compromise (in any
+        // source) are its usual ones, not lateral movement.
+        let rows: &[usize] = rows_of.get(user.as_str()).map_or(&[], Vec::as_slice);
+        let when = |i: usize| t[i].unwrap_or(0);
+        let usual: BTreeSet<&str> = rows
+            .iter()
+            .filter(|&&i| when(i) < login && a[i].as_deref() == Some("auth.success"))
+            .filter_map(|&i| src[i].as_deref())
+            .collect();
+        let after = rows
+            .iter()
+            .copied()
+            .filter(|&i| when(i) > login && when(i) <= until && module[i].as_deref() == Some("auth"));
         let mut escalated = false;
-        for i in 0..df.height() {
+        for i in after {
             let (name, text) = match a[i].as_deref() {
                 Some("sudo.command") => {
                     let c = cmd[i].clone().unwrap_or_default();
@@ -253,7 +263,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
                 }
                 Some("auth.success")
                     if h[i].as_deref() != Some(host.as_str())
-                        && !src[i].as_ref().is_some_and(|s| usual.contains(s)) =>
+                        && !src[i].as_deref().is_some_and(|s| usual.contains(s)) =>
                 {
                     (
                         "lateral movement",
@@ -270,7 +280,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
                 escalated = true;
             }
             steps.push(Step {
-                ts: t[i].unwrap_or(0),
+                ts: when(i),
                 name,
                 text,
                 evidence: Some((file[i].clone().unwrap_or_default(), line[i].unwrap_or(0))),
