@@ -58,18 +58,14 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
         return Ok(Vec::new());
     }
     let ips: Vec<String> = named.keys().cloned().collect();
+    let named_ip = || col("source_ip").is_in(lit(Series::new("ips".into(), ips.clone())).implode(false), false);
+    let ts = || col("timestamp").cast(DataType::Int64);
     let df = ctx
         .data
         .events()?
-        .filter(col("source_ip").is_in(lit(Series::new("ips".into(), ips)).implode(false), false))
+        .filter(named_ip())
         .group_by([col("source_ip"), col("event_module"), col("host_name")])
-        .agg([
-            len().alias("n"),
-            col("timestamp").cast(DataType::Int64).min().alias("first"),
-            col("timestamp").cast(DataType::Int64).max().alias("last"),
-            col("log_file_path").get(col("timestamp").arg_min(), true).alias("file"),
-            col("log_line").get(col("timestamp").arg_min(), true).alias("line"),
-        ])
+        .agg([len().alias("n"), ts().min().alias("first"), ts().max().alias("last")])
         .sort(["source_ip", "first", "event_module", "host_name"], Default::default())
         .run()?;
     let ip = frame::strs(&df, "source_ip")?;
@@ -78,8 +74,44 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let n = frame::ints(&df, "n")?;
     let first = frame::ints(&df, "first")?;
     let last = frame::ints(&df, "last")?;
-    let file = frame::strs(&df, "file")?;
-    let line = frame::ints(&df, "line")?;
+    // Each sighting's first line: the events of those addresses at those first instants (a
+    // second, very selective scan), the earliest (file, line) per sighting.
+    let firsts: Vec<i64> = first.iter().flatten().copied().collect::<BTreeSet<i64>>().into_iter().collect();
+    let at = ctx
+        .data
+        .events()?
+        .filter(named_ip().and(ts().is_in(lit(Series::new("t".into(), firsts)).implode(false), false)))
+        .select([
+            col("source_ip"),
+            col("event_module"),
+            col("host_name"),
+            ts().alias("ts"),
+            col("log_file_path"),
+            col("log_line"),
+        ])
+        .run()?;
+    type Sighting = (Option<String>, Option<String>, Option<String>, i64);
+    let mut earliest: BTreeMap<Sighting, (String, i64)> = BTreeMap::new();
+    {
+        let (a_ip, a_mod, a_host) =
+            (frame::strs(&at, "source_ip")?, frame::strs(&at, "event_module")?, frame::strs(&at, "host_name")?);
+        let (a_ts, a_file, a_line) =
+            (frame::ints(&at, "ts")?, frame::strs(&at, "log_file_path")?, frame::ints(&at, "log_line")?);
+        for i in 0..at.height() {
+            let key = (a_ip[i].clone(), a_mod[i].clone(), a_host[i].clone(), a_ts[i].unwrap_or(0));
+            let here = (a_file[i].clone().unwrap_or_default(), a_line[i].unwrap_or(0));
+            let e = earliest.entry(key).or_insert_with(|| here.clone());
+            if here < *e {
+                *e = here;
+            }
+        }
+    }
+    let (file, line): (Vec<Option<String>>, Vec<Option<i64>>) = (0..df.height())
+        .map(|i| {
+            let key = (ip[i].clone(), module[i].clone(), host[i].clone(), first[i].unwrap_or(0));
+            earliest.get(&key).map_or((None, None), |(f, l)| (Some(f.clone()), Some(*l)))
+        })
+        .unzip();
     let mut by_ip: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, addr) in ip.iter().enumerate() {
         by_ip.entry(addr.clone().unwrap_or_default()).or_default().push(i);
