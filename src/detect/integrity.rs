@@ -125,6 +125,7 @@ impl LogIntegrity {
         // then put in line order and walked. Access logs are left out: they stamp a request's
         // start but write it when it ends, out of order by design.
         let mut hosts: Vec<Option<String>> = Vec::new();
+        let mut host_ids: HashMap<Option<String>, u32> = HashMap::new();
         let mut files: HashMap<String, Vec<Row>> = HashMap::new();
         let columns = ["log_file_path", "log_line", "timestamp", "host_name"];
         ctx.data.for_each_event_batch(&["auth", "syslog", "firewall"], &columns, 1 << 20, |df| {
@@ -133,20 +134,20 @@ impl LogIntegrity {
             let ts = frame::ints(df, "timestamp")?;
             let host = df.column("host_name")?.str()?;
             let mut current: Option<(&str, &mut Vec<Row>)> = None;
+            let mut last_host: Option<u32> = None;
             for (i, f) in file.iter().enumerate() {
                 let f = f.unwrap_or("");
                 let h = host.get(i);
-                // Hosts are few and repeat: intern against the last one seen.
-                let hid = match hosts.last() {
-                    Some(last) if last.as_deref() == h => hosts.len() - 1,
-                    _ => match hosts.iter().position(|x| x.as_deref() == h) {
-                        Some(k) => k,
-                        None => {
-                            hosts.push(h.map(str::to_string));
-                            hosts.len() - 1
-                        }
-                    },
-                } as u32;
+                // Hosts repeat in runs: the previous line's host is checked first; a central
+                // syslog file interleaving many hosts goes through the map.
+                let hid = match last_host {
+                    Some(k) if hosts[k as usize].as_deref() == h => k,
+                    _ => *host_ids.entry(h.map(str::to_string)).or_insert_with_key(|k| {
+                        hosts.push(k.clone());
+                        (hosts.len() - 1) as u32
+                    }),
+                };
+                last_host = Some(hid);
                 let rows = match current.take() {
                     Some((name, rows)) if name == f => rows,
                     _ => files.entry(f.to_string()).or_default(),

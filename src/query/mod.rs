@@ -66,12 +66,17 @@ pub fn events_schema() -> Schema {
     schema_of(schema::EVENT_COLUMNS, EVENT_PARTITION)
 }
 
-fn scan_dir(dir: &Path, columns: &[schema::Column], partition: &str) -> Result<LazyFrame, AnalysisError> {
-    let has_files = walkdir::WalkDir::new(dir)
+/// The Parquet files below `dir` (none when it does not exist).
+fn parquet_files(dir: &Path) -> impl Iterator<Item = std::path::PathBuf> {
+    walkdir::WalkDir::new(dir)
         .into_iter()
         .flatten()
-        .any(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet"));
-    if !has_files {
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet"))
+        .map(|e| e.into_path())
+}
+
+fn scan_dir(dir: &Path, columns: &[schema::Column], partition: &str) -> Result<LazyFrame, AnalysisError> {
+    if parquet_files(dir).next().is_none() {
         return Ok(DataFrame::empty_with_schema(&schema_of(columns, partition)).lazy());
     }
     let mut hive_schema = Schema::default();
@@ -119,12 +124,7 @@ impl CaseData {
         let rows = rows.max(1);
         for module in modules {
             let dir = self.case.events_dir().join(format!("{EVENT_PARTITION}={module}"));
-            let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(&dir)
-                .into_iter()
-                .flatten()
-                .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet"))
-                .map(|e| e.into_path())
-                .collect();
+            let mut files: Vec<std::path::PathBuf> = parquet_files(&dir).collect();
             files.sort();
             for file in files {
                 let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
