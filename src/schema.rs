@@ -93,7 +93,8 @@ macro_rules! builder_ty {
 /// null array per batch instead of one null per row.
 pub trait ColumnBuild {
     type Value: ?Sized;
-    fn make(cap: usize) -> Self;
+    /// A builder for `cap` rows and, for variable-width columns, `bytes` bytes of values.
+    fn make(cap: usize, bytes: usize) -> Self;
     fn nulls(&mut self, n: usize);
     fn value(&mut self, v: &Self::Value);
     fn done(&mut self) -> ArrayRef;
@@ -101,8 +102,8 @@ pub trait ColumnBuild {
 
 impl ColumnBuild for StringBuilder {
     type Value = str;
-    fn make(cap: usize) -> Self {
-        StringBuilder::with_capacity(cap, cap * 24)
+    fn make(cap: usize, bytes: usize) -> Self {
+        StringBuilder::with_capacity(cap, bytes)
     }
     fn nulls(&mut self, n: usize) {
         self.append_nulls(n)
@@ -117,7 +118,7 @@ impl ColumnBuild for StringBuilder {
 
 impl ColumnBuild for BinaryBuilder {
     type Value = [u8];
-    fn make(cap: usize) -> Self {
+    fn make(cap: usize, _bytes: usize) -> Self {
         BinaryBuilder::with_capacity(cap, 0)
     }
     fn nulls(&mut self, n: usize) {
@@ -135,7 +136,7 @@ macro_rules! primitive_build {
     ($b:ty, $v:ty, $make:expr) => {
         impl ColumnBuild for $b {
             type Value = $v;
-            fn make(cap: usize) -> Self {
+            fn make(cap: usize, _bytes: usize) -> Self {
                 $make(cap)
             }
             fn nulls(&mut self, n: usize) {
@@ -160,18 +161,19 @@ pub struct LazyColumn<B> {
     builder: Option<B>,
     len: usize,
     cap: usize,
+    bytes: usize,
 }
 
 impl<B: ColumnBuild> LazyColumn<B> {
-    pub fn new(cap: usize) -> Self {
-        Self { builder: None, len: 0, cap }
+    pub fn new(cap: usize, bytes: usize) -> Self {
+        Self { builder: None, len: 0, cap, bytes }
     }
     #[inline]
     pub fn push(&mut self, v: Option<&B::Value>) {
         match (v, self.builder.as_mut()) {
             (Some(v), Some(b)) => b.value(v),
             (Some(v), None) => {
-                let mut b = B::make(self.cap.max(self.len + 1));
+                let mut b = B::make(self.cap.max(self.len + 1), self.bytes);
                 b.nulls(self.len);
                 b.value(v);
                 self.builder = Some(b);
@@ -232,8 +234,14 @@ macro_rules! define_event_schema {
         }
 
         impl EventBuilder {
-            pub fn with_capacity(cap: usize) -> Self {
-                Self { len: 0, $( $field: LazyColumn::new(cap), )* }
+            /// Builders for `rows` events whose raw lines total `line_bytes`: the columns
+            /// that hold (most of) the line get that many bytes up front, the others a short
+            /// field's worth per row, so the hot path rarely grows and copies a buffer.
+            pub fn with_capacity(rows: usize, line_bytes: usize) -> Self {
+                let mut b = Self { len: 0, $( $field: LazyColumn::new(rows, rows * 16), )* };
+                b.event_original.bytes = line_bytes;
+                b.message.bytes = line_bytes;
+                b
             }
             pub fn len(&self) -> usize { self.len }
             pub fn is_empty(&self) -> bool { self.len == 0 }
@@ -432,7 +440,7 @@ mod tests {
 
     #[test]
     fn builder_batch_matches_schema_and_fills_required_defaults() {
-        let mut b = EventBuilder::with_capacity(4);
+        let mut b = EventBuilder::with_capacity(4, 64);
         let ev = Event { timestamp: 1_700_000_000_000_000, log_line: Some(7), ..Default::default() };
         b.push(&ev);
         let later = Event { user_name: Some(Cow::Borrowed("late")), ..ev.clone() };

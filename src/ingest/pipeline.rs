@@ -75,6 +75,8 @@ pub struct FileResult {
 struct Block {
     file: usize,
     first_line: u64,
+    /// Lines in `data`.
+    lines: u64,
     data: Vec<u8>,
     /// The block is one line cut at [`MAX_LINE_BYTES`].
     oversize: bool,
@@ -237,6 +239,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
                 send(Block {
                     file: job.idx,
                     first_line: line,
+                    lines: n,
                     data: std::mem::take(&mut buf),
                     oversize: false,
                     damaged_tail,
@@ -256,6 +259,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
                 send(Block {
                     file: job.idx,
                     first_line: line,
+                    lines: n,
                     data: std::mem::replace(&mut buf, next),
                     oversize: false,
                     damaged_tail: false,
@@ -268,6 +272,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
                 send(Block {
                     file: job.idx,
                     first_line: line,
+                    lines: 1,
                     data: std::mem::take(&mut buf),
                     oversize: true,
                     damaged_tail: false,
@@ -301,6 +306,8 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
     let path: &str = &job.ctx.rel_path;
 
     let data = &block.data[..];
+    let rows_hint = (block.lines as usize).clamp(1, BATCH_ROWS);
+    let bytes_hint = data.len().min(2 * BLOCK_BYTES) / (block.lines as usize).max(1) * rows_hint;
     let mut line_no = block.first_line;
     let mut start = 0usize;
     let total = data.len();
@@ -339,7 +346,8 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
                         ev.event_original_raw = invalid;
                         min_ts = min_ts.min(ev.timestamp);
                         max_ts = max_ts.max(ev.timestamp);
-                        let b = builders[module as usize].get_or_insert_with(|| EventBuilder::with_capacity(4096));
+                        let b = builders[module as usize]
+                            .get_or_insert_with(|| EventBuilder::with_capacity(rows_hint, bytes_hint));
                         b.push(&ev);
                         n_events += 1;
                         by_module[module as usize] += 1;
