@@ -21,7 +21,7 @@ impl FormatSpec for AccessSpec {
     }
     fn sniff(&self, line: &str) -> bool {
         let b = line.as_bytes();
-        match memchr::memmem::find(&b[..b.len().min(400)], b" [") {
+        match text::finder!(b" [").find(&b[..b.len().min(400)]) {
             Some(i) => time::parse_apache(&b[i + 2..]).is_some(),
             None => false,
         }
@@ -96,7 +96,7 @@ fn dash(s: &str) -> Option<&str> {
 impl LineParser for AccessParser {
     fn parse<'a>(&'a self, line: &'a str, ev: &mut Event<'a>) -> Result<Module, Reject> {
         let b = line.as_bytes();
-        let open = memchr::memmem::find(b, b" [").ok_or(Reject::new("no [time] field"))?;
+        let open = text::finder!(b" [").find(b).ok_or(Reject::new("no [time] field"))?;
         let head = &line[..open];
         let mut parts = head.split(' ');
         let (vhost, host, _ident, user) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {

@@ -178,8 +178,9 @@ fn strip_uid(s: &str) -> &str {
 
 /// `METHOD for [invalid user ]USER from IP port N ssh2[: …]`
 fn for_from<'a>(ev: &mut Event<'a>, r: &'a str) -> bool {
-    let Some((method, rest)) = r.split_once(" for ") else { return false };
-    let Some(idx) = rest.rfind(" from ") else { return false };
+    let Some(at) = text::finder!(b" for ").find(r.as_bytes()) else { return false };
+    let (method, rest) = (&r[..at], &r[at + 5..]);
+    let Some(idx) = text::finder!(rev b" from ").rfind(rest.as_bytes()) else { return false };
     let user = &rest[..idx];
     let user = user.strip_prefix("invalid user ").unwrap_or(user);
     ev.auth_method = b(method);

@@ -15,14 +15,14 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
     let mut m = msg;
     // Kernel uptime stamp: `[ 1234.567890] `
     if m.starts_with('[') {
-        if let Some(end) = m.find("] ") {
+        if let Some(end) = text::finder!(b"] ").find(m.as_bytes()) {
             let inner = m[1..end].trim();
             if !inner.is_empty() && inner.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
                 m = &m[end + 2..];
             }
         }
     }
-    let in_at = if m.starts_with("IN=") { 0 } else { m.find(" IN=")? + 1 };
+    let in_at = if m.starts_with("IN=") { 0 } else { text::finder!(b" IN=").find(m.as_bytes())? + 1 };
     let kvs = &m[in_at..];
     // One pass over `KEY=value` tokens.
     let (mut src, mut dst, mut spt, mut dpt, mut iface, mut proto) = (None, None, None, None, None, None);
@@ -40,12 +40,12 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
     }
     let src = src?;
     let prefix = m[..in_at].trim().trim_start_matches('[').trim_end_matches(':').trim_end_matches(']').trim();
-    let upper = prefix.to_ascii_uppercase();
-    let (action, outcome) = if ["BLOCK", "DROP", "DENY", "REJECT"].iter().any(|k| upper.contains(k)) {
+    let has = |word: &str| prefix.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()));
+    let (action, outcome) = if ["BLOCK", "DROP", "DENY", "REJECT"].into_iter().any(has) {
         ("firewall.block", "failure")
-    } else if ["ALLOW", "ACCEPT"].iter().any(|k| upper.contains(k)) {
+    } else if ["ALLOW", "ACCEPT"].into_iter().any(has) {
         ("firewall.allow", "success")
-    } else if upper.contains("AUDIT") {
+    } else if has("AUDIT") {
         ("firewall.audit", "unknown")
     } else {
         ("firewall.log", "unknown")
