@@ -180,7 +180,7 @@ fn strip_uid(s: &str) -> &str {
 fn for_from<'a>(ev: &mut Event<'a>, r: &'a str) -> bool {
     let Some(at) = text::finder!(b" for ").find(r.as_bytes()) else { return false };
     let (method, rest) = (&r[..at], &r[at + 5..]);
-    let Some(idx) = text::finder!(rev b" from ").rfind(rest.as_bytes()) else { return false };
+    let Some(idx) = text::rfind_word(rest.as_bytes(), b" from ") else { return false };
     let user = &rest[..idx];
     let user = user.strip_prefix("invalid user ").unwrap_or(user);
     ev.auth_method = b(method);
@@ -202,7 +202,7 @@ fn sshd<'a>(msg: &'a str, ev: &mut Event<'a>) {
         }
     } else if let Some(r) = m.strip_prefix("Invalid user ") {
         set(ev, "auth.invalid_user", "failure", "authentication");
-        match r.rfind(" from ") {
+        match text::rfind_word(r.as_bytes(), b" from ") {
             Some(i) => {
                 ev.user_name = b(&r[..i]);
                 set_peer_port(ev, &r[i + 6..]);
@@ -211,7 +211,7 @@ fn sshd<'a>(msg: &'a str, ev: &mut Event<'a>) {
         }
     } else if let Some(r) = m.strip_prefix("maximum authentication attempts exceeded for ") {
         set(ev, "auth.max_attempts", "failure", "authentication");
-        if let Some(i) = r.rfind(" from ") {
+        if let Some(i) = text::rfind_word(r.as_bytes(), b" from ") {
             let u = &r[..i];
             ev.user_name = b(u.strip_prefix("invalid user ").unwrap_or(u));
             set_peer_port(ev, &r[i + 6..]);
@@ -266,7 +266,7 @@ fn sshd<'a>(msg: &'a str, ev: &mut Event<'a>) {
         set_peer_port(ev, r);
     } else if let Some(r) = m.strip_prefix("Bad protocol version identification ") {
         set(ev, "ssh.bad_protocol", "failure", "network");
-        if let Some(i) = r.rfind(" from ") {
+        if let Some(i) = text::rfind_word(r.as_bytes(), b" from ") {
             set_peer_port(ev, &r[i + 6..]);
         }
     } else if let Some(r) = m.strip_prefix("banner exchange: Connection from ") {
@@ -315,7 +315,7 @@ fn user_peer<'a>(ev: &mut Event<'a>, r: &'a str) {
     let r = r.strip_prefix("invalid ").unwrap_or(r);
     if let Some(r) = r.strip_prefix("user ") {
         // user names come before the address; find the address from the right.
-        if let Some(i) = r.rfind(" port ") {
+        if let Some(i) = text::rfind_word(r.as_bytes(), b" port ") {
             let head = &r[..i];
             if let Some(j) = head.rfind(' ') {
                 ev.user_name = b(&head[..j]);

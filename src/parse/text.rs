@@ -6,13 +6,8 @@ use std::net::IpAddr;
 
 /// A `memmem` searcher for a byte-string literal, built once per call site: building one per
 /// line (as `memchr::memmem::find` and `str::find(&str)` do) cost more than the search.
-/// `finder!(b" [").find(hay)`; `finder!(rev b" from ").rfind(hay)` searches from the end.
+/// `finder!(b" [").find(hay)`.
 macro_rules! finder {
-    (rev $needle:literal) => {{
-        static FINDER: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new($needle));
-        &*FINDER
-    }};
     ($needle:literal) => {{
         static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
@@ -20,6 +15,14 @@ macro_rules! finder {
     }};
 }
 pub(crate) use finder;
+
+/// Start of the last ` word ` in `hay`: scans backwards for the word's first letter, which is
+/// much rarer in a log line than the space before it. `word` is a short literal like `b" from "`.
+pub fn rfind_word(hay: &[u8], word: &[u8]) -> Option<usize> {
+    let (&first, _) = word.split_first()?;
+    let Some(&key) = word.get(1) else { return memchr::memrchr(first, hay) };
+    memchr::memrchr_iter(key, hay).filter_map(|i| i.checked_sub(1)).find(|&at| hay[at..].starts_with(word))
+}
 
 /// Splits at the first occurrence of `pat`.
 #[inline]
@@ -127,6 +130,17 @@ mod tests {
         assert_eq!(kv(m, "DPT"), Some("22"));
         assert_eq!(kv(m, "PT"), None);
         assert_eq!(kv("XSRC=1 SRC=2", "SRC"), Some("2"));
+    }
+
+    #[test]
+    fn reverse_word_search() {
+        let s = b"root from x from 1.2.3.4 port 22";
+        assert_eq!(rfind_word(s, b" from "), Some(11));
+        assert_eq!(rfind_word(s, b" port "), Some(24));
+        assert_eq!(rfind_word(b" from", b" from "), None);
+        assert_eq!(rfind_word(b"from ", b" from "), None);
+        assert_eq!(rfind_word(b"a b", b" "), Some(1));
+        assert_eq!(rfind_word(b"abc", b""), None);
     }
 
     #[test]
