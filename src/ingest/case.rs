@@ -194,17 +194,20 @@ impl Case {
 
     /// All committed part files under `events/` or `rejects/`, relative to the case.
     pub fn parts(&self, sub: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let root = self.dir.join(sub);
-        for e in walkdir::WalkDir::new(&root).sort_by_file_name().into_iter().flatten() {
-            if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet") {
-                if let Ok(rel) = e.path().strip_prefix(&self.dir) {
-                    out.push(rel.to_string_lossy().into_owned());
-                }
-            }
-        }
-        out
+        parquet_files(&self.dir.join(sub))
+            .filter_map(|p| p.strip_prefix(&self.dir).ok().map(|rel| rel.to_string_lossy().into_owned()))
+            .collect()
     }
+}
+
+/// The Parquet files under `root`, directory by directory in file-name order.
+pub fn parquet_files(root: &Path) -> impl Iterator<Item = PathBuf> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet"))
+        .map(|e| e.into_path())
 }
 
 fn remove_empty_dirs(root: &Path) {

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 
 use crate::error::AnalysisError;
-use crate::ingest::case::Case;
+use crate::ingest::case::{parquet_files, Case};
 use crate::ingest::manifest::Manifest;
 use crate::schema::{self, Kind, EVENT_PARTITION, REJECT_PARTITION};
 
@@ -67,14 +67,6 @@ pub fn events_schema() -> Schema {
 }
 
 /// The Parquet files below `dir` (none when it does not exist).
-fn parquet_files(dir: &Path) -> impl Iterator<Item = std::path::PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "parquet"))
-        .map(|e| e.into_path())
-}
-
 fn scan_dir(dir: &Path, columns: &[schema::Column], partition: &str) -> Result<LazyFrame, AnalysisError> {
     if parquet_files(dir).next().is_none() {
         return Ok(DataFrame::empty_with_schema(&schema_of(columns, partition)).lazy());
@@ -124,9 +116,7 @@ impl CaseData {
         let rows = rows.max(1);
         for module in modules {
             let dir = self.case.events_dir().join(format!("{EVENT_PARTITION}={module}"));
-            let mut files: Vec<std::path::PathBuf> = parquet_files(&dir).collect();
-            files.sort();
-            for file in files {
+            for file in parquet_files(&dir) {
                 let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
                 let scan = LazyFrame::scan_parquet(PlRefPath::new(file.to_string_lossy().as_ref()), args)?;
                 let n = scan.clone().select([len().alias("n")]).collect()?;
