@@ -3,8 +3,13 @@
 //! release binary; reports MB/s of decompressed text and the child's peak RSS, for the whole
 //! tree, its plain files and its gzip files, next to `gzip -dc` alone as a baseline.
 //!
+//! It then times the Parquet writer alone: the plain files' events are read back into memory
+//! and written again with ingest's writer settings, one writer per core. That is the ceiling
+//! the writer puts on end-to-end throughput, whatever the parsers cost.
+//!
 //! BENCH_DIR names the tree (generated when missing), BENCH_MB its size.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -29,7 +34,8 @@ fn files(root: &Path, gz: Option<bool>) -> Vec<PathBuf> {
     v
 }
 
-fn ingest(bin: &Path, inputs: &[PathBuf], label: &str) -> (f64, f64, f64) {
+/// Ingests `inputs` into a temporary case; returns the case, MB of decompressed text and MB/s.
+fn ingest(bin: &Path, inputs: &[PathBuf], label: &str) -> (tempfile::TempDir, f64, f64) {
     let case = tempfile::tempdir().expect("temp dir");
     let t = Instant::now();
     let status = Command::new(bin)
@@ -58,7 +64,51 @@ fn ingest(bin: &Path, inputs: &[PathBuf], label: &str) -> (f64, f64, f64) {
         mb / secs,
         lines as f64 / secs / 1e6
     );
-    (mb, secs, mb / secs)
+    (case, mb, mb / secs)
+}
+
+/// Re-writes the events of `case` (from `text_mb` MB of source text) with ingest's writer
+/// settings on `threads` threads, and prints the throughput that leaves per MB of source text.
+fn writer_alone(case: &Path, text_mb: f64, threads: usize) {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+
+    let mut batches = Vec::new();
+    for f in logsleuth::ingest::case::parquet_files(&case.join("events")) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&f).expect("open part"))
+            .expect("read part")
+            .with_batch_size(64 * 1024)
+            .build()
+            .expect("read part");
+        batches.extend(reader.map(|b| b.expect("read batch")));
+    }
+    let schema = logsleuth::schema::event_schema();
+    let out = tempfile::tempdir().expect("temp dir");
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for k in 0..threads {
+            let (batches, schema, out) = (&batches, schema.clone(), out.path());
+            s.spawn(move || {
+                let file = File::create(out.join(format!("w{k}.parquet"))).expect("create");
+                let mut w = ArrowWriter::try_new(
+                    std::io::BufWriter::with_capacity(1 << 20, file),
+                    schema,
+                    Some(logsleuth::ingest::writer::properties()),
+                )
+                .expect("writer");
+                for b in batches.iter().skip(k).step_by(threads) {
+                    w.write(b).expect("write");
+                }
+                w.close().expect("close");
+            });
+        }
+    });
+    let secs = t.elapsed().as_secs_f64();
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    println!(
+        "writer   Parquet writer alone, {threads} threads, the plain files' {rows} events again: {secs:.2} s = {:.1} MB/s of source text (the end-to-end ceiling)",
+        text_mb / secs
+    );
 }
 
 mod common;
@@ -76,10 +126,11 @@ fn main() {
     }
     let zsecs = t.elapsed().as_secs_f64();
     let before = peak_rss_children_mb();
-    let (gz_mb, _, _) = ingest(&bin, &gz, "gzip");
+    let (_, gz_mb, _) = ingest(&bin, &gz, "gzip");
     println!("         gzip -dc alone (one process at a time): {:.1} MB/s", gz_mb / zsecs);
-    ingest(&bin, &files(&dir, Some(false)), "plain");
+    let (plain_case, plain_mb, _) = ingest(&bin, &files(&dir, Some(false)), "plain");
     ingest(&bin, std::slice::from_ref(&dir), "all");
     let peak = peak_rss_children_mb();
     println!("peak RSS of any ingest run: {:.0} MB (gzip baseline process: {before:.0} MB)", peak);
+    writer_alone(plain_case.path(), plain_mb, threads);
 }

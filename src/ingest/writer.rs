@@ -49,7 +49,9 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
     "event_original_raw",
 ];
 
-fn properties() -> WriterProperties {
+/// Writer settings of every part file (events and rejects). Public so that the ingest
+/// benchmark can time the Parquet writer alone with exactly these settings.
+pub fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(PqCompression::ZSTD(zstd_level()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
