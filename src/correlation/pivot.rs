@@ -63,19 +63,7 @@ pub struct Pivot {
 const TOP: u32 = 25;
 
 fn top(lf: LazyFrame, by: &str) -> Result<Vec<Count>, AnalysisError> {
-    let df = lf
-        .filter(col(by).is_not_null())
-        .group_by([col(by).cast(DataType::String).alias("value")])
-        .agg([len().alias("count")])
-        .sort(["count", "value"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
-        .limit(TOP)
-        .run()?;
-    let v = frame::strs(&df, "value")?;
-    let c = frame::ints(&df, "count")?;
-    Ok(v.into_iter()
-        .zip(c)
-        .map(|(v, c)| Count { value: v.unwrap_or_default(), count: c.unwrap_or(0) as u64 })
-        .collect())
+    Ok(frame::top_values(lf, by, TOP)?.into_iter().map(|(value, count)| Count { value, count }).collect())
 }
 
 pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, AnalysisError> {

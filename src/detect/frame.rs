@@ -1,9 +1,11 @@
 //! Reading polars result frames into plain Rust vectors, whatever integer or time type a query
-//! produced (SQL engines differ on `COUNT(*)` types; timestamps come back as UTC datetimes).
+//! produced (SQL engines differ on `COUNT(*)` types; timestamps come back as UTC datetimes),
+//! and the one "top values of a column" query the pivot and the report both show.
 
 use polars::prelude::*;
 
 use crate::error::AnalysisError;
+use crate::query::Run;
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a Column> {
     df.column(name).ok()
@@ -39,4 +41,19 @@ pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, AnalysisEr
 /// Names of the frame's columns.
 pub fn names(df: &DataFrame) -> Vec<String> {
     df.get_column_names().iter().map(|s| s.to_string()).collect()
+}
+
+/// The `n` most frequent non-null values of column `by` in `lf` (as text) with their counts,
+/// most frequent first, ties by value.
+pub fn top_values(lf: LazyFrame, by: &str, n: u32) -> Result<Vec<(String, u64)>, AnalysisError> {
+    let df = lf
+        .filter(col(by).is_not_null())
+        .group_by([col(by).cast(DataType::String).alias("value")])
+        .agg([len().alias("count")])
+        .sort(["count", "value"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
+        .limit(n)
+        .run()?;
+    let values = strs(&df, "value")?;
+    let counts = ints(&df, "count")?;
+    Ok(values.into_iter().zip(counts).map(|(v, c)| (v.unwrap_or_default(), c.unwrap_or(0) as u64)).collect())
 }

@@ -51,17 +51,7 @@ pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) ->
 
 /// Top values of a column among events matching `filter`.
 pub fn top(data: &CaseData, p: &Period, filter: Expr, by: &str, n: u32) -> Result<Vec<(String, u64)>, AnalysisError> {
-    let df = data
-        .events()?
-        .filter(in_period(p).and(filter).and(col(by).is_not_null()))
-        .group_by([col(by).cast(DataType::String).alias("v")])
-        .agg([len().alias("n")])
-        .sort(["n", "v"], SortMultipleOptions::default().with_order_descending_multi([true, false]))
-        .limit(n)
-        .run()?;
-    let v = frame::strs(&df, "v")?;
-    let c = frame::ints(&df, "n")?;
-    Ok(v.into_iter().zip(c).map(|(v, c)| (v.unwrap_or_default(), c.unwrap_or(0) as u64)).collect())
+    frame::top_values(data.events()?.filter(in_period(p).and(filter)), by, n)
 }
 
 /// Number of events matching `filter`, per value of `by` (for histograms).
