@@ -305,22 +305,13 @@ fn config_rules_print_config_and_fail_on() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("broken.sql"), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
-fn sample_case() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("sample");
-    logsleuth::gen::scenario::write_sample(&ev, 20261205).unwrap();
-    let case = dir.path().join("case");
-    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
-    (dir, case)
-}
-
 fn findings(case: &Path) -> Vec<Finding> {
     FindingsDoc::load(&case.join("findings.json")).unwrap().findings
 }
 
 #[test]
 fn bundled_sample_yields_every_planted_incident() {
-    let (_d, case) = sample_case();
+    let (_d, case) = sample_case("ingest");
     ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
     let first = std::fs::read_to_string(case.join("findings.json")).unwrap();
     let f = findings(&case);

@@ -17,11 +17,7 @@ fn normalized(path: &std::path::Path) -> String {
 
 #[test]
 fn sample_findings_match_the_golden_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("sample");
-    logsleuth::gen::scenario::write_sample(&ev, 20261205).unwrap();
-    let case = dir.path().join("case");
-    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let (_dir, case) = sample_case("ingest");
     ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
     let got = normalized(&case.join("findings.json"));
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample_findings.json");

@@ -8,15 +8,6 @@ use std::process::Command;
 
 use common::*;
 
-fn sample_run() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let ev = dir.path().join("sample");
-    logsleuth::gen::scenario::write_sample(&ev, 20261205).unwrap();
-    let case = dir.path().join("case");
-    ok(&["run", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
-    (dir, case)
-}
-
 const CHARTS: &[&str] = &[
     "events_over_time.png",
     "auth_failures.png",
@@ -35,7 +26,7 @@ fn is_png(p: &Path) -> bool {
 
 #[test]
 fn report_structure_on_the_sample() {
-    let (_d, case) = sample_run();
+    let (_d, case) = sample_case("run");
     let html = std::fs::read_to_string(case.join("report/index.html")).unwrap();
     for id in ["findings", "chains", "attackers", "charts", "compare", "case", "method"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id} missing");

@@ -31,6 +31,17 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The bundled sample generated into a temporary folder and read into a case there by
+/// `logsleuth COMMAND SAMPLE --case CASE -q` (`ingest`, or `run` for the whole pipeline).
+pub fn sample_case(command: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("sample");
+    logsleuth::gen::scenario::write_sample(&ev, 20261205).unwrap();
+    let case = dir.path().join("case");
+    ok(&[command, ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    (dir, case)
+}
+
 pub fn write(root: &Path, rel: &str, data: &[u8]) -> PathBuf {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
