@@ -52,12 +52,15 @@ pub fn write(
     out: &Path,
 ) -> Result<ReportSummary, AnalysisError> {
     std::fs::create_dir_all(out).map_err(|e| AnalysisError::Write { path: out.to_path_buf(), source: e })?;
-    let chart = |name: &str| out.join(name);
     let mut charts: Vec<PathBuf> = Vec::new();
     let mut failed_charts: Vec<String> = Vec::new();
-    let mut keep = |r: Result<(), String>, p: PathBuf| match r {
-        Ok(()) => charts.push(p),
-        Err(e) => failed_charts.push(format!("{}: {e}", p.display())),
+    // Draws one chart into `out/name`: a chart that fails is listed in the report, not fatal.
+    let mut keep = |name: &str, draw: &dyn Fn(&Path) -> Result<(), String>| {
+        let p = out.join(name);
+        match draw(&p) {
+            Ok(()) => charts.push(p),
+            Err(e) => failed_charts.push(format!("{}: {e}", p.display())),
+        }
     };
     let findings: Vec<&Finding> = doc
         .findings
@@ -72,17 +75,9 @@ pub fn write(
 
     // Charts.
     let per_source = data::counts(data, &period, lit(true), col("event_module"), size)?;
-    keep(
-        charts::lines(
-            &chart("events_over_time.png"),
-            "Events per source",
-            &format!("events per {} min", size / 60_000_000),
-            &per_source,
-            span,
-            None,
-        ),
-        chart("events_over_time.png"),
-    );
+    keep("events_over_time.png", &|p| {
+        charts::lines(p, "Events per source", &format!("events per {} min", size / 60_000_000), &per_source, span, None)
+    });
     let n = config.int("ssh_bruteforce", "min_failures");
     let w = config.int("ssh_bruteforce", "window_minutes");
     let fail = col("event_module").eq(lit("auth")).and(col("event_action").eq(lit("auth.failure")));
@@ -91,17 +86,16 @@ pub fn write(
     let fail_size = if (period.to - period.from) / window <= 3000 { window } else { size };
     let failures = data::counts(data, &period, fail.clone(), col("host_name"), fail_size)?;
     let threshold_label = format!("brute-force threshold: {n} per {w} min from one address");
-    keep(
+    keep("auth_failures.png", &|p| {
         charts::lines(
-            &chart("auth_failures.png"),
+            p,
             "Failed logins per host",
             &format!("failures per {} min", fail_size / 60_000_000),
             &failures,
             span,
             Some((n as f64, &threshold_label)),
-        ),
-        chart("auth_failures.png"),
-    );
+        )
+    });
     let hourly = data::counts(data, &period, fail.clone(), lit("all"), 3_600_000_000)?;
     let mut days: BTreeMap<i64, [f64; 24]> = BTreeMap::new();
     for (t, v) in hourly.values().flatten() {
@@ -110,20 +104,13 @@ pub fn write(
     }
     let cells: Vec<(String, [f64; 24])> =
         days.into_iter().map(|(d, row)| (charts::label_time(d * 86_400_000_000)[..5].to_string(), row)).collect();
-    keep(
-        charts::heatmap(&chart("auth_heatmap.png"), "Failed logins by hour of day and day (UTC)", &cells),
-        chart("auth_heatmap.png"),
-    );
+    keep("auth_heatmap.png", &|p| charts::heatmap(p, "Failed logins by hour of day and day (UTC)", &cells));
     let top_ips = data::top(data, &period, fail.clone(), "source_ip", 12)?;
-    keep(
-        charts::bars(&chart("top_source_ips.png"), "Top source addresses by failed logins", "failed logins", &top_ips),
-        chart("top_source_ips.png"),
-    );
+    keep("top_source_ips.png", &|p| {
+        charts::bars(p, "Top source addresses by failed logins", "failed logins", &top_ips)
+    });
     let top_users = data::top(data, &period, fail.clone(), "user_name", 12)?;
-    keep(
-        charts::bars(&chart("top_users.png"), "Most targeted user names", "failed logins", &top_users),
-        chart("top_users.png"),
-    );
+    keep("top_users.png", &|p| charts::bars(p, "Most targeted user names", "failed logins", &top_users));
     let per_ip = data::per_value(data, &period, fail.clone(), "source_ip")?;
     let bins: [(u64, u64, &str); 8] = [
         (1, 1, "1"),
@@ -139,15 +126,9 @@ pub fn write(
         .iter()
         .map(|(lo, hi, l)| (format!("{l} attempts"), per_ip.iter().filter(|c| **c >= *lo && **c <= *hi).count() as u64))
         .collect();
-    keep(
-        charts::bars(
-            &chart("attempts_per_ip.png"),
-            "Distribution of failed logins per source address",
-            "source addresses",
-            &hist,
-        ),
-        chart("attempts_per_ip.png"),
-    );
+    keep("attempts_per_ip.png", &|p| {
+        charts::bars(p, "Distribution of failed logins per source address", "source addresses", &hist)
+    });
     let status = when(col("http_response_status_code").lt(lit(300)))
         .then(lit("2xx"))
         .when(col("http_response_status_code").lt(lit(400)))
@@ -162,17 +143,16 @@ pub fn write(
         status,
         size,
     )?;
-    keep(
+    keep("http_status.png", &|p| {
         charts::lines(
-            &chart("http_status.png"),
+            p,
             "HTTP responses by status class",
             &format!("responses per {} min", size / 60_000_000),
             &http,
             span,
             None,
-        ),
-        chart("http_status.png"),
-    );
+        )
+    });
     // Anomaly series: hourly failures of the busiest host, baseline per hour of day.
     let by_host = data::counts(data, &period, fail.clone(), col("host_name"), 3_600_000_000)?;
     if let Some((host, s)) = by_host.iter().max_by(|a, b| {
@@ -203,16 +183,15 @@ pub fn write(
         .into_iter()
         .map(|o| (o.bucket * hour, o.observed))
         .collect();
-        keep(
+        keep("anomaly.png", &|p| {
             charts::anomaly(
-                &chart("anomaly.png"),
+                p,
                 &format!("Failed logins per hour on {} with baseline", charts_safe(host)),
                 "failures per hour",
                 &points,
                 &flagged,
-            ),
-            chart("anomaly.png"),
-        );
+            )
+        });
     }
     // Correlation matrix of the busiest series.
     let all_series = series::hourly(data)?;
@@ -241,10 +220,7 @@ pub fn write(
                 .collect()
         })
         .collect();
-    keep(
-        charts::matrix(&chart("correlation.png"), "Pearson correlation of hourly activity", &matrix),
-        chart("correlation.png"),
-    );
+    keep("correlation.png", &|p| charts::matrix(p, "Pearson correlation of hourly activity", &matrix));
 
     // The page.
     let mut h = Html::default();
