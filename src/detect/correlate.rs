@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use crate::query::Run;
+use crate::query::{one_of, Run};
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
@@ -58,7 +58,7 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
         return Ok(Vec::new());
     }
     let ips: Vec<String> = named.keys().cloned().collect();
-    let named_ip = || col("source_ip").is_in(lit(Series::new("ips".into(), ips.clone())).implode(false), false);
+    let named_ip = || one_of(col("source_ip"), ips.iter().map(String::as_str));
     let ts = || col("timestamp").cast(DataType::Int64);
     let df = ctx
         .data
@@ -80,7 +80,7 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let at = ctx
         .data
         .events()?
-        .filter(named_ip().and(ts().is_in(lit(Series::new("t".into(), firsts)).implode(false), false)))
+        .filter(named_ip().and(one_of(ts(), firsts)))
         .select([
             col("source_ip"),
             col("event_module"),
@@ -176,12 +176,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let df = ctx
         .data
         .events()?
-        .filter(
-            col("user_name").is_in(lit(Series::new("u".into(), Vec::from_iter(users))).implode(false), false).and(
-                col("event_action")
-                    .is_in(lit(Series::new("a".into(), ["sudo.command", "auth.success"])).implode(false), false),
-            ),
-        )
+        .filter(one_of(col("user_name"), users).and(one_of(col("event_action"), ["sudo.command", "auth.success"])))
         .select([
             ts.alias("ts"),
             col("event_module"),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::query::Run;
+use crate::query::{one_of, Run};
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
@@ -63,10 +63,7 @@ impl LogIntegrity {
         let df = ctx
             .data
             .events()?
-            .filter(
-                col("process_name")
-                    .is_in(lit(Series::new("p".into(), ["CRON", "cron", "crond"])).implode(false), false),
-            )
+            .filter(one_of(col("process_name"), ["CRON", "cron", "crond"]))
             .select([col("host_name"), col("timestamp").cast(DataType::Int64), col("log_file_path"), col("log_line")])
             .sort(["host_name", "timestamp", "log_file_path", "log_line"], Default::default())
             .run()?;

@@ -36,6 +36,14 @@ impl Run for LazyFrame {
     }
 }
 
+/// `expr IN (values)`, as polars spells it (the values as a one-column literal list).
+pub fn one_of<T>(expr: Expr, values: impl IntoIterator<Item = T>) -> Expr
+where
+    Series: FromIterator<T>,
+{
+    expr.is_in(lit(values.into_iter().collect::<Series>()).implode(false), false)
+}
+
 /// An opened case.
 pub struct CaseData {
     pub case: Case,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::query::Run;
+use crate::query::{one_of, Run};
 
 use super::period::Period;
 use crate::detect::frame;
@@ -100,11 +100,7 @@ pub fn lines(data: &CaseData, wanted: &[(String, i64)]) -> Result<BTreeMap<(Stri
     nums.dedup();
     let df = data
         .events()?
-        .filter(
-            col("log_file_path")
-                .is_in(lit(polars::prelude::Series::new("f".into(), files)).implode(false), false)
-                .and(col("log_line").is_in(lit(polars::prelude::Series::new("l".into(), nums)).implode(false), false)),
-        )
+        .filter(one_of(col("log_file_path"), files).and(one_of(col("log_line"), nums)))
         .select([col("log_file_path"), col("log_line"), col("event_original")])
         .run()?;
     let f = frame::strs(&df, "log_file_path")?;

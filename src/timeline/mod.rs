@@ -11,7 +11,7 @@ pub mod sink;
 
 use polars::prelude::*;
 
-use crate::query::Run;
+use crate::query::{one_of, Run};
 
 use crate::detect::frame;
 use crate::error::AnalysisError;
@@ -149,7 +149,7 @@ pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, An
         let mut files: Vec<String> = ev.iter().map(|(f, _)| f.clone()).collect();
         files.sort();
         files.dedup();
-        base = base.and(col("log_file_path").is_in(lit(Series::new("f".into(), files)).implode(false), false));
+        base = base.and(one_of(col("log_file_path"), files));
     }
     if hi < lo {
         sink.end()?;
