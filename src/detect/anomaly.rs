@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::query::Run;
+use crate::query::{during, Run};
 use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal, Poisson};
 
 use super::config::{Param, Value};
@@ -126,11 +126,10 @@ impl VolumeAnomaly {
     }
 
     fn evidence(&self, ctx: &Ctx<'_>, filter: Expr, from: i64, to: i64, d: &mut Draft) -> Result<(), AnalysisError> {
-        let ts = col("timestamp").cast(DataType::Int64);
         let df = ctx
             .data
             .events()?
-            .filter(filter.and(ts.clone().gt_eq(lit(from))).and(ts.lt(lit(to))))
+            .filter(filter.and(during(from, to)))
             .select([col("timestamp"), col("log_file_path"), col("log_line")])
             .sort(["timestamp", "log_file_path", "log_line"], Default::default())
             .limit(20)

@@ -44,6 +44,12 @@ where
     expr.is_in(lit(values.into_iter().collect::<Series>()).implode(false), false)
 }
 
+/// Events from `from` (inclusive) to `to` (exclusive), both UTC microseconds.
+pub fn during(from: i64, to: i64) -> Expr {
+    let ts = col("timestamp").cast(DataType::Int64);
+    ts.clone().gt_eq(lit(from)).and(ts.lt(lit(to)))
+}
+
 /// An opened case.
 pub struct CaseData {
     pub case: Case,

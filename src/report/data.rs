@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::query::{one_of, Run};
+use crate::query::{during, one_of, Run};
 
 use super::period::Period;
 use crate::detect::frame;
@@ -13,11 +13,6 @@ use crate::query::CaseData;
 
 /// Counts per (series name, bucket start micros).
 pub type Series2 = BTreeMap<String, BTreeMap<i64, f64>>;
-
-fn in_period(p: &Period) -> Expr {
-    let ts = col("timestamp").cast(DataType::Int64);
-    ts.clone().gt_eq(lit(p.from)).and(ts.lt(lit(p.to)))
-}
 
 fn bucket(size: i64) -> Expr {
     (col("timestamp").cast(DataType::Int64).floor_div(lit(size)) * lit(size)).alias("bucket")
@@ -34,7 +29,7 @@ pub fn bucket_size(p: &Period) -> i64 {
 pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) -> Result<Series2, AnalysisError> {
     let df = data
         .events()?
-        .filter(in_period(p).and(filter))
+        .filter(during(p.from, p.to).and(filter))
         .select([by.cast(DataType::String).fill_null(lit("-")).alias("series"), bucket(size)])
         .group_by([col("series"), col("bucket")])
         .agg([len().alias("n")])
@@ -51,14 +46,14 @@ pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) ->
 
 /// Top values of a column among events matching `filter`.
 pub fn top(data: &CaseData, p: &Period, filter: Expr, by: &str, n: u32) -> Result<Vec<(String, u64)>, AnalysisError> {
-    frame::top_values(data.events()?.filter(in_period(p).and(filter)), by, n)
+    frame::top_values(data.events()?.filter(during(p.from, p.to).and(filter)), by, n)
 }
 
 /// Number of events matching `filter`, per value of `by` (for histograms).
 pub fn per_value(data: &CaseData, p: &Period, filter: Expr, by: &str) -> Result<Vec<u64>, AnalysisError> {
     let df = data
         .events()?
-        .filter(in_period(p).and(filter).and(col(by).is_not_null()))
+        .filter(during(p.from, p.to).and(filter).and(col(by).is_not_null()))
         .group_by([col(by)])
         .agg([len().alias("n")])
         .run()?;
@@ -67,7 +62,8 @@ pub fn per_value(data: &CaseData, p: &Period, filter: Expr, by: &str) -> Result<
 
 /// Events per module in the period.
 pub fn per_module(data: &CaseData, p: &Period) -> Result<BTreeMap<String, u64>, AnalysisError> {
-    let df = data.events()?.filter(in_period(p)).group_by([col("event_module")]).agg([len().alias("n")]).run()?;
+    let df =
+        data.events()?.filter(during(p.from, p.to)).group_by([col("event_module")]).agg([len().alias("n")]).run()?;
     let m = frame::strs(&df, "event_module")?;
     let n = frame::ints(&df, "n")?;
     Ok(m.into_iter().zip(n).map(|(m, n)| (m.unwrap_or_default(), n.unwrap_or(0) as u64)).collect())

@@ -11,7 +11,7 @@ pub mod sink;
 
 use polars::prelude::*;
 
-use crate::query::{one_of, Run};
+use crate::query::{during, one_of, Run};
 
 use crate::detect::frame;
 use crate::error::AnalysisError;
@@ -169,7 +169,7 @@ pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, An
         let b = a.saturating_add(slice).min(hi.saturating_add(1));
         let df = data
             .events()?
-            .filter(base.clone().and(ts().gt_eq(lit(a))).and(ts().lt(lit(b))))
+            .filter(base.clone().and(during(a, b)))
             .select(cols.clone())
             .sort(["timestamp", "log_file_path", "log_line"], Default::default())
             .run()?;
