@@ -103,10 +103,19 @@ fn peak_rss_mb() -> u64 {
     kb.unwrap_or(0) / 1024
 }
 
+/// Runs `f`; with LOGSLEUTH_TIMINGS set, prints its time and the peak RSS so far as `label`.
+fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    if std::env::var_os("LOGSLEUTH_TIMINGS").is_some() {
+        eprintln!("{:>8.2} s  {label}  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
+    }
+    r
+}
+
 /// Runs every rule over the case and returns the findings in their stable order.
 pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
     let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
-    let timings = std::env::var_os("LOGSLEUTH_TIMINGS").is_some();
     // The rules are independent: run them concurrently, keep their results in rule order.
     use rayon::prelude::*;
     let rust = rust_rules();
@@ -116,14 +125,7 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
         .map(|r| (r.file.clone(), Box::new(|| r.run(&ctx)) as Job<'_>))
         .chain(rust.iter().map(|r| (r.id().to_string(), Box::new(|| r.run(&ctx)) as Job<'_>)))
         .collect();
-    let run = |(name, job): &(String, Job<'_>)| {
-        let t = std::time::Instant::now();
-        let r = job();
-        if timings {
-            eprintln!("{:>8.2} s  {name}  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
-        }
-        r
-    };
+    let run = |(name, job): &(String, Job<'_>)| timed(name, job);
     // LOGSLEUTH_TIMINGS=seq runs the rules one after another, so each time is the rule's own.
     let results: Vec<Result<Vec<Draft>, AnalysisError>> =
         if std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq") {
@@ -135,11 +137,7 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
     for r in results {
         drafts.extend(r?);
     }
-    let t = std::time::Instant::now();
-    let linked = correlate::run(&ctx, &drafts)?;
-    if timings {
-        eprintln!("{:>8.2} s  cross_source, attack_chain  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
-    }
+    let linked = timed("cross_source, attack_chain", || correlate::run(&ctx, &drafts))?;
     drafts.extend(linked);
     let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
     finding::sort(&mut findings);
@@ -157,20 +155,7 @@ pub fn detect_and_write(data: &CaseData, sql: &[SqlRule], config: &Config) -> Re
         generated_at: crate::parse::time::format_rfc3339(now.as_secs() as i64 * 1_000_000),
         findings,
     };
-    let timings = std::env::var_os("LOGSLEUTH_TIMINGS").is_some();
-    let t = std::time::Instant::now();
-    finding::write(&data.case.dir, &doc)?;
-    if timings {
-        eprintln!(
-            "{:>8.2} s  findings.json, findings.parquet  (peak RSS {} MB)",
-            t.elapsed().as_secs_f64(),
-            peak_rss_mb()
-        );
-    }
-    let t = std::time::Instant::now();
-    crate::correlation::series::write(data)?;
-    if timings {
-        eprintln!("{:>8.2} s  correlations.parquet  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
-    }
+    timed("findings.json, findings.parquet", || finding::write(&data.case.dir, &doc))?;
+    timed("correlations.parquet", || crate::correlation::series::write(data))?;
     Ok(doc)
 }
