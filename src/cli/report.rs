@@ -9,6 +9,8 @@ use super::detect::{fail_code, print_summary, RuleArgs};
 use super::ingest::{ingest_and_report, IngestArgs};
 use super::timeline::TimeArgs;
 use super::{exit, Exit};
+use crate::detect::config::Config;
+use crate::detect::sql_rule::SqlRule;
 use crate::detect::{self, finding::FindingsDoc, finding::Severity};
 use crate::query::CaseData;
 use crate::report::{self, period::Period, period::Until};
@@ -40,26 +42,27 @@ pub struct ReportArgs {
     pub rule: RuleArgs,
 }
 
+/// Writes the report of an opened case with its loaded rules; `fresh` is a detection the
+/// caller has just run, else the case's `findings.json` (detection runs when there is none).
 fn make_report(
-    case: &std::path::Path,
+    data: &CaseData,
+    (sql, config): &(Vec<SqlRule>, Config),
     period: &PeriodArgs,
     out: Option<PathBuf>,
-    rule: &RuleArgs,
     fresh: Option<FindingsDoc>,
 ) -> Result<report::ReportSummary, Exit> {
-    let (sql, config) = detect::load(rule.rules.as_deref(), rule.config.as_deref())?;
-    let data = CaseData::open(case)?;
+    let case = &data.case.dir;
     let doc = match fresh {
         Some(d) => d,
         None => match FindingsDoc::load(&case.join("findings.json")) {
             Ok(d) => d,
-            Err(_) => detect::detect_and_write(&data, &sql, &config)?,
+            Err(_) => detect::detect_and_write(data, sql, config)?,
         },
     };
-    let (oldest, newest) = report::span(&data)?;
+    let (oldest, newest) = report::span(data)?;
     let p = Period::resolve(period.time.from, period.time.to, period.last, period.until, oldest, newest);
     let out = out.unwrap_or_else(|| case.join("report"));
-    Ok(report::write(&data, &config, &doc, p, &out)?)
+    Ok(report::write(data, config, &doc, p, &out)?)
 }
 
 fn say(s: &report::ReportSummary) {
@@ -67,7 +70,9 @@ fn say(s: &report::ReportSummary) {
 }
 
 pub fn run_report(args: ReportArgs) -> Result<i32, Exit> {
-    let s = make_report(&args.case, &args.period, args.out, &args.rule, None)?;
+    let rules = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
+    let data = CaseData::open(&args.case)?;
+    let s = make_report(&data, &rules, &args.period, args.out, None)?;
     say(&s);
     Ok(exit::OK)
 }
@@ -91,15 +96,15 @@ pub struct RunArgs {
 pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
     ingest_and_report(&args.ingest)?;
     let case = &args.ingest.case;
-    let (sql, config) = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
+    let rules = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
     let data = CaseData::open(case)?;
     let t = std::time::Instant::now();
-    let doc = detect::detect_and_write(&data, &sql, &config)?;
+    let doc = detect::detect_and_write(&data, &rules.0, &rules.1)?;
     if !args.ingest.run.quiet {
         print_summary(&doc.findings, t.elapsed().as_secs_f64(), case);
     }
     let code = fail_code(&doc.findings, args.fail_on);
-    let s = make_report(case, &args.period, args.report_out, &args.rule, Some(doc))?;
+    let s = make_report(&data, &rules, &args.period, args.report_out, Some(doc))?;
     say(&s);
     Ok(code)
 }
