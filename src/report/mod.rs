@@ -401,21 +401,8 @@ pub fn write(
     h.raw("<h2 id=\"compare\">Compared with the previous period</h2>");
     if period.explicit {
         let prev = period.previous();
-        let prev_findings: Vec<&Finding> = doc
-            .findings
-            .iter()
-            .filter(|f| {
-                let (a, _) = span_of(f);
-                a >= prev.from && a < prev.to
-            })
-            .collect();
-        let cur_findings: Vec<&&Finding> = findings
-            .iter()
-            .filter(|f| {
-                let (a, _) = span_of(f);
-                a >= period.from && a < period.to
-            })
-            .collect();
+        let prev_findings: Vec<&Finding> = doc.findings.iter().filter(|f| prev.contains(span_of(f).0)).collect();
+        let cur_findings: Vec<&&Finding> = findings.iter().filter(|f| period.contains(span_of(f).0)).collect();
         h.el(
             "p",
             "meta",

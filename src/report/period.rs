@@ -61,6 +61,11 @@ impl Period {
         Period { from: self.from - len, to: self.from, explicit: true }
     }
 
+    /// Whether the moment `t` falls in the period.
+    pub fn contains(&self, t: i64) -> bool {
+        t >= self.from && t < self.to
+    }
+
     pub fn contains_span(&self, first: i64, last: i64) -> bool {
         first < self.to && last >= self.from
     }
@@ -81,5 +86,6 @@ mod tests {
         let all = Period::resolve(None, None, None, Until::Newest, 5, 10);
         assert_eq!((all.from, all.to, all.explicit), (5, 11, false));
         assert!(all.contains_span(0, 5) && !all.contains_span(11, 20));
+        assert!(all.contains(5) && all.contains(10) && !all.contains(11) && !all.contains(4));
     }
 }
