@@ -15,7 +15,7 @@ use statrs::statistics::Statistics;
 
 use crate::detect::frame;
 use crate::error::AnalysisError;
-use crate::query::CaseData;
+use crate::query::{create, write_atomic, CaseData};
 
 pub const FILE: &str = "correlations.parquet";
 
@@ -163,11 +163,10 @@ pub fn write(data: &CaseData) -> Result<Vec<Pair>, AnalysisError> {
         Column::new("p_value".into(), pairs.iter().map(|p| p.p_value).collect::<Vec<_>>()),
         Column::new("spearman".into(), pairs.iter().map(|p| p.spearman).collect::<Vec<_>>()),
     ])?;
-    let path = data.case.dir.join(FILE);
-    let tmp = data.case.dir.join(".correlations.parquet.tmp");
-    let f = std::fs::File::create(&tmp).map_err(|e| AnalysisError::Write { path: tmp.clone(), source: e })?;
-    ParquetWriter::new(f).finish(&mut df)?;
-    std::fs::rename(&tmp, &path).map_err(|e| AnalysisError::Write { path, source: e })?;
+    write_atomic(&data.case.dir.join(FILE), |tmp| {
+        ParquetWriter::new(create(tmp)?).finish(&mut df)?;
+        Ok(())
+    })?;
     Ok(pairs)
 }
 

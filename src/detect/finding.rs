@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AnalysisError;
 use crate::parse::time::format_rfc3339;
+use crate::query::{create, write_atomic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -181,12 +182,10 @@ impl FindingsDoc {
 
 /// Writes `findings.json` and `findings.parquet` atomically (temporary name, then rename).
 pub fn write(dir: &Path, doc: &FindingsDoc) -> Result<(), AnalysisError> {
-    let werr = |p: &Path, e: std::io::Error| AnalysisError::Write { path: p.to_path_buf(), source: e };
-    let json = dir.join("findings.json");
-    let tmp = dir.join(".findings.json.tmp");
     let text = serde_json::to_string_pretty(doc).expect("findings serialize") + "\n";
-    std::fs::write(&tmp, text).map_err(|e| werr(&tmp, e))?;
-    std::fs::rename(&tmp, &json).map_err(|e| werr(&json, e))?;
+    write_atomic(&dir.join("findings.json"), |tmp| {
+        std::fs::write(tmp, text).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
+    })?;
     write_parquet(dir, &doc.findings)
 }
 
@@ -210,10 +209,8 @@ fn write_parquet(dir: &Path, findings: &[Finding]) -> Result<(), AnalysisError> 
             s(&|f| Some(f.evidence.iter().map(|e| format!("{}:{}", e.file, e.line)).collect::<Vec<_>>().join("\n"))),
         ),
     ])?;
-    let path = dir.join("findings.parquet");
-    let tmp = dir.join(".findings.parquet.tmp");
-    let file = std::fs::File::create(&tmp).map_err(|e| AnalysisError::Write { path: tmp.clone(), source: e })?;
-    ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;
-    std::fs::rename(&tmp, &path).map_err(|e| AnalysisError::Write { path, source: e })?;
-    Ok(())
+    write_atomic(&dir.join("findings.parquet"), |tmp| {
+        ParquetWriter::new(create(tmp)?).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;
+        Ok(())
+    })
 }

@@ -50,6 +50,20 @@ pub fn during(from: i64, to: i64) -> Expr {
     ts.clone().gt_eq(lit(from)).and(ts.lt(lit(to)))
 }
 
+/// Replaces the file `path` atomically: `write` fills a hidden temporary file beside it
+/// (`.NAME.tmp`), which is then renamed over `path`, so no reader ever sees half a file.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), AnalysisError>) -> Result<(), AnalysisError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    write(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
+}
+
+/// Creates the file `path` for writing, the error naming it.
+pub fn create(path: &Path) -> Result<std::fs::File, AnalysisError> {
+    std::fs::File::create(path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
+}
+
 /// An opened case.
 pub struct CaseData {
     pub case: Case,

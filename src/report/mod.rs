@@ -22,7 +22,7 @@ use crate::detect::finding::{Finding, FindingsDoc, Severity};
 use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::parse::time::{format_rfc3339, parse_rfc3339_utc};
-use crate::query::CaseData;
+use crate::query::{write_atomic, CaseData};
 use html::Html;
 use period::Period;
 
@@ -529,9 +529,9 @@ pub fn write(
     h.raw("</main></body></html>\n");
 
     let index = out.join("index.html");
-    let tmp = out.join(".index.html.tmp");
-    std::fs::write(&tmp, &h.buf).map_err(|e| AnalysisError::Write { path: tmp.clone(), source: e })?;
-    std::fs::rename(&tmp, &index).map_err(|e| AnalysisError::Write { path: index.clone(), source: e })?;
+    write_atomic(&index, |tmp| {
+        std::fs::write(tmp, &h.buf).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
+    })?;
     Ok(ReportSummary { index, charts, findings: findings.len(), period })
 }
 
