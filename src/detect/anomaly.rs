@@ -96,35 +96,6 @@ pub fn count_outliers(
 pub struct VolumeAnomaly;
 
 impl VolumeAnomaly {
-    fn counts(
-        &self,
-        ctx: &Ctx<'_>,
-        filter: Expr,
-        interval: i64,
-    ) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, AnalysisError> {
-        let df = ctx
-            .data
-            .events()?
-            .filter(filter)
-            .select([
-                col("host_name"),
-                (col("timestamp").cast(DataType::Int64).floor_div(lit(interval))).alias("bucket"),
-            ])
-            .group_by([col("host_name"), col("bucket")])
-            .agg([len().alias("n")])
-            .run()?;
-        let host = frame::strs(&df, "host_name")?;
-        let bucket = frame::ints(&df, "bucket")?;
-        let n = frame::ints(&df, "n")?;
-        let mut out: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
-        for i in 0..df.height() {
-            out.entry(host[i].clone().unwrap_or_default())
-                .or_default()
-                .insert(bucket[i].unwrap_or(0), n[i].unwrap_or(0) as f64);
-        }
-        Ok(out)
-    }
-
     fn evidence(&self, ctx: &Ctx<'_>, filter: Expr, from: i64, to: i64, d: &mut Draft) -> Result<(), AnalysisError> {
         let df = ctx
             .data
@@ -181,7 +152,8 @@ impl Rule for VolumeAnomaly {
             ("http requests", col("event_action").eq(lit("http.request"))),
         ];
         for (name, filter) in series {
-            for (host, s) in self.counts(ctx, filter.clone(), interval)? {
+            let per_host = frame::bucket_counts(ctx.data.events()?.filter(filter.clone()), col("host_name"), interval)?;
+            for (host, s) in per_host {
                 let flagged = count_outliers(&s, interval, min_score, max_p, min_count);
                 for run in merge_runs(&flagged) {
                     let (first, last) = (run[0], run[run.len() - 1]);

@@ -1,6 +1,8 @@
 //! Reading polars result frames into plain Rust vectors, whatever integer or time type a query
 //! produced (SQL engines differ on `COUNT(*)` types; timestamps come back as UTC datetimes),
-//! and the one "top values of a column" query the pivot and the report both show.
+//! and the two event-counting queries several rules and the report share.
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
@@ -56,4 +58,31 @@ pub fn top_values(lf: LazyFrame, by: &str, n: u32) -> Result<Vec<(String, u64)>,
     let values = strs(&df, "value")?;
     let counts = ints(&df, "count")?;
     Ok(values.into_iter().zip(counts).map(|(v, c)| (v.unwrap_or_default(), c.unwrap_or(0) as u64)).collect())
+}
+
+/// Events of `lf` counted per value of `series` (as text; null as "") and per time bucket of
+/// `size` microseconds: series → (bucket index, the timestamp divided by `size` → count).
+pub fn bucket_counts(
+    lf: LazyFrame,
+    series: Expr,
+    size: i64,
+) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, AnalysisError> {
+    let df = lf
+        .select([
+            series.cast(DataType::String).alias("series"),
+            col("timestamp").cast(DataType::Int64).floor_div(lit(size)).alias("bucket"),
+        ])
+        .group_by([col("series"), col("bucket")])
+        .agg([len().alias("n")])
+        .run()?;
+    let name = strs(&df, "series")?;
+    let bucket = ints(&df, "bucket")?;
+    let n = ints(&df, "n")?;
+    let mut out: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
+    for i in 0..df.height() {
+        out.entry(name[i].clone().unwrap_or_default())
+            .or_default()
+            .insert(bucket[i].unwrap_or(0), n[i].unwrap_or(0) as f64);
+    }
+    Ok(out)
 }

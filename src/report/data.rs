@@ -14,10 +14,6 @@ use crate::query::CaseData;
 /// Counts per (series name, bucket start micros).
 pub type Series2 = BTreeMap<String, BTreeMap<i64, f64>>;
 
-fn bucket(size: i64) -> Expr {
-    (col("timestamp").cast(DataType::Int64).floor_div(lit(size)) * lit(size)).alias("bucket")
-}
-
 /// A chart bucket for the period: about 150 points, rounded to 10 min, 1 h, 6 h or 1 day.
 pub fn bucket_size(p: &Period) -> i64 {
     let min = 60_000_000i64;
@@ -27,21 +23,9 @@ pub fn bucket_size(p: &Period) -> i64 {
 
 /// Counts of events matching `filter` per bucket, split by `by`.
 pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) -> Result<Series2, AnalysisError> {
-    let df = data
-        .events()?
-        .filter(during(p.from, p.to).and(filter))
-        .select([by.cast(DataType::String).fill_null(lit("-")).alias("series"), bucket(size)])
-        .group_by([col("series"), col("bucket")])
-        .agg([len().alias("n")])
-        .run()?;
-    let s = frame::strs(&df, "series")?;
-    let b = frame::ints(&df, "bucket")?;
-    let n = frame::ints(&df, "n")?;
-    let mut out: Series2 = BTreeMap::new();
-    for i in 0..df.height() {
-        out.entry(s[i].clone().unwrap_or_default()).or_default().insert(b[i].unwrap_or(0), n[i].unwrap_or(0) as f64);
-    }
-    Ok(out)
+    let lf = data.events()?.filter(during(p.from, p.to).and(filter));
+    let per_bucket = frame::bucket_counts(lf, by.cast(DataType::String).fill_null(lit("-")), size)?;
+    Ok(per_bucket.into_iter().map(|(name, s)| (name, s.into_iter().map(|(b, n)| (b * size, n)).collect())).collect())
 }
 
 /// Top values of a column among events matching `filter`.
