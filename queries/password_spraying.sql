@@ -1,20 +1,20 @@
 -- id: password_spraying
 -- title: Password spraying on {host_name} from {source_ip}: {distinct_users} accounts tried
 -- severity: high
--- description: One source IP trying at least {min_users} distinct user names within {window_hours} hours on one host, with at most {max_attempts_per_user} attempts per name on average: slow spraying that stays under the brute-force threshold.
+-- description: One source IP trying (attempt ledger) at least {min_users} distinct user names within {window_hours} hours on one host, with at most {max_attempts_per_user} attempts per name on average: slow spraying that stays under the brute-force threshold.
 -- param: min_users = 10 | Distinct user names tried from one source.
 -- param: window_hours = 6 | Window in which those names are first tried, in hours.
 -- param: max_attempts_per_user = 3.0 | Average attempts per name at most (more is brute force).
--- evidence: event_module = 'auth' AND event_action = 'auth.failure'
-WITH attempts AS (
-    SELECT host_name, source_ip, user_name, timestamp
-    FROM events
-    WHERE event_module = 'auth' AND event_action = 'auth.failure' AND source_ip IS NOT NULL
-      AND user_name IS NOT NULL AND COALESCE(auth_method, '') <> 'pam'
+-- evidence_table: attempts
+-- evidence: event_module = 'auth'
+WITH tries AS (
+    SELECT COALESCE(host_name, '') AS host_name, source_ip, user_name, timestamp, attempts
+    FROM attempts
+    WHERE event_module = 'auth' AND source_ip IS NOT NULL AND user_name IS NOT NULL
 ),
 per_user AS (
-    SELECT host_name, source_ip, user_name, MIN(timestamp) AS first_try, COUNT(*) AS tries
-    FROM attempts
+    SELECT host_name, source_ip, user_name, MIN(timestamp) AS first_try, SUM(attempts) AS tries
+    FROM tries
     GROUP BY host_name, source_ip, user_name
 ),
 windows AS (
@@ -28,7 +28,7 @@ spans AS (
     WHERE first_try - window_start <= INTERVAL '{window_hours} hours'
     GROUP BY host_name, source_ip
 )
-SELECT s.host_name, s.source_ip, s.first_seen, s.last_seen,
+SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen,
        COUNT(*) AS distinct_users, SUM(p.tries) AS count,
        CAST(SUM(p.tries) AS DOUBLE) / COUNT(*) AS attempts_per_user
 FROM spans s

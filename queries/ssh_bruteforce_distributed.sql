@@ -1,27 +1,20 @@
 -- id: ssh_bruteforce
--- title: SSH brute force across {hosts} hosts from {source_ip}: {count} failed logins
+-- title: SSH brute force across {hosts} hosts from {source_ip}: {count} attempts
 -- severity: high
--- description: The same burst test across hosts: at least {min_failures} failures from one source IP within {window_minutes} minutes, counted over all hosts, when they hit two or more hosts.
--- param: min_failures = 5 | Failed attempts from one source that make a burst.
+-- description: The same burst test across hosts: at least {min_failures} attempts (from the attempt ledger) from one source IP within {window_minutes} minutes, counted over all hosts, when they hit two or more hosts.
+-- param: min_failures = 5 | Attempts from one source that make a burst.
 -- param: window_minutes = 30 | Length of the sliding window, in minutes.
--- evidence: event_module = 'auth' AND event_action = 'auth.failure'
-WITH failures AS (
-    SELECT host_name, source_ip, auth_method, timestamp
-    FROM events
-    WHERE event_module = 'auth' AND event_action = 'auth.failure' AND source_ip IS NOT NULL
-),
-sshd_hosts AS (
-    SELECT DISTINCT host_name FROM failures WHERE COALESCE(auth_method, '') <> 'pam'
-),
-attempts AS (
+-- evidence_table: attempts
+-- evidence: event_module = 'auth'
+WITH tries AS (
     SELECT host_name, source_ip, timestamp
-    FROM failures
-    WHERE COALESCE(auth_method, '') <> 'pam' OR host_name NOT IN (SELECT host_name FROM sshd_hosts)
+    FROM attempts
+    WHERE event_module = 'auth' AND source_ip IS NOT NULL
 ),
 bursts AS (
     SELECT source_ip, timestamp,
            LAG(timestamp, {min_failures - 1}) OVER (PARTITION BY source_ip ORDER BY timestamp) AS burst_start
-    FROM attempts
+    FROM tries
 ),
 spans AS (
     SELECT source_ip, MIN(burst_start) AS first_seen, MAX(timestamp) AS last_seen
@@ -29,9 +22,9 @@ spans AS (
     WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
     GROUP BY source_ip
 )
-SELECT s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count, COUNT(DISTINCT a.host_name) AS hosts
+SELECT s.source_ip, s.first_seen, s.last_seen, COUNT(DISTINCT t.host_name) AS hosts
 FROM spans s
-JOIN attempts a ON a.source_ip = s.source_ip
-WHERE a.timestamp >= s.first_seen AND a.timestamp <= s.last_seen
+JOIN tries t ON t.source_ip = s.source_ip
+WHERE t.timestamp >= s.first_seen AND t.timestamp <= s.last_seen
 GROUP BY s.source_ip, s.first_seen, s.last_seen
-HAVING COUNT(DISTINCT a.host_name) >= 2
+HAVING COUNT(DISTINCT t.host_name) >= 2

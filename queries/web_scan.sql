@@ -6,7 +6,7 @@
 -- param: window_minutes = 10 | Length of the sliding window, in minutes.
 -- evidence: event_action = 'http.request' AND http_response_status_code >= 400 AND http_response_status_code < 500
 WITH errors AS (
-    SELECT host_name, source_ip, timestamp, url_path
+    SELECT COALESCE(host_name, '') AS host_name, source_ip, timestamp, url_path
     FROM events
     WHERE event_action = 'http.request' AND source_ip IS NOT NULL
       AND http_response_status_code >= 400 AND http_response_status_code < 500
@@ -22,7 +22,7 @@ spans AS (
     WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
     GROUP BY host_name, source_ip
 )
-SELECT s.host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
+SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
        COUNT(DISTINCT e.url_path) AS distinct_paths, 'error burst' AS kind
 FROM spans s
 JOIN errors e ON e.host_name = s.host_name AND e.source_ip = s.source_ip

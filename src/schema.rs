@@ -222,6 +222,14 @@ macro_rules! define_event_schema {
             $( pub $field: field_ty!($kind), )*
         }
 
+        /// Column names as constants (`column::host_name`), so no name is retyped elsewhere.
+        #[allow(non_upper_case_globals)]
+        pub mod column {
+            $( pub const $field: &str = stringify!($field); )*
+            /// The hive partition column of `events/`.
+            pub const event_module: &str = super::EVENT_PARTITION;
+        }
+
         /// Every column of the events files, in file order.
         pub const EVENT_COLUMNS: &[Column] = &[
             $( Column { name: stringify!($field), kind: Kind::$kind, required: $req, doc: $doc }, )*
@@ -266,7 +274,7 @@ define_event_schema! {
     timestamp: Ts, true, "When the event happened, in UTC, microseconds since 1970-01-01.";
     timestamp_original_offset: I32, false, "UTC offset the line itself carried, in minutes (e.g. -420); null when the line had no zone and `--tz` was applied.";
     year_source: Str, true, "How the year was decided: `line` (the line had one), `mtime` (year-less line, file modification time), `rotation` (year-less line, from the newer file of its logrotate set), `override` (`--year`).";
-    host_name: Str, false, "Host that wrote the line (syslog host field), else the host directory of the evidence tree (`web01/var/log/…`), else `--host`.";
+    host_name: Str, false, "Host that wrote the line (syslog host field), else the evidence layout (`web01/var/log/…` anywhere in the path, or the host folder under the ingest root), else `--host`, else the name of the folder or file given to `ingest`; never null for a new ingest (the manifest's `host_source` says which).";
     process_name: Str, false, "Program name (syslog tag), e.g. `sshd`, `sudo`, `kernel`.";
     process_pid: I64, false, "Process id from the syslog tag.";
     event_category: Str, false, "ECS category: `authentication`, `session`, `iam`, `process`, `network`, `web`, `host`.";
@@ -302,6 +310,99 @@ define_event_schema! {
     log_line: I64, true, "1-based line number in the decompressed file.";
     event_original: Str, true, "The raw line (CR/LF stripped). Invalid UTF-8 is replaced by U+FFFD here and kept byte-exact in `event_original_raw`.";
     event_original_raw: Bin, false, "The raw line's bytes, only when it was not valid UTF-8.";
+}
+
+macro_rules! define_vocabulary {
+    (
+        actions { $( $aconst:ident = $aname:literal, $adoc:literal; )* }
+        outcomes { $( $oconst:ident = $oname:literal; )* }
+    ) => {
+        /// Every `event_action` value a parser writes, with its meaning. Rules, tests and the
+        /// docs use these constants; `docs/schema.md` lists them.
+        pub mod action {
+            $( #[doc = $adoc] pub const $aconst: &str = $aname; )*
+            /// (value, meaning) of every action, in declaration order.
+            pub const ALL: &[(&str, &str)] = &[ $( ($aname, $adoc), )* ];
+        }
+        /// The `event_outcome` values (as ECS).
+        pub mod outcome {
+            $( pub const $oconst: &str = $oname; )*
+            pub const ALL: &[&str] = &[ $( $oname, )* ];
+        }
+    };
+}
+
+define_vocabulary! {
+    actions {
+        LOG_MESSAGE = "log.message", "A line that was read (time, host, program) but whose message has no further meaning for logsleuth.";
+        AUTH_SUCCESS = "auth.success", "A login succeeded (sshd `Accepted`, Dropbear `auth succeeded`, FTP `OK LOGIN`, `login` root/user logins).";
+        AUTH_FAILURE = "auth.failure", "A credential was tried and refused (sshd `Failed`, Dropbear `Bad password attempt`, a PAM module's `authentication failure` with `auth_method = pam`, FTP login failures, HTTP basic auth). One try may be logged by several programs: count tries in the `attempts` table.";
+        AUTH_FAILURE_SUMMARY = "auth.failure_summary", "PAM's `N more authentication failures` line after a connection ends; `event_count` holds N.";
+        AUTH_PAM_ERROR = "auth.pam_error", "sshd reporting PAM's verdict: `error: PAM: Authentication failure for USER from HOST`.";
+        AUTH_INVALID_USER = "auth.invalid_user", "A login name that does not exist was refused (sshd `Invalid user`, Dropbear `Login attempt for nonexistent user`, proftpd `no such user`).";
+        AUTH_USER_NOT_ALLOWED = "auth.user_not_allowed", "An existing user refused by configuration (AllowUsers/DenyUsers/AllowGroups/DenyGroups, locked account, invalid shell).";
+        AUTH_ROOT_REFUSED = "auth.root_refused", "A root login refused by policy (`ROOT LOGIN REFUSED`, PermitRootLogin, Dropbear `-w`).";
+        AUTH_MAX_ATTEMPTS = "auth.max_attempts", "The daemon cut a connection after too many failures (MaxAuthTries, `TOO MANY LOGIN TRIES`, proftpd MaxLoginAttempts).";
+        AUTH_POSTPONED = "auth.postponed", "sshd postponed a method (keyboard-interactive waiting for PAM); no verdict yet.";
+        AUTH_PARTIAL = "auth.partial", "One method of several required succeeded (AuthenticationMethods).";
+        AUTH_REFUSED_CONFIG = "auth.refused_config", "sshd refused a key or file because of its ownership or modes (StrictModes).";
+        AUTH_UNKNOWN_USER = "auth.unknown_user", "pam_unix's `check pass; user unknown` (the same try as the daemon's invalid-user line).";
+        AUTH_CHECK_FAILED = "auth.check_failed", "unix_chkpwd's `password check failed`.";
+        AUTH_PAM_RESULT = "auth.pam_result", "pam_sss's `received for user X: N (…)` result line.";
+        ACCOUNT_LOCKED = "account.locked", "An account locked after failures (pam_faillock, pam_tally2).";
+        SSH_CONNECTION = "ssh.connection", "A client connected (sshd `Connection from`, Dropbear `Child connection from`).";
+        SSH_DISCONNECT = "ssh.disconnect", "A connection ended after authentication or without saying when.";
+        SSH_PREAUTH_CLOSE = "ssh.preauth_close", "A connection ended before authentication completed (`[preauth]` closes, resets and disconnects; Dropbear `Exit before auth`).";
+        SSH_PREAUTH_TIMEOUT = "ssh.preauth_timeout", "LoginGraceTime expired before authentication.";
+        SSH_NO_IDENTIFICATION = "ssh.no_identification", "The client sent no SSH identification string (a port scanner's TCP connect).";
+        SSH_BAD_PROTOCOL = "ssh.bad_protocol", "The client sent something that is not SSH (`banner exchange: … invalid format`, `Bad protocol version identification`).";
+        SSH_KEX_FAILED = "ssh.kex_failed", "Key exchange failed (`kex_exchange_identification: …`, `ssh_dispatch_run_fatal`).";
+        SSH_NEGOTIATION_FAILED = "ssh.negotiation_failed", "No common algorithms (`Unable to negotiate with …`): old scanners and bots.";
+        SSH_DROPPED = "ssh.dropped", "sshd dropped the connection before reading it (MaxStartups, PerSourcePenalties).";
+        SSH_INVALID_USER_REQUEST = "ssh.invalid_user_request", "sshd's preauth `input_userauth_request: invalid user` (the same try as `Invalid user`).";
+        SSH_REVERSE_MAPPING_FAILED = "ssh.reverse_mapping_failed", "The client's reverse DNS did not map back (`POSSIBLE BREAK-IN ATTEMPT`).";
+        SSH_SESSION_START = "ssh.session_start", "A session started for an authenticated user.";
+        FTP_CONNECTION = "ftp.connection", "An FTP client connected.";
+        SESSION_OPEN = "session.open", "A PAM session opened.";
+        SESSION_CLOSE = "session.close", "A PAM session closed.";
+        SESSION_NEW = "session.new", "systemd-logind started a session.";
+        SESSION_REMOVED = "session.removed", "systemd-logind removed a session.";
+        SESSION_LOGOUT = "session.logout", "systemd-logind saw a logout.";
+        SUDO_COMMAND = "sudo.command", "sudo ran a command.";
+        SUDO_FAILURE = "sudo.failure", "sudo refused after wrong passwords.";
+        SUDO_DENIED = "sudo.denied", "sudo refused a user or command by policy.";
+        SUDO_AUTH_FAILURE = "sudo.auth_failure", "PAM's authentication failure inside sudo.";
+        SU_SUCCESS = "su.success", "su switched user.";
+        SU_FAILURE = "su.failure", "su refused.";
+        CRON_COMMAND = "cron.command", "cron ran a command.";
+        CRONTAB_CHANGE = "crontab.change", "A crontab was replaced or deleted.";
+        CRONTAB_EDIT = "crontab.edit", "A crontab edit began.";
+        ACCOUNT_CREATE = "account.create", "A user account was created.";
+        ACCOUNT_DELETE = "account.delete", "A user account was deleted.";
+        ACCOUNT_MODIFY = "account.modify", "A user account was changed (lock, unlock, expiry, attributes).";
+        PASSWORD_CHANGE = "password.change", "A password was changed.";
+        GROUP_CREATE = "group.create", "A group was created.";
+        GROUP_DELETE = "group.delete", "A group was deleted.";
+        GROUP_MODIFY = "group.modify", "A group was changed.";
+        GROUP_MEMBER_ADD = "group.member_add", "A user was added to a group.";
+        GROUP_MEMBER_REMOVE = "group.member_remove", "A user was removed from a group.";
+        SERVICE_START = "service.start", "A daemon started.";
+        SERVICE_STOP = "service.stop", "A daemon stopped.";
+        FIREWALL_BLOCK = "firewall.block", "A packet blocked, dropped or rejected (prefix, pf `block`, MikroTik `drop`).";
+        FIREWALL_ALLOW = "firewall.allow", "A packet accepted.";
+        FIREWALL_AUDIT = "firewall.audit", "A packet logged by an audit rule.";
+        FIREWALL_LOG = "firewall.log", "A packet logged with no verdict in its prefix (plain iptables/nftables `LOG`).";
+        HTTP_REQUEST = "http.request", "An HTTP request from an access log.";
+        HTTP_DENIED = "http.denied", "A web server refused a path by configuration (Apache `client denied by server configuration`, nginx `access forbidden by rule`).";
+        HTTP_NOT_FOUND = "http.not_found", "A web server's error log recorded a missing file (Apache AH00128 `File does not exist`, nginx `open() … failed (2: No such file or directory)`).";
+        WEB_WAF_ALERT = "web.waf_alert", "A ModSecurity alert (rule id in `rule_name`, URI in `url_path`).";
+        WEB_SCRIPT_ERROR = "web.script_error", "A PHP warning or fatal error in a web server's error log.";
+    }
+    outcomes {
+        SUCCESS = "success";
+        FAILURE = "failure";
+        UNKNOWN = "unknown";
+    }
 }
 
 /// Arrow schema of the events files.
@@ -402,12 +503,12 @@ pub fn schema_markdown() -> String {
          Generated from `src/schema.rs` by `logsleuth schema`; a test keeps this file in step.\n\n\
          The case directory holds `events/` and `rejects/` as hive-partitioned Parquet (zstd).\n\
          `events/` is partitioned by `{EVENT_PARTITION}` (`auth`, `syslog`, `firewall`, `apache_access`,\n\
-         `nginx_access`, `json`, `csv`), `rejects/` by `{REJECT_PARTITION}`. The partition column is\n\
+         `nginx_access`, `json`, `csv`, `apache_error`, `nginx_error`), `rejects/` by `{REJECT_PARTITION}`. The partition column is\n\
          part of the directory name, not of the files; read the folder as one dataset with hive\n\
          partitioning on (polars `scan_parquet`, DuckDB `read_parquet('CASE/events/**/*.parquet', hive_partitioning = true)`,\n\
          Spark `spark.read.parquet('CASE/events')`).\n\n\
          ## events\n\n| column | type | required | meaning |\n|---|---|---|---|\n\
-         | `{EVENT_PARTITION}` | STRING (partition) | yes | Source kind: `auth`, `syslog`, `firewall`, `apache_access`, `nginx_access`, `json`, `csv`. |\n"
+         | `{EVENT_PARTITION}` | STRING (partition) | yes | Source kind: `auth`, `syslog`, `firewall`, `apache_access`, `nginx_access`, `json`, `csv`, `apache_error`, `nginx_error`. |\n"
     ));
     for c in EVENT_COLUMNS {
         out.push_str(&format!(
@@ -417,6 +518,10 @@ pub fn schema_markdown() -> String {
             if c.required { "yes" } else { "" },
             c.doc
         ));
+    }
+    out.push_str("\n## event_action values\n\n| value | meaning |\n|---|---|\n");
+    for (name, doc) in action::ALL {
+        out.push_str(&format!("| `{name}` | {doc} |\n"));
     }
     out.push_str("\n## rejects\n\n| column | type | required | meaning |\n|---|---|---|---|\n");
     out.push_str(&format!(

@@ -148,14 +148,15 @@ fn privileged_sudo_port_scan_and_web_boundaries() {
         at(41, 0)
     );
     let mut ufw = String::new();
-    for p in 0..20 {
+    // 15 distinct ports in 5 minutes fire (Zeek's default); 14 do not.
+    for p in 0..15 {
         ufw += &format!(
             "{} h1 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.50 DST=10.0.0.5 PROTO=TCP SPT=5000 DPT={}\n",
             at(0, p * 10),
             1000 + p
         );
     }
-    for p in 0..19 {
+    for p in 0..14 {
         ufw += &format!(
             "{} h1 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.51 DST=10.0.0.5 PROTO=TCP SPT=5000 DPT={}\n",
             at(0, p * 10),
@@ -349,4 +350,374 @@ fn bundled_sample_yields_every_planted_incident() {
         assert!(x.evidence.len() <= 20);
         assert_eq!(x.id.len(), 16);
     }
+}
+
+/// `Dec  1 HH:MM:SS` for a second offset from 10:00:00.
+fn at_s(secs: i64) -> String {
+    at(secs / 60, secs % 60)
+}
+
+#[test]
+fn invalid_user_bursts_count_as_attempts() {
+    // A bot refused at the user name, disconnecting before any password (OpenSSH 8.x shapes):
+    // seven names in three seconds, no `Failed` line.
+    let mut log = String::new();
+    for i in 0..7u32 {
+        let pid = 7000 + i;
+        let port = 40100 + i;
+        log += &format!("{} h1 sshd[{pid}]: Invalid user pascal{i} from 35.199.5.20 port {port}\n", at_s(i as i64 / 3));
+        log += &format!(
+            "{} h1 sshd[{pid}]: Connection closed by invalid user pascal{i} 35.199.5.20 port {port} [preauth]\n",
+            at_s(i as i64 / 3)
+        );
+    }
+    // One connection that tries a password after the refused name: one attempt, not two.
+    log += &format!("{} h1 sshd[7100]: Invalid user oracle from 35.199.5.21 port 50000\n", at_s(100));
+    log += &format!("{} h1 sshd[7100]: pam_unix(sshd:auth): check pass; user unknown\n", at_s(101));
+    log += &format!("{} h1 sshd[7100]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=35.199.5.21\n", at_s(101));
+    log += &format!(
+        "{} h1 sshd[7100]: Failed password for invalid user oracle from 35.199.5.21 port 50000 ssh2\n",
+        at_s(103)
+    );
+    let (c, f) = detect_on(&[("h1/var/log/auth.log", log)], &[]);
+    let bf = of(&f, "ssh_bruteforce");
+    assert_eq!(bf.len(), 1, "{bf:?}");
+    assert_eq!((bf[0].source_ip.as_deref(), bf[0].count), (Some("35.199.5.20"), 7));
+    assert_eq!(bf[0].evidence.len(), 7, "one line per attempt");
+    let tries = |ip: &str| count(&c.case, &format!("SELECT SUM(attempts) FROM attempts WHERE source_ip = '{ip}'"));
+    assert_eq!(tries("35.199.5.20"), 7);
+    assert_eq!(tries("35.199.5.21"), 1, "invalid user + PAM + sshd lines of one try count once");
+}
+
+#[test]
+fn ledger_pivot_query_and_findings_agree() {
+    // 60 password tries, each logged by PAM and by sshd (120 `auth.failure` lines), over 12
+    // connections of 5 tries; pam_unix logs the first failure and sums the rest.
+    let mut log = String::new();
+    let mut t = 0;
+    for conn in 0..12u32 {
+        let pid = 8000 + conn;
+        log += &format!("{} h1 sshd[{pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.45  user=root\n", at_s(t));
+        for k in 0..5 {
+            log += &format!(
+                "{} h1 sshd[{pid}]: Failed password for root from 203.0.113.45 port {} ssh2\n",
+                at_s(t + k),
+                41000 + conn
+            );
+        }
+        log += &format!("{} h1 sshd[{pid}]: error: maximum authentication attempts exceeded for root from 203.0.113.45 port {} ssh2 [preauth]\n", at_s(t + 5), 41000 + conn);
+        log += &format!("{} h1 sshd[{pid}]: Disconnecting authenticating user root 203.0.113.45 port {}: Too many authentication failures [preauth]\n", at_s(t + 5), 41000 + conn);
+        log += &format!("{} h1 sshd[{pid}]: PAM 4 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.45  user=root\n", at_s(t + 5));
+        t += 20;
+    }
+    let (c, f) = detect_on(&[("h1/var/log/auth.log", log)], &[]);
+    let lines = count(
+        &c.case,
+        "SELECT COUNT(*) FROM events WHERE event_action = 'auth.failure' AND source_ip = '203.0.113.45'",
+    );
+    assert_eq!(lines, 72, "60 sshd lines and 12 PAM lines");
+    let tries = count(&c.case, "SELECT SUM(attempts) FROM attempts WHERE source_ip = '203.0.113.45'");
+    assert_eq!(tries, 60);
+    let bf = of(&f, "ssh_bruteforce");
+    assert_eq!(bf.len(), 1);
+    assert_eq!(bf[0].count, 60);
+    let pivot = ok(&["pivot", "--case", c.case.to_str().unwrap(), "--ip", "203.0.113.45", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&pivot).unwrap();
+    assert_eq!(v["attempts"][0]["attempts"], 60, "{pivot}");
+}
+
+#[test]
+fn preauth_scanners_are_probes_not_brute_force() {
+    let mut log = String::new();
+    let shapes = [
+        "Did not receive identification string from 198.51.100.99 port {p}",
+        "banner exchange: Connection from 198.51.100.99 port {p}: invalid format",
+        "error: kex_exchange_identification: Connection closed by remote host",
+        "Unable to negotiate with 198.51.100.99 port {p}: no matching key exchange method found. Their offer: diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1 [preauth]",
+        "Connection closed by 198.51.100.99 port {p} [preauth]",
+        "Received disconnect from 198.51.100.99 port {p}:11: Bye Bye [preauth]",
+        "fatal: Timeout before authentication for 198.51.100.99 port {p}",
+    ];
+    for i in 0..14u32 {
+        let m = shapes[i as usize % shapes.len()].replace("{p}", &(50000 + i).to_string());
+        log += &format!("{} h1 sshd[{}]: {m}\n", at_s(i as i64 * 60), 9000 + i);
+    }
+    // A second source with 9 such connections stays under the threshold.
+    for i in 0..9u32 {
+        log += &format!(
+            "{} h1 sshd[{}]: Connection reset by 198.51.100.98 port {} [preauth]\n",
+            at_s(i as i64 * 60),
+            9100 + i,
+            51000 + i
+        );
+    }
+    let (c, f) = detect_on(&[("h1/var/log/auth.log", log)], &[]);
+    assert!(of(&f, "ssh_bruteforce").is_empty(), "nobody tried a password");
+    let probe = of(&f, "ssh_probe");
+    assert_eq!(probe.len(), 1, "{probe:?}");
+    assert_eq!(probe[0].source_ip.as_deref(), Some("198.51.100.99"));
+    assert_eq!(probe[0].severity.as_str(), "low");
+    assert_eq!(probe[0].details["connections"], 12, "the two lines without an address join no connection");
+    assert_eq!(
+        count(&c.case, "SELECT COUNT(*) FROM events WHERE event_action = 'log.message' AND process_name = 'sshd'"),
+        0
+    );
+}
+
+#[test]
+fn slow_brute_force_is_caught() {
+    // One try every 10 minutes for 5 hours: never 5 in 30 minutes.
+    let mut log = String::new();
+    for i in 0..30u32 {
+        log += &format!(
+            "{} h1 sshd[{}]: Failed password for invalid user admin from 192.0.2.200 port {} ssh2\n",
+            at_s(i as i64 * 600),
+            9300 + i,
+            52000 + i
+        );
+    }
+    // 19 tries: under the slow threshold.
+    for i in 0..19u32 {
+        log += &format!(
+            "{} h1 sshd[{}]: Failed password for root from 192.0.2.201 port {} ssh2\n",
+            at_s(i as i64 * 600),
+            9400 + i,
+            53000 + i
+        );
+    }
+    let (_c, f) = detect_on(&[("h1/var/log/auth.log", log)], &[]);
+    assert!(of(&f, "ssh_bruteforce").is_empty());
+    let slow = of(&f, "ssh_bruteforce_slow");
+    assert_eq!(slow.len(), 1, "{slow:?}");
+    assert_eq!((slow[0].source_ip.as_deref(), slow[0].count), (Some("192.0.2.200"), 30));
+}
+
+#[test]
+fn dropbear_and_ftp_brute_force() {
+    let mut log = String::new();
+    for i in 0..6u32 {
+        log += &format!(
+            "{} gw dropbear[{}]: Child connection from 198.51.100.7:{}\n",
+            at_s(i as i64 * 5),
+            600 + i,
+            51000 + i
+        );
+        log += &format!(
+            "{} gw dropbear[{}]: Bad password attempt for 'root' from 198.51.100.7:{}\n",
+            at_s(i as i64 * 5 + 1),
+            600 + i,
+            51000 + i
+        );
+        log += &format!(
+            "{} gw dropbear[{}]: Exit before auth from <198.51.100.7:{}>: (user 'root', 1 fails): Exited normally\n",
+            at_s(i as i64 * 5 + 2),
+            600 + i,
+            51000 + i
+        );
+    }
+    let mut ftp = String::new();
+    for i in 0..5 {
+        ftp += &format!(
+            "Tue Dec  1 11:00:{:02} 2026 [pid {}] [admin] FAIL LOGIN: Client \"198.51.100.8\"\n",
+            i * 3,
+            700 + i
+        );
+    }
+    let (_c, f) = detect_on(&[("gw/var/log/messages", log), ("gw/var/log/vsftpd.log", ftp)], &[]);
+    let mut ips: Vec<(String, u64)> =
+        of(&f, "ssh_bruteforce").iter().map(|x| (x.source_ip.clone().unwrap(), x.count)).collect();
+    ips.sort();
+    assert_eq!(ips, [("198.51.100.7".to_string(), 6), ("198.51.100.8".to_string(), 5)]);
+}
+
+#[test]
+fn flat_evidence_keeps_its_web_scan_and_prefixless_firewall_scans_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let flat = dir.path().join("incoming");
+    // 77 probing requests in one second, as a content-discovery tool sends them.
+    let mut access = String::new();
+    for i in 0..77 {
+        access += &format!(
+            "203.0.113.77 - - [01/Dec/2026:12:00:00 +0000] \"GET /backup{i}.zip HTTP/1.1\" 404 196 \"-\" \"Mozilla/5.0 (compatible)\"\n"
+        );
+    }
+    write(&flat, "access.log", access.as_bytes());
+    // A 17-port scan within a second, logged by a plain iptables LOG rule (no prefix).
+    let mut kern = String::new();
+    for (i, port) in
+        [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 3306, 3389].iter().enumerate()
+    {
+        kern += &format!("Dec  1 12:30:00 fw1 kernel: [ 9123.{i:06}] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=198.51.100.17 DST=10.0.0.5 LEN=44 TOS=0x00 PREC=0x00 TTL=49 ID=3{i} PROTO=TCP SPT=61000 DPT={port} WINDOW=1024 RES=0x00 SYN URGP=0\n");
+    }
+    write(&flat, "kern.log", kern.as_bytes());
+    let case = dir.path().join("case");
+    let out = ok(&["ingest", flat.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026"]);
+    assert!(out.contains("hosts: incoming (input_name"), "the summary lists the hosts: {out}");
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    let f = FindingsDoc::load(&case.join("findings.json")).unwrap().findings;
+    let scans = of(&f, "web_scan");
+    assert!(!scans.is_empty(), "a missing host must not empty the rule");
+    assert!(scans.iter().all(|s| s.host_name.as_deref() == Some("incoming")));
+    assert!(scans.iter().any(|s| s.details.get("kind").is_some_and(|k| k == "missing-path burst")));
+    let ps = of(&f, "port_scan");
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!((ps[0].source_ip.as_deref(), ps[0].host_name.as_deref()), (Some("198.51.100.17"), Some("fw1")));
+    let m = manifest(&case);
+    let rec = input(&m, "access.log");
+    assert_eq!((rec.host_name.as_deref(), rec.host_source.as_deref()), (Some("incoming"), Some("input_name")));
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events WHERE host_name IS NULL"), 0);
+}
+
+#[test]
+fn hosts_from_the_layout_at_any_level_and_unique_stored_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("evidence");
+    let line = "10.0.0.1 - - [01/Dec/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl/8\"\n";
+    write(&ev, "web01/var/log/apache2/access.log", line.as_bytes());
+    let case = dir.path().join("case");
+    let root = ev.join("web01/var/log");
+    ok(&["ingest", root.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let m = manifest(&case);
+    let rec = input(&m, "apache2/access.log");
+    assert_eq!((rec.host_name.as_deref(), rec.host_source.as_deref()), (Some("web01"), Some("layout")));
+    // Two single-file ingests of two different `auth.log`s into one case: two stored paths.
+    let a = write(
+        &dir.path().join("a"),
+        "auth.log",
+        format!("{} hA sshd[1]: Server listening on 0.0.0.0 port 22.\n", at(0, 0)).as_bytes(),
+    );
+    let b = write(
+        &dir.path().join("b"),
+        "auth.log",
+        format!("{} hB sshd[1]: Server listening on 0.0.0.0 port 22.\n", at(0, 0)).as_bytes(),
+    );
+    let case2 = dir.path().join("case2");
+    ok(&["ingest", a.to_str().unwrap(), "--case", case2.to_str().unwrap(), "-q", "--year", "2026"]);
+    ok(&["ingest", b.to_str().unwrap(), "--case", case2.to_str().unwrap(), "-q", "--year", "2026"]);
+    let paths: Vec<String> = {
+        let df = sql(&case2, "SELECT DISTINCT log_file_path FROM events ORDER BY log_file_path");
+        df.column("log_file_path").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect()
+    };
+    assert_eq!(paths, ["auth.log", "b/auth.log"]);
+    // The same file read again keeps its path (no third copy).
+    ok(&["ingest", b.to_str().unwrap(), "--case", case2.to_str().unwrap(), "-q", "--year", "2026"]);
+    assert_eq!(count(&case2, "SELECT COUNT(*) FROM events"), 2);
+}
+
+/// Copies the case folder `from` to `to`, replacing `column` by nulls in every events part.
+fn case_with_nulls(from: &Path, to: &Path, column: &str) {
+    use polars::prelude::*;
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dst = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+            continue;
+        }
+        let is_event_part = rel.starts_with("events") && rel.extension().is_some_and(|e| e == "parquet");
+        if !is_event_part {
+            std::fs::copy(entry.path(), &dst).unwrap();
+            continue;
+        }
+        let mut df = ParquetReader::new(std::fs::File::open(entry.path()).unwrap()).finish().unwrap();
+        let n = df.height();
+        let nulls = Series::full_null(column.into(), n, &DataType::String);
+        df.with_column(nulls.into_column()).unwrap();
+        ParquetWriter::new(std::fs::File::create(&dst).unwrap()).finish(&mut df).unwrap();
+    }
+}
+
+/// Whether a planted incident (rule, address) is among the findings.
+fn planted_hits(f: &[Finding], rules: &[&str], ignore_ip: bool) -> Vec<String> {
+    let mut missing = Vec::new();
+    for p in logsleuth::gen::planted().into_iter().filter(|p| p.fires && rules.contains(&p.rule)) {
+        let hit = f
+            .iter()
+            .any(|x| x.rule == p.rule && (ignore_ip || p.ip.is_none_or(|ip| x.source_ip.as_deref() == Some(ip))));
+        if !hit {
+            missing.push(format!("{} {:?} {:?}: {}", p.rule, p.host, p.ip, p.note));
+        }
+    }
+    missing
+}
+
+#[test]
+fn rules_survive_flat_layouts_and_null_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("sample");
+    logsleuth::gen::scenario::write_sample(&sample, 20261205).unwrap();
+    // The sample laid out flat, as people copy logs: every file directly in one folder, renamed
+    // only where two names collide; modification times kept.
+    let flat = dir.path().join("flat");
+    std::fs::create_dir_all(&flat).unwrap();
+    for entry in walkdir::WalkDir::new(&sample).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let mut dst = flat.join(&name);
+        if dst.exists() {
+            dst = flat.join(format!("copy-{name}"));
+        }
+        std::fs::copy(entry.path(), &dst).unwrap();
+        let mtime = entry.metadata().unwrap().modified().unwrap();
+        std::fs::File::options().write(true).open(&dst).unwrap().set_modified(mtime).unwrap();
+    }
+    let case = dir.path().join("case");
+    ok(&["ingest", flat.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    assert_eq!(count(&case, "SELECT COUNT(*) FROM events WHERE host_name IS NULL"), 0);
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    let every: &[&str] = &[
+        "ssh_bruteforce",
+        "password_spraying",
+        "success_after_failures",
+        "privileged_target",
+        "web_scan",
+        "web_attack",
+        "port_scan",
+        "account_change",
+        "sudo_activity",
+    ];
+    let missing = planted_hits(&findings(&case), every, false);
+    assert!(missing.is_empty(), "flat layout lost:\n{}", missing.join("\n"));
+
+    // Each key column nulled in turn, where the rules do not need it.
+    let base = dir.path().join("base");
+    ok(&["ingest", sample.to_str().unwrap(), "--case", base.to_str().unwrap(), "-q"]);
+    for (column, rules, ignore_ip) in [
+        ("host_name", every, false),
+        ("user_name", &["ssh_bruteforce", "web_scan", "web_attack", "port_scan"][..], false),
+        ("source_ip", &["account_change", "sudo_activity"][..], true),
+    ] {
+        let nulled = dir.path().join(format!("null-{column}"));
+        case_with_nulls(&base, &nulled, column);
+        assert_eq!(count(&nulled, &format!("SELECT COUNT(*) FROM events WHERE {column} IS NOT NULL")), 0);
+        ok(&["detect", "--case", nulled.to_str().unwrap(), "-q"]);
+        let missing = planted_hits(&findings(&nulled), rules, ignore_ip);
+        assert!(missing.is_empty(), "{column} nulled lost:\n{}", missing.join("\n"));
+    }
+}
+
+#[test]
+fn http_basic_auth_failures_in_error_logs_are_brute_force() {
+    let mut apache = String::new();
+    for i in 0..6 {
+        apache += &format!("[Tue Dec 01 11:00:{:02}.{i:06} 2026] [auth_basic:error] [pid 2001:tid 1402] [client 198.51.100.5:{}] AH01617: user admin: authentication failure for \"/admin\": Password Mismatch\n", i * 5, 40000 + i);
+    }
+    apache += "[Tue Dec 01 11:01:00.000001 2026] [core:info] [pid 2001:tid 1402] [client 198.51.100.6:1] AH00128: File does not exist: /var/www/html/x\n";
+    let mut nginx = String::new();
+    for i in 0..5 {
+        nginx += &format!("2026/12/01 12:00:{:02} [error] 77#0: *{i} user \"root\" was not found in \"/etc/nginx/.htpasswd\", client: 198.51.100.9, server: _, request: \"GET /admin HTTP/1.1\", host: \"web\"\n", i * 3);
+    }
+    let (c, f) = detect_on(&[("web1/var/log/apache2/error.log", apache), ("web2/var/log/nginx/error.log", nginx)], &[]);
+    let mut got: Vec<(String, String, u64)> = of(&f, "ssh_bruteforce")
+        .iter()
+        .map(|x| (x.host_name.clone().unwrap(), x.source_ip.clone().unwrap(), x.count))
+        .collect();
+    got.sort();
+    assert_eq!(got, [("web1".into(), "198.51.100.5".into(), 6), ("web2".into(), "198.51.100.9".into(), 5)]);
+    assert_eq!(count(&c.case, "SELECT COUNT(*) FROM rejects"), 0);
+    assert_eq!(count(&c.case, "SELECT COUNT(*) FROM events WHERE event_action = 'http.not_found'"), 1);
 }

@@ -30,7 +30,8 @@ fn ingest_file(src: &std::path::Path, extra: &[&str]) -> (tempfile::TempDir, Pat
 
 /// Expected action for a loghub OpenSSH template.
 fn expected_action(template: &str) -> &'static str {
-    let t = template.trim_start_matches("error: ");
+    let t = template.trim_start_matches("error: ").trim_start_matches("fatal: ");
+    let preauth = t.trim_end().ends_with("[preauth]");
     for (prefix, action) in [
         ("Failed ", "auth.failure"),
         ("message repeated", "auth.failure"),
@@ -42,8 +43,9 @@ fn expected_action(template: &str) -> &'static str {
         ("pam_unix(sshd:session): session closed", "session.close"),
         ("input_userauth_request: invalid user", "ssh.invalid_user_request"),
         ("reverse mapping checking", "ssh.reverse_mapping_failed"),
-        ("Received disconnect", "ssh.disconnect"),
-        ("Connection closed by", "ssh.disconnect"),
+        ("Received disconnect", if preauth { "ssh.preauth_close" } else { "ssh.disconnect" }),
+        ("Connection closed by", if preauth { "ssh.preauth_close" } else { "ssh.disconnect" }),
+        ("Write failed", if preauth { "ssh.preauth_close" } else { "ssh.disconnect" }),
         ("Did not receive identification", "ssh.no_identification"),
         ("PAM <*> more authentication failure", "auth.failure_summary"),
         ("Disconnecting: Too many authentication failures", "auth.max_attempts"),

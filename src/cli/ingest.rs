@@ -147,6 +147,10 @@ fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
         let parts: Vec<String> = s.events_by_module.iter().map(|(m, n)| format!("{m} {n}")).collect();
         println!("  events by module: {}", parts.join(", "));
     }
+    if !s.hosts.is_empty() {
+        let parts: Vec<String> = s.hosts.iter().map(|(h, src, n)| format!("{} ({src}, {n} files)", t(h))).collect();
+        println!("  hosts: {}", parts.join(", "));
+    }
     for (path, err) in &s.damaged {
         println!("  damaged: {}: {}", t(path), t(err));
     }

@@ -69,6 +69,12 @@ fn print_text(p: &Pivot, out: &mut dyn Write) -> std::io::Result<()> {
             a.last_seen
         )?;
     }
+    if !p.attempts.is_empty() {
+        writeln!(out, "\nauthentication attempts (each try once, as the rules count them; table `attempts`)")?;
+        for a in &p.attempts {
+            writeln!(out, "  {:<10} {:>8}  {} .. {}", terminal(&a.host_name), a.attempts, a.first_seen, a.last_seen)?;
+        }
+    }
     for (title, list) in [
         ("users", &p.users),
         ("source addresses", &p.source_ips),

@@ -37,6 +37,15 @@ pub struct Activity {
     pub last_seen: String,
 }
 
+/// Authentication attempts on one host, from the attempt ledger (each try once).
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempts {
+    pub host_name: String,
+    pub attempts: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRef {
     pub id: String,
@@ -53,6 +62,8 @@ pub struct Pivot {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub activity: Vec<Activity>,
+    /// Authentication attempts per host, counted as the rules count them (`attempts` table).
+    pub attempts: Vec<Attempts>,
     pub users: Vec<Count>,
     pub source_ips: Vec<Count>,
     pub paths: Vec<Count>,
@@ -73,7 +84,8 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         Kind::User => col("user_name").eq(v()).or(col("user_target_name").eq(v())),
         Kind::Host => col("host_name").eq(v()),
     };
-    let lf = data.events()?.filter(filter);
+    let lf = data.events()?.filter(filter.clone());
+    let attempts = attempts_by_host(data, filter)?;
     let ts = || col("timestamp").cast(DataType::Int64);
     let df = lf
         .clone()
@@ -124,6 +136,30 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         paths: top(lf.clone(), "url_path")?,
         ports: top(lf, "destination_port")?,
         activity,
+        attempts,
         findings,
     })
+}
+
+fn attempts_by_host(data: &CaseData, filter: Expr) -> Result<Vec<Attempts>, AnalysisError> {
+    let ts = || col("timestamp").cast(DataType::Int64);
+    let df = data
+        .attempts()?
+        .filter(filter)
+        .group_by([col("host_name").fill_null(lit("-"))])
+        .agg([col("attempts").sum().alias("n"), ts().min().alias("first"), ts().max().alias("last")])
+        .sort(["host_name"], Default::default())
+        .run()?;
+    let host = frame::strs(&df, "host_name")?;
+    let n = frame::ints(&df, "n")?;
+    let first = frame::ints(&df, "first")?;
+    let last = frame::ints(&df, "last")?;
+    Ok((0..df.height())
+        .map(|i| Attempts {
+            host_name: host[i].clone().unwrap_or_default(),
+            attempts: n[i].unwrap_or(0) as u64,
+            first_seen: format_rfc3339(first[i].unwrap_or(0)),
+            last_seen: format_rfc3339(last[i].unwrap_or(0)),
+        })
+        .collect())
 }

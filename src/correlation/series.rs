@@ -16,6 +16,7 @@ use statrs::statistics::Statistics;
 use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::query::{create, write_atomic, CaseData};
+use crate::schema::action;
 
 pub const FILE: &str = "correlations.parquet";
 
@@ -85,9 +86,9 @@ pub fn hourly(data: &CaseData) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, A
     // The kind is a small code, not a string: 10 M rows of literal strings cost more than the
     // whole aggregation.
     const KINDS: [&str; 4] = ["events", "auth failures", "firewall blocks", "http 4xx"];
-    let kind = when(col("event_action").eq(lit("auth.failure")))
+    let kind = when(col("event_action").eq(lit(action::AUTH_FAILURE)))
         .then(lit(1u8))
-        .when(col("event_action").eq(lit("firewall.block")))
+        .when(col("event_action").eq(lit(action::FIREWALL_BLOCK)))
         .then(lit(2u8))
         .when(col("http_response_status_code").gt_eq(lit(400)).and(col("http_response_status_code").lt(lit(500))))
         .then(lit(3u8))

@@ -19,6 +19,7 @@ use super::finding::{Draft, Severity};
 use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+use crate::schema::action;
 
 /// Median of a slice (sorts it).
 pub fn median(v: &mut [f64]) -> f64 {
@@ -148,8 +149,11 @@ impl Rule for VolumeAnomaly {
         let min_count = ctx.config.int(id, "min_count") as f64;
         let mut out = Vec::new();
         let series: [(&str, Expr); 2] = [
-            ("auth failures", col("event_module").eq(lit("auth")).and(col("event_action").eq(lit("auth.failure")))),
-            ("http requests", col("event_action").eq(lit("http.request"))),
+            (
+                "auth failures",
+                col("event_module").eq(lit("auth")).and(col("event_action").eq(lit(action::AUTH_FAILURE))),
+            ),
+            ("http requests", col("event_action").eq(lit(action::HTTP_REQUEST))),
         ];
         for (name, filter) in series {
             let per_host = frame::bucket_counts(ctx.data.events()?.filter(filter.clone()), col("host_name"), interval)?;
@@ -201,7 +205,8 @@ impl VolumeAnomaly {
         let id = self.id();
         let min_bytes = ctx.config.int(id, "min_bytes") as f64;
         let min_z = ctx.config.float(id, "bytes_min_score");
-        let filter = col("event_action").eq(lit("http.request")).and(col("http_response_body_bytes").gt(lit(0i64)));
+        let filter =
+            col("event_action").eq(lit(action::HTTP_REQUEST)).and(col("http_response_body_bytes").gt(lit(0i64)));
         let df = ctx
             .data
             .events()?

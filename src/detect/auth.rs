@@ -10,6 +10,7 @@ use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
 use crate::query::{one_of, Run};
+use crate::schema::action;
 
 const HOUR: i64 = 3_600_000_000;
 const MINUTE: i64 = 60_000_000;
@@ -43,19 +44,21 @@ fn read_logins(df: &polars::prelude::DataFrame) -> Result<Vec<Login>, AnalysisEr
         .collect())
 }
 
-fn auth_events(ctx: &Ctx<'_>, action: &str, ips: Option<&[String]>) -> Result<Vec<Login>, AnalysisError> {
+/// Successes (`auth.success` events) or failures (the attempt ledger, so a try logged by sshd
+/// and PAM counts once and a refused name counts as a try) from the auth logs.
+fn auth_events(ctx: &Ctx<'_>, success: bool, ips: Option<&[String]>) -> Result<Vec<Login>, AnalysisError> {
     use polars::prelude::*;
-    let mut filter = col("event_module")
-        .eq(lit("auth"))
-        .and(col("event_action").eq(lit(action.to_string())))
-        .and(col("source_ip").is_not_null())
-        .and(col("auth_method").fill_null(lit("")).neq(lit("pam")));
+    let mut filter = col("event_module").eq(lit("auth")).and(col("source_ip").is_not_null());
     if let Some(ips) = ips {
         filter = filter.and(one_of(col("source_ip"), ips.iter().map(String::as_str)));
     }
-    let df = ctx
-        .data
-        .events()?
+    let table = if success {
+        filter = filter.and(col("event_action").eq(lit(action::AUTH_SUCCESS)));
+        ctx.data.events()?
+    } else {
+        ctx.data.attempts()?
+    };
+    let df = table
         .filter(filter)
         .select([
             col("timestamp"),
@@ -70,8 +73,8 @@ fn auth_events(ctx: &Ctx<'_>, action: &str, ips: Option<&[String]>) -> Result<Ve
     read_logins(&df)
 }
 
-/// Successes, and the failures from addresses that also succeeded (PAM's duplicate lines left
-/// out); failures from addresses that never got in cannot precede a success.
+/// Successes, and the attempts (ledger) from addresses that also succeeded; attempts from
+/// addresses that never got in cannot precede a success.
 pub(crate) fn logins<'c>(ctx: &'c Ctx<'_>) -> Result<&'c (Vec<Login>, Vec<Login>), AnalysisError> {
     if let Some(l) = ctx.logins.get() {
         return Ok(l);
@@ -89,7 +92,7 @@ fn load_logins(ctx: &Ctx<'_>) -> Result<(Vec<Login>, Vec<Login>), AnalysisError>
         .filter(
             col("event_module")
                 .eq(lit("auth"))
-                .and(col("event_action").eq(lit("auth.failure")))
+                .and(one_of(col("event_action"), crate::query::ledger::ATTEMPT_ACTIONS.iter().copied()))
                 .and(col("source_ip").is_not_null()),
         )
         .select([col("source_ip")])
@@ -99,11 +102,11 @@ fn load_logins(ctx: &Ctx<'_>) -> Result<(Vec<Login>, Vec<Login>), AnalysisError>
     if failing.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let ok = auth_events(ctx, "auth.success", Some(&failing))?;
+    let ok = auth_events(ctx, true, Some(&failing))?;
     let mut ips: Vec<String> = ok.iter().map(|l| l.ip.clone()).collect();
     ips.sort();
     ips.dedup();
-    let failed = if ips.is_empty() { Vec::new() } else { auth_events(ctx, "auth.failure", Some(&ips))? };
+    let failed = if ips.is_empty() { Vec::new() } else { auth_events(ctx, false, Some(&ips))? };
     Ok((ok, failed))
 }
 
@@ -249,10 +252,10 @@ impl Rule for AccountChange {
             for &i in &rows {
                 d.add(ts[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
                 let a = action[i].clone().unwrap_or_default();
-                if a == "group.member_add" && group[i].as_ref().is_some_and(|g| privileged.contains(g)) {
+                if a == action::GROUP_MEMBER_ADD && group[i].as_ref().is_some_and(|g| privileged.contains(g)) {
                     privileged_add = true;
                 }
-                if a == "sudo.command" {
+                if a == action::SUDO_COMMAND {
                     privileged_add = true;
                 }
                 if !actions.contains(&a) {

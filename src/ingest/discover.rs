@@ -18,6 +18,9 @@ pub struct Candidate {
     /// Modification time, seconds since the epoch (UTC).
     pub mtime: i64,
     pub skipped: Option<String>,
+    /// Name of the folder or file given to `ingest` that this file was found under (the host
+    /// name of last resort).
+    pub input_name: String,
 }
 
 /// Symlink policy.
@@ -75,7 +78,9 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
                 Err(err) => {
                     let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| input.clone());
                     let rel = rel_string(path.strip_prefix(&root).unwrap_or(&path));
-                    out.insert(rel.clone(), skipped(path, rel, format!("unreadable: {err}")));
+                    let input_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let c = Candidate { input_name, ..skipped(path, rel.clone(), format!("unreadable: {err}")) };
+                    out.insert(rel, c);
                     continue;
                 }
             };
@@ -95,6 +100,7 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
                         size: m.len(),
                         mtime: mtime_of(&m),
                         skipped: None,
+                        input_name: String::new(),
                     },
                     Err(e) => skipped(path.clone(), rel.clone(), format!("unreadable: {e}")),
                 }
@@ -104,14 +110,15 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
             if let Some(prev) = out.get(&rel) {
                 return Err(IngestError::PathCollision { a: prev.abs.clone(), b: path, rel });
             }
-            out.insert(rel, cand);
+            let input_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            out.insert(rel, Candidate { input_name, ..cand });
         }
     }
     Ok(out.into_values().collect())
 }
 
 fn skipped(abs: PathBuf, rel: String, why: String) -> Candidate {
-    Candidate { abs, rel, size: 0, mtime: 0, skipped: Some(why) }
+    Candidate { abs, rel, size: 0, mtime: 0, skipped: Some(why), input_name: String::new() }
 }
 
 pub fn mtime_of(m: &std::fs::Metadata) -> i64 {
@@ -132,9 +139,14 @@ fn symlink(path: &Path, rel: String, canon_root: &Path, policy: Symlinks) -> Can
         return skipped(path.to_path_buf(), rel, "symlink to a directory (not followed)".into());
     }
     match (policy, inside) {
-        (Symlinks::Follow, _) => {
-            Candidate { abs: path.to_path_buf(), rel, size: meta.len(), mtime: mtime_of(&meta), skipped: None }
-        }
+        (Symlinks::Follow, _) => Candidate {
+            abs: path.to_path_buf(),
+            rel,
+            size: meta.len(),
+            mtime: mtime_of(&meta),
+            skipped: None,
+            input_name: String::new(),
+        },
         (Symlinks::Skip, true) => {
             let t = rel_string(target.strip_prefix(canon_root).unwrap_or(&target));
             skipped(
@@ -151,14 +163,106 @@ fn symlink(path: &Path, rel: String, canon_root: &Path, policy: Symlinks) -> Can
     }
 }
 
-/// Host name guessed from the evidence layout: the directory above `var/log`, else the first
-/// path component when there is more than one.
-pub fn host_from_path(rel: &str) -> Option<String> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    if let Some(i) = parts.windows(2).position(|w| w[0] == "var" && w[1] == "log") {
-        return (i > 0).then(|| parts[i - 1].to_string());
+/// Where a file's host name came from (the manifest's `host_source`). A line that names its
+/// host (the syslog host field, a journal's `_HOSTNAME`) overrides this for that event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostSource {
+    /// `HOST/var/log/…` in the file's path, whichever folder level was given to `ingest`.
+    Layout,
+    /// The first folder under the ingest root (`evidence/db02/secure`), when the path has no
+    /// `var/log` and that folder is not a well-known log folder name (`apache2`, `nginx`, …).
+    HostFolder,
+    /// `--host`.
+    Option,
+    /// The name of the folder or file given to `ingest` (flat evidence, nothing else known).
+    InputName,
+}
+
+impl HostSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostSource::Layout => "layout",
+            HostSource::HostFolder => "host_folder",
+            HostSource::Option => "option",
+            HostSource::InputName => "input_name",
+        }
     }
-    (parts.len() > 1).then(|| parts[0].to_string())
+}
+
+/// Folders that hold logs of one program under `/var/log`: never a host name.
+const LOG_FOLDERS: &[&str] = &[
+    "apache",
+    "apache2",
+    "httpd",
+    "nginx",
+    "lighttpd",
+    "audit",
+    "journal",
+    "sssd",
+    "samba",
+    "mysql",
+    "mariadb",
+    "postgresql",
+    "redis",
+    "mongodb",
+    "apt",
+    "dpkg",
+    "installer",
+    "cups",
+    "remote",
+    "vpn",
+    "openvpn",
+    "ufw",
+    "fail2ban",
+    "letsencrypt",
+    "php",
+    "tomcat",
+    "squid",
+    "proftpd",
+    "vsftpd",
+    "app",
+    "apps",
+    "log",
+    "logs",
+    "var",
+    "private",
+    "sa",
+    "sysstat",
+    "chrony",
+    "ntpstats",
+    "unattended-upgrades",
+    "landscape",
+    "dist-upgrade",
+];
+
+/// The host a file's lines belong to when they do not name one: the evidence layout
+/// (`HOST/var/log/…` anywhere in the absolute path, else a host folder under the root), else
+/// `--host`, else the name of the folder or file given to `ingest`. Never empty.
+pub fn host_for(abs: &Path, rel: &str, option: Option<&str>, input_name: &str) -> (String, HostSource) {
+    let comps: Vec<String> = abs
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let var_log = comps.windows(2).rposition(|w| w[0] == "var" && w[1] == "log");
+    match var_log {
+        Some(i) if i > 0 => return (comps[i - 1].clone(), HostSource::Layout),
+        // The path is a real `/var/log`: the layout names no host.
+        Some(_) => {}
+        None => {
+            let parts: Vec<&str> = rel.split('/').collect();
+            if parts.len() > 1 && !LOG_FOLDERS.contains(&parts[0].to_ascii_lowercase().as_str()) {
+                return (parts[0].to_string(), HostSource::HostFolder);
+            }
+        }
+    }
+    if let Some(h) = option.filter(|h| !h.is_empty()) {
+        return (h.to_string(), HostSource::Option);
+    }
+    let name = if input_name.is_empty() { "unknown".to_string() } else { input_name.to_string() };
+    (name, HostSource::InputName)
 }
 
 #[cfg(test)]
@@ -166,12 +270,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hosts_from_layout() {
-        assert_eq!(host_from_path("web01/var/log/auth.log").as_deref(), Some("web01"));
-        assert_eq!(host_from_path("case/web01/var/log/nginx/access.log").as_deref(), Some("web01"));
-        assert_eq!(host_from_path("db02/secure").as_deref(), Some("db02"));
-        assert_eq!(host_from_path("auth.log"), None);
-        assert_eq!(host_from_path("var/log/auth.log"), None);
+    fn hosts_from_layout_option_and_input_name() {
+        let h = |abs: &str, rel: &str, opt: Option<&str>, input: &str| {
+            let (name, src) = host_for(Path::new(abs), rel, opt, input);
+            (name, src.as_str())
+        };
+        let web = |s: &str| (s.to_string(), "layout");
+        assert_eq!(h("/ev/web01/var/log/auth.log", "web01/var/log/auth.log", None, "ev"), web("web01"));
+        assert_eq!(
+            h("/c/case/web01/var/log/nginx/access.log", "case/web01/var/log/nginx/access.log", None, "c"),
+            web("web01")
+        );
+        // `ingest evidence/web01/var/log/`: the layout is above the root, not `apache2`.
+        assert_eq!(h("/x/evidence/web01/var/log/apache2/access.log", "apache2/access.log", None, "log"), web("web01"));
+        // The layout wins over --host; --host over the input name.
+        assert_eq!(h("/ev/web01/var/log/auth.log", "auth.log", Some("h9"), "log"), web("web01"));
+        assert_eq!(h("/ev/db02/secure", "db02/secure", None, "ev"), ("db02".into(), "host_folder"));
+        assert_eq!(h("/ev/apache2/access.log", "apache2/access.log", None, "ev"), ("ev".into(), "input_name"));
+        assert_eq!(h("/tmp/flat/auth.log", "auth.log", Some("h9"), "flat"), ("h9".into(), "option"));
+        assert_eq!(h("/tmp/flat/auth.log", "auth.log", None, "flat"), ("flat".into(), "input_name"));
+        assert_eq!(h("/var/log/auth.log", "auth.log", None, "auth.log"), ("auth.log".into(), "input_name"));
+        assert_eq!(h("/var/log/apache2/access.log", "apache2/access.log", None, "log").1, "input_name");
     }
 
     #[test]

@@ -28,9 +28,18 @@ pub struct InputRecord {
     pub error: Option<String>,
     pub duplicate_of: Option<String>,
     pub skipped: Option<String>,
-    /// Host the tree layout (or `--host`) assigned to the file (extension).
+    /// Host of the file's lines that do not name one (extension): see `host_source`.
     #[serde(default)]
     pub host_name: Option<String>,
+    /// What decided `host_name` (extension): `layout` (`HOST/var/log/…`), `host_folder` (the
+    /// first folder under the ingest root), `option` (`--host`), `input_name` (the folder or file
+    /// given to `ingest`). Lines that name their host keep it.
+    #[serde(default)]
+    pub host_source: Option<String>,
+    /// Absolute path the file was read from at ingest time (extension): tells two evidence files
+    /// with the same relative name apart across runs.
+    #[serde(default)]
+    pub source_path: Option<String>,
     /// Decompressed size in bytes (extension).
     #[serde(default)]
     pub content_size: u64,

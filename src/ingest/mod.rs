@@ -65,6 +65,8 @@ pub struct IngestSummary {
     pub seconds: f64,
     pub events_by_module: Vec<(String, u64)>,
     pub damaged: Vec<(String, String)>,
+    /// Hosts assigned to this run's files: (host, how it was decided, files).
+    pub hosts: Vec<(String, String, u64)>,
 }
 
 impl IngestSummary {
@@ -106,6 +108,8 @@ fn record_for(c: &Candidate) -> InputRecord {
         content_size: 0,
         first_line: 1,
         host_name: None,
+        host_source: None,
+        source_path: Some(c.abs.to_string_lossy().into_owned()),
         run: 0,
         year_source: None,
     }
@@ -125,7 +129,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     };
     let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
 
-    let cands = discover::discover(&opts.inputs, opts.symlinks)?;
+    let mut cands = discover::discover(&opts.inputs, opts.symlinks)?;
+    unique_paths(&mut cands, &old_inputs);
     let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
 
     // Exact copies: hash up front only the files whose size matches another file or a known input.
@@ -219,6 +224,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         rec.rotation_set = Some(p.rotation.set.clone());
         rec.rotation_index = Some(p.rotation_index);
         rec.host_name = p.ctx.host_hint.as_deref().map(str::to_string);
+        rec.host_source = Some(p.host_source.as_str().to_string());
         if let Some(s) = &p.skipped {
             rec.skipped = Some(s.clone());
             continue;
@@ -355,6 +361,13 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
     }
     summary.files_duplicate = new_records.iter().filter(|r| r.duplicate_of.is_some()).count() as u64;
+    let mut hosts: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for r in new_records.iter().filter(|r| r.format.is_some()) {
+        if let (Some(h), Some(s)) = (&r.host_name, &r.host_source) {
+            *hosts.entry((h.clone(), s.clone())).or_default() += 1;
+        }
+    }
+    summary.hosts = hosts.into_iter().map(|((h, s), n)| (h, s, n)).collect();
     let mut mods: Vec<(String, u64)> = by_module.into_iter().map(|(m, n)| (m.as_str().to_string(), n)).collect();
     mods.sort();
     summary.events_by_module = mods;
@@ -386,6 +399,35 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     case.commit(&lock, &journal)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Stored paths are unique within a case: a file whose relative path an earlier run already
+/// stored for a *different* source file (two single-file ingests of two `auth.log`s) is stored
+/// under its parent folder's name (`b/auth.log`), then with `#2`, `#3`, … until the path is new.
+/// The same source file read again keeps its path, so incremental runs still resume it.
+fn unique_paths(cands: &mut [Candidate], old: &[InputRecord]) {
+    let taken: HashMap<&str, Option<&str>> = old.iter().map(|r| (r.path.as_str(), r.source_path.as_deref())).collect();
+    let mut used: HashSet<String> = cands.iter().map(|c| c.rel.clone()).collect();
+    for c in cands.iter_mut() {
+        let src = c.abs.to_string_lossy();
+        let clash = |p: &str| taken.get(p).is_some_and(|s| s.is_some_and(|s| s != src));
+        if !clash(&c.rel) {
+            continue;
+        }
+        let parent = c.abs.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let mut candidate = match parent {
+            Some(p) => format!("{p}/{}", c.rel),
+            None => c.rel.clone(),
+        };
+        let base = candidate.clone();
+        let mut n = 2;
+        while clash(&candidate) || used.contains(&candidate) {
+            candidate = format!("{base}#{n}");
+            n += 1;
+        }
+        used.insert(candidate.clone());
+        c.rel = candidate;
+    }
 }
 
 /// Sort key choosing the original among identical files: logs where the system wrote them

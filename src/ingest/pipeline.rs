@@ -69,7 +69,7 @@ pub struct FileResult {
     /// The file could not even be opened: nothing was read.
     pub unreadable: bool,
     pub parts: Vec<WrittenPart>,
-    pub events_by_module: [u64; 7],
+    pub events_by_module: [u64; Module::COUNT],
 }
 
 struct Block {
@@ -88,7 +88,7 @@ struct Block {
 struct Tally {
     events: AtomicU64,
     rejects: AtomicU64,
-    by_module: [AtomicU64; 7],
+    by_module: [AtomicU64; Module::COUNT],
     min_ts: Mutex<Option<i64>>,
     max_ts: Mutex<Option<i64>>,
     error: Mutex<Option<String>>,
@@ -302,7 +302,7 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
     let mut rejects = RejectBuilder::default();
     let (mut min_ts, mut max_ts) = (i64::MAX, i64::MIN);
     let (mut n_events, mut n_rejects) = (0u64, 0u64);
-    let mut by_module = [0u64; 7];
+    let mut by_module = [0u64; Module::COUNT];
     let path: &str = &job.ctx.rel_path;
 
     let data = &block.data[..];

@@ -38,6 +38,8 @@ pub struct Planned {
     pub rotation: RotationName,
     pub rotation_index: u32,
     pub ctx: FileCtx,
+    /// What decided `ctx.host_hint`.
+    pub host_source: discover::HostSource,
     /// Set when the file is not read at all (binary, unreadable).
     pub skipped: Option<String>,
     pub error: Option<String>,
@@ -75,7 +77,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
         for &i in members {
             let c = cands[i];
             let (compression, head) = &probed[i];
-            let host = opts.host.clone().or_else(|| discover::host_from_path(&c.rel));
+            let (host, host_source) = discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name);
             let mtime_local = c.mtime + opts.zone.offset_secs_at(c.mtime);
             let year = match (opts.year, newer_first_local) {
                 (Some(y), _) => YearRule::Fixed(y),
@@ -86,7 +88,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
             };
             let ctx = FileCtx {
                 rel_path: Arc::from(c.rel.as_str()),
-                host_hint: host.map(|h| Arc::from(h.as_str())),
+                host_hint: Some(Arc::from(host.as_str())),
                 year,
                 zone: opts.zone,
             };
@@ -101,6 +103,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 rotation: names[i].clone(),
                 rotation_index,
                 ctx,
+                host_source,
                 skipped: None,
                 error: None,
             };
@@ -167,7 +170,7 @@ mod tests {
         let abs = dir.join(rel);
         std::fs::create_dir_all(abs.parent().unwrap()).unwrap();
         std::fs::write(&abs, body).unwrap();
-        Candidate { abs, rel: rel.into(), size: body.len() as u64, mtime, skipped: None }
+        Candidate { abs, rel: rel.into(), size: body.len() as u64, mtime, skipped: None, input_name: "ev".into() }
     }
 
     #[test]
@@ -200,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let abs = dir.path().join("wtmp");
         std::fs::write(&abs, [0u8; 1000]).unwrap();
-        let c = Candidate { abs, rel: "wtmp".into(), size: 1000, mtime: 0, skipped: None };
+        let c = Candidate { abs, rel: "wtmp".into(), size: 1000, mtime: 0, skipped: None, input_name: "ev".into() };
         let opts = PlanOptions { format: None, year: None, zone: Zone::Utc, host: None };
         let p = plan(&[&c], &opts);
         assert!(p[0].skipped.as_deref().unwrap().starts_with("binary"));

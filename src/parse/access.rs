@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use super::text::{self, Peer};
 use super::time::{self, YearSource};
 use super::{Event, FileCtx, FormatSpec, LineParser, Module, Reject};
+use crate::schema::action;
 
 pub struct AccessSpec;
 
@@ -160,7 +161,7 @@ impl LineParser for AccessParser {
             }
         }
         let failed = ev.http_response_status_code.is_some_and(|c| c >= 400);
-        ev.event_action = Some(Cow::Borrowed("http.request"));
+        ev.event_action = Some(Cow::Borrowed(action::HTTP_REQUEST));
         ev.event_outcome = Some(Cow::Borrowed(match ev.http_response_status_code {
             None => "unknown",
             Some(_) if failed => "failure",

@@ -10,8 +10,10 @@
 
 use std::borrow::Cow;
 
+use super::auth_table::{self, Family};
 use super::text::{self, Peer};
 use super::{Event, Module};
+use crate::schema::action as a;
 
 const AUTH_PROGRAMS: &[&str] = &[
     "sshd",
@@ -62,17 +64,6 @@ fn set_peer<'a>(ev: &mut Event<'a>, s: &'a str) {
     }
 }
 
-/// Reads `IP port N …` (sshd's peer shape) into source ip/port.
-fn set_peer_port<'a>(ev: &mut Event<'a>, s: &'a str) {
-    let (ip, rest) = text::token(s);
-    let ip = ip.trim_end_matches(':');
-    set_peer(ev, ip);
-    if let Some(p) = rest.strip_prefix("port ") {
-        let (port, _) = text::token(p);
-        ev.source_port = text::parse_port(port.trim_end_matches(':').split(':').next().unwrap_or(""));
-    }
-}
-
 /// Returns the module when the message is an auth/session/account message.
 pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option<Module> {
     // Old RHEL tags: `sshd(pam_unix)[pid]: authentication failure; …`
@@ -92,11 +83,12 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
             }
         }
     }
+    if let Some(family) = Family::of(program) {
+        from_table(family, msg, ev);
+        return Some(Module::Auth);
+    }
     match program {
-        "sshd" | "sshd-session" | "sshd-auth" => sshd(msg, ev),
         "sudo" => sudo(msg, ev),
-        "su" => su(msg, ev),
-        "login" => login(msg, ev),
         "systemd-logind" => logind(msg, ev),
         "crontab" => crontab(msg, ev),
         "CRON" | "cron" | "crond" => {
@@ -105,7 +97,7 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
         }
         "unix_chkpwd" => {
             if let Some(r) = msg.strip_prefix("password check failed for user (") {
-                set(ev, "auth.check_failed", "failure", "authentication");
+                set(ev, a::AUTH_CHECK_FAILED, "failure", "authentication");
                 ev.user_name = b(r.trim_end_matches(')'));
             }
         }
@@ -113,39 +105,73 @@ pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option
         _ => return None,
     }
     if ev.event_action.is_none() {
-        set(ev, "log.message", "unknown", "authentication");
+        set(ev, a::LOG_MESSAGE, "unknown", "authentication");
     }
     Some(Module::Auth)
+}
+
+/// Reads a message of a daemon whose shapes are in the [`auth_table`]: OpenSSH, Dropbear,
+/// login, su and the FTP servers. An OpenSSH close marked `[preauth]` is a pre-authentication
+/// close; PAM's summary line keeps its key/value fields.
+fn from_table<'a>(family: Family, msg: &'a str, ev: &mut Event<'a>) {
+    let (core, preauth) = match family {
+        Family::Sshd => auth_table::sshd_core(msg),
+        _ => (msg, false),
+    };
+    let Some(shape) = auth_table::analyze(family, core, ev) else {
+        set(ev, a::LOG_MESSAGE, "unknown", "authentication");
+        return;
+    };
+    match shape.action {
+        a::SSH_DISCONNECT if preauth => ev.event_action = b(a::SSH_PREAUTH_CLOSE),
+        a::AUTH_FAILURE_SUMMARY => pam_fields(core, ev),
+        a::SSH_CONNECTION if family == Family::Sshd => {
+            // `Connection from ADDR port N on LADDR port M …`: the local end.
+            if let Some((_, local)) = core.split_once(" on ") {
+                let (dip, rest) = text::token(local);
+                ev.destination_ip = text::ip(dip);
+                if let Some(p) = rest.strip_prefix("port ") {
+                    ev.destination_port = text::parse_port(text::token(p).0);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `rhost=` and `user=` (else `ruser=`) of a PAM key/value message.
+fn pam_fields<'a>(r: &'a str, ev: &mut Event<'a>) {
+    if let Some(h) = text::kv(r, "rhost").filter(|h| !h.is_empty()) {
+        set_peer(ev, h);
+    }
+    if let Some(u) = text::kv(r, "user").filter(|u| !u.is_empty()) {
+        ev.user_name = b(u);
+    } else if let Some(u) = text::kv(r, "ruser").filter(|u| !u.is_empty()) {
+        ev.user_name = b(u);
+    }
 }
 
 /// `pam_unix(service:kind): msg` and the old `service(pam_unix)` tag.
 fn pam<'a>(service: &'a str, kind: &str, msg: &'a str, ev: &mut Event<'a>) {
     if let Some(r) = msg.strip_prefix("authentication failure;") {
         let action = match service {
-            "sudo" => "sudo.auth_failure",
-            "su" | "su-l" => "su.failure",
-            _ => "auth.failure",
+            "sudo" => a::SUDO_AUTH_FAILURE,
+            "su" | "su-l" => a::SU_FAILURE,
+            _ => a::AUTH_FAILURE,
         };
         set(ev, action, "failure", "authentication");
         ev.auth_method = b("pam");
-        if let Some(h) = text::kv(r, "rhost").filter(|h| !h.is_empty()) {
-            set_peer(ev, h);
-        }
-        if let Some(u) = text::kv(r, "user").filter(|u| !u.is_empty()) {
-            ev.user_name = b(u);
-        } else if let Some(u) = text::kv(r, "ruser").filter(|u| !u.is_empty()) {
-            ev.user_name = b(u);
-        }
+        pam_fields(r, ev);
         if service == "sudo" || service.starts_with("su") {
             if let Some(u) = text::kv(r, "ruser").or_else(|| text::kv(r, "logname")).filter(|u| !u.is_empty()) {
                 ev.user_name = b(u);
             }
         }
     } else if msg.starts_with("check pass; user unknown") {
-        set(ev, "auth.unknown_user", "failure", "authentication");
+        set(ev, a::AUTH_UNKNOWN_USER, "failure", "authentication");
         ev.auth_method = b("pam");
     } else if let Some(r) = msg.strip_prefix("session opened for user ") {
-        set(ev, "session.open", "success", "session");
+        set(ev, a::SESSION_OPEN, "success", "session");
         let (user, by) = r.split_once(" by ").unwrap_or((r, ""));
         let user = strip_uid(user);
         let by = strip_uid(by.trim());
@@ -156,15 +182,21 @@ fn pam<'a>(service: &'a str, kind: &str, msg: &'a str, ev: &mut Event<'a>) {
             ev.user_name = b(user);
         }
     } else if let Some(r) = msg.strip_prefix("session closed for user ") {
-        set(ev, "session.close", "success", "session");
+        set(ev, a::SESSION_CLOSE, "success", "session");
         ev.user_name = b(strip_uid(r.trim()));
     } else if let Some(r) = msg.strip_prefix("password changed for ") {
-        set(ev, "password.change", "success", "iam");
+        set(ev, a::PASSWORD_CHANGE, "success", "iam");
         ev.user_target_name = b(r.trim());
     } else if kind == "chauthtok" && msg.starts_with("authentication failure") {
-        set(ev, "password.change", "failure", "iam");
-    } else {
-        set(ev, "log.message", "unknown", "authentication");
+        set(ev, a::PASSWORD_CHANGE, "failure", "iam");
+    } else if let Some(n) = msg.split_once(" more authentication failure").and_then(|(n, _)| text::parse_u32(n)) {
+        // pam_unix's own summary (`sshd(pam_unix)[pid]: 2 more authentication failures; …`).
+        set(ev, a::AUTH_FAILURE_SUMMARY, "failure", "authentication");
+        ev.auth_method = b("pam");
+        ev.event_count = Some(n.min(i32::MAX as u32) as i32);
+        pam_fields(msg, ev);
+    } else if auth_table::analyze(Family::Pam, msg, ev).is_none() {
+        set(ev, a::LOG_MESSAGE, "unknown", "authentication");
     }
 }
 
@@ -173,160 +205,6 @@ fn strip_uid(s: &str) -> &str {
     match s.find('(') {
         Some(i) => &s[..i],
         None => s,
-    }
-}
-
-/// `METHOD for [invalid user ]USER from IP port N ssh2[: …]`
-fn for_from<'a>(ev: &mut Event<'a>, r: &'a str) -> bool {
-    let Some(at) = text::finder!(b" for ").find(r.as_bytes()) else { return false };
-    let (method, rest) = (&r[..at], &r[at + 5..]);
-    let Some(idx) = text::rfind_word(rest.as_bytes(), b" from ") else { return false };
-    let user = &rest[..idx];
-    let user = user.strip_prefix("invalid user ").unwrap_or(user);
-    ev.auth_method = b(method);
-    ev.user_name = b(user);
-    set_peer_port(ev, &rest[idx + 6..]);
-    true
-}
-
-fn sshd<'a>(msg: &'a str, ev: &mut Event<'a>) {
-    let m = text::strip_suffix_tag(msg, "[preauth]");
-    let m = m.strip_prefix("error: ").unwrap_or(m);
-    if let Some(r) = m.strip_prefix("Failed ") {
-        if for_from(ev, r) {
-            set(ev, "auth.failure", "failure", "authentication");
-        }
-    } else if let Some(r) = m.strip_prefix("Accepted ") {
-        if for_from(ev, r) {
-            set(ev, "auth.success", "success", "authentication");
-        }
-    } else if let Some(r) = m.strip_prefix("Invalid user ") {
-        set(ev, "auth.invalid_user", "failure", "authentication");
-        match text::rfind_word(r.as_bytes(), b" from ") {
-            Some(i) => {
-                ev.user_name = b(&r[..i]);
-                set_peer_port(ev, &r[i + 6..]);
-            }
-            None => ev.user_name = b(r),
-        }
-    } else if let Some(r) = m.strip_prefix("maximum authentication attempts exceeded for ") {
-        set(ev, "auth.max_attempts", "failure", "authentication");
-        if let Some(i) = text::rfind_word(r.as_bytes(), b" from ") {
-            let u = &r[..i];
-            ev.user_name = b(u.strip_prefix("invalid user ").unwrap_or(u));
-            set_peer_port(ev, &r[i + 6..]);
-        }
-    } else if let Some(r) = m.strip_prefix("Disconnecting: Too many authentication failures") {
-        set(ev, "auth.max_attempts", "failure", "authentication");
-        if let Some(u) = r.strip_prefix(" for ") {
-            ev.user_name = b(u.strip_prefix("invalid user ").unwrap_or(u));
-        }
-    } else if let Some(r) = m.strip_prefix("Disconnecting ") {
-        // `Disconnecting invalid user x 1.2.3.4 port 22: Too many authentication failures`
-        if r.contains("Too many authentication failures") {
-            set(ev, "auth.max_attempts", "failure", "authentication");
-        } else {
-            set(ev, "ssh.disconnect", "unknown", "session");
-        }
-        user_peer(ev, r.split(':').next().unwrap_or(r));
-    } else if let Some(r) = m
-        .strip_prefix("Received disconnect from ")
-        .or_else(|| m.strip_prefix("Disconnected from "))
-        .or_else(|| m.strip_prefix("Connection closed by "))
-        .or_else(|| m.strip_prefix("Connection reset by "))
-    {
-        set(ev, "ssh.disconnect", "unknown", "session");
-        user_peer(ev, r);
-    } else if let Some(r) = m.strip_prefix("Did not receive identification string from ") {
-        set(ev, "ssh.no_identification", "failure", "network");
-        set_peer_port(ev, r);
-    } else if let Some(r) = m.strip_prefix("Connection from ") {
-        set(ev, "ssh.connection", "unknown", "network");
-        let (peer, local) = r.split_once(" on ").unwrap_or((r, ""));
-        set_peer_port(ev, peer);
-        let (dip, rest) = text::token(local);
-        ev.destination_ip = text::ip(dip);
-        if let Some(p) = rest.strip_prefix("port ") {
-            ev.destination_port = text::parse_port(text::token(p).0);
-        }
-    } else if let Some(r) = m.strip_prefix("reverse mapping checking getaddrinfo for ") {
-        set(ev, "ssh.reverse_mapping_failed", "unknown", "network");
-        let (host, rest) = text::token(r);
-        ev.source_domain = b(host);
-        if let Some(ip) = rest.strip_prefix('[').and_then(|s| s.split(']').next()) {
-            ev.source_ip = text::ip(ip);
-        }
-    } else if let Some(r) = m.strip_prefix("Address ") {
-        if r.contains("POSSIBLE BREAK-IN ATTEMPT") {
-            set(ev, "ssh.reverse_mapping_failed", "unknown", "network");
-            set_peer(ev, text::token(r).0);
-        }
-    } else if let Some(r) = m.strip_prefix("Unable to negotiate with ") {
-        set(ev, "ssh.negotiation_failed", "failure", "network");
-        set_peer_port(ev, r);
-    } else if let Some(r) = m.strip_prefix("Bad protocol version identification ") {
-        set(ev, "ssh.bad_protocol", "failure", "network");
-        if let Some(i) = text::rfind_word(r.as_bytes(), b" from ") {
-            set_peer_port(ev, &r[i + 6..]);
-        }
-    } else if let Some(r) = m.strip_prefix("banner exchange: Connection from ") {
-        set(ev, "ssh.bad_protocol", "failure", "network");
-        set_peer_port(ev, r);
-    } else if let Some(r) = m.strip_prefix("input_userauth_request: invalid user ") {
-        set(ev, "ssh.invalid_user_request", "failure", "authentication");
-        ev.user_name = b(r);
-    } else if let Some(r) = m.strip_prefix("PAM ") {
-        if r.contains("more authentication failure") {
-            set(ev, "auth.failure_summary", "failure", "authentication");
-            ev.auth_method = b("pam");
-            if let Some(h) = text::kv(r, "rhost").filter(|h| !h.is_empty()) {
-                set_peer(ev, h);
-            }
-            if let Some(u) = text::kv(r, "user").filter(|u| !u.is_empty()) {
-                ev.user_name = b(u);
-            }
-        }
-    } else if let Some(r) = m.strip_prefix("User ") {
-        if let Some((user, rest)) = r.split_once(" from ") {
-            if rest.contains("not allowed") {
-                set(ev, "auth.user_not_allowed", "failure", "authentication");
-                ev.user_name = b(user);
-                set_peer(ev, text::token(rest).0);
-            }
-        }
-    } else if let Some(r) = m.strip_prefix("Starting session: ") {
-        set(ev, "ssh.session_start", "success", "session");
-        if let Some((_, r)) = r.split_once(" for ") {
-            if let Some((user, peer)) = r.split_once(" from ") {
-                ev.user_name = b(user);
-                set_peer_port(ev, peer);
-            }
-        }
-    } else if m.starts_with("Server listening on ") {
-        set(ev, "service.start", "success", "host");
-    } else if m.starts_with("Received signal 15") {
-        set(ev, "service.stop", "success", "host");
-    }
-}
-
-/// `[authenticating |invalid ]user NAME IP port N…` or `IP port N…`.
-fn user_peer<'a>(ev: &mut Event<'a>, r: &'a str) {
-    let r = r.strip_prefix("authenticating ").unwrap_or(r);
-    let r = r.strip_prefix("invalid ").unwrap_or(r);
-    if let Some(r) = r.strip_prefix("user ") {
-        // user names come before the address; find the address from the right.
-        if let Some(i) = text::rfind_word(r.as_bytes(), b" port ") {
-            let head = &r[..i];
-            if let Some(j) = head.rfind(' ') {
-                ev.user_name = b(&head[..j]);
-                set_peer_port(ev, &r[j + 1..]);
-            }
-        } else if let Some(j) = r.rfind(' ') {
-            ev.user_name = b(&r[..j]);
-            set_peer(ev, &r[j + 1..]);
-        }
-    } else {
-        set_peer_port(ev, r);
     }
 }
 
@@ -350,97 +228,30 @@ fn sudo<'a>(msg: &'a str, ev: &mut Event<'a>) {
         }
     }
     match problem {
-        None => set(ev, "sudo.command", "success", "process"),
+        None => set(ev, a::SUDO_COMMAND, "success", "process"),
         Some(p) if p.contains("incorrect password attempt") => {
-            set(ev, "sudo.failure", "failure", "authentication");
+            set(ev, a::SUDO_FAILURE, "failure", "authentication");
             if let Some(n) = text::parse_u32(text::token(p).0) {
                 ev.event_count = Some(n.min(1000) as i32);
             }
         }
         Some(p) if p.contains("NOT in sudoers") || p.contains("not allowed") || p.contains("NOT allowed") => {
-            set(ev, "sudo.denied", "failure", "authentication")
+            set(ev, a::SUDO_DENIED, "failure", "authentication")
         }
-        Some(_) => set(ev, "sudo.failure", "failure", "authentication"),
-    }
-}
-
-/// su: `(to root) alice on pts/0`, `FAILED SU (to root) alice on pts/0`,
-/// `FAILED su for root by alice`, `Successful su for root by alice`, `+ pts/0 alice:root`.
-fn su<'a>(msg: &'a str, ev: &mut Event<'a>) {
-    let (failed, r) = match msg.strip_prefix("FAILED SU ") {
-        Some(r) => (true, r),
-        None => (false, msg),
-    };
-    if let Some(r) = r.strip_prefix("(to ") {
-        if let Some((target, rest)) = r.split_once(") ") {
-            ev.user_target_name = b(target);
-            ev.user_name = b(rest.split(" on ").next().unwrap_or(rest));
-            if failed {
-                set(ev, "su.failure", "failure", "authentication");
-            } else {
-                set(ev, "su.success", "success", "authentication");
-            }
-        }
-        return;
-    }
-    for (prefix, ok) in [("FAILED su for ", false), ("Successful su for ", true)] {
-        if let Some(r) = msg.strip_prefix(prefix) {
-            if let Some((target, by)) = r.split_once(" by ") {
-                ev.user_target_name = b(target);
-                ev.user_name = b(by);
-                if ok {
-                    set(ev, "su.success", "success", "authentication");
-                } else {
-                    set(ev, "su.failure", "failure", "authentication");
-                }
-            }
-            return;
-        }
-    }
-    if let Some((sign, r)) = msg.split_at_checked(2) {
-        if sign == "+ " || sign == "- " {
-            let (_tty, pair) = text::token(r);
-            if let Some((user, target)) = pair.split_once(':') {
-                ev.user_name = b(user);
-                ev.user_target_name = b(target);
-                if sign == "+ " {
-                    set(ev, "su.success", "success", "authentication");
-                } else {
-                    set(ev, "su.failure", "failure", "authentication");
-                }
-            }
-        }
-    }
-}
-
-/// login: `FAILED LOGIN (1) on '/dev/tty1' FOR 'root', Authentication failure`, `ROOT LOGIN  on '/dev/tty1'`.
-fn login<'a>(msg: &'a str, ev: &mut Event<'a>) {
-    if msg.starts_with("FAILED LOGIN") {
-        set(ev, "auth.failure", "failure", "authentication");
-        ev.auth_method = b("login");
-        if let Some((_, r)) = msg.split_once(" FOR '") {
-            ev.user_name = b(r.split('\'').next().unwrap_or(r));
-        }
-        if let Some((_, r)) = msg.split_once(" FROM '") {
-            set_peer(ev, r.split('\'').next().unwrap_or(r));
-        }
-    } else if msg.starts_with("ROOT LOGIN") {
-        set(ev, "auth.success", "success", "authentication");
-        ev.auth_method = b("login");
-        ev.user_name = b("root");
+        Some(_) => set(ev, a::SUDO_FAILURE, "failure", "authentication"),
     }
 }
 
 fn logind<'a>(msg: &'a str, ev: &mut Event<'a>) {
     if let Some(r) = msg.strip_prefix("New session ") {
-        set(ev, "session.new", "success", "session");
+        set(ev, a::SESSION_NEW, "success", "session");
         if let Some((_, u)) = r.split_once(" of user ") {
             ev.user_name = b(u.trim_end_matches('.'));
         }
     } else if msg.starts_with("Removed session ") {
-        set(ev, "session.removed", "success", "session");
+        set(ev, a::SESSION_REMOVED, "success", "session");
     } else if msg.starts_with("Session ") && msg.contains(" logged out") {
-        set(ev, "session.logout", "success", "session");
+        set(ev, a::SESSION_LOGOUT, "success", "session");
     }
 }
 
@@ -452,9 +263,9 @@ fn crontab<'a>(msg: &'a str, ev: &mut Event<'a>) {
     let target = rest.rsplit_once('(').map(|(_, t)| t.trim_end_matches(')'));
     ev.user_target_name = target.map(Cow::Borrowed);
     if rest.starts_with("REPLACE") || rest.starts_with("DELETE") {
-        set(ev, "crontab.change", "success", "configuration");
+        set(ev, a::CRONTAB_CHANGE, "success", "configuration");
     } else if rest.starts_with("BEGIN EDIT") {
-        set(ev, "crontab.edit", "success", "configuration");
+        set(ev, a::CRONTAB_EDIT, "success", "configuration");
     }
 }
 
@@ -463,14 +274,14 @@ fn cron<'a>(msg: &'a str, ev: &mut Event<'a>) {
     if let Some(r) = msg.strip_prefix('(') {
         if let Some((user, rest)) = r.split_once(") ") {
             if let Some(cmd) = rest.strip_prefix("CMD (") {
-                set(ev, "cron.command", "success", "process");
+                set(ev, a::CRON_COMMAND, "success", "process");
                 ev.user_name = b(user);
                 ev.process_command_line = b(cmd.strip_suffix(')').unwrap_or(cmd));
                 return;
             }
         }
     }
-    set(ev, "log.message", "unknown", "process");
+    set(ev, a::LOG_MESSAGE, "unknown", "process");
 }
 
 /// shadow-utils and friends.
@@ -480,26 +291,26 @@ fn account<'a>(program: &str, msg: &'a str, ev: &mut Event<'a>) {
         s.split(", ").find_map(|kv| kv.trim().strip_prefix(key)?.strip_prefix('='))
     };
     if let Some(r) = msg.strip_prefix("new user: ") {
-        set(ev, "account.create", "success", "iam");
+        set(ev, a::ACCOUNT_CREATE, "success", "iam");
         ev.user_target_name = field(r, "name").map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("new group: ") {
-        set(ev, "group.create", "success", "iam");
+        set(ev, a::GROUP_CREATE, "success", "iam");
         ev.group_name = field(r, "name").map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("delete user ") {
-        set(ev, "account.delete", "success", "iam");
+        set(ev, a::ACCOUNT_DELETE, "success", "iam");
         ev.user_target_name = quoted(r).map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("removed group ") {
-        set(ev, "group.delete", "success", "iam");
+        set(ev, a::GROUP_DELETE, "success", "iam");
         ev.group_name = quoted(r).map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("group ").filter(|r| r.starts_with('\'') && r.ends_with(" removed")) {
-        set(ev, "group.delete", "success", "iam");
+        set(ev, a::GROUP_DELETE, "success", "iam");
         ev.group_name = quoted(r).map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("add ").filter(|_| msg.contains(" to group ")) {
-        set(ev, "group.member_add", "success", "iam");
+        set(ev, a::GROUP_MEMBER_ADD, "success", "iam");
         ev.user_target_name = quoted(r).map(Cow::Borrowed);
         ev.group_name = r.split_once(" to group ").and_then(|(_, g)| quoted(g)).map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("delete ").filter(|_| msg.contains(" from group ")) {
-        set(ev, "group.member_remove", "success", "iam");
+        set(ev, a::GROUP_MEMBER_REMOVE, "success", "iam");
         ev.user_target_name = quoted(r).map(Cow::Borrowed);
         ev.group_name = r.split_once(" from group ").and_then(|(_, g)| quoted(g)).map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("user ").filter(|_| program == "gpasswd") {
@@ -507,11 +318,11 @@ fn account<'a>(program: &str, msg: &'a str, ev: &mut Event<'a>) {
         let (user, rest) = text::token(r);
         ev.user_target_name = b(user);
         if let Some((by, g)) = rest.strip_prefix("added by ").and_then(|x| x.split_once(" to group ")) {
-            set(ev, "group.member_add", "success", "iam");
+            set(ev, a::GROUP_MEMBER_ADD, "success", "iam");
             ev.user_name = b(by);
             ev.group_name = b(g);
         } else if let Some((by, g)) = rest.strip_prefix("removed by ").and_then(|x| x.split_once(" from group ")) {
-            set(ev, "group.member_remove", "success", "iam");
+            set(ev, a::GROUP_MEMBER_REMOVE, "success", "iam");
             ev.user_name = b(by);
             ev.group_name = b(g);
         }
@@ -519,28 +330,28 @@ fn account<'a>(program: &str, msg: &'a str, ev: &mut Event<'a>) {
         let target = quoted(r);
         ev.user_target_name = target.map(Cow::Borrowed);
         if msg.ends_with(" password") {
-            set(ev, "password.change", "success", "iam");
+            set(ev, a::PASSWORD_CHANGE, "success", "iam");
         } else {
-            set(ev, "account.modify", "success", "iam");
+            set(ev, a::ACCOUNT_MODIFY, "success", "iam");
         }
     } else if let Some(r) = msg.strip_prefix("lock user ").or_else(|| msg.strip_prefix("unlock user ")) {
-        set(ev, "account.modify", "success", "iam");
+        set(ev, a::ACCOUNT_MODIFY, "success", "iam");
         ev.user_target_name = quoted(r).map(Cow::Borrowed);
     } else if let Some(r) = msg.strip_prefix("password for ") {
         // passwd (shadow 4.8+): `password for 'alice' changed by 'root'`
-        set(ev, "password.change", "success", "iam");
+        set(ev, a::PASSWORD_CHANGE, "success", "iam");
         ev.user_target_name = quoted(r).map(Cow::Borrowed);
         if let Some((_, by)) = r.split_once(" by ") {
             ev.user_name = quoted(by).map(Cow::Borrowed);
         }
     } else if let Some(r) = msg.strip_prefix("group changed in ") {
-        set(ev, "group.modify", "success", "iam");
+        set(ev, a::GROUP_MODIFY, "success", "iam");
         ev.group_name = r.split_once("(group ").map(|(_, g)| Cow::Borrowed(g.split('/').next().unwrap_or(g)));
     } else if let Some(r) = msg.strip_prefix("changed password expiry for ") {
-        set(ev, "account.modify", "success", "iam");
+        set(ev, a::ACCOUNT_MODIFY, "success", "iam");
         ev.user_target_name = b(r.trim());
     } else {
-        set(ev, "log.message", "unknown", "iam");
+        set(ev, a::LOG_MESSAGE, "unknown", "iam");
     }
 }
 
@@ -602,7 +413,9 @@ mod tests {
             ("auth.max_attempts", Some("test"), Some("192.0.2.5"))
         );
         let ev = run("sshd", "Received disconnect from 192.0.2.5 port 40002:11: Bye Bye [preauth]");
-        assert_eq!((a(&ev).0, ev.source_port), ("ssh.disconnect", Some(40002)));
+        assert_eq!((a(&ev).0, ev.source_port), ("ssh.preauth_close", Some(40002)));
+        let ev = run("sshd", "Received disconnect from 10.0.0.9 port 40002:11: disconnected by user");
+        assert_eq!(a(&ev).0, "ssh.disconnect");
         let ev = run("sshd", "Received disconnect from 139.59.209.18: 11: Bye Bye [preauth]");
         assert_eq!(ev.source_ip.as_deref(), Some("139.59.209.18"));
         let ev = run("sshd", "Connection closed by authenticating user root 192.0.2.5 port 40003 [preauth]");
@@ -618,6 +431,45 @@ mod tests {
         assert_eq!((ev.destination_ip.as_deref(), ev.destination_port), (Some("10.0.0.2"), Some(22)));
         let ev = run("sshd", "something new in openssh 11");
         assert_eq!(a(&ev), ("log.message", "unknown"));
+    }
+
+    #[test]
+    fn pam_summaries_and_module_lines() {
+        let ev = run(
+            "sshd",
+            "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=218.65.30.43  user=root",
+        );
+        assert_eq!(
+            (a(&ev).0, ev.event_count, ev.user_name.as_deref()),
+            ("auth.failure_summary", Some(2), Some("root"))
+        );
+        assert_eq!(ev.source_ip.as_deref(), Some("218.65.30.43"));
+        let ev = run("sshd(pam_unix)", "2 more authentication failures; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=211.214.161.141  user=root");
+        assert_eq!(
+            (a(&ev).0, ev.event_count, ev.source_ip.as_deref()),
+            ("auth.failure_summary", Some(2), Some("211.214.161.141"))
+        );
+        let ev = run(
+            "sshd(pam_unix)",
+            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=061092085098.ctinets.com",
+        );
+        assert_eq!((a(&ev).0, ev.source_domain.as_deref()), ("auth.failure", Some("061092085098.ctinets.com")));
+        let ev =
+            run("sshd", "pam_faillock(sshd:auth): Consecutive login failures for user root account temporarily locked");
+        assert_eq!((a(&ev).0, ev.user_name.as_deref()), ("account.locked", Some("root")));
+        let ev = run("sshd", "pam_tally2(sshd:auth): user root (0) tally 4, deny 3");
+        assert_eq!(a(&ev).0, "account.locked");
+        let ev = run("sshd", "pam_sss(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.3 user=alice");
+        assert_eq!(
+            (a(&ev).0, ev.auth_method.as_deref(), ev.user_name.as_deref()),
+            ("auth.failure", Some("pam"), Some("alice"))
+        );
+        let ev = run("dropbear", "Bad password attempt for 'root' from 198.51.100.7:51234");
+        assert_eq!((a(&ev).0, ev.source_port), ("auth.failure", Some(51234)));
+        let ev = run("vsftpd", "[ftpuser] FAIL LOGIN: Client \"192.0.2.90\"");
+        assert_eq!((a(&ev).0, ev.user_name.as_deref()), ("auth.failure", Some("ftpuser")));
+        let ev = run("sshd-session", "error: PAM: Authentication failure for root from scanner.example.net");
+        assert_eq!((a(&ev).0, ev.source_domain.as_deref()), ("auth.pam_error", Some("scanner.example.net")));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use super::text;
 use super::time::{self, Zone};
 use super::{Event, Reject};
+use crate::schema::action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -46,7 +47,7 @@ pub fn target_for(key: &str) -> Option<Target> {
     Some(match k.as_str() {
         "@timestamp" | "timestamp" | "ts" | "time" | "datetime" | "date_time" | "eventtime" | "event_time" => Timestamp,
         "host" | "hostname" | "host.name" | "host.hostname" | "host_name" | "computer" | "computername" => Host,
-        "message" | "msg" | "log.message" => Message,
+        "message" | "msg" | action::LOG_MESSAGE => Message,
         "level" | "severity" | "log.level" | "loglevel" | "log_level" | "lvl" => Level,
         "user" | "username" | "user_name" | "user.name" | "user_id" | "userid" | "login" | "account" | "uid" => User,
         "target_user" | "user.target.name" | "target_username" | "user_target_name" => TargetUser,
@@ -201,18 +202,19 @@ pub fn finish<'a>(ev: &mut Event<'a>, default_action: &'static str) {
                 | "log_in"
         );
         if login_like && outcome != "unknown" {
-            ev.event_action = Some(Cow::Borrowed(if outcome == "success" { "auth.success" } else { "auth.failure" }));
+            ev.event_action =
+                Some(Cow::Borrowed(if outcome == "success" { action::AUTH_SUCCESS } else { action::AUTH_FAILURE }));
             ev.event_category = Some(Cow::Borrowed("authentication"));
         } else if matches!(
             a.as_str(),
             "login_failed" | "login_failure" | "failed_login" | "logon_failure" | "auth_failure"
         ) {
-            ev.event_action = Some(Cow::Borrowed("auth.failure"));
+            ev.event_action = Some(Cow::Borrowed(action::AUTH_FAILURE));
             ev.event_outcome = Some(Cow::Borrowed("failure"));
             ev.event_category = Some(Cow::Borrowed("authentication"));
         }
     } else if ev.http_request_method.is_some() || ev.http_response_status_code.is_some() {
-        ev.event_action = Some(Cow::Borrowed("http.request"));
+        ev.event_action = Some(Cow::Borrowed(action::HTTP_REQUEST));
         ev.event_category = Some(Cow::Borrowed("web"));
         if ev.event_outcome.is_none() {
             if let Some(c) = ev.http_response_status_code {

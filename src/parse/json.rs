@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::fields::{self, Target};
 use super::{Event, FileCtx, FormatSpec, LineParser, Module, Reject};
+use crate::schema::action;
 
 pub struct JsonSpec;
 
@@ -84,7 +85,7 @@ impl LineParser for JsonParser {
         if !extra.is_empty() {
             ev.event_extra = Some(Cow::Owned(Value::Object(extra).to_string()));
         }
-        fields::finish(ev, "log.message");
+        fields::finish(ev, action::LOG_MESSAGE);
         Ok(Module::Json)
     }
 }

@@ -8,13 +8,16 @@
 
 pub mod access;
 pub mod auth;
+pub mod auth_table;
 pub mod csvfmt;
+pub mod errorlog;
 pub mod fields;
 pub mod firewall;
 pub mod json;
 pub mod syslog;
 pub mod text;
 pub mod time;
+pub mod vsftpd;
 
 use std::sync::Arc;
 
@@ -31,10 +34,14 @@ pub enum Module {
     NginxAccess,
     Json,
     Csv,
+    ApacheError,
+    NginxError,
 }
 
 impl Module {
-    pub const ALL: [Module; 7] = [
+    /// How many source kinds there are (array sizes count by this, not by a literal).
+    pub const COUNT: usize = 9;
+    pub const ALL: [Module; Module::COUNT] = [
         Module::Auth,
         Module::Syslog,
         Module::Firewall,
@@ -42,6 +49,8 @@ impl Module {
         Module::NginxAccess,
         Module::Json,
         Module::Csv,
+        Module::ApacheError,
+        Module::NginxError,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +61,8 @@ impl Module {
             Module::NginxAccess => "nginx_access",
             Module::Json => "json",
             Module::Csv => "csv",
+            Module::ApacheError => "apache_error",
+            Module::NginxError => "nginx_error",
         }
     }
 }
@@ -107,8 +118,15 @@ pub trait FormatSpec: Sync {
 }
 
 /// Every format, in sniffing priority order (earlier wins a tie).
-pub static FORMATS: &[&dyn FormatSpec] =
-    &[&syslog::Rfc5424Spec, &syslog::SyslogSpec, &access::AccessSpec, &json::JsonSpec, &csvfmt::CsvSpec];
+pub static FORMATS: &[&dyn FormatSpec] = &[
+    &syslog::Rfc5424Spec,
+    &syslog::SyslogSpec,
+    &access::AccessSpec,
+    &json::JsonSpec,
+    &csvfmt::CsvSpec,
+    &vsftpd::VsftpdSpec,
+    &errorlog::ErrorLogSpec,
+];
 
 /// Looks a format up by id.
 pub fn format_by_id(id: &str) -> Option<&'static dyn FormatSpec> {

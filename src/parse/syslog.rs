@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use super::time::{self, YearSource, MICROS};
 use super::{auth, firewall, text, Event, FileCtx, FormatSpec, LineParser, Module, Reject};
+use crate::schema::action;
 
 const SEVERITIES: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
@@ -243,13 +244,21 @@ pub fn analyze_message<'a>(program: Option<&'a str>, msg: &'a str, ev: &mut Even
         }
     }
     ev.message = Some(Cow::Borrowed(msg));
+    // Solaris/illumos message ids: `sshd[123]: [ID 800047 auth.notice] Failed password …`.
+    if let Some(r) = msg.strip_prefix("[ID ") {
+        if let Some((id, rest)) = r.split_once("] ") {
+            if id.split_once(' ').is_some_and(|(n, fac)| text::parse_u32(n).is_some() && fac.contains('.')) {
+                msg = rest;
+            }
+        }
+    }
     if let Some(m) = auth::analyze(program.unwrap_or(""), msg, ev) {
         return m;
     }
     if let Some(m) = firewall::analyze(program.unwrap_or(""), msg, ev) {
         return m;
     }
-    ev.event_action = Some(Cow::Borrowed("log.message"));
+    ev.event_action = Some(Cow::Borrowed(action::LOG_MESSAGE));
     ev.event_outcome = Some(Cow::Borrowed("unknown"));
     Module::Syslog
 }
@@ -274,6 +283,15 @@ mod tests {
         let mut ev = Event::default();
         let m = p.parse(line, &mut ev).expect("parses");
         (m, ev)
+    }
+
+    #[test]
+    fn solaris_message_ids() {
+        let (m, ev) = parse("Jan  5 14:10:05 sol10 sshd[1234]: [ID 800047 auth.notice] Failed password for root from 192.0.2.9 port 4022 ssh2");
+        assert_eq!((m, ev.event_action.as_deref()), (Module::Auth, Some("auth.failure")));
+        assert_eq!(ev.source_ip.as_deref(), Some("192.0.2.9"));
+        let (_, ev) = parse("Jan  5 14:10:06 sol10 sshd[1235]: [ID 800047 auth.info] Accepted publickey for ops from 192.0.2.10 port 4023 ssh2");
+        assert_eq!(ev.event_action.as_deref(), Some("auth.success"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The query layer: a case's Parquet dataset as polars `LazyFrame`s (scanned lazily, hive
 //! partitions read from the folder names) and a SQL context with the tables `events`,
-//! `rejects` and `inputs` (the manifest's input list). Everything above it — detectors,
+//! `rejects`, `inputs` (the manifest's input list) and `attempts` (the [`ledger`]). Everything above it — detectors,
 //! timeline, reports, `logsleuth query` — reads the case through here.
 
+pub mod ledger;
 pub mod output;
 
 use std::path::Path;
@@ -159,6 +160,11 @@ impl CaseData {
         Ok(())
     }
 
+    /// The authentication attempt ledger ([`ledger`]), lazily.
+    pub fn attempts(&self) -> Result<LazyFrame, AnalysisError> {
+        Ok(ledger::attempts(self.events()?)?)
+    }
+
     /// All rejects, lazily.
     pub fn rejects(&self) -> Result<LazyFrame, AnalysisError> {
         scan_dir(&self.case.rejects_dir(), schema::REJECT_COLUMNS, REJECT_PARTITION)
@@ -195,6 +201,7 @@ impl CaseData {
             Column::new("skipped".into(), s(&|r| r.skipped.clone())),
             Column::new("run".into(), m.iter().map(|r| r.run as i64).collect::<Vec<_>>()),
             Column::new("year_source".into(), s(&|r| r.year_source.clone())),
+            Column::new("host_source".into(), s(&|r| r.host_source.clone())),
             Column::new("first_line".into(), u(&|r| r.first_line)),
         ])?;
         Ok(df)
@@ -206,6 +213,7 @@ impl CaseData {
         ctx.register("events", self.events()?);
         ctx.register("rejects", self.rejects()?);
         ctx.register("inputs", self.inputs()?.lazy());
+        ctx.register("attempts", self.attempts()?);
         if let Some(c) = crate::correlation::series::load(&self.case.dir) {
             ctx.register("correlations", c);
         }

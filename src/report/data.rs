@@ -21,22 +21,21 @@ pub fn bucket_size(p: &Period) -> i64 {
     *[10 * min, 60 * min, 360 * min, 1440 * min].iter().find(|b| **b >= raw).unwrap_or(&(1440 * min))
 }
 
-/// Counts of events matching `filter` per bucket, split by `by`.
-pub fn counts(data: &CaseData, p: &Period, filter: Expr, by: Expr, size: i64) -> Result<Series2, AnalysisError> {
-    let lf = data.events()?.filter(during(p.from, p.to).and(filter));
+/// Counts of rows of `rows` (the case's events or attempts) matching `filter` per bucket, split by `by`.
+pub fn counts(rows: LazyFrame, p: &Period, filter: Expr, by: Expr, size: i64) -> Result<Series2, AnalysisError> {
+    let lf = rows.filter(during(p.from, p.to).and(filter));
     let per_bucket = frame::bucket_counts(lf, by.cast(DataType::String).fill_null(lit("-")), size)?;
     Ok(per_bucket.into_iter().map(|(name, s)| (name, s.into_iter().map(|(b, n)| (b * size, n)).collect())).collect())
 }
 
-/// Top values of a column among events matching `filter`.
-pub fn top(data: &CaseData, p: &Period, filter: Expr, by: &str, n: u32) -> Result<Vec<(String, u64)>, AnalysisError> {
-    frame::top_values(data.events()?.filter(during(p.from, p.to).and(filter)), by, n)
+/// Top values of a column among rows matching `filter`.
+pub fn top(rows: LazyFrame, p: &Period, filter: Expr, by: &str, n: u32) -> Result<Vec<(String, u64)>, AnalysisError> {
+    frame::top_values(rows.filter(during(p.from, p.to).and(filter)), by, n)
 }
 
-/// Number of events matching `filter`, per value of `by` (for histograms).
-pub fn per_value(data: &CaseData, p: &Period, filter: Expr, by: &str) -> Result<Vec<u64>, AnalysisError> {
-    let df = data
-        .events()?
+/// Number of rows matching `filter`, per value of `by` (for histograms).
+pub fn per_value(rows: LazyFrame, p: &Period, filter: Expr, by: &str) -> Result<Vec<u64>, AnalysisError> {
+    let df = rows
         .filter(during(p.from, p.to).and(filter).and(col(by).is_not_null()))
         .group_by([col(by)])
         .agg([len().alias("n")])

@@ -23,6 +23,7 @@ use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::parse::time::{format_rfc3339, parse_rfc3339_utc};
 use crate::query::{write_atomic, CaseData};
+use crate::schema::action;
 use html::Html;
 use period::Period;
 
@@ -74,29 +75,30 @@ pub fn write(
     let size = data::bucket_size(&period);
 
     // Charts.
-    let per_source = data::counts(data, &period, lit(true), col("event_module"), size)?;
+    let per_source = data::counts(data.events()?, &period, lit(true), col("event_module"), size)?;
     keep("events_over_time.png", &|p| {
         charts::lines(p, "Events per source", &format!("events per {} min", size / 60_000_000), &per_source, span, None)
     });
     let n = config.int("ssh_bruteforce", "min_failures");
     let w = config.int("ssh_bruteforce", "window_minutes");
-    let fail = col("event_module").eq(lit("auth")).and(col("event_action").eq(lit("auth.failure")));
+    // Login attempts from the ledger (each try once), as the brute-force rules count them.
+    let fail = col("event_module").eq(lit("auth"));
     // Buckets as long as the brute-force window, so the threshold line compares like with like.
     let window = (w * 60_000_000).max(60_000_000);
     let fail_size = if (period.to - period.from) / window <= 3000 { window } else { size };
-    let failures = data::counts(data, &period, fail.clone(), col("host_name"), fail_size)?;
+    let failures = data::counts(data.attempts()?, &period, fail.clone(), col("host_name"), fail_size)?;
     let threshold_label = format!("brute-force threshold: {n} per {w} min from one address");
     keep("auth_failures.png", &|p| {
         charts::lines(
             p,
-            "Failed logins per host",
-            &format!("failures per {} min", fail_size / 60_000_000),
+            "Login attempts per host",
+            &format!("attempts per {} min", fail_size / 60_000_000),
             &failures,
             span,
             Some((n as f64, &threshold_label)),
         )
     });
-    let hourly = data::counts(data, &period, fail.clone(), lit("all"), 3_600_000_000)?;
+    let hourly = data::counts(data.attempts()?, &period, fail.clone(), lit("all"), 3_600_000_000)?;
     let mut days: BTreeMap<i64, [f64; 24]> = BTreeMap::new();
     for (t, v) in hourly.values().flatten() {
         days.entry(t.div_euclid(86_400_000_000)).or_insert([0.0; 24])
@@ -104,14 +106,14 @@ pub fn write(
     }
     let cells: Vec<(String, [f64; 24])> =
         days.into_iter().map(|(d, row)| (charts::label_time(d * 86_400_000_000)[..5].to_string(), row)).collect();
-    keep("auth_heatmap.png", &|p| charts::heatmap(p, "Failed logins by hour of day and day (UTC)", &cells));
-    let top_ips = data::top(data, &period, fail.clone(), "source_ip", 12)?;
+    keep("auth_heatmap.png", &|p| charts::heatmap(p, "Login attempts by hour of day and day (UTC)", &cells));
+    let top_ips = data::top(data.attempts()?, &period, fail.clone(), "source_ip", 12)?;
     keep("top_source_ips.png", &|p| {
-        charts::bars(p, "Top source addresses by failed logins", "failed logins", &top_ips)
+        charts::bars(p, "Top source addresses by login attempts", "login attempts", &top_ips)
     });
-    let top_users = data::top(data, &period, fail.clone(), "user_name", 12)?;
-    keep("top_users.png", &|p| charts::bars(p, "Most targeted user names", "failed logins", &top_users));
-    let per_ip = data::per_value(data, &period, fail.clone(), "source_ip")?;
+    let top_users = data::top(data.attempts()?, &period, fail.clone(), "user_name", 12)?;
+    keep("top_users.png", &|p| charts::bars(p, "Most targeted user names", "login attempts", &top_users));
+    let per_ip = data::per_value(data.attempts()?, &period, fail.clone(), "source_ip")?;
     let bins: [(u64, u64, &str); 8] = [
         (1, 1, "1"),
         (2, 2, "2"),
@@ -127,7 +129,7 @@ pub fn write(
         .map(|(lo, hi, l)| (format!("{l} attempts"), per_ip.iter().filter(|c| **c >= *lo && **c <= *hi).count() as u64))
         .collect();
     keep("attempts_per_ip.png", &|p| {
-        charts::bars(p, "Distribution of failed logins per source address", "source addresses", &hist)
+        charts::bars(p, "Distribution of login attempts per source address", "source addresses", &hist)
     });
     let status = when(col("http_response_status_code").lt(lit(300)))
         .then(lit("2xx"))
@@ -137,9 +139,9 @@ pub fn write(
         .then(lit("4xx"))
         .otherwise(lit("5xx"));
     let http = data::counts(
-        data,
+        data.events()?,
         &period,
-        col("event_action").eq(lit("http.request")).and(col("http_response_status_code").is_not_null()),
+        col("event_action").eq(lit(action::HTTP_REQUEST)).and(col("http_response_status_code").is_not_null()),
         status,
         size,
     )?;
@@ -154,7 +156,7 @@ pub fn write(
         )
     });
     // Anomaly series: hourly failures of the busiest host, baseline per hour of day.
-    let by_host = data::counts(data, &period, fail.clone(), col("host_name"), 3_600_000_000)?;
+    let by_host = data::counts(data.attempts()?, &period, fail.clone(), col("host_name"), 3_600_000_000)?;
     if let Some((host, s)) = by_host.iter().max_by(|a, b| {
         a.1.values().sum::<f64>().partial_cmp(&b.1.values().sum::<f64>()).unwrap_or(std::cmp::Ordering::Equal)
     }) {

@@ -16,6 +16,7 @@ use crate::query::{during, one_of, Run};
 use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::query::CaseData;
+use crate::schema::action;
 use filter::Filter;
 use sink::Sink;
 
@@ -98,7 +99,7 @@ pub fn describe(df: &DataFrame) -> Result<Vec<String>, AnalysisError> {
         if let Some(c) = &cmd[i] {
             s.push_str(&format!(": {c}"));
         }
-        if a == "log.message" {
+        if a == action::LOG_MESSAGE {
             if let Some(m) = &msg[i] {
                 s.push_str(&format!(": {m}"));
             }

@@ -1,0 +1,38 @@
+-- id: ssh_bruteforce_slow
+-- title: Slow SSH brute force on {host_name} from {source_ip}: {count} attempts
+-- severity: medium
+-- description: At least {min_attempts} authentication attempts (from the attempt ledger) from one source IP on one host within any {window_hours}-hour window, spread out so that no {burst_minutes}-minute window holds a fast burst: the pace bots use to stay under fail2ban-style limits (one try every few minutes for hours). Defaults: fail2ban's recidive jail looks back one day; 20 tries is four times the fast rule's burst and about one try every 72 minutes at the slowest.
+-- param: min_attempts = 20 | Attempts from one source within the window.
+-- param: window_hours = 24 | Length of the sliding window, in hours.
+-- param: burst_minutes = 30 | Windows this short are the fast rule's (ssh_bruteforce) business.
+-- param: burst_size = 5 | Attempts in burst_minutes that make the source a fast brute force instead.
+-- evidence_table: attempts
+-- evidence: event_module = 'auth'
+WITH tries AS (
+    SELECT COALESCE(host_name, '') AS host_name, source_ip, timestamp
+    FROM attempts
+    WHERE event_module = 'auth' AND source_ip IS NOT NULL
+),
+fast AS (
+    SELECT host_name, source_ip, timestamp,
+           LAG(timestamp, {burst_size - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS burst_start
+    FROM tries
+),
+fast_sources AS (
+    SELECT DISTINCT host_name, source_ip FROM fast
+    WHERE timestamp - burst_start <= INTERVAL '{burst_minutes} minutes'
+),
+slow AS (
+    SELECT host_name, source_ip, timestamp,
+           LAG(timestamp, {min_attempts - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS window_start
+    FROM tries
+    WHERE CONCAT(host_name, '|', source_ip) NOT IN (SELECT CONCAT(host_name, '|', source_ip) FROM fast_sources)
+),
+spans AS (
+    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(timestamp) AS last_seen
+    FROM slow
+    WHERE timestamp - window_start <= INTERVAL '{window_hours} hours'
+    GROUP BY host_name, source_ip
+)
+SELECT NULLIF(host_name, '') AS host_name, source_ip, first_seen, last_seen
+FROM spans
