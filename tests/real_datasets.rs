@@ -49,6 +49,7 @@ fn expected_action(template: &str) -> &'static str {
         ("Did not receive identification", "ssh.no_identification"),
         ("PAM <*> more authentication failure", "auth.failure_summary"),
         ("Disconnecting: Too many authentication failures", "auth.max_attempts"),
+        ("PAM service(sshd) ignoring max retries", "auth.max_attempts"),
     ] {
         if t.starts_with(prefix) {
             return action;

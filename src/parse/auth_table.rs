@@ -111,774 +111,121 @@ macro_rules! shape {
 /// The table. `[preauth]` suffixes and `error: `/`fatal: ` prefixes are removed before
 /// matching (OpenSSH adds them outside the format strings), and a `[preauth]` close becomes
 /// [`a::SSH_PREAUTH_CLOSE`] (see [`analyze`]).
+#[rustfmt::skip]
 pub static SHAPES: &[Shape] = &[
     // --- OpenSSH: authentication verdicts (auth.c auth_log: "%s %s%s%s for %s%.100s from %.200s port %d ssh2%s%s")
-    shape!(
-        Sshd,
-        "Failed {method} for {user} from {peer} port {port}{*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c auth_log()"
-    ),
-    shape!(
-        Sshd,
-        "Accepted {method} for {user} from {peer} port {port}{*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "openssh auth.c auth_log()"
-    ),
-    shape!(
-        Sshd,
-        "Invalid user {user} from {peer} port {port}",
-        a::AUTH_INVALID_USER,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c getpwnamallow() (6.x+)"
-    ),
-    shape!(
-        Sshd,
-        "Invalid user {user} from {peer}",
-        a::AUTH_INVALID_USER,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c getpwnamallow() (5.x)"
-    ),
+    shape!(Sshd, "Failed {method} for {user} from {peer} port {port}{*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "openssh auth.c auth_log()"),
+    shape!(Sshd, "Accepted {method} for {user} from {peer} port {port}{*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "openssh auth.c auth_log()"),
+    shape!(Sshd, "Invalid user {user} from {peer} port {port}", a::AUTH_INVALID_USER, o::FAILURE, AUTHN, "openssh auth.c getpwnamallow() (6.x+)"),
+    shape!(Sshd, "Invalid user {user} from {peer}", a::AUTH_INVALID_USER, o::FAILURE, AUTHN, "openssh auth.c getpwnamallow() (5.x)"),
     // --- OpenSSH: connection ends (packet.c sshpkt_vfatal/ssh_packet_disconnect, serverloop.c)
-    shape!(
-        Sshd,
-        "Connection closed by {conn}{*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh packet.c sshpkt_vfatal() SSH_ERR_CONN_CLOSED; serverloop.c"
-    ),
-    shape!(
-        Sshd,
-        "Connection reset by {conn}{*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh packet.c sshpkt_vfatal() ECONNRESET"
-    ),
-    shape!(
-        Sshd,
-        "Received disconnect from {conn}{*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh packet.c ssh_packet_read_poll2() SSH2_MSG_DISCONNECT"
-    ),
-    shape!(
-        Sshd,
-        "Disconnected from {conn}{*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh packet.c sshpkt_vfatal() SSH_ERR_DISCONNECTED"
-    ),
-    shape!(
-        Sshd,
-        "Write failed: {*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh 5.x-6.x packet.c packet_write_wait()"
-    ),
-    shape!(
-        Sshd,
-        "Read error from remote host {conn}: {*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh 5.x-6.x packet.c packet_read_seqnr()"
-    ),
-    shape!(
-        Sshd,
-        "Connection from {conn} timed out{*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh packet.c sshpkt_vfatal() SSH_ERR_CONN_TIMEOUT"
-    ),
-    shape!(
-        Sshd,
-        "Disconnecting: Too many authentication failures for {user}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "openssh 5.x-7.x auth2.c via packet_disconnect()"
-    ),
-    shape!(
-        Sshd,
-        "Disconnecting: Too many authentication failures{*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "openssh 5.x auth2.c via packet_disconnect()"
-    ),
-    shape!(
-        Sshd,
-        "Disconnecting {conn}: Too many authentication failures{*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "openssh packet.c ssh_packet_disconnect() from auth.c auth_maxtries_exceeded()"
-    ),
-    shape!(
-        Sshd,
-        "Disconnecting {conn}: {*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "openssh packet.c ssh_packet_disconnect()"
-    ),
-    shape!(
-        Sshd,
-        "maximum authentication attempts exceeded for {user} from {peer} port {port}{*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c auth_maxtries_exceeded()"
-    ),
+    shape!(Sshd, "Connection closed by {conn}{*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh packet.c sshpkt_vfatal() SSH_ERR_CONN_CLOSED; serverloop.c"),
+    shape!(Sshd, "Connection reset by {conn}{*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh packet.c sshpkt_vfatal() ECONNRESET"),
+    shape!(Sshd, "Received disconnect from {conn}{*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh packet.c ssh_packet_read_poll2() SSH2_MSG_DISCONNECT"),
+    shape!(Sshd, "Disconnected from {conn}{*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh packet.c sshpkt_vfatal() SSH_ERR_DISCONNECTED"),
+    shape!(Sshd, "Write failed: {*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh 5.x-6.x packet.c packet_write_wait()"),
+    shape!(Sshd, "Read error from remote host {conn}: {*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh 5.x-6.x packet.c packet_read_seqnr()"),
+    shape!(Sshd, "Connection from {conn} timed out{*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh packet.c sshpkt_vfatal() SSH_ERR_CONN_TIMEOUT"),
+    shape!(Sshd, "Disconnecting: Too many authentication failures for {user}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "openssh 5.x-7.x auth2.c via packet_disconnect()"),
+    shape!(Sshd, "Disconnecting: Too many authentication failures{*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "openssh 5.x auth2.c via packet_disconnect()"),
+    shape!(Sshd, "Disconnecting {conn}: Too many authentication failures{*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "openssh packet.c ssh_packet_disconnect() from auth.c auth_maxtries_exceeded()"),
+    shape!(Sshd, "Disconnecting {conn}: {*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "openssh packet.c ssh_packet_disconnect()"),
+    shape!(Sshd, "maximum authentication attempts exceeded for {user} from {peer} port {port}{*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "openssh auth.c auth_maxtries_exceeded()"),
     // --- OpenSSH: PAM (auth-pam.c) and pam_unix's summary as sshd logs it
-    shape!(
-        Sshd,
-        "PAM: {_} for {user} from {peer}",
-        a::AUTH_PAM_ERROR,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth-pam.c sshpam_query(): \"PAM: %s for %s%.100s from %.100s\"",
-        method = "pam"
-    ),
-    shape!(
-        Sshd,
-        "PAM {count} more authentication failure{*}",
-        a::AUTH_FAILURE_SUMMARY,
-        o::FAILURE,
-        AUTHN,
-        "linux-pam pam_unix support.c _cleanup_failures() as sshd forwards it",
-        method = "pam"
-    ),
+    shape!(Sshd, "PAM: {_} for {user} from {peer}", a::AUTH_PAM_ERROR, o::FAILURE, AUTHN, "openssh auth-pam.c sshpam_query(): \"PAM: %s for %s%.100s from %.100s\"", method = "pam"),
+    shape!(Sshd, "PAM service({_}) ignoring max retries; {*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "linux-pam pam_unix support.c _unix_verify_password(): \"service(%s) ignoring max retries; %d > %d\""),
+    shape!(Sshd, "PAM {count} more authentication failure{*}", a::AUTH_FAILURE_SUMMARY, o::FAILURE, AUTHN, "linux-pam pam_unix support.c _cleanup_failures() as sshd forwards it", method = "pam"),
     // --- OpenSSH: refusals before any credential (auth.c allowed_user(), auth_root_allowed())
-    shape!(
-        Sshd,
-        "User {user} from {peer} not allowed because {*}",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c allowed_user(): AllowUsers/DenyUsers/AllowGroups/DenyGroups"
-    ),
-    shape!(
-        Sshd,
-        "User {user} not allowed because {*}",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c allowed_user(): locked account, missing or non-executable shell"
-    ),
-    shape!(
-        Sshd,
-        "ROOT LOGIN REFUSED FROM {peer} port {port}",
-        a::AUTH_ROOT_REFUSED,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c auth_root_allowed()",
-        user = "root"
-    ),
-    shape!(
-        Sshd,
-        "ROOT LOGIN REFUSED FROM {peer}",
-        a::AUTH_ROOT_REFUSED,
-        o::FAILURE,
-        AUTHN,
-        "openssh 5.x auth.c auth_root_allowed()",
-        user = "root"
-    ),
-    shape!(
-        Sshd,
-        "Postponed {method} for {user} from {peer} port {port}{*}",
-        a::AUTH_POSTPONED,
-        o::UNKNOWN,
-        AUTHN,
-        "openssh auth.c auth_log() (postponed)"
-    ),
-    shape!(
-        Sshd,
-        "Partial {method} for {user} from {peer} port {port}{*}",
-        a::AUTH_PARTIAL,
-        o::UNKNOWN,
-        AUTHN,
-        "openssh auth.c auth_log() (partial)"
-    ),
-    shape!(
-        Sshd,
-        "Authentication refused for {user}: {*}",
-        a::AUTH_REFUSED_CONFIG,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth.c/auth2-hostbased.c: bad owner or modes"
-    ),
-    shape!(
-        Sshd,
-        "Authentication refused: {*}",
-        a::AUTH_REFUSED_CONFIG,
-        o::FAILURE,
-        AUTHN,
-        "openssh auth2-pubkey.c/auth.c auth_secure_path(): bad ownership or modes"
-    ),
-    shape!(
-        Sshd,
-        "input_userauth_request: invalid user {user}{*}",
-        a::SSH_INVALID_USER_REQUEST,
-        o::FAILURE,
-        AUTHN,
-        "openssh 5.x-7.x auth2.c input_userauth_request()"
-    ),
+    shape!(Sshd, "User {user} from {peer} not allowed because {*}", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "openssh auth.c allowed_user(): AllowUsers/DenyUsers/AllowGroups/DenyGroups"),
+    shape!(Sshd, "User {user} not allowed because {*}", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "openssh auth.c allowed_user(): locked account, missing or non-executable shell"),
+    shape!(Sshd, "ROOT LOGIN REFUSED FROM {peer} port {port}", a::AUTH_ROOT_REFUSED, o::FAILURE, AUTHN, "openssh auth.c auth_root_allowed()", user = "root"),
+    shape!(Sshd, "ROOT LOGIN REFUSED FROM {peer}", a::AUTH_ROOT_REFUSED, o::FAILURE, AUTHN, "openssh 5.x auth.c auth_root_allowed()", user = "root"),
+    shape!(Sshd, "Postponed {method} for {user} from {peer} port {port}{*}", a::AUTH_POSTPONED, o::UNKNOWN, AUTHN, "openssh auth.c auth_log() (postponed)"),
+    shape!(Sshd, "Partial {method} for {user} from {peer} port {port}{*}", a::AUTH_PARTIAL, o::UNKNOWN, AUTHN, "openssh auth.c auth_log() (partial)"),
+    shape!(Sshd, "Authentication refused for {user}: {*}", a::AUTH_REFUSED_CONFIG, o::FAILURE, AUTHN, "openssh auth.c/auth2-hostbased.c: bad owner or modes"),
+    shape!(Sshd, "Authentication refused: {*}", a::AUTH_REFUSED_CONFIG, o::FAILURE, AUTHN, "openssh auth2-pubkey.c/auth.c auth_secure_path(): bad ownership or modes"),
+    shape!(Sshd, "input_userauth_request: invalid user {user}{*}", a::SSH_INVALID_USER_REQUEST, o::FAILURE, AUTHN, "openssh 5.x-7.x auth2.c input_userauth_request()"),
     // --- OpenSSH: pre-authentication probing (kex.c, sshd.c, sshd-session.c)
-    shape!(
-        Sshd,
-        "Did not receive identification string from {conn}",
-        a::SSH_NO_IDENTIFICATION,
-        o::FAILURE,
-        NET,
-        "openssh sshd.c/kex.c (up to 8.x)"
-    ),
-    shape!(
-        Sshd,
-        "banner exchange: Connection from {conn}: {*}",
-        a::SSH_BAD_PROTOCOL,
-        o::FAILURE,
-        NET,
-        "openssh packet.c sshpkt_vfatal() default case, tag \"banner exchange\" (8.3+)"
-    ),
-    shape!(
-        Sshd,
-        "Bad protocol version identification {any} from {conn}",
-        a::SSH_BAD_PROTOCOL,
-        o::FAILURE,
-        NET,
-        "openssh sshd.c sshd_exchange_identification() (up to 7.x)"
-    ),
-    shape!(
-        Sshd,
-        "Protocol major versions differ{*}",
-        a::SSH_BAD_PROTOCOL,
-        o::FAILURE,
-        NET,
-        "openssh kex.c kex_exchange_identification()"
-    ),
-    shape!(
-        Sshd,
-        "kex_exchange_identification: {*}",
-        a::SSH_KEX_FAILED,
-        o::FAILURE,
-        NET,
-        "openssh kex.c kex_exchange_identification()"
-    ),
-    shape!(
-        Sshd,
-        "Unable to negotiate with {conn}: {*}",
-        a::SSH_NEGOTIATION_FAILED,
-        o::FAILURE,
-        NET,
-        "openssh packet.c sshpkt_vfatal() NO_*_ALG_MATCH"
-    ),
-    shape!(
-        Sshd,
-        "ssh_dispatch_run_fatal: Connection from {conn}: {*}",
-        a::SSH_KEX_FAILED,
-        o::FAILURE,
-        NET,
-        "openssh packet.c sshpkt_vfatal() default case"
-    ),
-    shape!(
-        Sshd,
-        "Timeout before authentication for {conn}{*}",
-        a::SSH_PREAUTH_TIMEOUT,
-        o::FAILURE,
-        NET,
-        "openssh sshd.c child_reap() (9.8+) / grace_alarm_handler() (older)"
-    ),
-    shape!(
-        Sshd,
-        "drop connection #{_} from {peerport} on {_} {*}",
-        a::SSH_DROPPED,
-        o::FAILURE,
-        NET,
-        "openssh sshd.c drop_connection() (MaxStartups, PerSourcePenalties)"
-    ),
-    shape!(
-        Sshd,
-        "Connection from {conn} on {_} port {_}{*}",
-        a::SSH_CONNECTION,
-        o::UNKNOWN,
-        NET,
-        "openssh sshd-session.c main(): \"Connection from %s port %d on %s port %d%s%s%s\""
-    ),
-    shape!(
-        Sshd,
-        "Starting session: {_} for {user} from {peer} port {port}{*}",
-        a::SSH_SESSION_START,
-        o::SUCCESS,
-        SESSION,
-        "openssh session.c session_exec_req()/do_exec()"
-    ),
-    shape!(
-        Sshd,
-        "reverse mapping checking getaddrinfo for {domain} [{ip}] failed{*}",
-        a::SSH_REVERSE_MAPPING_FAILED,
-        o::UNKNOWN,
-        NET,
-        "openssh canohost.c (up to 6.x)"
-    ),
-    shape!(
-        Sshd,
-        "Address {peer} maps to {*}",
-        a::SSH_REVERSE_MAPPING_FAILED,
-        o::UNKNOWN,
-        NET,
-        "openssh canohost.c (up to 6.x)"
-    ),
+    shape!(Sshd, "Did not receive identification string from {conn}", a::SSH_NO_IDENTIFICATION, o::FAILURE, NET, "openssh sshd.c/kex.c (up to 8.x)"),
+    shape!(Sshd, "banner exchange: Connection from {conn}: {*}", a::SSH_BAD_PROTOCOL, o::FAILURE, NET, "openssh packet.c sshpkt_vfatal() default case, tag \"banner exchange\" (8.3+)"),
+    shape!(Sshd, "Bad protocol version identification {any} from {conn}", a::SSH_BAD_PROTOCOL, o::FAILURE, NET, "openssh sshd.c sshd_exchange_identification() (up to 7.x)"),
+    shape!(Sshd, "Protocol major versions differ{*}", a::SSH_BAD_PROTOCOL, o::FAILURE, NET, "openssh kex.c kex_exchange_identification()"),
+    shape!(Sshd, "kex_exchange_identification: {*}", a::SSH_KEX_FAILED, o::FAILURE, NET, "openssh kex.c kex_exchange_identification()"),
+    shape!(Sshd, "Unable to negotiate with {conn}: {*}", a::SSH_NEGOTIATION_FAILED, o::FAILURE, NET, "openssh packet.c sshpkt_vfatal() NO_*_ALG_MATCH"),
+    shape!(Sshd, "ssh_dispatch_run_fatal: Connection from {conn}: {*}", a::SSH_KEX_FAILED, o::FAILURE, NET, "openssh packet.c sshpkt_vfatal() default case"),
+    shape!(Sshd, "Timeout before authentication for {conn}{*}", a::SSH_PREAUTH_TIMEOUT, o::FAILURE, NET, "openssh sshd.c child_reap() (9.8+) / grace_alarm_handler() (older)"),
+    shape!(Sshd, "drop connection #{_} from {peerport} on {_} {*}", a::SSH_DROPPED, o::FAILURE, NET, "openssh sshd.c drop_connection() (MaxStartups, PerSourcePenalties)"),
+    shape!(Sshd, "Connection from {conn} on {_} port {_}{*}", a::SSH_CONNECTION, o::UNKNOWN, NET, "openssh sshd-session.c main(): \"Connection from %s port %d on %s port %d%s%s%s\""),
+    shape!(Sshd, "Starting session: {_} for {user} from {peer} port {port}{*}", a::SSH_SESSION_START, o::SUCCESS, SESSION, "openssh session.c session_exec_req()/do_exec()"),
+    shape!(Sshd, "reverse mapping checking getaddrinfo for {domain} [{ip}] failed{*}", a::SSH_REVERSE_MAPPING_FAILED, o::UNKNOWN, NET, "openssh canohost.c (up to 6.x)"),
+    shape!(Sshd, "Address {peer} maps to {*}", a::SSH_REVERSE_MAPPING_FAILED, o::UNKNOWN, NET, "openssh canohost.c (up to 6.x)"),
+    shape!(Sshd, "Close session: user {user} from {peer} port {port}{*}", a::SESSION_CLOSE, o::SUCCESS, SESSION, "openssh session.c session_close()"),
     shape!(Sshd, "Server listening on {*}", a::SERVICE_START, o::SUCCESS, "host", "openssh sshd.c server_listen()"),
-    shape!(
-        Sshd,
-        "Received signal 15; terminating.",
-        a::SERVICE_STOP,
-        o::SUCCESS,
-        "host",
-        "openssh sshd.c main_sigchld/sigterm"
-    ),
+    shape!(Sshd, "Received signal 15; terminating.", a::SERVICE_STOP, o::SUCCESS, "host", "openssh sshd.c main_sigchld/sigterm"),
     // --- Dropbear (svr-auth.c, svr-authpasswd.c, svr-authpam.c, svr-authpubkey.c, svr-session.c, svr-main.c)
-    shape!(
-        Dropbear,
-        "Bad password attempt for '{user}' from {peerport}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-authpasswd.c svr_auth_password()",
-        method = "password"
-    ),
-    shape!(
-        Dropbear,
-        "Bad PAM password attempt for '{user}' from {peerport}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-authpam.c svr_auth_pam()",
-        method = "password"
-    ),
-    shape!(
-        Dropbear,
-        "Login attempt for nonexistent user from {peerport}",
-        a::AUTH_INVALID_USER,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-auth.c checkusername()"
-    ),
-    shape!(
-        Dropbear,
-        "Login attempt for nonexistent user '{user}' from {peerport}",
-        a::AUTH_INVALID_USER,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-auth.c checkusername() (2013-2019)"
-    ),
-    shape!(
-        Dropbear,
-        "Login attempt with wrong user {user} from {peerport}",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-auth.c checkusername()"
-    ),
-    shape!(
-        Dropbear,
-        "root login rejected",
-        a::AUTH_ROOT_REFUSED,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-auth.c checkusername() (-w)",
-        user = "root"
-    ),
-    shape!(
-        Dropbear,
-        "Logins are restricted to the group {_} but user '{user}' is not a member",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-auth.c checkusername() (-G)"
-    ),
-    shape!(
-        Dropbear,
-        "User '{user}' has invalid shell, rejected",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-auth.c checkusername()"
-    ),
-    shape!(
-        Dropbear,
-        "User '{user}' has blank password, rejected",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-authpasswd.c"
-    ),
-    shape!(
-        Dropbear,
-        "User account '{user}' is locked",
-        a::AUTH_USER_NOT_ALLOWED,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-authpasswd.c"
-    ),
-    shape!(
-        Dropbear,
-        "Password auth succeeded for '{user}' from {peerport}{*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "dropbear svr-authpasswd.c",
-        method = "password"
-    ),
-    shape!(
-        Dropbear,
-        "PAM password auth succeeded for '{user}' from {peerport}{*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "dropbear svr-authpam.c",
-        method = "password"
-    ),
-    shape!(
-        Dropbear,
-        "Pubkey auth succeeded for '{user}' with {any} from {peerport}{*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "dropbear svr-authpubkey.c",
-        method = "publickey"
-    ),
-    shape!(
-        Dropbear,
-        "Pubkey auth bad signature for '{user}' with {any} from {peerport}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "dropbear svr-authpubkey.c",
-        method = "publickey"
-    ),
-    shape!(
-        Dropbear,
-        "Exit before auth from <{peerport}>: (user '{user}', {_} fails): {*}",
-        a::SSH_PREAUTH_CLOSE,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit() (2020+)"
-    ),
-    shape!(
-        Dropbear,
-        "Exit before auth from <{peerport}>: {*}",
-        a::SSH_PREAUTH_CLOSE,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit() (2020+)"
-    ),
-    shape!(
-        Dropbear,
-        "Exit before auth (user '{user}', {_} fails): {*}",
-        a::SSH_PREAUTH_CLOSE,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit() (up to 2019)"
-    ),
-    shape!(
-        Dropbear,
-        "Exit before auth: {*}",
-        a::SSH_PREAUTH_CLOSE,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit() (up to 2019)"
-    ),
-    shape!(
-        Dropbear,
-        "Early exit from <{peerport}>: {*}",
-        a::SSH_PREAUTH_CLOSE,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit()"
-    ),
-    shape!(
-        Dropbear,
-        "Exit ({user}) from <{peerport}>: {*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit()"
-    ),
-    shape!(
-        Dropbear,
-        "Exit ({user}): {*}",
-        a::SSH_DISCONNECT,
-        o::UNKNOWN,
-        SESSION,
-        "dropbear svr-session.c svr_dropbear_exit() (up to 2019)"
-    ),
-    shape!(
-        Dropbear,
-        "Child connection from {peerport}",
-        a::SSH_CONNECTION,
-        o::UNKNOWN,
-        NET,
-        "dropbear svr-main.c main_noinetd()"
-    ),
+    shape!(Dropbear, "Bad password attempt for '{user}' from {peerport}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "dropbear svr-authpasswd.c svr_auth_password()", method = "password"),
+    shape!(Dropbear, "Bad PAM password attempt for '{user}' from {peerport}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "dropbear svr-authpam.c svr_auth_pam()", method = "password"),
+    shape!(Dropbear, "Login attempt for nonexistent user from {peerport}", a::AUTH_INVALID_USER, o::FAILURE, AUTHN, "dropbear svr-auth.c checkusername()"),
+    shape!(Dropbear, "Login attempt for nonexistent user '{user}' from {peerport}", a::AUTH_INVALID_USER, o::FAILURE, AUTHN, "dropbear svr-auth.c checkusername() (2013-2019)"),
+    shape!(Dropbear, "Login attempt with wrong user {user} from {peerport}", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "dropbear svr-auth.c checkusername()"),
+    shape!(Dropbear, "root login rejected", a::AUTH_ROOT_REFUSED, o::FAILURE, AUTHN, "dropbear svr-auth.c checkusername() (-w)", user = "root"),
+    shape!(Dropbear, "Logins are restricted to the group {_} but user '{user}' is not a member", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "dropbear svr-auth.c checkusername() (-G)"),
+    shape!(Dropbear, "User '{user}' has invalid shell, rejected", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "dropbear svr-auth.c checkusername()"),
+    shape!(Dropbear, "User '{user}' has blank password, rejected", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "dropbear svr-authpasswd.c"),
+    shape!(Dropbear, "User account '{user}' is locked", a::AUTH_USER_NOT_ALLOWED, o::FAILURE, AUTHN, "dropbear svr-authpasswd.c"),
+    shape!(Dropbear, "Password auth succeeded for '{user}' from {peerport}{*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "dropbear svr-authpasswd.c", method = "password"),
+    shape!(Dropbear, "PAM password auth succeeded for '{user}' from {peerport}{*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "dropbear svr-authpam.c", method = "password"),
+    shape!(Dropbear, "Pubkey auth succeeded for '{user}' with {any} from {peerport}{*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "dropbear svr-authpubkey.c", method = "publickey"),
+    shape!(Dropbear, "Pubkey auth bad signature for '{user}' with {any} from {peerport}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "dropbear svr-authpubkey.c", method = "publickey"),
+    shape!(Dropbear, "Exit before auth from <{peerport}>: (user '{user}', {_} fails): {*}", a::SSH_PREAUTH_CLOSE, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit() (2020+)"),
+    shape!(Dropbear, "Exit before auth from <{peerport}>: {*}", a::SSH_PREAUTH_CLOSE, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit() (2020+)"),
+    shape!(Dropbear, "Exit before auth (user '{user}', {_} fails): {*}", a::SSH_PREAUTH_CLOSE, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit() (up to 2019)"),
+    shape!(Dropbear, "Exit before auth: {*}", a::SSH_PREAUTH_CLOSE, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit() (up to 2019)"),
+    shape!(Dropbear, "Early exit from <{peerport}>: {*}", a::SSH_PREAUTH_CLOSE, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit()"),
+    shape!(Dropbear, "Exit ({user}) from <{peerport}>: {*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit()"),
+    shape!(Dropbear, "Exit ({user}): {*}", a::SSH_DISCONNECT, o::UNKNOWN, SESSION, "dropbear svr-session.c svr_dropbear_exit() (up to 2019)"),
+    shape!(Dropbear, "Child connection from {peerport}", a::SSH_CONNECTION, o::UNKNOWN, NET, "dropbear svr-main.c main_noinetd()"),
     // --- login (util-linux login-utils/login.c; shadow src/login.c)
-    shape!(
-        Login,
-        "FAILED LOGIN {_} FROM {peer} FOR {user}, {*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "util-linux login.c loginpam_auth()/log_btmp",
-        method = "login"
-    ),
-    shape!(
-        Login,
-        "FAILED LOGIN ({_}) on '{_}' from '{peer}' FOR '{user}', {*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "shadow login.c",
-        method = "login"
-    ),
-    shape!(
-        Login,
-        "FAILED LOGIN ({_}) on '{_}' FOR '{user}', {*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "shadow login.c",
-        method = "login"
-    ),
-    shape!(
-        Login,
-        "TOO MANY LOGIN TRIES ({_}) FROM {peer} FOR {user}, {*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "util-linux login.c"
-    ),
-    shape!(
-        Login,
-        "TOO MANY LOGIN TRIES ({_}) on '{_}' from '{peer}' FOR '{user}', {*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "shadow login.c"
-    ),
-    shape!(
-        Login,
-        "TOO MANY LOGIN TRIES ({_}) on '{_}' FOR '{user}', {*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "shadow login.c"
-    ),
-    shape!(
-        Login,
-        "invalid password for '{user}' on '{_}'{*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "shadow login.c (without PAM)",
-        method = "login"
-    ),
-    shape!(
-        Login,
-        "ROOT LOGIN ON {_} FROM {peer}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "util-linux login.c log_syslog()",
-        user = "root"
-    ),
-    shape!(
-        Login,
-        "ROOT LOGIN ON {*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "util-linux login.c log_syslog()",
-        user = "root"
-    ),
-    shape!(
-        Login,
-        "ROOT LOGIN  on '{_}' from '{peer}'",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "shadow login.c",
-        user = "root"
-    ),
+    shape!(Login, "FAILED LOGIN {_} FROM {peer} FOR {user}, {*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "util-linux login.c loginpam_auth()/log_btmp", method = "login"),
+    shape!(Login, "FAILED LOGIN ({_}) on '{_}' from '{peer}' FOR '{user}', {*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "shadow login.c", method = "login"),
+    shape!(Login, "FAILED LOGIN ({_}) on '{_}' FOR '{user}', {*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "shadow login.c", method = "login"),
+    shape!(Login, "TOO MANY LOGIN TRIES ({_}) FROM {peer} FOR {user}, {*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "util-linux login.c"),
+    shape!(Login, "TOO MANY LOGIN TRIES ({_}) on '{_}' from '{peer}' FOR '{user}', {*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "shadow login.c"),
+    shape!(Login, "TOO MANY LOGIN TRIES ({_}) on '{_}' FOR '{user}', {*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "shadow login.c"),
+    shape!(Login, "invalid password for '{user}' on '{_}'{*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "shadow login.c (without PAM)", method = "login"),
+    shape!(Login, "ROOT LOGIN ON {_} FROM {peer}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "util-linux login.c log_syslog()", user = "root"),
+    shape!(Login, "ROOT LOGIN ON {*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "util-linux login.c log_syslog()", user = "root"),
+    shape!(Login, "ROOT LOGIN  on '{_}' from '{peer}'", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "shadow login.c", user = "root"),
     shape!(Login, "ROOT LOGIN {*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "shadow login.c", user = "root"),
-    shape!(
-        Login,
-        "LOGIN ON {_} BY {user} FROM {peer}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "util-linux login.c log_syslog()",
-        method = "login"
-    ),
-    shape!(
-        Login,
-        "LOGIN ON {_} BY {user}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "util-linux login.c log_syslog()",
-        method = "login"
-    ),
+    shape!(Login, "LOGIN ON {_} BY {user} FROM {peer}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "util-linux login.c log_syslog()", method = "login"),
+    shape!(Login, "LOGIN ON {_} BY {user}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "util-linux login.c log_syslog()", method = "login"),
     // --- su (util-linux login-utils/su-common.c; shadow src/su.c and sulog.c; BSD su)
-    shape!(
-        Su,
-        "FAILED SU (to {target}) {user} on {*}",
-        a::SU_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "util-linux su-common.c log_syslog()"
-    ),
+    shape!(Su, "FAILED SU (to {target}) {user} on {*}", a::SU_FAILURE, o::FAILURE, AUTHN, "util-linux su-common.c log_syslog()"),
     shape!(Su, "(to {target}) {user} on {*}", a::SU_SUCCESS, o::SUCCESS, AUTHN, "util-linux su-common.c log_syslog()"),
     shape!(Su, "FAILED su for {target} by {user}", a::SU_FAILURE, o::FAILURE, AUTHN, "shadow su.c"),
     shape!(Su, "Successful su for {target} by {user}", a::SU_SUCCESS, o::SUCCESS, AUTHN, "shadow su.c"),
     shape!(Su, "+ {_} {user}:{target}", a::SU_SUCCESS, o::SUCCESS, AUTHN, "shadow sulog.c"),
     shape!(Su, "- {_} {user}:{target}", a::SU_FAILURE, o::FAILURE, AUTHN, "shadow sulog.c"),
-    shape!(
-        Su,
-        "BAD SU {user} to {target} on {*}",
-        a::SU_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "BSD/old Linux su: \"BAD SU %s to %s%s\""
-    ),
+    shape!(Su, "BAD SU {user} to {target} on {*}", a::SU_FAILURE, o::FAILURE, AUTHN, "BSD/old Linux su: \"BAD SU %s to %s%s\""),
     // --- vsftpd (logging.c vsf_log_line: "[user] OK LOGIN: Client \"addr\"", syslog and vsftpd.log alike)
-    shape!(
-        Vsftpd,
-        "[{user}] FAIL LOGIN: Client \"{peer}\"{*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "vsftpd logging.c vsf_log_do_log_vsftpd_format()",
-        method = "ftp"
-    ),
-    shape!(
-        Vsftpd,
-        "[{user}] OK LOGIN: Client \"{peer}\"{*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "vsftpd logging.c vsf_log_do_log_vsftpd_format()",
-        method = "ftp"
-    ),
+    shape!(Vsftpd, "[{user}] FAIL LOGIN: Client \"{peer}\"{*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "vsftpd logging.c vsf_log_do_log_vsftpd_format()", method = "ftp"),
+    shape!(Vsftpd, "[{user}] OK LOGIN: Client \"{peer}\"{*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "vsftpd logging.c vsf_log_do_log_vsftpd_format()", method = "ftp"),
     shape!(Vsftpd, "CONNECT: Client \"{peer}\"{*}", a::FTP_CONNECTION, o::UNKNOWN, NET, "vsftpd logging.c"),
     // --- proftpd (mod_auth.c: "USER %s (Login failed): %s", "USER %s: Login successful."), behind "server (remote[ip]) - "
-    shape!(
-        Proftpd,
-        "{_} ({peer}[{ip}]) - USER {user} (Login failed): {*}",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "proftpd mod_auth.c auth_pass()",
-        method = "ftp"
-    ),
-    shape!(
-        Proftpd,
-        "{_} ({peer}[{ip}]) - USER {user}: Login successful{*}",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "proftpd mod_auth.c auth_pass()",
-        method = "ftp"
-    ),
-    shape!(
-        Proftpd,
-        "{_} ({peer}[{ip}]) - USER {user}: no such user found from {*}",
-        a::AUTH_INVALID_USER,
-        o::FAILURE,
-        AUTHN,
-        "proftpd mod_auth.c auth_pass()"
-    ),
-    shape!(
-        Proftpd,
-        "{_} ({peer}[{ip}]) - Maximum login attempts ({_}) exceeded{*}",
-        a::AUTH_MAX_ATTEMPTS,
-        o::FAILURE,
-        AUTHN,
-        "proftpd mod_auth.c auth_pass()"
-    ),
+    shape!(Proftpd, "{_} ({peer}[{ip}]) - USER {user} (Login failed): {*}", a::AUTH_FAILURE, o::FAILURE, AUTHN, "proftpd mod_auth.c auth_pass()", method = "ftp"),
+    shape!(Proftpd, "{_} ({peer}[{ip}]) - USER {user}: Login successful{*}", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "proftpd mod_auth.c auth_pass()", method = "ftp"),
+    shape!(Proftpd, "{_} ({peer}[{ip}]) - USER {user}: no such user found from {*}", a::AUTH_INVALID_USER, o::FAILURE, AUTHN, "proftpd mod_auth.c auth_pass()"),
+    shape!(Proftpd, "{_} ({peer}[{ip}]) - Maximum login attempts ({_}) exceeded{*}", a::AUTH_MAX_ATTEMPTS, o::FAILURE, AUTHN, "proftpd mod_auth.c auth_pass()"),
     shape!(Proftpd, "{_} ({peer}[{ip}]) - FTP session opened.", a::FTP_CONNECTION, o::UNKNOWN, NET, "proftpd main.c"),
     // --- pure-ftpd (log_unix.c / pure-ftpd.c: "(user@host) [LEVEL] message")
-    shape!(
-        PureFtpd,
-        "({_}@{peer}) [WARNING] Authentication failed for user [{user}]",
-        a::AUTH_FAILURE,
-        o::FAILURE,
-        AUTHN,
-        "pure-ftpd ftpd.c douser()",
-        method = "ftp"
-    ),
-    shape!(
-        PureFtpd,
-        "({_}@{peer}) [INFO] {user} is now logged in",
-        a::AUTH_SUCCESS,
-        o::SUCCESS,
-        AUTHN,
-        "pure-ftpd ftpd.c douser()",
-        method = "ftp"
-    ),
-    shape!(
-        PureFtpd,
-        "({_}@{peer}) [INFO] New connection from {*}",
-        a::FTP_CONNECTION,
-        o::UNKNOWN,
-        NET,
-        "pure-ftpd ftpd.c"
-    ),
+    shape!(PureFtpd, "({_}@{peer}) [WARNING] Authentication failed for user [{user}]", a::AUTH_FAILURE, o::FAILURE, AUTHN, "pure-ftpd ftpd.c douser()", method = "ftp"),
+    shape!(PureFtpd, "({_}@{peer}) [INFO] {user} is now logged in", a::AUTH_SUCCESS, o::SUCCESS, AUTHN, "pure-ftpd ftpd.c douser()", method = "ftp"),
+    shape!(PureFtpd, "({_}@{peer}) [INFO] New connection from {*}", a::FTP_CONNECTION, o::UNKNOWN, NET, "pure-ftpd ftpd.c"),
     // --- Linux-PAM modules' own lines (after the `pam_xxx(service:kind): ` prefix)
-    shape!(
-        Pam,
-        "Consecutive login failures for user {user} account temporarily locked",
-        a::ACCOUNT_LOCKED,
-        o::FAILURE,
-        "iam",
-        "linux-pam pam_faillock.c check_tally()"
-    ),
-    shape!(
-        Pam,
-        "user {user} ({_}) tally {_}, deny {_}",
-        a::ACCOUNT_LOCKED,
-        o::FAILURE,
-        "iam",
-        "linux-pam pam_tally2.c tally_check() (removed in 1.5)"
-    ),
-    shape!(
-        Pam,
-        "received for user {user}: 7 ({*}",
-        a::AUTH_PAM_RESULT,
-        o::FAILURE,
-        AUTHN,
-        "sssd pam_sss.c eval_response()"
-    ),
-    shape!(
-        Pam,
-        "received for user {user}: {_} ({*}",
-        a::AUTH_PAM_RESULT,
-        o::UNKNOWN,
-        AUTHN,
-        "sssd pam_sss.c eval_response()"
-    ),
+    shape!(Pam, "Consecutive login failures for user {user} account temporarily locked", a::ACCOUNT_LOCKED, o::FAILURE, "iam", "linux-pam pam_faillock.c check_tally()"),
+    shape!(Pam, "user {user} ({_}) tally {_}, deny {_}", a::ACCOUNT_LOCKED, o::FAILURE, "iam", "linux-pam pam_tally2.c tally_check() (removed in 1.5)"),
+    shape!(Pam, "received for user {user}: 7 ({*}", a::AUTH_PAM_RESULT, o::FAILURE, AUTHN, "sssd pam_sss.c eval_response()"),
+    shape!(Pam, "received for user {user}: {_} ({*}", a::AUTH_PAM_RESULT, o::UNKNOWN, AUTHN, "sssd pam_sss.c eval_response()"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1120,8 +467,8 @@ pub fn analyze<'a>(family: Family, msg: &'a str, ev: &mut Event<'a>) -> Option<&
 /// The OpenSSH message with its decorations removed: a trailing ` [preauth]` (and whether it was
 /// there) and a leading `error: `/`fatal: ` (the log level sshd writes outside the format).
 pub fn sshd_core(msg: &str) -> (&str, bool) {
-    let (m, preauth) = match msg.strip_suffix("[preauth]") {
-        Some(m) => (m.trim_end(), true),
+    let (m, preauth) = match msg.strip_suffix(" [preauth]").or_else(|| msg.strip_suffix("[preauth]")) {
+        Some(m) => (m, true),
         None => (msg, false),
     };
     let m = m.strip_prefix("error: ").or_else(|| m.strip_prefix("fatal: ")).unwrap_or(m);
@@ -1164,6 +511,9 @@ mod tests {
         (Family::Sshd, "Authentication refused for carol: bad owner or modes for /home/carol/.shosts", a::AUTH_REFUSED_CONFIG, Some("carol"), None, None),
         (Family::Sshd, "Authentication refused: bad ownership or modes for file /home/dave/.ssh/authorized_keys", a::AUTH_REFUSED_CONFIG, None, None, None),
         (Family::Sshd, "input_userauth_request: invalid user test9", a::SSH_INVALID_USER_REQUEST, Some("test9"), None, None),
+        (Family::Sshd, "input_userauth_request: invalid user  [preauth]", a::SSH_INVALID_USER_REQUEST, Some(""), None, None),
+        (Family::Sshd, "PAM service(sshd) ignoring max retries; 6 > 3", a::AUTH_MAX_ATTEMPTS, None, None, None),
+        (Family::Sshd, "Close session: user ubuntu from 192.0.2.85 port 63497 id 0", a::SESSION_CLOSE, Some("ubuntu"), Some("192.0.2.85"), Some(63497)),
         (Family::Sshd, "Did not receive identification string from 192.0.2.6 port 5555", a::SSH_NO_IDENTIFICATION, None, Some("192.0.2.6"), Some(5555)),
         (Family::Sshd, "banner exchange: Connection from 192.0.2.77 port 60001: invalid format", a::SSH_BAD_PROTOCOL, None, Some("192.0.2.77"), Some(60001)),
         (Family::Sshd, "Bad protocol version identification 'GET / HTTP/1.1' from 192.0.2.78 port 60002", a::SSH_BAD_PROTOCOL, None, Some("192.0.2.78"), Some(60002)),
