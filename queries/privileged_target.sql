@@ -5,14 +5,13 @@
 -- param: min_accounts = 5 | Distinct privileged or nonexistent names tried from one source in a day.
 -- param: privileged_users = ['root', 'admin', 'administrator', 'oracle', 'postgres', 'mysql', 'ubuntu', 'pi', 'sa', 'git', 'ftp', 'support', 'toor'] | Account names treated as privileged.
 -- evidence_table: attempts
--- evidence: event_module = 'auth' AND (user_name IN ({privileged_users}) OR event_action = 'auth.invalid_user' OR POSITION('invalid user' IN COALESCE(message, '')) > 0)
+-- evidence: event_module = 'auth' AND (user_name IN ({privileged_users}) OR event_action = 'auth.invalid_user' OR invalid_user)
 WITH tries AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, user_name, timestamp, attempts, CAST(timestamp AS DATE) AS day,
            CASE WHEN user_name IN ({privileged_users}) THEN 1 ELSE 0 END AS privileged
     FROM attempts
     WHERE event_module = 'auth' AND source_ip IS NOT NULL AND user_name IS NOT NULL
-      AND (user_name IN ({privileged_users}) OR event_action = 'auth.invalid_user'
-           OR POSITION('invalid user' IN COALESCE(message, '')) > 0)
+      AND (user_name IN ({privileged_users}) OR event_action = 'auth.invalid_user' OR invalid_user)
 )
 SELECT NULLIF(host_name, '') AS host_name, source_ip, MIN(timestamp) AS first_seen, MAX(timestamp) AS last_seen, SUM(attempts) AS count,
        COUNT(DISTINCT user_name) AS distinct_accounts, SUM(privileged) AS privileged_attempts

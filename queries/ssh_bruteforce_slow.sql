@@ -18,15 +18,20 @@ fast AS (
            LAG(timestamp, {burst_size - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS burst_start
     FROM tries
 ),
-fast_sources AS (
-    SELECT DISTINCT host_name, source_ip FROM fast
-    WHERE timestamp - burst_start <= INTERVAL '{burst_minutes} minutes'
+paced AS (
+    SELECT host_name, source_ip,
+           MAX(CASE WHEN burst_start IS NOT NULL AND timestamp - burst_start <= INTERVAL '{burst_minutes} minutes'
+                    THEN 1 ELSE 0 END) AS has_burst,
+           COUNT(*) AS tries_total
+    FROM fast
+    GROUP BY host_name, source_ip
 ),
 slow AS (
-    SELECT host_name, source_ip, timestamp,
-           LAG(timestamp, {min_attempts - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS window_start
-    FROM tries
-    WHERE CONCAT(host_name, '|', source_ip) NOT IN (SELECT CONCAT(host_name, '|', source_ip) FROM fast_sources)
+    SELECT t.host_name, t.source_ip, t.timestamp,
+           LAG(t.timestamp, {min_attempts - 1}) OVER (PARTITION BY t.host_name, t.source_ip ORDER BY t.timestamp) AS window_start
+    FROM tries t
+    JOIN paced p ON p.host_name = t.host_name AND p.source_ip = t.source_ip
+    WHERE p.has_burst = 0 AND p.tries_total >= {min_attempts}
 ),
 spans AS (
     SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(timestamp) AS last_seen

@@ -392,3 +392,27 @@ fn schema_doc_is_current() {
         "docs/schema.md is stale: run `logsleuth schema > docs/schema.md`"
     );
 }
+
+#[test]
+fn the_sniffer_says_why_and_the_summary_names_files_not_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let err = write(
+        &ev,
+        "web01/var/log/apache2/error.log",
+        b"[Sun Dec 14 02:36:09.074850 2025] [core:info] [pid 13118] [client 209.167.27.14:5487] AH00128: File does not exist: /var/www/html/x\n\
+          [Sun Dec 14 02:36:10.000001 2025] [core:error] [pid 13119] [client 209.167.27.15:5488] AH00128: File does not exist: /var/www/html/y\n",
+    );
+    write(&ev, "web01/var/log/noise.txt", b"just words\nmore words here\nand nothing with a time\n");
+    let out = ok(&["formats", "--explain", err.to_str().unwrap()]);
+    assert!(out.contains("* error_log") && out.contains("winner: error_log (2 of 2 lines"), "{out}");
+    let noise = ev.join("web01/var/log/noise.txt");
+    let out = ok(&["formats", "--explain", noise.to_str().unwrap()]);
+    assert!(out.contains("no format explains at least a third"), "{out}");
+    let case = dir.path().join("case");
+    let out = ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap()]);
+    assert!(out.contains("not understood: web01/var/log/noise.txt (unknown): 3 of 3 lines are rejects"), "{out}");
+    let m = manifest(&case);
+    assert_eq!(input(&m, "web01/var/log/apache2/error.log").sniff_score.as_deref(), Some("2/2"));
+    assert_eq!(input(&m, "web01/var/log/noise.txt").sniff_score.as_deref(), Some("0/3"));
+}

@@ -151,6 +151,12 @@ fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
         let parts: Vec<String> = s.hosts.iter().map(|(h, src, n)| format!("{} ({src}, {n} files)", t(h))).collect();
         println!("  hosts: {}", parts.join(", "));
     }
+    for (path, format, lines, rejects) in &s.not_understood {
+        println!(
+            "  not understood: {} ({format}): {rejects} of {lines} lines are rejects; see `logsleuth formats --explain FILE`",
+            t(path)
+        );
+    }
     for (path, err) in &s.damaged {
         println!("  damaged: {}: {}", t(path), t(err));
     }

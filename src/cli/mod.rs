@@ -51,8 +51,52 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Print the event schema documentation (Markdown).
     Schema,
-    /// List the log formats and what they read.
-    Formats,
+    /// List the log formats and what they read; `--explain FILE` shows how a file is sniffed.
+    Formats(FormatsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FormatsArgs {
+    /// Show which formats were tried on FILE's first lines, their scores, and why the winner won.
+    #[arg(long, value_name = "FILE")]
+    pub explain: Option<std::path::PathBuf>,
+}
+
+fn formats(args: FormatsArgs) -> Result<i32, Exit> {
+    let Some(path) = args.explain else {
+        for f in crate::parse::FORMATS {
+            println!("{:<9} {}", f.id(), f.describe());
+        }
+        return Ok(exit::OK);
+    };
+    use crate::ingest::{decode, plan};
+    let shown = crate::sanitize::terminal(&path.display().to_string()).into_owned();
+    let compression = decode::sniff_compression(&path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let head = decode::read_head(&path, compression, plan::HEAD_BYTES).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    println!("{shown}: compression {}", compression.as_str());
+    if decode::looks_binary(&head) {
+        println!("  binary content: skipped by ingest (not a text log)");
+        return Ok(exit::OK);
+    }
+    let lines = plan::head_as_lines(&head);
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let s = crate::parse::sniff(&refs);
+    println!("  sampled {} non-blank line(s) of the first {} KiB", s.lines, plan::HEAD_BYTES / 1024);
+    for (f, hits) in &s.scores {
+        let mark = if s.winner.is_some_and(|(w, _)| w.id() == f.id()) { "*" } else { " " };
+        println!("  {mark} {:<9} {hits:>3}/{}", f.id(), s.lines);
+    }
+    match s.winner {
+        Some((f, n)) => println!(
+            "  winner: {} ({n} of {} lines; the most lines, at least one and at least a third of the sample; ties go to the earlier format in this list)",
+            f.id(),
+            s.lines
+        ),
+        None => println!(
+            "  no format explains at least a third of the sample: every line becomes a reject (force one with `ingest --format ID`)"
+        ),
+    }
+    Ok(exit::OK)
 }
 
 /// An error with the exit code it maps to.
@@ -81,11 +125,6 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
             print!("{}", crate::schema::schema_markdown());
             Ok(exit::OK)
         }
-        Command::Formats => {
-            for f in crate::parse::FORMATS {
-                println!("{:<8} {}", f.id(), f.describe());
-            }
-            Ok(exit::OK)
-        }
+        Command::Formats(args) => formats(args),
     }
 }

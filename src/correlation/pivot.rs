@@ -85,7 +85,13 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         Kind::Host => col("host_name").eq(v()),
     };
     let lf = data.events()?.filter(filter.clone());
-    let attempts = attempts_by_host(data, filter)?;
+    // The ledger keeps the address, user and host columns of its lines.
+    let attempts_filter = match kind {
+        Kind::Ip => col("source_ip").eq(v()),
+        Kind::User => col("user_name").eq(v()),
+        Kind::Host => col("host_name").eq(v()),
+    };
+    let attempts = attempts_by_host(data, attempts_filter)?;
     let ts = || col("timestamp").cast(DataType::Int64);
     let df = lf
         .clone()

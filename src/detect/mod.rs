@@ -116,6 +116,9 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
 /// Runs every rule over the case and returns the findings in their stable order.
 pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
     let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
+    // The attempt ledger is shared by several rules: compute it once, before they run side by
+    // side (a rule waiting for another's computation would hold a worker the computation needs).
+    timed("attempt ledger", || data.attempts().map(drop))?;
     // The rules are independent: run them concurrently, keep their results in rule order.
     use rayon::prelude::*;
     let rust = rust_rules();

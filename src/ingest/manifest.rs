@@ -36,6 +36,10 @@ pub struct InputRecord {
     /// given to `ingest`). Lines that name their host keep it.
     #[serde(default)]
     pub host_source: Option<String>,
+    /// Sniffing's score (extension): `N/M`, the chosen format explains N of the M non-blank
+    /// lines it sampled; absent when `--format` was given.
+    #[serde(default)]
+    pub sniff_score: Option<String>,
     /// Absolute path the file was read from at ingest time (extension): tells two evidence files
     /// with the same relative name apart across runs.
     #[serde(default)]

@@ -67,6 +67,9 @@ pub struct IngestSummary {
     pub damaged: Vec<(String, String)>,
     /// Hosts assigned to this run's files: (host, how it was decided, files).
     pub hosts: Vec<(String, String, u64)>,
+    /// Files read whose lines were mostly rejects: (path, format, lines, rejects). Silence from
+    /// them is not absence of events.
+    pub not_understood: Vec<(String, String, u64, u64)>,
 }
 
 impl IngestSummary {
@@ -109,6 +112,7 @@ fn record_for(c: &Candidate) -> InputRecord {
         first_line: 1,
         host_name: None,
         host_source: None,
+        sniff_score: None,
         source_path: Some(c.abs.to_string_lossy().into_owned()),
         run: 0,
         year_source: None,
@@ -225,6 +229,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         rec.rotation_index = Some(p.rotation_index);
         rec.host_name = p.ctx.host_hint.as_deref().map(str::to_string);
         rec.host_source = Some(p.host_source.as_str().to_string());
+        rec.sniff_score = p.sniff_score.map(|(n, m)| format!("{n}/{m}"));
         if let Some(s) = &p.skipped {
             rec.skipped = Some(s.clone());
             continue;
@@ -368,6 +373,11 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
     }
     summary.hosts = hosts.into_iter().map(|((h, s), n)| (h, s, n)).collect();
+    summary.not_understood = new_records
+        .iter()
+        .filter(|r| is_not_understood(r))
+        .map(|r| (r.path.clone(), r.format.clone().unwrap_or_default(), r.lines, r.rejects))
+        .collect();
     let mut mods: Vec<(String, u64)> = by_module.into_iter().map(|(m, n)| (m.as_str().to_string(), n)).collect();
     mods.sort();
     summary.events_by_module = mods;
@@ -399,6 +409,11 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     case.commit(&lock, &journal)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// A file read but mostly not understood: more than half its lines are rejects.
+pub fn is_not_understood(r: &InputRecord) -> bool {
+    r.lines > 0 && r.rejects * 2 > r.lines && r.duplicate_of.is_none()
 }
 
 /// Stored paths are unique within a case: a file whose relative path an earlier run already

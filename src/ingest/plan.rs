@@ -40,6 +40,8 @@ pub struct Planned {
     pub ctx: FileCtx,
     /// What decided `ctx.host_hint`.
     pub host_source: discover::HostSource,
+    /// Sniffing's verdict: (sample lines the chosen format explains, sample lines), when sniffed.
+    pub sniff_score: Option<(usize, usize)>,
     /// Set when the file is not read at all (binary, unreadable).
     pub skipped: Option<String>,
     pub error: Option<String>,
@@ -104,6 +106,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 rotation_index,
                 ctx,
                 host_source,
+                sniff_score: None,
                 skipped: None,
                 error: None,
             };
@@ -119,7 +122,14 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 Ok(h) => {
                     let lines = head_lines(h);
                     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-                    p.format = opts.format.or_else(|| parse::sniff_format(&refs));
+                    p.format = match opts.format {
+                        Some(f) => Some(f),
+                        None => {
+                            let s = parse::sniff(&refs);
+                            p.sniff_score = Some((s.winner.map_or(0, |(_, n)| n), s.lines));
+                            s.winner.map(|(f, _)| f)
+                        }
+                    };
                     newer_first_local = first_local_time(&refs, &p.ctx.year);
                     p.head = h.clone();
                 }

@@ -133,21 +133,40 @@ pub fn format_by_id(id: &str) -> Option<&'static dyn FormatSpec> {
     FORMATS.iter().copied().find(|f| f.id() == id)
 }
 
+/// Non-blank lines of a file's head that the sniffer looks at.
+pub const SNIFF_LINES: usize = 64;
+
+/// What sniffing decided, and why: every format's score on the sample.
+#[derive(Debug, Clone)]
+pub struct Sniff {
+    /// Non-blank sample lines looked at.
+    pub lines: usize,
+    /// (format, lines it explains), in priority order.
+    pub scores: Vec<(&'static dyn FormatSpec, usize)>,
+    /// The winner: most lines explained, at least one and at least a third of the sample;
+    /// a tie goes to the earlier format of [`FORMATS`].
+    pub winner: Option<(&'static dyn FormatSpec, usize)>,
+}
+
+/// Scores every format on the sample.
+pub fn sniff(sample: &[&str]) -> Sniff {
+    let lines: Vec<&str> = sample.iter().copied().filter(|l| !l.trim().is_empty()).take(SNIFF_LINES).collect();
+    let mut scores = Vec::with_capacity(FORMATS.len());
+    let mut winner: Option<(&'static dyn FormatSpec, usize)> = None;
+    for f in FORMATS {
+        let hits = if lines.is_empty() { 0 } else { f.score(&lines) };
+        scores.push((*f, hits));
+        if hits > 0 && hits * 3 >= lines.len() && winner.is_none_or(|(_, b)| hits > b) {
+            winner = Some((*f, hits));
+        }
+    }
+    Sniff { lines: lines.len(), scores, winner }
+}
+
 /// Picks the format that matches most of the sample lines (at least one, and at least a
 /// third of the non-blank sample); `None` when nothing fits.
 pub fn sniff_format(sample: &[&str]) -> Option<&'static dyn FormatSpec> {
-    let lines: Vec<&str> = sample.iter().copied().filter(|l| !l.trim().is_empty()).take(64).collect();
-    if lines.is_empty() {
-        return None;
-    }
-    let mut best: Option<(&'static dyn FormatSpec, usize)> = None;
-    for f in FORMATS {
-        let hits = f.score(&lines);
-        if hits > 0 && hits * 3 >= lines.len() && best.is_none_or(|(_, b)| hits > b) {
-            best = Some((*f, hits));
-        }
-    }
-    best.map(|(f, _)| f)
+    sniff(sample).winner.map(|(f, _)| f)
 }
 
 #[cfg(test)]

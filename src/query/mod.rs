@@ -69,6 +69,9 @@ pub fn create(path: &Path) -> Result<std::fs::File, AnalysisError> {
 pub struct CaseData {
     pub case: Case,
     pub manifest: Manifest,
+    /// The attempt ledger, computed at its first use and shared by every rule that counts
+    /// attempts (`detect` computes it before running its rules side by side).
+    attempts: std::sync::Mutex<Option<DataFrame>>,
 }
 
 fn polars_type(kind: Kind) -> DataType {
@@ -123,7 +126,7 @@ impl CaseData {
         let manifest = Manifest::load(&case.manifest_path())
             .map_err(|e| AnalysisError::Case { path: dir.to_path_buf(), msg: e.to_string() })?
             .ok_or_else(|| AnalysisError::Case { path: dir.to_path_buf(), msg: "no manifest".into() })?;
-        Ok(CaseData { case, manifest })
+        Ok(CaseData { case, manifest, attempts: std::sync::Mutex::new(None) })
     }
 
     /// All events, lazily.
@@ -162,7 +165,11 @@ impl CaseData {
 
     /// The authentication attempt ledger ([`ledger`]), lazily.
     pub fn attempts(&self) -> Result<LazyFrame, AnalysisError> {
-        Ok(ledger::attempts(self.events()?)?)
+        let mut cached = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.is_none() {
+            *cached = Some(ledger::attempts(self.events()?)?);
+        }
+        Ok(cached.as_ref().map(|df| df.clone().lazy()).unwrap_or_default())
     }
 
     /// All rejects, lazily.
@@ -207,13 +214,17 @@ impl CaseData {
         Ok(df)
     }
 
-    /// A SQL context with `events`, `rejects` and `inputs` registered.
-    pub fn sql_context(&self) -> Result<SQLContext, AnalysisError> {
+    /// A SQL context with `events`, `rejects`, `inputs` and, when `with_attempts`, the attempt
+    /// ledger `attempts` registered (the ledger is computed at its first use, so a statement that
+    /// does not name it does not pay for it).
+    pub fn sql_context(&self, with_attempts: bool) -> Result<SQLContext, AnalysisError> {
         let ctx = SQLContext::new();
         ctx.register("events", self.events()?);
         ctx.register("rejects", self.rejects()?);
         ctx.register("inputs", self.inputs()?.lazy());
-        ctx.register("attempts", self.attempts()?);
+        if with_attempts {
+            ctx.register("attempts", self.attempts()?);
+        }
         if let Some(c) = crate::correlation::series::load(&self.case.dir) {
             ctx.register("correlations", c);
         }
@@ -230,7 +241,7 @@ impl CaseData {
 
     /// Runs one SQL statement and collects the result.
     pub fn sql(&self, name: &str, query: &str) -> Result<DataFrame, AnalysisError> {
-        let mut ctx = self.sql_context()?;
+        let mut ctx = self.sql_context(query.to_ascii_lowercase().contains("attempts"))?;
         ctx.execute(query).and_then(Run::run).map_err(|e| AnalysisError::Query { name: name.to_string(), source: e })
     }
 }
