@@ -270,10 +270,20 @@ impl Cap {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A literal with its substring searchers built once (building one per line costs more than
+/// the search).
+struct Lit {
+    text: &'static str,
+    fwd: memchr::memmem::Finder<'static>,
+}
+
 enum Seg {
-    Lit(&'static str),
+    Lit(Box<Lit>),
     Cap(Cap),
+}
+
+fn lit_seg(text: &'static str) -> Seg {
+    Seg::Lit(Box::new(Lit { text, fwd: memchr::memmem::Finder::new(text) }))
 }
 
 /// Splits a template into literals and captures (done once, at first use).
@@ -282,7 +292,7 @@ fn compile(t: &'static str) -> Vec<Seg> {
     let mut rest = t;
     while let Some(open) = rest.find('{') {
         if open > 0 {
-            out.push(Seg::Lit(&rest[..open]));
+            out.push(lit_seg(&rest[..open]));
         }
         let close = open + rest[open..].find('}').expect("unclosed placeholder in the auth message table");
         let cap = Cap::parse(&rest[open + 1..close]);
@@ -293,7 +303,7 @@ fn compile(t: &'static str) -> Vec<Seg> {
         rest = &rest[close + 1..];
     }
     if !rest.is_empty() {
-        out.push(Seg::Lit(rest));
+        out.push(lit_seg(rest));
     }
     out
 }
@@ -329,21 +339,21 @@ fn match_shape<'a>(segs: &[Seg], s: &'a str) -> Option<Caps<'a>> {
     let mut caps: Caps<'a> = ([(Cap::Rest, ""); MAX_CAPS], 0);
     let mut pos = 0;
     for (i, seg) in segs.iter().enumerate() {
-        match *seg {
+        match seg {
             Seg::Lit(l) => {
-                if !s[pos..].starts_with(l) {
+                if !s[pos..].starts_with(l.text) {
                     return None;
                 }
-                pos += l.len();
+                pos += l.text.len();
             }
-            Seg::Cap(c) => {
+            &Seg::Cap(c) => {
                 let rest = &s[pos..];
                 let len = match (c, segs.get(i + 1)) {
                     (Cap::Rest, _) => rest.len(),
-                    (Cap::Conn, Some(Seg::Lit(l))) => conn_span(rest, Some(l))?,
+                    (Cap::Conn, Some(Seg::Lit(l))) => conn_span(rest, Some(l.text))?,
                     (Cap::Conn, _) => conn_span(rest, None)?,
-                    (c, Some(Seg::Lit(l))) if c.greedy() => rest.rfind(l)?,
-                    (_, Some(Seg::Lit(l))) => rest.find(l)?,
+                    (c, Some(Seg::Lit(l))) if c.greedy() => text::rfind_word(rest.as_bytes(), l.text.as_bytes())?,
+                    (_, Some(Seg::Lit(l))) => l.fwd.find(rest.as_bytes())?,
                     // Followed by `{*}`: a value token, the rest is free text.
                     (Cap::Port | Cap::Count, Some(Seg::Cap(_))) => rest.bytes().take_while(u8::is_ascii_digit).count(),
                     (Cap::Peer | Cap::Ip | Cap::PeerPort, Some(Seg::Cap(_))) => {
