@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use super::auth_table::{self, Family};
-use super::text::{self, Peer};
+use super::text;
 use super::{Event, Module};
 use crate::schema::action as a;
 
@@ -56,13 +56,7 @@ fn b(s: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Borrowed(s))
 }
 
-fn set_peer<'a>(ev: &mut Event<'a>, s: &'a str) {
-    match text::peer(s) {
-        Some(Peer::Ip(ip)) => ev.source_ip = Some(ip),
-        Some(Peer::Domain(d)) => ev.source_domain = b(d),
-        None => {}
-    }
-}
+use auth_table::set_peer;
 
 /// Returns the module when the message is an auth/session/account message.
 pub fn analyze<'a>(program: &'a str, msg: &'a str, ev: &mut Event<'a>) -> Option<Module> {

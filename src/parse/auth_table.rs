@@ -372,7 +372,8 @@ fn match_shape<'a>(segs: &[Seg], s: &'a str) -> Option<Caps<'a>> {
     (pos == s.len()).then_some(caps)
 }
 
-fn set_peer<'a>(ev: &mut Event<'a>, s: &'a str) {
+/// Sets `source_ip` or `source_domain` from a peer token (a terminal name is not a peer).
+pub(crate) fn set_peer<'a>(ev: &mut Event<'a>, s: &'a str) {
     match text::peer(s) {
         Some(Peer::Ip(ip)) => ev.source_ip = Some(ip),
         // A terminal (`tty1`, `pts/0`, `/dev/tty1`) is where login ran, not a peer.
