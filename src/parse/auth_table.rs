@@ -335,8 +335,9 @@ fn conn_span(s: &str, next: Option<&str>) -> Option<usize> {
     }
 }
 
-fn match_shape<'a>(segs: &[Seg], s: &'a str) -> Option<Caps<'a>> {
-    let mut caps: Caps<'a> = ([(Cap::Rest, ""); MAX_CAPS], 0);
+/// Matches `s` against one row, filling `caps`; `None` when the row does not match.
+fn match_shape<'a>(segs: &[Seg], s: &'a str, caps: &mut Caps<'a>) -> Option<()> {
+    caps.1 = 0;
     let mut pos = 0;
     for (i, seg) in segs.iter().enumerate() {
         match seg {
@@ -369,7 +370,7 @@ fn match_shape<'a>(segs: &[Seg], s: &'a str) -> Option<Caps<'a>> {
             }
         }
     }
-    (pos == s.len()).then_some(caps)
+    (pos == s.len()).then_some(())
 }
 
 /// Sets `source_ip` or `source_domain` from a peer token (a terminal name is not a peer).
@@ -463,11 +464,12 @@ fn apply<'a>(shape: &Shape, caps: &Caps<'a>, ev: &mut Event<'a>) {
 /// Matches `msg` against the family's rows; fills `ev` and returns the row on a match.
 pub fn analyze<'a>(family: Family, msg: &'a str, ev: &mut Event<'a>) -> Option<&'static Shape> {
     let compiled = &*COMPILED;
+    let mut caps: Caps<'a> = ([(Cap::Rest, ""); MAX_CAPS], 0);
     for (shape, segs) in SHAPES.iter().zip(compiled) {
         if shape.family != family {
             continue;
         }
-        if let Some(caps) = match_shape(segs, msg) {
+        if match_shape(segs, msg, &mut caps).is_some() {
             apply(shape, &caps, ev);
             return Some(shape);
         }
