@@ -44,12 +44,7 @@ const AUTH_PROGRAMS: &[&str] = &[
     "dovecot",
 ];
 
-#[inline]
-fn set<'a>(ev: &mut Event<'a>, action: &'static str, outcome: &'static str, category: &'static str) {
-    ev.event_action = Some(Cow::Borrowed(action));
-    ev.event_outcome = Some(Cow::Borrowed(outcome));
-    ev.event_category = Some(Cow::Borrowed(category));
-}
+use super::set_action as set;
 
 #[inline]
 fn b(s: &str) -> Option<Cow<'_, str>> {

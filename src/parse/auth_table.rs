@@ -389,12 +389,9 @@ fn is_terminal(s: &str) -> bool {
 
 /// `IP:PORT` or `[IPv6]:PORT`.
 fn set_peerport<'a>(ev: &mut Event<'a>, s: &'a str) {
-    let (host, port) = match s.rsplit_once(':') {
-        Some((h, p)) if text::parse_port(p).is_some() => (h, Some(p)),
-        _ => (s, None),
-    };
+    let (host, port) = text::addr_port(s);
     set_peer(ev, host);
-    ev.source_port = port.and_then(text::parse_port);
+    ev.source_port = port;
 }
 
 /// `[authenticating |invalid ]user NAME ADDR port N`, `ADDR port N`, `connection from ADDR to …`, `ADDR`.
@@ -420,9 +417,7 @@ fn set_conn<'a>(ev: &mut Event<'a>, s: &'a str) {
 }
 
 fn apply<'a>(shape: &Shape, caps: &Caps<'a>, ev: &mut Event<'a>) {
-    ev.event_action = Some(Cow::Borrowed(shape.action));
-    ev.event_outcome = Some(Cow::Borrowed(shape.outcome));
-    ev.event_category = Some(Cow::Borrowed(shape.category));
+    super::set_action(ev, shape.action, shape.outcome, shape.category);
     if let Some(m) = shape.method {
         ev.auth_method = Some(Cow::Borrowed(m));
     }

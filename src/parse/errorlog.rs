@@ -22,23 +22,8 @@ pub struct ErrorLogSpec;
 
 /// Apache's `Www Mmm dd hh:mm:ss[.frac] yyyy` inside `[…]`: (local micros, bytes used incl. `]`).
 fn apache_time(b: &[u8]) -> Option<(i64, usize)> {
-    if b.first() != Some(&b'[') || b.len() < 26 || b[4] != b' ' {
-        return None;
-    }
-    let t = time::parse_bsd(&b[5..])?;
-    if t.year.is_some() {
-        return None;
-    }
-    let at = 5 + t.used;
-    if b.get(at) != Some(&b' ') {
-        return None;
-    }
-    let year = time::digits(b, at + 1, 4)? as i64;
-    if b.get(at + 5) != Some(&b']') || t.day > time::days_in_month(year, t.month) {
-        return None;
-    }
-    let secs = time::days_from_civil(year, t.month, t.day) * 86_400 + t.clock.secs();
-    Some((secs * MICROS + t.clock.micros as i64, at + 6))
+    let (micros, used) = time::parse_ctime(b.strip_prefix(b"[")?)?;
+    (b.get(used + 1) == Some(&b']')).then_some((micros, used + 2))
 }
 
 /// nginx's `yyyy/mm/dd hh:mm:ss`: (local micros, bytes used).
@@ -196,24 +181,14 @@ impl ErrorLogParser {
 
 /// `IP`, `IP:PORT` or `[v6]:PORT`.
 fn set_client<'a>(ev: &mut Event<'a>, c: &'a str) {
-    let c = c.trim();
-    if let Some(ip) = text::ip(c) {
+    let (addr, port) = text::addr_port(c.trim());
+    if let Some(ip) = text::ip(addr) {
         ev.source_ip = Some(ip);
-        return;
-    }
-    if let Some((h, p)) = c.rsplit_once(':') {
-        if let Some(ip) = text::ip(h) {
-            ev.source_ip = Some(ip);
-            ev.source_port = text::parse_port(p);
-        }
+        ev.source_port = port;
     }
 }
 
-fn set(ev: &mut Event<'_>, act: &'static str, out: &'static str, category: &'static str) {
-    ev.event_action = Some(Cow::Borrowed(act));
-    ev.event_outcome = Some(Cow::Borrowed(out));
-    ev.event_category = Some(Cow::Borrowed(category));
-}
+use super::set_action as set;
 
 /// The meaning of an error message (Apache text after the AH code, or nginx's message).
 fn meaning<'a>(m: &'a str, ev: &mut Event<'a>, module: Module) -> Module {

@@ -109,9 +109,7 @@ fn verdict(word: &str) -> (&'static str, &'static str) {
 }
 
 fn set_verdict(ev: &mut Event<'_>, (act, out): (&'static str, &'static str)) {
-    ev.event_action = Some(Cow::Borrowed(act));
-    ev.event_outcome = Some(Cow::Borrowed(out));
-    ev.event_category = Some(Cow::Borrowed("network"));
+    super::set_action(ev, act, out, "network");
 }
 
 /// Transport names in lower case (`TCP` → `tcp`, `ICMPv6` → `ipv6-icmp`).
@@ -177,14 +175,8 @@ fn mikrotik<'a>(r: &'a str, ev: &mut Event<'a>) -> Option<Module> {
         }
     }
     let (src, dst) = flow?;
-    let addr_port = |s: &'a str| -> (&'a str, Option<i32>) {
-        match s.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') || h.ends_with(']') => (h.trim_matches(['[', ']']), text::parse_port(p)),
-            _ => (s, None),
-        }
-    };
-    let (sip, sport) = addr_port(src);
-    let (dip, dport) = addr_port(dst);
+    let (sip, sport) = text::addr_port(src);
+    let (dip, dport) = text::addr_port(dst);
     ev.source_ip = Some(text::ip(sip)?);
     ev.destination_ip = text::ip(dip);
     ev.source_port = sport;

@@ -67,6 +67,13 @@ impl Module {
     }
 }
 
+/// Sets a parsed line's action, outcome and ECS category (every analyzer's verdict).
+pub(crate) fn set_action(ev: &mut Event<'_>, action: &'static str, outcome: &'static str, category: &'static str) {
+    ev.event_action = Some(std::borrow::Cow::Borrowed(action));
+    ev.event_outcome = Some(std::borrow::Cow::Borrowed(outcome));
+    ev.event_category = Some(std::borrow::Cow::Borrowed(category));
+}
+
 /// Why a line became a reject instead of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {

@@ -87,6 +87,17 @@ pub fn peer(s: &str) -> Option<Peer<'_>> {
     None
 }
 
+/// `ADDR`, `ADDR:PORT` or `[IPv6]:PORT` → (address text without brackets, port). A bare IPv6
+/// address is never split at its last colon.
+pub fn addr_port(s: &str) -> (&str, Option<i32>) {
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') || h.ends_with(']') => {
+            (h.trim_matches(|c| c == '[' || c == ']'), parse_port(p))
+        }
+        _ => (s, None),
+    }
+}
+
 /// Canonical IP text, or `None` when `s` is not an address.
 pub fn ip(s: &str) -> Option<Cow<'_, str>> {
     match peer(s)? {
@@ -120,6 +131,14 @@ mod tests {
         assert_eq!(peer("scanner.example.net"), Some(Peer::Domain("scanner.example.net")));
         assert_eq!(peer("999.1.1.1"), None);
         assert_eq!(peer("a b"), None);
+    }
+
+    #[test]
+    fn addresses_with_ports() {
+        assert_eq!(addr_port("198.51.100.7:51234"), ("198.51.100.7", Some(51234)));
+        assert_eq!(addr_port("[2001:db8::7]:51235"), ("2001:db8::7", Some(51235)));
+        assert_eq!(addr_port("2001:db8::7"), ("2001:db8::7", None));
+        assert_eq!(addr_port("198.51.100.7"), ("198.51.100.7", None));
     }
 
     #[test]

@@ -380,6 +380,28 @@ pub fn parse_bsd(b: &[u8]) -> Option<BsdTime> {
     Some(BsdTime { month, day, year, clock, used: i + used })
 }
 
+/// Parses C's `ctime` layout, `Www Mmm dd hh:mm:ss[.frac] yyyy` (vsftpd's log, Apache's error
+/// log): (local wall-clock microseconds, bytes used).
+pub fn parse_ctime(b: &[u8]) -> Option<(i64, usize)> {
+    if b.len() < 24 || b[3] != b' ' || !b[..3].iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let t = parse_bsd(&b[4..])?;
+    if t.year.is_some() {
+        return None;
+    }
+    let at = 4 + t.used;
+    if b.get(at) != Some(&b' ') {
+        return None;
+    }
+    let year = digits(b, at + 1, 4)? as i64;
+    if t.day > days_in_month(year, t.month) {
+        return None;
+    }
+    let secs = days_from_civil(year, t.month, t.day) * 86_400 + t.clock.secs();
+    Some((secs * MICROS + t.clock.micros as i64, at + 5))
+}
+
 /// Parses Apache's `10/Oct/2026:13:55:36 -0700` (inside the brackets).
 pub fn parse_apache(b: &[u8]) -> Option<(i64, i32)> {
     let d = digits(b, 0, 2)?;

@@ -15,31 +15,11 @@
 use std::borrow::Cow;
 
 use super::auth_table::{self, Family};
-use super::time::{self, YearSource, MICROS};
+use super::time::{self, YearSource};
 use super::{text, Event, FileCtx, FormatSpec, LineParser, Module, Reject};
 use crate::schema::{action, outcome};
 
 pub struct VsftpdSpec;
-
-/// `Www Mmm dd hh:mm:ss yyyy` → (local seconds, micros, bytes used).
-fn parse_ctime(b: &[u8]) -> Option<(i64, usize)> {
-    if b.len() < 24 || b[3] != b' ' || !b[..3].iter().all(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    let t = time::parse_bsd(&b[4..])?;
-    if t.year.is_some() {
-        return None;
-    }
-    let at = 4 + t.used;
-    if b.get(at) != Some(&b' ') {
-        return None;
-    }
-    let year = time::digits(b, at + 1, 4)? as i64;
-    if t.day > time::days_in_month(year, t.month) {
-        return None;
-    }
-    Some((time::days_from_civil(year, t.month, t.day) * 86_400 + t.clock.secs(), at + 5))
-}
 
 impl FormatSpec for VsftpdSpec {
     fn id(&self) -> &'static str {
@@ -49,7 +29,7 @@ impl FormatSpec for VsftpdSpec {
         "vsftpd's own log (vsftpd.log): logins, failures and connections with user and client address"
     }
     fn sniff(&self, line: &str) -> bool {
-        parse_ctime(line.as_bytes()).is_some_and(|(_, used)| line[used..].starts_with(" [pid "))
+        time::parse_ctime(line.as_bytes()).is_some_and(|(_, used)| line[used..].starts_with(" [pid "))
     }
     fn build(&self, ctx: &FileCtx, _head: &[&str]) -> Result<Box<dyn LineParser>, String> {
         Ok(Box::new(VsftpdParser { ctx: ctx.clone() }))
@@ -62,8 +42,8 @@ pub struct VsftpdParser {
 
 impl LineParser for VsftpdParser {
     fn parse<'a>(&'a self, line: &'a str, ev: &mut Event<'a>) -> Result<Module, Reject> {
-        let (local, used) = parse_ctime(line.as_bytes()).ok_or(Reject::new("no vsftpd timestamp"))?;
-        ev.timestamp = self.ctx.zone.local_to_utc_micros(local * MICROS);
+        let (local, used) = time::parse_ctime(line.as_bytes()).ok_or(Reject::new("no vsftpd timestamp"))?;
+        ev.timestamp = self.ctx.zone.local_to_utc_micros(local);
         ev.year_source = Some(Cow::Borrowed(YearSource::Line.as_str()));
         let rest = line[used..].strip_prefix(" [pid ").ok_or(Reject::new("no [pid N] after the vsftpd timestamp"))?;
         let (pid, msg) = rest.split_once("] ").ok_or(Reject::new("no [pid N] after the vsftpd timestamp"))?;
