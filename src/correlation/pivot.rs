@@ -84,7 +84,7 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         Kind::User => col("user_name").eq(v()).or(col("user_target_name").eq(v())),
         Kind::Host => col("host_name").eq(v()),
     };
-    let lf = data.events()?.filter(filter.clone());
+    let lf = data.events()?.filter(filter);
     // The ledger keeps the address, user and host columns of its lines.
     let attempts_filter = match kind {
         Kind::Ip => col("source_ip").eq(v()),

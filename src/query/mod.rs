@@ -163,7 +163,7 @@ impl CaseData {
         Ok(())
     }
 
-    /// The authentication attempt ledger ([`ledger`]), lazily.
+    /// The authentication attempt ledger ([`ledger`]): computed at the first call, then shared.
     pub fn attempts(&self) -> Result<LazyFrame, AnalysisError> {
         let mut cached = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         if cached.is_none() {
