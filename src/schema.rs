@@ -15,7 +15,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
 /// Version of the event schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Hive partition column of `events/`.
 pub const EVENT_PARTITION: &str = "event_module";
 /// Hive partition column of `rejects/`.
@@ -273,7 +273,8 @@ macro_rules! define_event_schema {
 define_event_schema! {
     timestamp: Ts, true, "When the event happened, in UTC, microseconds since 1970-01-01.";
     timestamp_original_offset: I32, false, "UTC offset the line itself carried, in minutes (e.g. -420); null when the line had no zone and `--tz` was applied.";
-    year_source: Str, true, "How the year was decided: `line` (the line had one), `mtime` (year-less line, file modification time), `rotation` (year-less line, from the newer file of its logrotate set), `override` (`--year`).";
+    year_source: Str, true, "How the year was decided: `line` (the line had one), `mtime` (year-less line, file modification time), `rotation` (year-less line, from the newer file of its logrotate set), `cross_source` (year-less line, the mtime's year moved by whole years to agree with the host's lines that carry years), `override` (`--year`).";
+    time_flag: Str, false, "Set when a zone-less local time met a daylight-saving change: `dst_fold_first` / `dst_fold_second` (a local time the fall-back hour repeats, placed at its first or second occurrence by the order of the file's lines), `dst_gap` (a local time the spring-forward hour skips, read with the offset before it); null otherwise.";
     host_name: Str, false, "Host that wrote the line (syslog host field), else the evidence layout (`web01/var/log/…` anywhere in the path, or the host folder under the ingest root), else `--host`, else the name of the folder or file given to `ingest`; never null for a new ingest (the manifest's `host_source` says which).";
     process_name: Str, false, "Program name (syslog tag), e.g. `sshd`, `sudo`, `kernel`.";
     process_pid: I64, false, "Process id from the syslog tag.";

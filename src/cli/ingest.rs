@@ -6,8 +6,9 @@ use anyhow::anyhow;
 use clap::Args;
 
 use super::{exit, Exit};
+use crate::ingest::clock::TzArg;
 use crate::ingest::{self, discover::Symlinks, IngestOptions, IngestSummary};
-use crate::parse::{self, time::Zone};
+use crate::parse;
 use crate::sanitize;
 
 #[derive(Debug, Args)]
@@ -50,9 +51,11 @@ pub struct ReadArgs {
     /// Year for syslog lines that carry none (default: inferred from mtime and rotation order).
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i64).range(1970..=9999))]
     pub year: Option<i64>,
-    /// Zone of timestamps that carry none: UTC, +HH:MM, or an IANA name like Europe/Berlin.
-    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = Zone::parse)]
-    pub tz: Zone,
+    /// Zone of timestamps that carry none: UTC, +HH:MM, or an IANA name like Europe/Berlin;
+    /// `HOST=ZONE` for one host (repeatable). Default: each host's own `etc/localtime` or
+    /// `etc/timezone` in the evidence tree, else UTC.
+    #[arg(long, value_name = "[HOST=]ZONE", value_parser = TzArg::parse)]
+    pub tz: Vec<TzArg>,
     /// Host name for every input (default: from the `HOST/var/log/…` layout or the lines).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
@@ -89,7 +92,7 @@ pub fn options(a: &IngestArgs) -> IngestOptions {
         case_dir: a.case.clone(),
         format: read.format,
         year: read.year,
-        zone: read.tz,
+        tz: read.tz.clone(),
         host: read.host.clone(),
         symlinks: if read.follow_symlinks { Symlinks::Follow } else { Symlinks::Skip },
         force: a.run.force,
@@ -150,6 +153,9 @@ fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
     if !s.hosts.is_empty() {
         let parts: Vec<String> = s.hosts.iter().map(|(h, src, n)| format!("{} ({src}, {n} files)", t(h))).collect();
         println!("  hosts: {}", parts.join(", "));
+    }
+    for line in &s.time {
+        println!("  {}", t(line));
     }
     for (path, format, lines, rejects) in &s.not_understood {
         println!(

@@ -28,7 +28,7 @@ impl Rule for LogIntegrity {
         "log_integrity"
     }
     fn description(&self) -> &'static str {
-        "Signs of tampering: gaps in a host's steady CRON lines (longer than gap_factor times the usual spacing and at least min_gap_minutes), missing rotation generations, timestamps going back more than backwards_tolerance_minutes inside a file, damaged archives, empty log files."
+        "Signs of tampering and clock trouble: gaps in a host's steady CRON lines (longer than gap_factor times the usual spacing and at least min_gap_minutes), missing rotation generations, timestamps going back more than backwards_tolerance_minutes inside a file (`clock` when by an hour or more), events dated after their file was last written, hosts or zone-less lines whose clock is hours off the rest of the case (the same addresses seen a whole number of hours apart), damaged archives, empty log files."
     }
     fn params(&self) -> Vec<Param> {
         vec![
@@ -44,12 +44,24 @@ impl Rule for LogIntegrity {
                 Value::Int(5),
                 "Out-of-order timestamps within this are normal (several writers).",
             ),
+            Param::new(
+                "clock_min_addresses",
+                Value::Int(3),
+                "Addresses two clocks must share before their offset is judged.",
+            ),
+            Param::new(
+                "future_slack_hours",
+                Value::Int(14),
+                "Events may be dated this much after their file's mtime (an unknown zone is at most 14 h off).",
+            ),
         ]
     }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let mut out = self.gaps(ctx)?;
         out.extend(self.backwards(ctx)?);
         out.extend(self.inputs(ctx));
+        out.extend(self.after_mtime(ctx)?);
+        out.extend(self.clock_offsets(ctx)?);
         Ok(out)
     }
 }
@@ -183,6 +195,19 @@ impl LogIntegrity {
         Ok(by_file
             .into_values()
             .map(|mut d| {
+                let jump = d.details["largest_jump_minutes"].as_i64().unwrap_or(0);
+                if jump >= 60 {
+                    // An hour or more: a clock set back (manual reset, NTP step, zone change).
+                    d.details.insert("kind".into(), "clock".into());
+                    d.details.insert("clock".into(), "set back inside a file".into());
+                    d.title = format!(
+                        "Clock set back by up to {:.1} hours inside {} ({} times)",
+                        jump as f64 / 60.0,
+                        d.details["file"].as_str().unwrap_or(""),
+                        d.count
+                    );
+                    return d;
+                }
                 d.title = format!(
                     "Timestamps jump back up to {} minutes inside {} ({} times)",
                     d.details["largest_jump_minutes"],
@@ -192,6 +217,156 @@ impl LogIntegrity {
                 d
             })
             .collect())
+    }
+
+    /// Files with events dated after the file was last written (its mtime, plus a slack for an
+    /// unknown zone): a wrong year or zone, or a clock running ahead. Only where the mtime can be
+    /// trusted: not for files whose year is uncertain.
+    fn after_mtime(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
+        let id = self.id();
+        let slack = ctx.config.int(id, "future_slack_hours") * 60 * MINUTE;
+        let mut out = Vec::new();
+        for i in ctx
+            .data
+            .manifest
+            .inputs
+            .iter()
+            .filter(|i| i.skipped.is_none() && i.duplicate_of.is_none() && !i.year_uncertain)
+        {
+            let (Some(mtime), Some(last)) =
+                (parse_rfc3339_utc(&i.mtime), i.last_timestamp.as_deref().and_then(parse_rfc3339_utc))
+            else {
+                continue;
+            };
+            if last <= mtime + slack {
+                continue;
+            }
+            let late = ctx
+                .data
+                .events()?
+                .filter(col("log_file_path").eq(lit(i.path.clone())))
+                .filter(col("timestamp").cast(DataType::Int64).gt(lit(mtime + slack)))
+                .select([col("timestamp").cast(DataType::Int64), col("log_line")])
+                .sort(["log_line"], Default::default())
+                .run()?;
+            if late.height() == 0 {
+                continue;
+            }
+            let ts = frame::ints(&late, "timestamp")?;
+            let line = frame::ints(&late, "log_line")?;
+            let mut d = Draft::new(id, Severity::Medium);
+            d.host_name = i.host_name.clone();
+            for k in 0..late.height() {
+                d.add(ts[k].unwrap_or(0), &i.path, line[k].unwrap_or(0));
+            }
+            d.count = late.height() as u64;
+            d = d
+                .detail("kind", "clock")
+                .detail("clock", "dated after the file was written")
+                .detail("file", i.path.clone())
+                .detail("mtime", i.mtime.clone())
+                .detail("year_source", i.year_source.clone().unwrap_or_default())
+                .detail("tz", i.tz.clone().unwrap_or_default());
+            d.title = format!(
+                "{} event(s) of {} are dated after the file was last written ({}): wrong year or zone, or a clock running ahead",
+                d.count, i.path, i.mtime
+            );
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    /// Clocks that disagree by whole hours: for each host, its zone-less lines and its lines that
+    /// carry an offset are two clocks; two clocks that saw the same addresses (≥
+    /// `clock_min_addresses`) first a whole number of hours apart, consistently, disagree. A wrong
+    /// zone does exactly that: sshd failures an hour before the web requests of the same attack.
+    fn clock_offsets(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
+        let id = self.id();
+        let min_addr = ctx.config.int(id, "clock_min_addresses").max(1) as usize;
+        let df = ctx
+            .data
+            .events()?
+            .filter(col("source_ip").is_not_null())
+            .group_by([
+                col("host_name"),
+                col("timestamp_original_offset").is_null().alias("zoneless"),
+                col("source_ip"),
+            ])
+            .agg([
+                col("timestamp").cast(DataType::Int64).min().alias("first"),
+                col("log_file_path").get(col("timestamp").arg_min(), true).alias("file"),
+                col("log_line").get(col("timestamp").arg_min(), true).alias("line"),
+            ])
+            .run()?;
+        let host = df.column("host_name")?.str()?;
+        let zoneless = df.column("zoneless")?.bool()?;
+        let ip = df.column("source_ip")?.str()?;
+        let first = frame::ints(&df, "first")?;
+        let file = frame::strs(&df, "file")?;
+        let line = frame::ints(&df, "line")?;
+        // clock → address → (first time, file, line)
+        type Seen = BTreeMap<String, (i64, String, i64)>;
+        let mut clocks: BTreeMap<(String, bool), Seen> = BTreeMap::new();
+        for k in 0..df.height() {
+            let key = (host.get(k).unwrap_or("").to_string(), zoneless.get(k).unwrap_or(false));
+            let (Some(a), Some(t)) = (ip.get(k), first[k]) else { continue };
+            let at = (t, file[k].clone().unwrap_or_default(), line[k].unwrap_or(0));
+            clocks.entry(key).or_default().insert(a.to_string(), at);
+        }
+        let keys: Vec<&(String, bool)> = clocks.keys().collect();
+        let mut out = Vec::new();
+        for (x, a) in keys.iter().enumerate() {
+            for b in &keys[x + 1..] {
+                // Only a zone-less clock can be off by a zone; compare it with offset-carrying ones
+                // (its own host's first) and with other hosts' zone-less clocks.
+                if !a.1 && !b.1 {
+                    continue;
+                }
+                let (ca, cb) = (&clocks[*a], &clocks[*b]);
+                let shared: Vec<(&String, i64)> =
+                    ca.iter().filter_map(|(ip, ta)| cb.get(ip).map(|tb| (ip, ta.0 - tb.0))).collect();
+                if shared.len() < min_addr {
+                    continue;
+                }
+                let mut diffs: Vec<i64> = shared.iter().map(|s| s.1).collect();
+                diffs.sort_unstable();
+                let median = diffs[diffs.len() / 2];
+                let hours = (median as f64 / (60.0 * MINUTE as f64)).round() as i64;
+                let near = |d: i64| (d - hours * 60 * MINUTE).abs() <= 10 * MINUTE;
+                let agreeing = diffs.iter().filter(|&&d| near(d)).count();
+                if hours == 0 || agreeing * 3 < diffs.len() * 2 || agreeing < min_addr {
+                    continue;
+                }
+                let name = |c: &(String, bool)| {
+                    format!("{} ({})", c.0, if c.1 { "lines without a zone" } else { "lines with an offset" })
+                };
+                let mut d = Draft::new(id, Severity::Medium);
+                d.host_name = Some(a.0.clone()).filter(|h| !h.is_empty());
+                for (ip, _) in shared.iter().filter(|s| near(s.1)).take(50) {
+                    for seen in [&ca[*ip], &cb[*ip]] {
+                        d.add(seen.0, &seen.1, seen.2);
+                    }
+                }
+                d.count = agreeing as u64;
+                d = d
+                    .detail("kind", "clock")
+                    .detail("clock", "clocks disagree")
+                    .detail("clock_a", name(a))
+                    .detail("clock_b", name(b))
+                    .detail("offset_hours", hours)
+                    .detail("addresses", agreeing);
+                d.title = format!(
+                    "The clock of {} runs {} h {} that of {}: {} address(es) seen first exactly that far apart (wrong zone?)",
+                    name(a),
+                    hours.abs(),
+                    if hours > 0 { "ahead of" } else { "behind" },
+                    name(b),
+                    agreeing
+                );
+                out.push(d);
+            }
+        }
+        Ok(out)
     }
 
     fn inputs(&self, ctx: &Ctx<'_>) -> Vec<Draft> {

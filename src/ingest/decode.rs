@@ -143,6 +143,21 @@ pub fn read_head(path: &Path, compression: Compression, n: usize) -> io::Result<
     Ok(buf)
 }
 
+/// The last whole lines within the last `n` bytes of an uncompressed file (the first, likely
+/// partial, line dropped; nothing when the file fits in the head already read).
+pub fn read_tail_lines(path: &Path, size: u64, n: usize) -> io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    if size <= n as u64 {
+        return Ok(Vec::new());
+    }
+    let mut f = open_evidence(path)?;
+    f.seek(SeekFrom::Start(size - n as u64))?;
+    let mut buf = Vec::with_capacity(n);
+    f.take(n as u64).read_to_end(&mut buf)?;
+    let start = memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1);
+    Ok(buf.split_off(start))
+}
+
 /// Reads the magic bytes of a file.
 pub fn sniff_compression(path: &Path) -> io::Result<Compression> {
     let mut f = open_evidence(path)?;

@@ -90,7 +90,9 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
             if ft.is_dir() {
                 continue;
             }
-            let cand = if ft.is_symlink() {
+            let cand = if super::clock::is_zone_setting(&rel) {
+                skipped(path.clone(), rel.clone(), ZONE_SETTING.into())
+            } else if ft.is_symlink() {
                 symlink(&path, rel.clone(), &canon_root, symlinks)
             } else if ft.is_file() {
                 match entry.metadata() {
@@ -116,6 +118,10 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
     }
     Ok(out.into_values().collect())
 }
+
+/// Why `etc/timezone` and `etc/localtime` are not read as logs.
+pub const ZONE_SETTING: &str =
+    "time zone setting of its host (read for the zone of the host's zone-less lines; not a log)";
 
 fn skipped(abs: PathBuf, rel: String, why: String) -> Candidate {
     Candidate { abs, rel, size: 0, mtime: 0, skipped: Some(why), input_name: String::new() }

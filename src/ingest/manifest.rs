@@ -54,9 +54,29 @@ pub struct InputRecord {
     /// Which ingest run added this record (extension).
     #[serde(default)]
     pub run: u32,
-    /// How year-less timestamps got their year: `mtime`, `rotation`, `override` (extension).
+    /// How year-less timestamps got their year: `mtime`, `rotation`, `cross_source` (the
+    /// mtime's year moved by whole years to agree with lines that carry years), `override`
+    /// (extension).
     #[serde(default)]
     pub year_source: Option<String>,
+    /// The year of year-less lines rests on an mtime that cannot be trusted and nothing could
+    /// check it (extension).
+    #[serde(default)]
+    pub year_uncertain: bool,
+    /// What the year check found (extension).
+    #[serde(default)]
+    pub year_note: Option<String>,
+    /// Zone applied to lines that carry none, as `--tz` spells it (extension).
+    #[serde(default)]
+    pub tz: Option<String>,
+    /// What decided `tz`: `option_host` (`--tz HOST=ZONE`), `etc_localtime`, `etc_timezone`
+    /// (the host's own setting in the evidence tree), `option` (`--tz ZONE`), `default` (UTC)
+    /// (extension).
+    #[serde(default)]
+    pub tz_source: Option<String>,
+    /// What the host's zone setting said or what was wrong with it (extension).
+    #[serde(default)]
+    pub tz_note: Option<String>,
 }
 
 fn one() -> u64 {

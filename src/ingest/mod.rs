@@ -7,6 +7,7 @@
 //! a duplicate and stored once.
 
 pub mod case;
+pub mod clock;
 pub mod decode;
 pub mod discover;
 pub mod manifest;
@@ -22,7 +23,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::IngestError;
-use crate::parse::time::{format_rfc3339, Zone, MICROS};
+use crate::parse::time::{format_rfc3339, MICROS};
 use crate::parse::{FormatSpec, Module};
 use case::{Case, Journal};
 use discover::{Candidate, Symlinks};
@@ -36,7 +37,8 @@ pub struct IngestOptions {
     pub case_dir: PathBuf,
     pub format: Option<&'static dyn FormatSpec>,
     pub year: Option<i64>,
-    pub zone: Zone,
+    /// `--tz`: zones for all hosts and per host (see [`clock`]).
+    pub tz: Vec<clock::TzArg>,
     pub host: Option<String>,
     pub symlinks: Symlinks,
     pub force: bool,
@@ -70,6 +72,8 @@ pub struct IngestSummary {
     /// Files read whose lines were mostly rejects: (path, format, lines, rejects). Silence from
     /// them is not absence of events.
     pub not_understood: Vec<(String, String, u64, u64)>,
+    /// How time was decided: one line per host zone, per year shift, per uncertain year.
+    pub time: Vec<String>,
 }
 
 impl IngestSummary {
@@ -116,6 +120,11 @@ fn record_for(c: &Candidate) -> InputRecord {
         source_path: Some(c.abs.to_string_lossy().into_owned()),
         run: 0,
         year_source: None,
+        year_uncertain: false,
+        year_note: None,
+        tz: None,
+        tz_source: None,
+        tz_note: None,
     }
 }
 
@@ -127,6 +136,14 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let lock = case.lock()?;
     case.recover(&lock)?;
     let old = Manifest::load(&case.manifest_path())?;
+    if let Some(m) = old.as_ref().filter(|m| m.schema_version != crate::schema::SCHEMA_VERSION && !opts.force) {
+        return Err(IngestError::Invalid(format!(
+            "case {} holds events of schema version {}; this logsleuth writes version {}: ingest into a new case, or add --force to rebuild this one",
+            opts.case_dir.display(),
+            m.schema_version,
+            crate::schema::SCHEMA_VERSION
+        )));
+    }
     let old_inputs: Vec<InputRecord> = match (&old, opts.force) {
         (Some(m), false) => m.inputs.clone(),
         _ => Vec::new(),
@@ -214,7 +231,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     to_read.sort_unstable();
     let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
     let plan_opts =
-        plan::PlanOptions { format: opts.format, year: opts.year, zone: opts.zone, host: opts.host.clone() };
+        plan::PlanOptions { format: opts.format, year: opts.year, tz: opts.tz.clone(), host: opts.host.clone() };
     let planned = plan::plan(&plan_cands, &plan_opts);
 
     let staging = case.staging_dir(run_no);
@@ -247,6 +264,14 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             }
             .to_string(),
         );
+        if p.year_check.lines_have_years && !matches!(p.ctx.year, crate::parse::time::YearRule::Fixed(_)) {
+            rec.year_source = Some(crate::parse::time::YearSource::Line.as_str().to_string());
+        }
+        rec.year_uncertain = p.year_check.uncertain;
+        rec.year_note = p.year_check.note.clone();
+        rec.tz = Some(p.tz.zone.name());
+        rec.tz_source = Some(p.tz.source.as_str().to_string());
+        rec.tz_note = p.tz.note.clone();
         let head = plan::head_as_lines(&p.head);
         let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
         let (parser, reject_reason) = match p.format {
@@ -322,6 +347,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         rec.rejects = res.rejects;
         rec.first_timestamp = res.first_ts.map(format_rfc3339);
         rec.last_timestamp = res.last_ts.map(format_rfc3339);
+        flag_late_mtime(rec, c.mtime, res.last_ts);
         if let Some(e) = &res.error {
             rec.error = Some(e.clone());
             rec.damaged = true;
@@ -373,6 +399,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
     }
     summary.hosts = hosts.into_iter().map(|((h, s), n)| (h, s, n)).collect();
+    summary.time = time_summary(&new_records);
     summary.not_understood = new_records
         .iter()
         .filter(|r| is_not_understood(r))
@@ -409,6 +436,49 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     case.commit(&lock, &journal)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The ingest summary's lines about time: each host's zone and where it came from, the files
+/// whose years were moved or are uncertain.
+fn time_summary(records: &[InputRecord]) -> Vec<String> {
+    let mut zones: std::collections::BTreeMap<(String, String, String), (u64, Option<String>)> = Default::default();
+    let mut out = Vec::new();
+    for r in records.iter().filter(|r| r.format.is_some()) {
+        if let (Some(h), Some(z), Some(s)) = (&r.host_name, &r.tz, &r.tz_source) {
+            let e = zones.entry((h.clone(), z.clone(), s.clone())).or_default();
+            e.0 += 1;
+            if e.1.is_none() {
+                e.1 = r.tz_note.clone();
+            }
+        }
+    }
+    for ((h, z, s), (n, note)) in zones {
+        let note = note.map(|n| format!(" — {n}")).unwrap_or_default();
+        out.push(format!("zone of {h}: {z} (from {s}, {n} file(s)){note}"));
+    }
+    for r in records {
+        if r.year_source.as_deref() == Some("cross_source") || r.year_uncertain {
+            let what = if r.year_uncertain { "year uncertain" } else { "year cross-checked" };
+            out.push(format!("{what}: {}: {}", r.path, r.year_note.as_deref().unwrap_or("")));
+        }
+    }
+    out
+}
+
+/// An mtime far after the file's last line was not set by writing it: a year taken from it
+/// (and not confirmed by lines with years) is uncertain.
+fn flag_late_mtime(rec: &mut InputRecord, mtime: i64, last_ts: Option<i64>) {
+    let (Some(last), Some("mtime" | "rotation")) = (last_ts, rec.year_source.as_deref()) else { return };
+    let confirmed = rec.year_note.as_deref().is_some_and(|n| n.starts_with("year agrees"));
+    let late_days = (mtime - last / MICROS) / 86_400;
+    if !confirmed && mtime - last / MICROS > clock::MTIME_AFTER_LAST_SECS {
+        rec.year_uncertain = true;
+        let note = format!("the file's mtime is {late_days} days after its last line, so it was not set by writing it");
+        rec.year_note = Some(match rec.year_note.take() {
+            Some(n) => format!("{n}; {note}"),
+            None => note,
+        });
+    }
 }
 
 /// A file read but mostly not understood: more than half its lines are rejects.

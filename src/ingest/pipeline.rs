@@ -309,6 +309,8 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
     let rows_hint = (block.lines as usize).clamp(1, BATCH_ROWS);
     let bytes_hint = data.len().min(2 * BLOCK_BYTES) / (block.lines as usize).max(1) * rows_hint;
     let mut line_no = block.first_line;
+    // The previous event's time, for placing a daylight-saving fold's lines by their order.
+    let mut prev_ts: Option<i64> = None;
     let mut start = 0usize;
     let total = data.len();
     while start < total {
@@ -340,6 +342,8 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
                 let mut ev = Event { event_count: Some(1), ..Default::default() };
                 match parser.parse(&text, &mut ev) {
                     Ok(module) => {
+                        crate::parse::order_fold(&mut ev, &job.ctx.zone, prev_ts);
+                        prev_ts = Some(ev.timestamp);
                         ev.log_file_path = Some(Cow::Borrowed(path));
                         ev.log_line = Some(line_no as i64);
                         ev.event_original = Some(Cow::Borrowed(&text));

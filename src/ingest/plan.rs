@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::clock::{self, TzArg, ZoneChoice, ZoneResolver};
 use super::decode::{self, Compression};
 use super::discover::{self, Candidate};
 use super::rotation::{self, Generation, RotationName};
-use crate::parse::time::{self, YearRule, YearSource, Zone, ANCHOR_SLACK_SECS};
+use crate::parse::time::{self, YearRule, YearSource, ANCHOR_SLACK_SECS};
 use crate::parse::{self, FileCtx, FormatSpec};
 
 /// Bytes of decompressed content read to sniff a file.
@@ -20,7 +21,8 @@ pub const HEAD_BYTES: usize = 64 * 1024;
 pub struct PlanOptions {
     pub format: Option<&'static dyn FormatSpec>,
     pub year: Option<i64>,
-    pub zone: Zone,
+    /// `--tz` values (zones per host and for all).
+    pub tz: Vec<TzArg>,
     pub host: Option<String>,
 }
 
@@ -40,6 +42,10 @@ pub struct Planned {
     pub ctx: FileCtx,
     /// What decided `ctx.host_hint`.
     pub host_source: discover::HostSource,
+    /// The zone of the file's zone-less lines (`ctx.zone`) and what decided it.
+    pub tz: ZoneChoice,
+    /// The year check's verdict (see [`check_years`]).
+    pub year_check: clock::YearVerdict,
     /// Sniffing's verdict: (sample lines the chosen format explains, sample lines), when sniffed.
     pub sniff_score: Option<(usize, usize)>,
     /// Set when the file is not read at all (binary, unreadable).
@@ -72,6 +78,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
     let names: Vec<RotationName> = cands.iter().map(|c| rotation::parse(&c.rel)).collect();
     let sets = rotation::sets(&names);
 
+    let mut zones = ZoneResolver::new(&opts.tz);
     let mut out: Vec<Option<Planned>> = cands.iter().map(|_| None).collect();
     for members in sets.values() {
         let mut newer_first_local: Option<i64> = None;
@@ -80,7 +87,8 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
             let c = cands[i];
             let (compression, head) = &probed[i];
             let (host, host_source) = discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name);
-            let mtime_local = c.mtime + opts.zone.offset_secs_at(c.mtime);
+            let tz = zones.choose(&host, clock::host_root(&c.abs, &c.rel, host_source).as_deref());
+            let mtime_local = c.mtime + tz.zone.offset_secs_at(c.mtime);
             let year = match (opts.year, newer_first_local) {
                 (Some(y), _) => YearRule::Fixed(y),
                 (None, Some(newer)) if mtime_local > newer + ANCHOR_SLACK_SECS => {
@@ -92,7 +100,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 rel_path: Arc::from(c.rel.as_str()),
                 host_hint: Some(Arc::from(host.as_str())),
                 year,
-                zone: opts.zone,
+                zone: tz.zone,
             };
             let rotation_index = rotation::rotation_index(&names[i].generation, dated_rank);
             if matches!(names[i].generation, Generation::Dated(_)) {
@@ -106,6 +114,8 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 rotation_index,
                 ctx,
                 host_source,
+                tz,
+                year_check: Default::default(),
                 sniff_score: None,
                 skipped: None,
                 error: None,
@@ -137,7 +147,67 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
             out[i] = Some(p);
         }
     }
-    out.into_iter().map(|p| p.expect("every candidate is in one rotation set")).collect()
+    let mut out: Vec<Planned> = out.into_iter().map(|p| p.expect("every candidate is in one rotation set")).collect();
+    check_years(&mut out, cands);
+    out
+}
+
+/// Lines per file parsed up front for the year check.
+const YEAR_SAMPLE_LINES: usize = 200;
+
+/// The year check ([`clock::check_years`]): samples each file's first lines with its own
+/// parser, then moves year anchors by whole years where the lines that carry their year say so.
+fn check_years(planned: &mut [Planned], cands: &[&Candidate]) {
+    let samples: Vec<clock::YearSample> = planned
+        .par_iter()
+        .zip(cands.par_iter())
+        .map(|(p, c)| {
+            let mut s = clock::YearSample {
+                host: p.ctx.host_hint.as_deref().unwrap_or("").to_string(),
+                movable: matches!(p.ctx.year, YearRule::Anchor { .. }),
+                mtime: c.mtime,
+                ..Default::default()
+            };
+            let Some(format) = p.format.filter(|_| p.skipped.is_none() && p.error.is_none()) else { return s };
+            let lines = head_lines(&p.head);
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let Ok(parser) = format.build(&p.ctx, &refs) else { return s };
+            // The end of a plain file too: a source's span, not just its start, is what the
+            // year-less lines are compared with.
+            let tail = match p.compression {
+                Compression::None => decode::read_tail_lines(&c.abs, c.size, HEAD_BYTES).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let tail = head_lines(&tail);
+            let last = tail.len().saturating_sub(YEAR_SAMPLE_LINES);
+            let sample = refs.iter().copied().take(YEAR_SAMPLE_LINES).chain(tail[last..].iter().map(String::as_str));
+            for line in sample {
+                let mut ev = parse::Event::default();
+                if parser.parse(line, &mut ev).is_err() {
+                    continue;
+                }
+                match ev.year_source.as_deref() {
+                    Some("mtime") | Some("rotation") => s.yearless.push(ev.timestamp),
+                    Some("override") => {}
+                    _ => s.explicit.push(ev.timestamp),
+                }
+            }
+            s
+        })
+        .collect();
+    let mtimes: Vec<i64> = cands.iter().map(|c| c.mtime).collect();
+    let verdicts = clock::check_years(&samples, clock::mtimes_look_copied(&mtimes));
+    for (p, v) in planned.iter_mut().zip(verdicts) {
+        if v.shift_years != 0 {
+            if let YearRule::Anchor { local_secs, .. } = p.ctx.year {
+                p.ctx.year = YearRule::Anchor {
+                    local_secs: clock::shift_anchor(local_secs, v.shift_years),
+                    source: YearSource::CrossSource,
+                };
+            }
+        }
+        p.year_check = v;
+    }
 }
 
 /// Local wall-clock seconds of the first syslog timestamp in the sample, resolved with the
@@ -195,7 +265,7 @@ mod tests {
             "Dec 27 10:00:00 h sshd[1]: y\nJan  2 10:00:00 h sshd[1]: z\n",
             copy,
         );
-        let opts = PlanOptions { format: None, year: None, zone: Zone::Utc, host: None };
+        let opts = PlanOptions { format: None, year: None, tz: Vec::new(), host: None };
         let p = plan(&[&c0, &c1], &opts);
         assert_eq!(p[0].format.map(|f| f.id()), Some("syslog"));
         assert!(matches!(p[0].ctx.year, YearRule::Anchor { source: YearSource::Mtime, .. }));
@@ -214,7 +284,7 @@ mod tests {
         let abs = dir.path().join("wtmp");
         std::fs::write(&abs, [0u8; 1000]).unwrap();
         let c = Candidate { abs, rel: "wtmp".into(), size: 1000, mtime: 0, skipped: None, input_name: "ev".into() };
-        let opts = PlanOptions { format: None, year: None, zone: Zone::Utc, host: None };
+        let opts = PlanOptions { format: None, year: None, tz: Vec::new(), host: None };
         let p = plan(&[&c], &opts);
         assert!(p[0].skipped.as_deref().unwrap().starts_with("binary"));
     }

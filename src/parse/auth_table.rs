@@ -310,6 +310,40 @@ fn compile(t: &'static str) -> Vec<Seg> {
 
 static COMPILED: LazyLock<Vec<Vec<Seg>>> = LazyLock::new(|| SHAPES.iter().map(|s| compile(s.template)).collect());
 
+/// Families in the order of their index in [`DISPATCH`].
+const FAMILIES: [Family; 8] = [
+    Family::Sshd,
+    Family::Dropbear,
+    Family::Login,
+    Family::Su,
+    Family::Vsftpd,
+    Family::Proftpd,
+    Family::PureFtpd,
+    Family::Pam,
+];
+
+/// Per family and first byte of the message, the rows that can match, in table order: those
+/// whose template starts with that byte and those that start with a capture. Most messages are
+/// then tried against a handful of rows instead of their family's dozens.
+static DISPATCH: LazyLock<Vec<Vec<Vec<u16>>>> = LazyLock::new(|| {
+    FAMILIES
+        .iter()
+        .map(|&fam| {
+            (0..=255u8)
+                .map(|byte| {
+                    SHAPES
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.family == fam)
+                        .filter(|(_, s)| s.template.starts_with('{') || s.template.as_bytes()[0] == byte)
+                        .map(|(i, _)| i as u16)
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+});
+
 const MAX_CAPS: usize = 8;
 type Caps<'a> = ([(Cap, &'a str); MAX_CAPS], usize);
 
@@ -459,11 +493,11 @@ fn apply<'a>(shape: &Shape, caps: &Caps<'a>, ev: &mut Event<'a>) {
 /// Matches `msg` against the family's rows; fills `ev` and returns the row on a match.
 pub fn analyze<'a>(family: Family, msg: &'a str, ev: &mut Event<'a>) -> Option<&'static Shape> {
     let compiled = &*COMPILED;
+    let fam = FAMILIES.iter().position(|&f| f == family)?;
+    let rows = &DISPATCH[fam][usize::from(*msg.as_bytes().first()?)];
     let mut caps: Caps<'a> = ([(Cap::Rest, ""); MAX_CAPS], 0);
-    for (shape, segs) in SHAPES.iter().zip(compiled) {
-        if shape.family != family {
-            continue;
-        }
+    for &row in rows {
+        let (shape, segs) = (&SHAPES[row as usize], &compiled[row as usize]);
         if match_shape(segs, msg, &mut caps).is_some() {
             apply(shape, &caps, ev);
             return Some(shape);

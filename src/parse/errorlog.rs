@@ -79,11 +79,11 @@ impl LineParser for ErrorLogParser {
         ev.host_name = self.ctx.host_hint.as_deref().map(Cow::Borrowed);
         let b = line.as_bytes();
         if let Some((local, used)) = apache_time(b) {
-            ev.timestamp = self.ctx.zone.local_to_utc_micros(local);
+            super::set_local_time(ev, &self.ctx.zone, local);
             return self.apache(&line[used..], ev);
         }
         if let Some((local, used)) = nginx_time(b) {
-            ev.timestamp = self.ctx.zone.local_to_utc_micros(local);
+            super::set_local_time(ev, &self.ctx.zone, local);
             return self.nginx(&line[used..], ev);
         }
         Err(Reject::new("no error-log timestamp"))

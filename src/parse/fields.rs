@@ -167,8 +167,8 @@ pub fn apply<'a>(ev: &mut Event<'a>, target: Target, value: Cow<'a, str>, zone: 
 
 fn parse_ts(v: &str, zone: &Zone, ev: &mut Event<'_>) -> Option<i64> {
     if let Some(t) = time::parse_iso(v.as_bytes()) {
-        ev.timestamp_original_offset = t.offset;
-        return Some(t.utc_micros(zone));
+        super::set_iso_time(ev, &t, zone);
+        return Some(ev.timestamp);
     }
     if let Ok(n) = v.parse::<f64>() {
         ev.timestamp_original_offset = Some(0);

@@ -74,6 +74,52 @@ pub(crate) fn set_action(ev: &mut Event<'_>, action: &'static str, outcome: &'st
     ev.event_category = Some(std::borrow::Cow::Borrowed(category));
 }
 
+/// `time_flag` values (see the schema).
+pub const DST_FOLD_FIRST: &str = "dst_fold_first";
+pub const DST_FOLD_SECOND: &str = "dst_fold_second";
+pub const DST_GAP: &str = "dst_gap";
+
+/// Sets the event's time from a zone-less local time (micros since the epoch as if UTC),
+/// flagging daylight-saving folds and gaps in `time_flag`. A fold's time is its first
+/// occurrence here; the ingest pipeline moves it to the second when the file's order says so.
+pub(crate) fn set_local_time(ev: &mut Event<'_>, zone: &Zone, local_micros: i64) {
+    let (ts, kind) = zone.local_to_utc(local_micros);
+    ev.timestamp = ts;
+    ev.time_flag = match kind {
+        time::LocalTime::Single => None,
+        time::LocalTime::Ambiguous { .. } => Some(std::borrow::Cow::Borrowed(DST_FOLD_FIRST)),
+        time::LocalTime::Gap => Some(std::borrow::Cow::Borrowed(DST_GAP)),
+    };
+}
+
+/// Sets the event's time from an ISO 8601 timestamp: its own offset, else the zone.
+pub(crate) fn set_iso_time(ev: &mut Event<'_>, t: &time::IsoTime, zone: &Zone) {
+    ev.timestamp_original_offset = t.offset;
+    match t.offset {
+        Some(off) => ev.timestamp = t.local_micros - off as i64 * 60 * time::MICROS,
+        None => set_local_time(ev, zone, t.local_micros),
+    }
+}
+
+/// Places an event whose local time a fall-back hour repeats ([`DST_FOLD_FIRST`]) at the
+/// second occurrence when the line before it in the same file is already later than the first
+/// occurrence (the clock was set back between them). `prev` is the previous event's time.
+pub fn order_fold(ev: &mut Event<'_>, zone: &Zone, prev: Option<i64>) {
+    if ev.time_flag.as_deref() != Some(DST_FOLD_FIRST) {
+        return;
+    }
+    if prev.is_none_or(|p| p <= ev.timestamp) {
+        return;
+    }
+    let secs = ev.timestamp.div_euclid(time::MICROS);
+    // The fold's length: the offset before the change minus the offset after it.
+    let fold = zone.offset_secs_at(secs) - zone.offset_secs_at(secs + 3 * 3600);
+    if fold > 0 {
+        ev.timestamp += fold * time::MICROS;
+        ev.time_flag = Some(std::borrow::Cow::Borrowed(DST_FOLD_SECOND));
+    }
+}
+
 /// Why a line became a reject instead of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {

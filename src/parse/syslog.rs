@@ -106,12 +106,11 @@ impl LineParser for SyslogParser {
                 ),
                 None => self.ctx.year.resolve(t.month, t.day, clock).ok_or(Reject::new("invalid calendar date"))?,
             };
-            ev.timestamp = self.ctx.zone.local_to_utc_micros(local_secs * MICROS + t.clock.micros as i64);
+            super::set_local_time(ev, &self.ctx.zone, local_secs * MICROS + t.clock.micros as i64);
             ev.year_source = Some(Cow::Borrowed(source.as_str()));
             rest = &rest[t.used..];
         } else if let Some(t) = time::parse_iso(b) {
-            ev.timestamp = t.utc_micros(&self.ctx.zone);
-            ev.timestamp_original_offset = t.offset;
+            super::set_iso_time(ev, &t, &self.ctx.zone);
             ev.year_source = Some(Cow::Borrowed(YearSource::Line.as_str()));
             rest = &rest[t.used..];
         } else {
@@ -151,8 +150,7 @@ impl SyslogParser {
         let t = time::parse_iso(ts.as_bytes())
             .filter(|t| t.used == ts.len())
             .ok_or(Reject::new("RFC 5424 line without a timestamp"))?;
-        ev.timestamp = t.utc_micros(&self.ctx.zone);
-        ev.timestamp_original_offset = t.offset;
+        super::set_iso_time(ev, &t, &self.ctx.zone);
         ev.year_source = Some(Cow::Borrowed(YearSource::Line.as_str()));
         let nil = |s: &'a str| (s != "-" && !s.is_empty()).then_some(s);
         let (host, rest) = text::token(rest);

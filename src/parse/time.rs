@@ -264,6 +264,42 @@ impl Zone {
         }
     }
 
+    /// Converts local wall-clock micros to UTC micros, saying whether the local time was
+    /// ambiguous (a fall-back hour: the result is the earlier instant, [`LocalTime::Ambiguous`]
+    /// holds the later one) or did not exist (a spring-forward gap: the offset before is used).
+    pub fn local_to_utc(&self, local: i64) -> (i64, LocalTime) {
+        let Zone::Named(tz) = self else {
+            return (self.local_to_utc_micros(local), LocalTime::Single);
+        };
+        let secs = local.div_euclid(MICROS);
+        let sub = local.rem_euclid(MICROS);
+        let Some(naive) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()) else {
+            return (local, LocalTime::Single);
+        };
+        match tz.offset_from_local_datetime(&naive) {
+            chrono::LocalResult::Single(o) => {
+                ((secs - o.fix().local_minus_utc() as i64) * MICROS + sub, LocalTime::Single)
+            }
+            chrono::LocalResult::Ambiguous(a, b) => {
+                let (ea, eb) = (secs - a.fix().local_minus_utc() as i64, secs - b.fix().local_minus_utc() as i64);
+                (ea.min(eb) * MICROS + sub, LocalTime::Ambiguous { later: ea.max(eb) * MICROS + sub })
+            }
+            chrono::LocalResult::None => (self.local_to_utc_micros(local), LocalTime::Gap),
+        }
+    }
+
+    /// The zone's name as `--tz` takes it: `UTC`, `+02:00`, `Europe/Berlin`.
+    pub fn name(&self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Fixed(off) => {
+                let sign = if *off < 0 { '-' } else { '+' };
+                format!("{sign}{:02}:{:02}", off.abs() / 60, off.abs() % 60)
+            }
+            Zone::Named(tz) => tz.name().into(),
+        }
+    }
+
     /// Offset in seconds at a UTC instant.
     pub fn offset_secs_at(&self, utc_secs: i64) -> i64 {
         match self {
@@ -276,6 +312,18 @@ impl Zone {
             }
         }
     }
+}
+
+/// What converting a zone-less local time found (daylight-saving transitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalTime {
+    Single,
+    /// The local time occurs twice (fall-back hour); `later` is its second instant (UTC micros).
+    Ambiguous {
+        later: i64,
+    },
+    /// The local time does not exist (spring-forward gap).
+    Gap,
 }
 
 /// How a year-less (RFC 3164) timestamp gets its year.
@@ -296,6 +344,9 @@ pub enum YearSource {
     Mtime,
     Rotation,
     Override,
+    /// The mtime's year moved by whole years to agree with the same host's (or case's) lines
+    /// that carry their year.
+    CrossSource,
 }
 
 impl YearSource {
@@ -305,6 +356,7 @@ impl YearSource {
             YearSource::Mtime => "mtime",
             YearSource::Rotation => "rotation",
             YearSource::Override => "override",
+            YearSource::CrossSource => "cross_source",
         }
     }
 }

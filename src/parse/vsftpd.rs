@@ -43,7 +43,7 @@ pub struct VsftpdParser {
 impl LineParser for VsftpdParser {
     fn parse<'a>(&'a self, line: &'a str, ev: &mut Event<'a>) -> Result<Module, Reject> {
         let (local, used) = time::parse_ctime(line.as_bytes()).ok_or(Reject::new("no vsftpd timestamp"))?;
-        ev.timestamp = self.ctx.zone.local_to_utc_micros(local);
+        super::set_local_time(ev, &self.ctx.zone, local);
         ev.year_source = Some(Cow::Borrowed(YearSource::Line.as_str()));
         let rest = line[used..].strip_prefix(" [pid ").ok_or(Reject::new("no [pid N] after the vsftpd timestamp"))?;
         let (pid, msg) = rest.split_once("] ").ok_or(Reject::new("no [pid N] after the vsftpd timestamp"))?;

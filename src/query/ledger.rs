@@ -80,98 +80,128 @@ const READ: &[&str] = &[
     c::log_line,
 ];
 
-/// The `attempts` table over `events`, collected: read the few columns it needs, group the
-/// lines by connection, keep the chosen stream's lines.
+/// The stream of one attempt line (an index into [`STREAMS`]).
+fn stream_of(action: &str, method: Option<&str>) -> u8 {
+    let method = method.unwrap_or("");
+    if action == a::AUTH_PAM_ERROR {
+        1
+    } else if method == "pam" && (action == a::AUTH_FAILURE || action == a::AUTH_FAILURE_SUMMARY) {
+        2
+    } else if action == a::AUTH_FAILURE && method == "none" {
+        4
+    } else if action == a::AUTH_FAILURE {
+        0
+    } else {
+        3
+    }
+}
+
+/// What the ledger knows of one connection.
+#[derive(Default)]
+struct Connection<'a> {
+    per_stream: [i64; STREAMS.len()],
+    invalid_user: bool,
+    /// The largest address and user of its lines (any non-null one, chosen deterministically).
+    ip: Option<&'a str>,
+    user: Option<&'a str>,
+}
+
+impl Connection<'_> {
+    /// The chosen stream: the largest; ties to the earlier of [`STREAMS`].
+    fn chosen(&self) -> u8 {
+        let mut best = 0;
+        for (i, &n) in self.per_stream.iter().enumerate() {
+            if n > self.per_stream[best] {
+                best = i;
+            }
+        }
+        best as u8
+    }
+}
+
+/// The `attempts` table over `events`, collected: read the few columns it needs (the lines
+/// whose action can be an attempt), then one pass groups them by connection and a second keeps
+/// the chosen stream's lines. Plain hash maps here: polars' group-by and join back over
+/// millions of connections cost several times more.
 pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
-    let action = || col(c::event_action);
-    let method = || col(c::auth_method).fill_null(lit(""));
-    let is_failure = || action().eq(lit(a::AUTH_FAILURE));
-    let stream = when(action().eq(lit(a::AUTH_PAM_ERROR)))
-        .then(lit(STREAMS[1]))
-        .when(method().eq(lit("pam")).and(is_failure().or(action().eq(lit(a::AUTH_FAILURE_SUMMARY)))))
-        .then(lit(STREAMS[2]))
-        .when(is_failure().and(method().eq(lit("none"))))
-        .then(lit(STREAMS[4]))
-        .when(is_failure())
-        .then(lit(STREAMS[0]))
-        .otherwise(lit(STREAMS[3]));
     let actions = Series::new("a".into(), ATTEMPT_ACTIONS);
-    let mut keep: Vec<Expr> = KEEP.iter().map(|k| col(*k)).collect();
-    keep.push(col(c::event_count).fill_null(lit(1i32)).alias("attempts"));
     let lines = events
         .select(READ.iter().map(|r| col(*r)).collect::<Vec<_>>())
-        .filter(action().is_in(lit(actions).implode(false), false))
-        .with_row_index("k_row", None)
-        .with_columns([stream.alias("attempt_stream")])
-        .select(
-            keep.into_iter()
-                .chain([
-                    col("attempt_stream"),
-                    col(c::host_name).fill_null(lit("")).alias("k_host"),
-                    // A line without a pid is a connection of its own.
-                    when(col(c::process_pid).is_null())
-                        .then(lit(-1i64) - col("k_row").cast(DataType::Int64))
-                        .otherwise(col(c::process_pid))
-                        .alias("k_pid"),
-                    (col(c::timestamp).cast(DataType::Int64) / lit(CONNECTION_BUCKET_SECS * 1_000_000))
-                        .alias("k_bucket"),
-                ])
-                .collect::<Vec<_>>(),
+        .filter(col(c::event_action).is_in(lit(actions).implode(false), false))
+        .with_column(
+            (col(c::timestamp).cast(DataType::Int64) / lit(CONNECTION_BUCKET_SECS * 1_000_000)).alias("k_bucket"),
         );
-    let keys = || [col("k_host"), col("k_pid"), col("k_bucket")];
-    // Per-stream weights as plain columns, so the group-by sums numbers on its fast path.
-    let weighted: Vec<Expr> = STREAMS
-        .iter()
-        .map(|s| {
-            when(col("attempt_stream").eq(lit(*s)))
-                .then(col("attempts").cast(DataType::Int64))
-                .otherwise(lit(0i64))
-                .alias(format!("w_{s}"))
-        })
-        .collect();
-    let mut per_stream: Vec<Expr> = STREAMS.iter().map(|s| col(format!("w_{s}")).sum().alias(*s)).collect();
-    // The connection's name was refused as nonexistent (privileged_target counts those names).
-    per_stream.push(action().eq(lit(a::AUTH_INVALID_USER)).any(false).alias("invalid_user"));
-    // A connection's address and user, for its lines that lack them (the largest value: any
-    // non-null one of the connection, chosen deterministically).
-    per_stream.push(col(c::source_ip).max().alias("k_ip"));
-    per_stream.push(col(c::user_name).max().alias("k_user"));
-    // The chosen stream: the largest; ties to the earlier of STREAMS.
-    let best = polars::lazy::dsl::max_horizontal(STREAMS.iter().map(|s| col(*s)).collect::<Vec<_>>())?;
-    let is_best = |i: usize| col(STREAMS[i]).eq(best.clone());
-    let chosen = when(is_best(0))
-        .then(lit(STREAMS[0]))
-        .when(is_best(1))
-        .then(lit(STREAMS[1]))
-        .when(is_best(2))
-        .then(lit(STREAMS[2]))
-        .when(is_best(3))
-        .then(lit(STREAMS[3]))
-        .otherwise(lit(STREAMS[4]))
-        .alias("k_chosen");
-    let connections = lines.clone().with_columns(weighted).group_by(keys()).agg(per_stream).select([
-        col("k_host"),
-        col("k_pid"),
-        col("k_bucket"),
-        chosen,
-        col("invalid_user"),
-        col("k_ip"),
-        col("k_user"),
-    ]);
-    let joined = lines
-        .join(connections, keys(), keys(), JoinArgs::new(JoinType::Inner))
-        .filter(col("attempt_stream").eq(col("k_chosen")))
-        .with_columns([
-            col(c::source_ip).fill_null(col("k_ip")),
-            col(c::user_name).fill_null(col("k_user")),
-            col("attempts").alias(c::event_count),
-        ])
-        .drop(Selector::ByName {
-            names: ["k_host", "k_pid", "k_bucket", "k_chosen", "k_ip", "k_user"]
-                .into_iter()
-                .map(PlSmallStr::from)
-                .collect(),
-            strict: false,
-        });
-    crate::query::Run::run(joined)
+    let mut lines = crate::query::Run::run(lines)?;
+    lines.rechunk_mut();
+    let n = lines.height();
+    let host = lines.column(c::host_name)?.str()?;
+    let pid = lines.column(c::process_pid)?.i64()?;
+    let bucket = lines.column("k_bucket")?.i64()?;
+    let action = lines.column(c::event_action)?.str()?;
+    let method = lines.column(c::auth_method)?.str()?;
+    let count = lines.column(c::event_count)?.i32()?;
+    let ip = lines.column(c::source_ip)?.str()?;
+    let user = lines.column(c::user_name)?.str()?;
+
+    // Pass 1: each line's connection and stream, and the connections' sums.
+    let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
+    let mut index: foldhash::HashMap<(u32, i64, i64), u32> = Default::default();
+    let mut conns: Vec<Connection> = Vec::new();
+    let mut line_conn: Vec<u32> = Vec::with_capacity(n);
+    let mut line_stream: Vec<u8> = Vec::with_capacity(n);
+    let mut weight: Vec<i32> = Vec::with_capacity(n);
+    let rows = host.iter().zip(pid.iter()).zip(bucket.iter()).zip(action.iter()).zip(method.iter());
+    for (row, ((((h, p), b), act), m)) in rows.enumerate() {
+        let next_host = hosts.len() as u32;
+        let h = *hosts.entry(h.unwrap_or("")).or_insert(next_host);
+        // A line without a pid is a connection of its own.
+        let key = (h, p.unwrap_or(-1 - row as i64), b.unwrap_or(0));
+        let next = conns.len() as u32;
+        let k = *index.entry(key).or_insert(next);
+        if k == next {
+            conns.push(Connection::default());
+        }
+        let act = act.unwrap_or("");
+        let s = stream_of(act, m);
+        let w = count.get(row).unwrap_or(1);
+        let conn = &mut conns[k as usize];
+        conn.per_stream[s as usize] += i64::from(w);
+        conn.invalid_user |= act == a::AUTH_INVALID_USER;
+        conn.ip = conn.ip.max(ip.get(row));
+        conn.user = conn.user.max(user.get(row));
+        line_conn.push(k);
+        line_stream.push(s);
+        weight.push(w);
+    }
+    let chosen: Vec<u8> = conns.iter().map(Connection::chosen).collect();
+
+    // Pass 2: the chosen stream's lines, with their connection's address and user filled in.
+    let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == chosen[line_conn[i] as usize]).collect();
+    let kept = || (0..n).filter(|&i| keep[i]);
+    // A line's own address (user), else its connection's.
+    let filled = |name: &str, own: &StringChunked, user: bool| -> Column {
+        let values: StringChunked = kept()
+            .map(|i| {
+                let conn = &conns[line_conn[i] as usize];
+                own.get(i).or(if user { conn.user } else { conn.ip })
+            })
+            .collect();
+        values.with_name(name.into()).into_column()
+    };
+    let ips = filled(c::source_ip, ip, false);
+    let users = filled(c::user_name, user, true);
+    let attempts: Vec<i32> = kept().map(|i| weight[i]).collect();
+    let streams: Vec<&str> = kept().map(|i| STREAMS[line_stream[i] as usize]).collect();
+    let invalid: Vec<bool> = kept().map(|i| conns[line_conn[i] as usize].invalid_user).collect();
+
+    let mask = BooleanChunked::from_slice("keep".into(), &keep);
+    let mut out =
+        lines.select(KEEP.iter().copied().filter(|k| *k != c::source_ip && *k != c::user_name))?.filter(&mask)?;
+    out.with_column(ips)?;
+    out.with_column(users)?;
+    out.with_column(Column::new("attempts".into(), &attempts))?;
+    out.with_column(Column::new("attempt_stream".into(), streams))?;
+    out.with_column(Column::new("invalid_user".into(), invalid))?;
+    out.with_column(Column::new(c::event_count.into(), attempts))?;
+    out.select(KEEP.iter().copied().chain(["attempts", "attempt_stream", "invalid_user", c::event_count]))
 }

@@ -126,6 +126,16 @@ impl CaseData {
         let manifest = Manifest::load(&case.manifest_path())
             .map_err(|e| AnalysisError::Case { path: dir.to_path_buf(), msg: e.to_string() })?
             .ok_or_else(|| AnalysisError::Case { path: dir.to_path_buf(), msg: "no manifest".into() })?;
+        if manifest.schema_version != crate::schema::SCHEMA_VERSION && !manifest.inputs.is_empty() {
+            return Err(AnalysisError::Case {
+                path: dir.to_path_buf(),
+                msg: format!(
+                    "its events are of schema version {}; this logsleuth reads version {}: re-ingest the evidence (ingest --force)",
+                    manifest.schema_version,
+                    crate::schema::SCHEMA_VERSION
+                ),
+            });
+        }
         Ok(CaseData { case, manifest, attempts: std::sync::Mutex::new(None) })
     }
 

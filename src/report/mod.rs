@@ -489,6 +489,7 @@ pub fn write(
         })
         .collect();
     h.table("runs", &["run", "started", "command", "files", "events", "rejects"], &runs);
+    time_basis(&mut h, &data.manifest.inputs);
     let inputs: Vec<Vec<String>> = data
         .manifest
         .inputs
@@ -496,9 +497,11 @@ pub fn write(
         .map(|i| {
             vec![
                 i.path.clone(),
+                i.host_name.clone().unwrap_or_default(),
                 i.size.to_string(),
                 i.sha256.clone().unwrap_or_default(),
                 i.format.clone().unwrap_or_default(),
+                time_of(i),
                 i.lines.to_string(),
                 i.events.to_string(),
                 i.rejects.to_string(),
@@ -507,7 +510,11 @@ pub fn write(
             ]
         })
         .collect();
-    h.table("inputs", &["file", "bytes", "SHA-256", "format", "lines", "events", "rejects", "damage", "note"], &inputs);
+    h.table(
+        "inputs",
+        &["file", "host", "bytes", "SHA-256", "format", "time basis", "lines", "events", "rejects", "damage", "note"],
+        &inputs,
+    );
 
     // Method.
     h.raw("<h2 id=\"method\">Method: rules and thresholds as configured</h2>");
@@ -546,4 +553,53 @@ pub fn span(data: &CaseData) -> Result<(i64, i64), AnalysisError> {
     let ts = col("timestamp").cast(DataType::Int64);
     let df = data.events()?.select([ts.clone().min().alias("a"), ts.max().alias("b")]).run()?;
     Ok((frame::ints(&df, "a")?[0].unwrap_or(0), frame::ints(&df, "b")?[0].unwrap_or(0)))
+}
+
+/// How an input's zone-less and year-less times were decided, for the inputs table.
+fn time_of(i: &crate::ingest::manifest::InputRecord) -> String {
+    let mut parts = Vec::new();
+    if let (Some(z), Some(s)) = (&i.tz, &i.tz_source) {
+        parts.push(format!("zone {z} ({s})"));
+    }
+    if let Some(y) = &i.year_source {
+        parts.push(format!("year {y}{}", if i.year_uncertain { ", UNCERTAIN" } else { "" }));
+    }
+    parts.join("; ")
+}
+
+/// Warnings about time above the inputs table: years moved or uncertain, zone settings with
+/// trouble, and files whose lines were mostly not understood (their silence is not absence).
+fn time_basis(h: &mut html::Html, inputs: &[crate::ingest::manifest::InputRecord]) {
+    let mut notes: Vec<String> = Vec::new();
+    for i in inputs {
+        if i.year_uncertain {
+            notes.push(format!("Year uncertain for {}: {}", i.path, i.year_note.as_deref().unwrap_or("")));
+        } else if i.year_source.as_deref() == Some("cross_source") {
+            notes.push(format!("Year cross-checked for {}: {}", i.path, i.year_note.as_deref().unwrap_or("")));
+        }
+    }
+    let mut zone_notes: Vec<String> = inputs
+        .iter()
+        .filter_map(|i| Some(format!("Zone of {}: {}", i.host_name.as_deref()?, i.tz_note.as_deref()?)))
+        .collect();
+    zone_notes.sort();
+    zone_notes.dedup();
+    notes.extend(zone_notes);
+    for i in inputs.iter().filter(|i| crate::ingest::is_not_understood(i)) {
+        notes.push(format!(
+            "Not understood: {} ({}): {} of {} lines are rejects; events from it may be missing",
+            i.path,
+            i.format.as_deref().unwrap_or("unknown"),
+            i.rejects,
+            i.lines
+        ));
+    }
+    if notes.is_empty() {
+        return;
+    }
+    h.raw("<ul class=\"time-basis\">");
+    for n in notes {
+        h.el("li", "", &n);
+    }
+    h.raw("</ul>");
 }
