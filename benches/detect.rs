@@ -14,6 +14,7 @@ fn main() {
         logsleuth::ingest::manifest::Manifest::load(&case.join("manifest.json"))
             .ok()
             .flatten()
+            .filter(|m| m.schema_version == logsleuth::schema::SCHEMA_VERSION)
             .map_or(0, |m| m.totals().1)
     };
     if events(&case) == 0 {

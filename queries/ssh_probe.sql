@@ -14,15 +14,21 @@ WITH probes AS (
                            'ssh.negotiation_failed', 'ssh.preauth_timeout', 'ssh.dropped')
     GROUP BY COALESCE(host_name, ''), source_ip, COALESCE(process_pid, 0)
 ),
+-- The probing connections that also made an attempt (joined on columns: a string key per
+-- attempt line would cost more than the whole rule).
 tried AS (
-    SELECT DISTINCT CONCAT(COALESCE(host_name, ''), '|', source_ip, '|', CAST(COALESCE(process_pid, 0) AS VARCHAR)) AS k
-    FROM attempts
-    WHERE source_ip IS NOT NULL
+    SELECT p.host_name, p.source_ip, p.pid, COUNT(*) AS n
+    FROM probes p
+    JOIN (SELECT COALESCE(host_name, '') AS host_name, source_ip, COALESCE(process_pid, 0) AS pid
+          FROM attempts WHERE source_ip IS NOT NULL) a
+      ON p.host_name = a.host_name AND p.source_ip = a.source_ip AND p.pid = a.pid
+    GROUP BY p.host_name, p.source_ip, p.pid
 ),
 quiet AS (
-    SELECT host_name, source_ip, timestamp
-    FROM probes
-    WHERE CONCAT(host_name, '|', source_ip, '|', CAST(pid AS VARCHAR)) NOT IN (SELECT k FROM tried)
+    SELECT p.host_name, p.source_ip, p.timestamp
+    FROM probes p
+    LEFT JOIN tried t ON p.host_name = t.host_name AND p.source_ip = t.source_ip AND p.pid = t.pid
+    WHERE t.n IS NULL
 ),
 windows AS (
     SELECT host_name, source_ip, timestamp,

@@ -727,3 +727,44 @@ fn http_basic_auth_failures_in_error_logs_are_brute_force() {
     assert_eq!(count(&c.case, "SELECT COUNT(*) FROM rejects"), 0);
     assert_eq!(count(&c.case, "SELECT COUNT(*) FROM events WHERE event_action = 'http.not_found'"), 1);
 }
+
+/// The ledger is stored in the case for the case as it is, reused by later commands, and
+/// recomputed (the old copy removed) once another ingest changed the case.
+#[test]
+fn stored_ledger_follows_the_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let mut log = String::new();
+    for i in 0..3 {
+        log += &fail(i, "192.0.2.30", "root", 100 + i as u32);
+    }
+    write(&ev, "h1/var/log/auth.log", log.as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    let stored = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&case)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("attempts-"))
+            .collect();
+        v.sort();
+        v
+    };
+    let tries = "SELECT SUM(attempts) AS n FROM attempts";
+    assert_eq!(count(&case, tries), 3);
+    let first = stored();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(count(&case, tries), 3, "read back from the stored ledger");
+    assert_eq!(stored(), first);
+    let mut more = String::new();
+    for i in 0..2 {
+        more += &fail(10 + i, "192.0.2.31", "admin", 200 + i as u32);
+    }
+    write(&ev, "h2/var/log/auth.log", more.replace(" h1 ", " h2 ").as_bytes());
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    assert_eq!(count(&case, tries), 5, "the new evidence is in the ledger");
+    let second = stored();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second, first);
+}

@@ -66,6 +66,37 @@ impl Rule for LogIntegrity {
     }
 }
 
+/// The first line (time, file, line) of each address at its first time on one clock (a host's
+/// zone-less or offset-carrying lines).
+fn first_lines(
+    ctx: &Ctx<'_>,
+    (host, zoneless): &(String, bool),
+    ips: &[&str],
+    firsts: &[i64],
+) -> Result<Vec<(i64, String, i64)>, AnalysisError> {
+    let df = ctx
+        .data
+        .events()?
+        .filter(col("host_name").eq(lit(host.clone())))
+        .filter(col("timestamp_original_offset").is_null().eq(lit(*zoneless)))
+        .filter(one_of(col("source_ip"), ips.iter().copied()))
+        .filter(one_of(col("timestamp").cast(DataType::Int64), firsts.iter().copied()))
+        .select([col("source_ip"), col("timestamp").cast(DataType::Int64), col("log_file_path"), col("log_line")])
+        .sort(["log_file_path", "log_line"], Default::default())
+        .run()?;
+    let ip = frame::strs(&df, "source_ip")?;
+    let ts = frame::ints(&df, "timestamp")?;
+    let file = frame::strs(&df, "log_file_path")?;
+    let line = frame::ints(&df, "log_line")?;
+    let mut out = Vec::new();
+    for (a, t) in ips.iter().zip(firsts) {
+        if let Some(k) = (0..df.height()).find(|&k| ip[k].as_deref() == Some(*a) && ts[k] == Some(*t)) {
+            out.push((*t, file[k].clone().unwrap_or_default(), line[k].unwrap_or(0)));
+        }
+    }
+    Ok(out)
+}
+
 impl LogIntegrity {
     fn gaps(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let id = self.id();
@@ -283,6 +314,8 @@ impl LogIntegrity {
     fn clock_offsets(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let id = self.id();
         let min_addr = ctx.config.int(id, "clock_min_addresses").max(1) as usize;
+        // Only the first time per clock and address here; the lines behind a finding are looked
+        // up afterwards (reading file and line for every event would cost more than the rule).
         let df = ctx
             .data
             .events()?
@@ -292,26 +325,18 @@ impl LogIntegrity {
                 col("timestamp_original_offset").is_null().alias("zoneless"),
                 col("source_ip"),
             ])
-            .agg([
-                col("timestamp").cast(DataType::Int64).min().alias("first"),
-                col("log_file_path").get(col("timestamp").arg_min(), true).alias("file"),
-                col("log_line").get(col("timestamp").arg_min(), true).alias("line"),
-            ])
+            .agg([col("timestamp").cast(DataType::Int64).min().alias("first")])
             .run()?;
         let host = df.column("host_name")?.str()?;
         let zoneless = df.column("zoneless")?.bool()?;
         let ip = df.column("source_ip")?.str()?;
         let first = frame::ints(&df, "first")?;
-        let file = frame::strs(&df, "file")?;
-        let line = frame::ints(&df, "line")?;
-        // clock → address → (first time, file, line)
-        type Seen = BTreeMap<String, (i64, String, i64)>;
-        let mut clocks: BTreeMap<(String, bool), Seen> = BTreeMap::new();
-        for k in 0..df.height() {
+        // clock → address → first time
+        let mut clocks: BTreeMap<(String, bool), BTreeMap<String, i64>> = BTreeMap::new();
+        for (k, t) in first.iter().enumerate() {
             let key = (host.get(k).unwrap_or("").to_string(), zoneless.get(k).unwrap_or(false));
-            let (Some(a), Some(t)) = (ip.get(k), first[k]) else { continue };
-            let at = (t, file[k].clone().unwrap_or_default(), line[k].unwrap_or(0));
-            clocks.entry(key).or_default().insert(a.to_string(), at);
+            let (Some(a), Some(t)) = (ip.get(k), *t) else { continue };
+            clocks.entry(key).or_default().insert(a.to_string(), t);
         }
         let keys: Vec<&(String, bool)> = clocks.keys().collect();
         let mut out = Vec::new();
@@ -324,7 +349,7 @@ impl LogIntegrity {
                 }
                 let (ca, cb) = (&clocks[*a], &clocks[*b]);
                 let shared: Vec<(&String, i64)> =
-                    ca.iter().filter_map(|(ip, ta)| cb.get(ip).map(|tb| (ip, ta.0 - tb.0))).collect();
+                    ca.iter().filter_map(|(ip, ta)| cb.get(ip).map(|tb| (ip, ta - tb))).collect();
                 if shared.len() < min_addr {
                     continue;
                 }
@@ -342,9 +367,11 @@ impl LogIntegrity {
                 };
                 let mut d = Draft::new(id, Severity::Medium);
                 d.host_name = Some(a.0.clone()).filter(|h| !h.is_empty());
-                for (ip, _) in shared.iter().filter(|s| near(s.1)).take(50) {
-                    for seen in [&ca[*ip], &cb[*ip]] {
-                        d.add(seen.0, &seen.1, seen.2);
+                let ips: Vec<&str> = shared.iter().filter(|s| near(s.1)).take(50).map(|s| s.0.as_str()).collect();
+                for (clock, seen) in [(*a, ca), (*b, cb)] {
+                    let firsts: Vec<i64> = ips.iter().map(|ip| seen[*ip]).collect();
+                    for (t, file, line) in first_lines(ctx, clock, &ips, &firsts)? {
+                        d.add(t, &file, line);
                     }
                 }
                 d.count = agreeing as u64;

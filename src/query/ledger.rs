@@ -30,8 +30,12 @@
 //! while sshd names the address).
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::schema::{action as a, column as c};
+
+/// Version of the ledger's definition: a stored ledger of another version is recomputed.
+pub const VERSION: u32 = 1;
 
 /// A connection is one process's lines within one such time bucket (an hour): long enough for
 /// LoginGraceTime's 2 minutes, short enough that a reused process id rarely joins two
@@ -119,6 +123,12 @@ impl Connection<'_> {
     }
 }
 
+/// A connection's key, packed so that sorting groups its lines: host (16 bits), hour bucket (32
+/// bits), process id (64 bits).
+fn connection_key(host: u16, bucket: i64, pid: i64) -> u128 {
+    (u128::from(host) << 96) | (u128::from(bucket as u32) << 64) | u128::from(pid as u64)
+}
+
 /// The `attempts` table over `events`, collected: read the few columns it needs (the lines
 /// whose action can be an attempt), then one pass groups them by connection and a second keeps
 /// the chosen stream's lines. Plain hash maps here: polars' group-by and join back over
@@ -143,35 +153,54 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let ip = lines.column(c::source_ip)?.str()?;
     let user = lines.column(c::user_name)?.str()?;
 
-    // Pass 1: each line's connection and stream, and the connections' sums.
-    let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
-    let mut index: foldhash::HashMap<(u32, i64, i64), u32> = Default::default();
-    let mut conns: Vec<Connection> = Vec::new();
-    let mut line_conn: Vec<u32> = Vec::with_capacity(n);
+    // Pass 1: each line's connection key, stream and weight, in file order.
+    let mut hosts: foldhash::HashMap<&str, u16> = Default::default();
+    let mut last_host: Option<(Option<&str>, u16)> = None;
+    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(n);
     let mut line_stream: Vec<u8> = Vec::with_capacity(n);
     let mut weight: Vec<i32> = Vec::with_capacity(n);
+    let mut invalid_line: Vec<bool> = Vec::with_capacity(n);
     let rows = host.iter().zip(pid.iter()).zip(bucket.iter()).zip(action.iter()).zip(method.iter());
-    for (row, ((((h, p), b), act), m)) in rows.enumerate() {
-        let next_host = hosts.len() as u32;
-        let h = *hosts.entry(h.unwrap_or("")).or_insert(next_host);
+    for (row, (((((h, p), b), act), m), w)) in rows.zip(count.iter()).enumerate() {
+        // Lines of one host come in runs: the previous line's host first, then the map.
+        let h = match last_host {
+            Some((lh, id)) if lh == h => id,
+            _ => {
+                let next = hosts.len().min(u16::MAX as usize) as u16;
+                let id = *hosts.entry(h.unwrap_or("")).or_insert(next);
+                last_host = Some((h, id));
+                id
+            }
+        };
         // A line without a pid is a connection of its own.
-        let key = (h, p.unwrap_or(-1 - row as i64), b.unwrap_or(0));
-        let next = conns.len() as u32;
-        let k = *index.entry(key).or_insert(next);
-        if k == next {
-            conns.push(Connection::default());
-        }
+        let pid = p.unwrap_or(-1 - row as i64);
+        keyed.push((connection_key(h, b.unwrap_or(0), pid), row as u32));
         let act = act.unwrap_or("");
-        let s = stream_of(act, m);
-        let w = count.get(row).unwrap_or(1);
-        let conn = &mut conns[k as usize];
-        conn.per_stream[s as usize] += i64::from(w);
-        conn.invalid_user |= act == a::AUTH_INVALID_USER;
-        conn.ip = conn.ip.max(ip.get(row));
-        conn.user = conn.user.max(user.get(row));
-        line_conn.push(k);
-        line_stream.push(s);
-        weight.push(w);
+        line_stream.push(stream_of(act, m));
+        weight.push(w.unwrap_or(1));
+        invalid_line.push(act == a::AUTH_INVALID_USER);
+    }
+    // Pass 2: the lines sorted by connection (then file order), each connection's sums.
+    keyed.par_sort_unstable();
+    let ips: Vec<Option<&str>> = ip.iter().collect();
+    let users: Vec<Option<&str>> = user.iter().collect();
+    let mut conns: Vec<Connection> = Vec::new();
+    let mut line_conn: Vec<u32> = vec![0; n];
+    let mut k = 0;
+    while k < keyed.len() {
+        let key = keyed[k].0;
+        let mut conn = Connection::default();
+        let id = conns.len() as u32;
+        while k < keyed.len() && keyed[k].0 == key {
+            let row = keyed[k].1 as usize;
+            conn.per_stream[line_stream[row] as usize] += i64::from(weight[row]);
+            conn.invalid_user |= invalid_line[row];
+            conn.ip = conn.ip.max(ips[row]);
+            conn.user = conn.user.max(users[row]);
+            line_conn[row] = id;
+            k += 1;
+        }
+        conns.push(conn);
     }
     let chosen: Vec<u8> = conns.iter().map(Connection::chosen).collect();
 
@@ -179,17 +208,18 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == chosen[line_conn[i] as usize]).collect();
     let kept = || (0..n).filter(|&i| keep[i]);
     // A line's own address (user), else its connection's.
-    let filled = |name: &str, own: &StringChunked, user: bool| -> Column {
+    let filled = |name: &str, user: bool| -> Column {
         let values: StringChunked = kept()
             .map(|i| {
                 let conn = &conns[line_conn[i] as usize];
-                own.get(i).or(if user { conn.user } else { conn.ip })
+                let own = if user { users[i] } else { ips[i] };
+                own.or(if user { conn.user } else { conn.ip })
             })
             .collect();
         values.with_name(name.into()).into_column()
     };
-    let ips = filled(c::source_ip, ip, false);
-    let users = filled(c::user_name, user, true);
+    let ip_column = filled(c::source_ip, false);
+    let user_column = filled(c::user_name, true);
     let attempts: Vec<i32> = kept().map(|i| weight[i]).collect();
     let streams: Vec<&str> = kept().map(|i| STREAMS[line_stream[i] as usize]).collect();
     let invalid: Vec<bool> = kept().map(|i| conns[line_conn[i] as usize].invalid_user).collect();
@@ -197,8 +227,8 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let mask = BooleanChunked::from_slice("keep".into(), &keep);
     let mut out =
         lines.select(KEEP.iter().copied().filter(|k| *k != c::source_ip && *k != c::user_name))?.filter(&mask)?;
-    out.with_column(ips)?;
-    out.with_column(users)?;
+    out.with_column(ip_column)?;
+    out.with_column(user_column)?;
     out.with_column(Column::new("attempts".into(), &attempts))?;
     out.with_column(Column::new("attempt_stream".into(), streams))?;
     out.with_column(Column::new("invalid_user".into(), invalid))?;

@@ -71,7 +71,7 @@ pub struct CaseData {
     pub manifest: Manifest,
     /// The attempt ledger, computed at its first use and shared by every rule that counts
     /// attempts (`detect` computes it before running its rules side by side).
-    attempts: std::sync::Mutex<Option<DataFrame>>,
+    attempts: std::sync::Mutex<Option<LazyFrame>>,
 }
 
 fn polars_type(kind: Kind) -> DataType {
@@ -173,13 +173,59 @@ impl CaseData {
         Ok(())
     }
 
-    /// The authentication attempt ledger ([`ledger`]): computed at the first call, then shared.
+    /// The authentication attempt ledger ([`ledger`]): read from the case when an earlier
+    /// command stored it for the case as it is now, else computed and stored there (derived data,
+    /// like `findings.parquet`; kept in memory only when the case is read-only). Then shared.
     pub fn attempts(&self) -> Result<LazyFrame, AnalysisError> {
         let mut cached = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        if cached.is_none() {
-            *cached = Some(ledger::attempts(self.events()?)?);
+        if let Some(lf) = cached.as_ref() {
+            return Ok(lf.clone());
         }
-        Ok(cached.as_ref().map(|df| df.clone().lazy()).unwrap_or_default())
+        let path = self.case.dir.join(format!("attempts-{}.parquet", self.ledger_stamp()));
+        let scan = |p: &Path| LazyFrame::scan_parquet(PlRefPath::new(p.to_string_lossy().as_ref()), Default::default());
+        let lf = match path.is_file().then(|| scan(&path)) {
+            Some(Ok(lf)) => lf,
+            _ => {
+                let mut df = ledger::attempts(self.events()?)?;
+                let stored = write_atomic(&path, |tmp| {
+                    ParquetWriter::new(create(tmp)?).finish(&mut df)?;
+                    Ok(())
+                });
+                match stored.ok().and_then(|_| scan(&path).ok()) {
+                    Some(lf) => {
+                        self.remove_stale_ledgers(&path);
+                        lf
+                    }
+                    None => df.lazy(),
+                }
+            }
+        };
+        *cached = Some(lf.clone());
+        Ok(lf)
+    }
+
+    /// What the stored ledger must match: the ledger's definition and the case's contents (the
+    /// manifest changes with every ingest run).
+    fn ledger_stamp(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(ledger::VERSION.to_le_bytes());
+        h.update(crate::schema::SCHEMA_VERSION.to_le_bytes());
+        h.update(self.manifest.finished_at.as_bytes());
+        h.update((self.manifest.runs.len() as u64).to_le_bytes());
+        h.update((self.manifest.inputs.len() as u64).to_le_bytes());
+        hex::encode(&h.finalize()[..8])
+    }
+
+    /// Removes ledgers stored for earlier states of the case.
+    fn remove_stale_ledgers(&self, keep: &Path) {
+        let Ok(dir) = std::fs::read_dir(&self.case.dir) else { return };
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("attempts-") && name.ends_with(".parquet") && e.path() != keep {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// All rejects, lazily.
