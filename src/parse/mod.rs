@@ -83,6 +83,10 @@ pub const DST_GAP: &str = "dst_gap";
 /// flagging daylight-saving folds and gaps in `time_flag`. A fold's time is its first
 /// occurrence here; the ingest pipeline moves it to the second when the file's order says so.
 pub(crate) fn set_local_time(ev: &mut Event<'_>, zone: &Zone, local_micros: i64) {
+    if let Zone::Utc = zone {
+        ev.timestamp = local_micros;
+        return;
+    }
     let (ts, kind) = zone.local_to_utc(local_micros);
     ev.timestamp = ts;
     ev.time_flag = match kind {
@@ -105,7 +109,7 @@ pub(crate) fn set_iso_time(ev: &mut Event<'_>, t: &time::IsoTime, zone: &Zone) {
 /// second occurrence when the line before it in the same file is already later than the first
 /// occurrence (the clock was set back between them). `prev` is the previous event's time.
 pub fn order_fold(ev: &mut Event<'_>, zone: &Zone, prev: Option<i64>) {
-    if ev.time_flag.as_deref() != Some(DST_FOLD_FIRST) {
+    if ev.time_flag.is_none() || ev.time_flag.as_deref() != Some(DST_FOLD_FIRST) {
         return;
     }
     if prev.is_none_or(|p| p <= ev.timestamp) {

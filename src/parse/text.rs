@@ -16,6 +16,14 @@ macro_rules! finder {
 }
 pub(crate) use finder;
 
+/// Start of the first ` word ` in `hay` (forward twin of [`rfind_word`]; for short lines this
+/// beats a general substring searcher's setup).
+pub fn find_word(hay: &[u8], word: &[u8]) -> Option<usize> {
+    let (&first, _) = word.split_first()?;
+    let Some(&key) = word.get(1) else { return memchr::memchr(first, hay) };
+    memchr::memchr_iter(key, hay).filter_map(|i| i.checked_sub(1)).find(|&at| hay[at..].starts_with(word))
+}
+
 /// Start of the last ` word ` in `hay`: scans backwards for the word's first letter, which is
 /// much rarer in a log line than the space before it. `word` is a short literal like `b" from "`.
 pub fn rfind_word(hay: &[u8], word: &[u8]) -> Option<usize> {
