@@ -20,7 +20,7 @@ fn sample_findings_match_the_golden_file() {
     let (_dir, case) = sample_case("ingest");
     ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
     let got = normalized(&case.join("findings.json"));
-    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample_findings.json");
+    let golden = project_dir().join("tests/golden/sample_findings.json");
     if std::env::var_os("LOGSLEUTH_BLESS").is_some() {
         std::fs::write(&golden, &got).unwrap();
         return;

@@ -385,7 +385,7 @@ fn manifest_has_the_contract_keys() {
 
 #[test]
 fn schema_doc_is_current() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md")).unwrap();
+    let doc = std::fs::read_to_string(project_dir().join("docs/schema.md")).unwrap();
     assert_eq!(
         doc,
         logsleuth::schema::schema_markdown(),

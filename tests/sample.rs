@@ -14,7 +14,7 @@ fn committed_sample_matches_the_generator() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sample");
     let files = generate(&out);
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sample");
+    let committed = project_dir().join("datasets/sample");
     for f in &files {
         let a = std::fs::read(out.join(f)).unwrap();
         let b = std::fs::read(committed.join(f))

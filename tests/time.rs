@@ -136,8 +136,7 @@ fn zones_from_each_hosts_own_settings() {
     }
     // Debian's name of the zone, and a TZif file copied without its symlink.
     write(&ev, "berlin/etc/timezone", b"Europe/Berlin\n");
-    let tzif =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zoneinfo/America/New_York")).unwrap();
+    let tzif = std::fs::read(project_dir().join("tests/data/zoneinfo/America/New_York")).unwrap();
     write(&ev, "nyc/etc/localtime", &tzif);
     let case = dir.path().join("case");
     let out = ingest(&ev, &case, &[]);

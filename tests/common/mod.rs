@@ -10,6 +10,13 @@ use logsleuth::ingest::manifest::{InputRecord, Manifest};
 use logsleuth::query::CaseData;
 use polars::prelude::*;
 
+/// The project folder. Cargo sets `CARGO_MANIFEST_DIR` for the test process; the compile-time
+/// value is only a fallback, because a shared target folder can hold a test binary built from
+/// another clone of the project (its path baked in).
+pub fn project_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_logsleuth"))
 }
