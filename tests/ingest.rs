@@ -416,3 +416,46 @@ fn the_sniffer_says_why_and_the_summary_names_files_not_understood() {
     assert_eq!(input(&m, "web01/var/log/apache2/error.log").sniff_score.as_deref(), Some("2/2"));
     assert_eq!(input(&m, "web01/var/log/noise.txt").sniff_score.as_deref(), Some("0/3"));
 }
+
+/// Logs of systems no format knows (shapes as Hadoop's log4j, HDFS and a Go service write
+/// them) become `text` events with their times; a file of pure noise stays all rejects.
+#[test]
+fn timestamped_text_fallback_and_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    write(
+        &ev,
+        "app01/hadoop/mapred.log",
+        b"2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001\n\
+2015-10-18 18:01:48,963 WARN [main] org.apache.hadoop.util.NativeCodeLoader: Unable to load native-hadoop library for your platform\n\
+2015-10-18 18:01:50,001 ERROR [IPC Server handler 3] org.apache.hadoop.ipc.Server: IPC failure\n\
+java.net.ConnectException: Connection refused\n\
+\tat org.apache.hadoop.ipc.Client.call(Client.java:1475)\n",
+    );
+    write(
+        &ev,
+        "app01/hdfs/datanode.log",
+        b"081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating\n\
+081109 203807 222 INFO dfs.DataNode$PacketResponder: PacketResponder 0 for block blk_-6952295868487656571 terminating\n",
+    );
+    write(&ev, "app01/noise.txt", b"lorem ipsum dolor\n12345 sit amet\nconsectetur 2026 adipiscing\n");
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    assert_invariant(&case);
+    let m = manifest(&case);
+    assert_eq!(input(&m, "app01/hadoop/mapred.log").format.as_deref(), Some("text"));
+    assert_eq!((input(&m, "app01/hadoop/mapred.log").events, input(&m, "app01/hadoop/mapred.log").rejects), (3, 2));
+    assert_eq!(input(&m, "app01/hdfs/datanode.log").events, 2);
+    let noise = input(&m, "app01/noise.txt");
+    assert_eq!((noise.events, noise.rejects), (0, 3), "the fallback never invents a time");
+    let df = sql(
+        &case,
+        "SELECT timestamp, log_level, process_name, host_name FROM events WHERE event_module = 'text' ORDER BY timestamp",
+    );
+    assert_eq!(strings(&df, "timestamp")[0].as_deref(), Some("2008-11-09T20:36:15Z"));
+    assert_eq!(strings(&df, "timestamp")[2].as_deref(), Some("2015-10-18T18:01:47.978000Z"));
+    assert_eq!(strings(&df, "log_level")[4].as_deref(), Some("error"));
+    assert_eq!(strings(&df, "process_name")[4].as_deref(), Some("IPC Server handler 3"), "a bracketed thread name");
+    assert_eq!(strings(&df, "process_name")[0].as_deref(), Some("dfs.DataNode$PacketResponder"));
+    assert!(strings(&df, "host_name").iter().all(|h| h.as_deref() == Some("app01")));
+}

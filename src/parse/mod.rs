@@ -14,6 +14,7 @@ pub mod errorlog;
 pub mod fields;
 pub mod firewall;
 pub mod json;
+pub mod plaintext;
 pub mod syslog;
 pub mod text;
 pub mod time;
@@ -36,11 +37,13 @@ pub enum Module {
     Csv,
     ApacheError,
     NginxError,
+    /// Lines of any other text log that start with a timestamp (the fallback).
+    Text,
 }
 
 impl Module {
     /// How many source kinds there are (array sizes count by this, not by a literal).
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
     pub const ALL: [Module; Module::COUNT] = [
         Module::Auth,
         Module::Syslog,
@@ -51,6 +54,7 @@ impl Module {
         Module::Csv,
         Module::ApacheError,
         Module::NginxError,
+        Module::Text,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,6 +67,7 @@ impl Module {
             Module::Csv => "csv",
             Module::ApacheError => "apache_error",
             Module::NginxError => "nginx_error",
+            Module::Text => "text",
         }
     }
 }
@@ -183,6 +188,8 @@ pub static FORMATS: &[&dyn FormatSpec] = &[
     &csvfmt::CsvSpec,
     &vsftpd::VsftpdSpec,
     &errorlog::ErrorLogSpec,
+    // Last: the fallback wins only where no format explains as many lines.
+    &plaintext::TextSpec,
 ];
 
 /// Looks a format up by id.
@@ -245,9 +252,11 @@ mod tests {
         assert_eq!(id(&["just some words", "and more words"]), None);
         assert_eq!(
             id(&["2012-07-02 10:00:00,123 INFO started", "2012-07-02 10:00:01,000 WARN x, y"]),
-            None,
-            "not CSV without a header"
+            Some("text"),
+            "not CSV without a header: the timestamped-text fallback"
         );
+        assert_eq!(id(&["1.2.3.4 - - [10/Oct/2026:13:55:36 -0700] \"GET / HTTP/1.1\" 200 5"]), Some("access"));
+        assert_eq!(id(&["Dec  5 10:00:01 h sshd[1]: x", "Dec  5 10:00:02 h sshd[1]: y"]), Some("syslog"));
         assert_eq!(id(&[]), None);
     }
 
