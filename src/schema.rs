@@ -309,6 +309,7 @@ define_event_schema! {
     event_extra: Str, false, "JSON object with the source fields that have no column (JSON lines, CSV).";
     log_file_path: Str, true, "Evidence file, relative to the ingest root, as in the manifest.";
     log_line: I64, true, "1-based line number in the decompressed file.";
+    log_line_end: I64, false, "Last line of a multi-line record (a stack trace's lines folded into the timestamped line above them, in `message` and `event_original` too); null for one-line events.";
     event_original: Str, true, "The raw line (CR/LF stripped). Invalid UTF-8 is replaced by U+FFFD here and kept byte-exact in `event_original_raw`.";
     event_original_raw: Bin, false, "The raw line's bytes, only when it was not valid UTF-8.";
 }

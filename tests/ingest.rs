@@ -426,11 +426,13 @@ fn timestamped_text_fallback_and_noise() {
     write(
         &ev,
         "app01/hadoop/mapred.log",
-        b"2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001\n\
+        b"\tat java.lang.Thread.run(Thread.java:745)\n\
+2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001\n\
 2015-10-18 18:01:48,963 WARN [main] org.apache.hadoop.util.NativeCodeLoader: Unable to load native-hadoop library for your platform\n\
 2015-10-18 18:01:50,001 ERROR [IPC Server handler 3] org.apache.hadoop.ipc.Server: IPC failure\n\
 java.net.ConnectException: Connection refused\n\
-\tat org.apache.hadoop.ipc.Client.call(Client.java:1475)\n",
+\tat org.apache.hadoop.ipc.Client.call(Client.java:1475)\n\
+Caused by: java.io.IOException: reset\n",
     );
     write(
         &ev,
@@ -444,7 +446,23 @@ java.net.ConnectException: Connection refused\n\
     assert_invariant(&case);
     let m = manifest(&case);
     assert_eq!(input(&m, "app01/hadoop/mapred.log").format.as_deref(), Some("text"));
-    assert_eq!((input(&m, "app01/hadoop/mapred.log").events, input(&m, "app01/hadoop/mapred.log").rejects), (3, 2));
+    let hadoop = input(&m, "app01/hadoop/mapred.log");
+    assert_eq!((hadoop.lines, hadoop.events, hadoop.continued, hadoop.rejects), (7, 3, 3, 1));
+    // The stack trace stays with its ERROR line: one event over lines 4-7.
+    let trace = sql(
+        &case,
+        "SELECT log_line, log_line_end, message FROM events WHERE log_file_path = 'app01/hadoop/mapred.log' AND log_level = 'error'",
+    );
+    assert_eq!(strings(&trace, "log_line")[0].as_deref(), Some("4"));
+    assert_eq!(strings(&trace, "log_line_end")[0].as_deref(), Some("7"));
+    let message = strings(&trace, "message")[0].clone().unwrap();
+    assert!(message.ends_with("IPC failure\njava.net.ConnectException: Connection refused\n\tat org.apache.hadoop.ipc.Client.call(Client.java:1475)\nCaused by: java.io.IOException: reset"), "{message:?}");
+    let reject = sql(&case, "SELECT log_line FROM rejects WHERE log_file_path = 'app01/hadoop/mapred.log'");
+    assert_eq!(
+        strings(&reject, "log_line")[0].as_deref(),
+        Some("1"),
+        "a trace line with no record above it stays a reject"
+    );
     assert_eq!(input(&m, "app01/hdfs/datanode.log").events, 2);
     let noise = input(&m, "app01/noise.txt");
     assert_eq!((noise.events, noise.rejects), (0, 3), "the fallback never invents a time");

@@ -145,7 +145,14 @@ fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
     for (reason, n) in &s.skipped_reasons {
         println!("    skipped {n}: {}", t(reason));
     }
-    println!("  lines: {} = {} events + {} rejects", s.lines, s.events, s.rejects);
+    if s.continued > 0 {
+        println!(
+            "  lines: {} = {} events + {} continuation lines of multi-line records + {} rejects",
+            s.lines, s.events, s.continued, s.rejects
+        );
+    } else {
+        println!("  lines: {} = {} events + {} rejects", s.lines, s.events, s.rejects);
+    }
     if !s.events_by_module.is_empty() {
         let parts: Vec<String> = s.events_by_module.iter().map(|(m, n)| format!("{m} {n}")).collect();
         println!("  events by module: {}", parts.join(", "));

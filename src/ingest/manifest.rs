@@ -22,6 +22,11 @@ pub struct InputRecord {
     pub lines: u64,
     pub events: u64,
     pub rejects: u64,
+    /// Lines folded into the event above them: the continuation lines of multi-line records
+    /// (stack traces) that the event's `log_line`..`log_line_end` covers. `lines = events +
+    /// continued + rejects` (extension).
+    #[serde(default)]
+    pub continued: u64,
     pub first_timestamp: Option<String>,
     pub last_timestamp: Option<String>,
     pub damaged: bool,
@@ -124,7 +129,13 @@ impl Manifest {
         serde_json::to_string_pretty(self).expect("manifest serializes") + "\n"
     }
 
+    /// (lines, events, rejects) over all inputs.
     pub fn totals(&self) -> (u64, u64, u64) {
         self.inputs.iter().fold((0, 0, 0), |(l, e, r), i| (l + i.lines, e + i.events, r + i.rejects))
+    }
+
+    /// Lines folded into multi-line records, over all inputs.
+    pub fn continued(&self) -> u64 {
+        self.inputs.iter().map(|i| i.continued).sum()
     }
 }

@@ -63,6 +63,8 @@ pub struct IngestSummary {
     pub lines: u64,
     pub events: u64,
     pub rejects: u64,
+    /// Continuation lines folded into multi-line records (`lines = events + continued + rejects`).
+    pub continued: u64,
     pub bytes_stored: u64,
     pub seconds: f64,
     pub events_by_module: Vec<(String, u64)>,
@@ -106,6 +108,7 @@ fn record_for(c: &Candidate) -> InputRecord {
         lines: 0,
         events: 0,
         rejects: 0,
+        continued: 0,
         first_timestamp: None,
         last_timestamp: None,
         damaged: false,
@@ -345,6 +348,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         rec.lines = res.lines;
         rec.events = res.events;
         rec.rejects = res.rejects;
+        rec.continued = res.continued;
         rec.first_timestamp = res.first_ts.map(format_rfc3339);
         rec.last_timestamp = res.last_ts.map(format_rfc3339);
         flag_late_mtime(rec, c.mtime, res.last_ts);
@@ -377,6 +381,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         summary.lines += r.lines;
         summary.events += r.events;
         summary.rejects += r.rejects;
+        summary.continued += r.continued;
         if r.damaged {
             summary.files_damaged += 1;
             summary.damaged.push((r.path.clone(), r.error.clone().unwrap_or_default()));

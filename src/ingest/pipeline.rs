@@ -59,6 +59,9 @@ pub struct FileResult {
     pub lines: u64,
     pub events: u64,
     pub rejects: u64,
+    /// Lines folded into the event before them (a multi-line record's continuation lines):
+    /// `lines = events + continued + rejects`.
+    pub continued: u64,
     pub first_ts: Option<i64>,
     pub last_ts: Option<i64>,
     pub sha256: String,
@@ -88,6 +91,8 @@ struct Block {
 struct Tally {
     events: AtomicU64,
     rejects: AtomicU64,
+    /// Lines folded into the record before them (multi-line records).
+    continued: AtomicU64,
     by_module: [AtomicU64; Module::COUNT],
     min_ts: Mutex<Option<i64>>,
     max_ts: Mutex<Option<i64>>,
@@ -118,6 +123,7 @@ pub fn run(jobs: &[FileJob], threads: usize, progress: &(dyn Fn(u64) + Sync)) ->
         let mut res = st.produced.lock().expect("produced lock").take().unwrap_or_default();
         res.events = st.tally.events.load(Ordering::Relaxed);
         res.rejects = st.tally.rejects.load(Ordering::Relaxed);
+        res.continued = st.tally.continued.load(Ordering::Relaxed);
         for (m, c) in st.tally.by_module.iter().enumerate() {
             res.events_by_module[m] = c.load(Ordering::Relaxed);
         }
@@ -297,20 +303,106 @@ fn count_lines(b: &[u8]) -> u64 {
     n + u64::from(!b.is_empty() && b.last() != Some(&b'\n'))
 }
 
-fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
-    let mut builders: Vec<Option<EventBuilder>> = Module::ALL.iter().map(|_| None).collect();
-    let mut rejects = RejectBuilder::default();
-    let (mut min_ts, mut max_ts) = (i64::MAX, i64::MIN);
-    let (mut n_events, mut n_rejects) = (0u64, 0u64);
-    let mut by_module = [0u64; Module::COUNT];
-    let path: &str = &job.ctx.rel_path;
+/// What one block produced: batches per module, rejects, counts and its time range.
+struct BlockOut<'j> {
+    job: &'j FileJob,
+    builders: Vec<Option<EventBuilder>>,
+    rejects: RejectBuilder,
+    min_ts: i64,
+    max_ts: i64,
+    n_events: u64,
+    n_rejects: u64,
+    n_continued: u64,
+    by_module: [u64; Module::COUNT],
+    rows_hint: usize,
+    bytes_hint: usize,
+}
 
+impl<'j> BlockOut<'j> {
+    fn new(job: &'j FileJob, block: &Block) -> Self {
+        let rows_hint = (block.lines as usize).clamp(1, BATCH_ROWS);
+        let bytes_hint = block.data.len().min(2 * BLOCK_BYTES) / (block.lines as usize).max(1) * rows_hint;
+        BlockOut {
+            job,
+            builders: Module::ALL.iter().map(|_| None).collect(),
+            rejects: RejectBuilder::default(),
+            min_ts: i64::MAX,
+            max_ts: i64::MIN,
+            n_events: 0,
+            n_rejects: 0,
+            n_continued: 0,
+            by_module: [0; Module::COUNT],
+            rows_hint,
+            bytes_hint,
+        }
+    }
+
+    fn event(&mut self, ev: &Event<'_>, module: Module) -> Result<(), IngestError> {
+        self.min_ts = self.min_ts.min(ev.timestamp);
+        self.max_ts = self.max_ts.max(ev.timestamp);
+        let (rows, bytes) = (self.rows_hint, self.bytes_hint);
+        let b = self.builders[module as usize].get_or_insert_with(|| EventBuilder::with_capacity(rows, bytes));
+        b.push(ev);
+        self.n_events += 1;
+        self.by_module[module as usize] += 1;
+        if b.len() >= BATCH_ROWS {
+            self.job.sink.write_events(module, &b.finish())?;
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, line: u64, reason: &str, text: &str, invalid: Option<&[u8]>) -> Result<(), IngestError> {
+        self.rejects.push(&self.job.ctx.rel_path, line as i64, reason, text, invalid);
+        self.n_rejects += 1;
+        if self.rejects.len() >= BATCH_ROWS {
+            self.job.sink.write_rejects(&self.rejects.finish())?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and adds the block's counts to its file's tally.
+    fn finish(mut self, tally: &Tally) -> Result<(), IngestError> {
+        for (m, b) in self.builders.iter_mut().enumerate() {
+            if let Some(b) = b.as_mut().filter(|b| !b.is_empty()) {
+                self.job.sink.write_events(Module::ALL[m], &b.finish())?;
+            }
+        }
+        if !self.rejects.is_empty() {
+            self.job.sink.write_rejects(&self.rejects.finish())?;
+        }
+        tally.events.fetch_add(self.n_events, Ordering::Relaxed);
+        tally.rejects.fetch_add(self.n_rejects, Ordering::Relaxed);
+        tally.continued.fetch_add(self.n_continued, Ordering::Relaxed);
+        for (m, c) in self.by_module.iter().enumerate() {
+            tally.by_module[m].fetch_add(*c, Ordering::Relaxed);
+        }
+        if self.n_events > 0 {
+            let mut lo = tally.min_ts.lock().expect("ts lock");
+            *lo = Some(lo.map_or(self.min_ts, |v| v.min(self.min_ts)));
+            let mut hi = tally.max_ts.lock().expect("ts lock");
+            *hi = Some(hi.map_or(self.max_ts, |v| v.max(self.max_ts)));
+        }
+        Ok(())
+    }
+}
+
+/// Appends a continuation line to a text field of a multi-line record.
+fn append_line(field: &mut Option<Cow<'_, str>>, line: &str) {
+    let text = field.get_or_insert(Cow::Borrowed(""));
+    let owned = text.to_mut();
+    owned.push('\n');
+    owned.push_str(line);
+}
+
+fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
+    let mut out = BlockOut::new(job, &block);
+    let path: &str = &job.ctx.rel_path;
     let data = &block.data[..];
-    let rows_hint = (block.lines as usize).clamp(1, BATCH_ROWS);
-    let bytes_hint = data.len().min(2 * BLOCK_BYTES) / (block.lines as usize).max(1) * rows_hint;
     let mut line_no = block.first_line;
     // The previous event's time, for placing a daylight-saving fold's lines by their order.
     let mut prev_ts: Option<i64> = None;
+    // The last event, held back while lines that continue it (a stack trace) may follow.
+    let mut pending: Option<(Event<'_>, Module)> = None;
     let mut start = 0usize;
     let total = data.len();
     while start < total {
@@ -321,79 +413,100 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         if raw.last() == Some(&b'\r') {
             raw = &raw[..raw.len() - 1];
         }
-        let (text, invalid): (Cow<'_, str>, Option<&[u8]>) = match std::str::from_utf8(raw) {
-            Ok(s) => (Cow::Borrowed(s), None),
-            Err(_) => (String::from_utf8_lossy(raw), Some(raw)),
-        };
+        let valid: Option<&str> = std::str::from_utf8(raw).ok();
+        let text: Cow<'_, str> = valid.map_or_else(|| String::from_utf8_lossy(raw), Cow::Borrowed);
+        let invalid = valid.is_none().then_some(raw);
         let forced = if block.oversize {
             Some(REASON_OVERSIZE)
         } else if block.damaged_tail && is_last {
             Some(REASON_DAMAGED_TAIL)
         } else if text.trim().is_empty() {
             Some(REASON_BLANK)
-        } else if job.parser.is_none() {
-            Some(job.reject_reason)
         } else {
             None
         };
-        let outcome = match (forced, job.parser.as_deref()) {
-            (Some(reason), _) => Err(reason),
-            (None, Some(parser)) => {
-                let mut ev = Event { event_count: Some(1), ..Default::default() };
-                match parser.parse(&text, &mut ev) {
-                    Ok(module) => {
-                        crate::parse::order_fold(&mut ev, &job.ctx.zone, prev_ts);
-                        prev_ts = Some(ev.timestamp);
-                        ev.log_file_path = Some(Cow::Borrowed(path));
-                        ev.log_line = Some(line_no as i64);
-                        ev.event_original = Some(Cow::Borrowed(&text));
-                        ev.event_original_raw = invalid;
-                        min_ts = min_ts.min(ev.timestamp);
-                        max_ts = max_ts.max(ev.timestamp);
-                        let b = builders[module as usize]
-                            .get_or_insert_with(|| EventBuilder::with_capacity(rows_hint, bytes_hint));
-                        b.push(&ev);
-                        n_events += 1;
-                        by_module[module as usize] += 1;
-                        if b.len() >= BATCH_ROWS {
-                            job.sink.write_events(module, &b.finish())?;
-                        }
-                        Ok(())
+        let parser = match (forced, job.parser.as_deref()) {
+            (Some(reason), _) => {
+                flush(&mut out, &mut pending)?;
+                out.reject(line_no, reason, &text, invalid)?;
+                line_no += 1;
+                continue;
+            }
+            (None, None) => {
+                flush(&mut out, &mut pending)?;
+                out.reject(line_no, job.reject_reason, &text, invalid)?;
+                line_no += 1;
+                continue;
+            }
+            (None, Some(parser)) => parser,
+        };
+        let Some(s) = valid else {
+            let mut ev = Event { event_count: Some(1), ..Default::default() };
+            // Invalid bytes: parsed from the lossy copy, whose event cannot outlive this line,
+            // so it is stored at once (it starts a record; nothing continues it).
+            match parser.parse(&text, &mut ev) {
+                Ok(module) => {
+                    crate::parse::order_fold(&mut ev, &job.ctx.zone, prev_ts);
+                    prev_ts = Some(ev.timestamp);
+                    ev.log_file_path = Some(Cow::Borrowed(path));
+                    ev.log_line = Some(line_no as i64);
+                    ev.event_original = Some(Cow::Borrowed(&text));
+                    ev.event_original_raw = invalid;
+                    if let Some((p, m)) = pending.take() {
+                        out.event(&p, m)?;
                     }
-                    Err(r) => Err(r.reason),
+                    out.event(&ev, module)?;
+                }
+                Err(r) => {
+                    flush(&mut out, &mut pending)?;
+                    out.reject(line_no, r.reason, &text, invalid)?;
                 }
             }
-            (None, None) => Err(job.reject_reason),
+            line_no += 1;
+            continue;
         };
-        if let Err(reason) = outcome {
-            rejects.push(path, line_no as i64, reason, &text, invalid);
-            n_rejects += 1;
-            if rejects.len() >= BATCH_ROWS {
-                job.sink.write_rejects(&rejects.finish())?;
+        // Valid UTF-8 is parsed in place, so its event can wait for lines that continue it.
+        let mut ev = Event { event_count: Some(1), ..Default::default() };
+        match parser.parse(s, &mut ev) {
+            Ok(module) => {
+                crate::parse::order_fold(&mut ev, &job.ctx.zone, prev_ts);
+                prev_ts = Some(ev.timestamp);
+                ev.log_file_path = Some(Cow::Borrowed(path));
+                ev.log_line = Some(line_no as i64);
+                ev.event_original = Some(Cow::Borrowed(s));
+                if parser.multiline() {
+                    if let Some((p, m)) = pending.replace((ev, module)) {
+                        out.event(&p, m)?;
+                    }
+                } else {
+                    out.event(&ev, module)?;
+                }
+            }
+            Err(_) if pending.is_some() && parser.continues(s) => {
+                let (p, _) = pending.as_mut().expect("pending record");
+                append_line(&mut p.message, s);
+                append_line(&mut p.event_original, s);
+                p.log_line_end = Some(line_no as i64);
+                out.n_continued += 1;
+            }
+            Err(r) => {
+                // A record is contiguous: a rejected line ends it.
+                flush(&mut out, &mut pending)?;
+                out.reject(line_no, r.reason, &text, invalid)?;
             }
         }
         line_no += 1;
     }
-    for (m, b) in builders.iter_mut().enumerate() {
-        if let Some(b) = b.as_mut().filter(|b| !b.is_empty()) {
-            job.sink.write_events(Module::ALL[m], &b.finish())?;
-        }
+    flush(&mut out, &mut pending)?;
+    out.finish(tally)
+}
+
+/// Stores the record held back for continuation lines, if any.
+fn flush(out: &mut BlockOut<'_>, pending: &mut Option<(Event<'_>, Module)>) -> Result<(), IngestError> {
+    match pending.take() {
+        Some((p, m)) => out.event(&p, m),
+        None => Ok(()),
     }
-    if !rejects.is_empty() {
-        job.sink.write_rejects(&rejects.finish())?;
-    }
-    tally.events.fetch_add(n_events, Ordering::Relaxed);
-    tally.rejects.fetch_add(n_rejects, Ordering::Relaxed);
-    for (m, c) in by_module.iter().enumerate() {
-        tally.by_module[m].fetch_add(*c, Ordering::Relaxed);
-    }
-    if n_events > 0 {
-        let mut lo = tally.min_ts.lock().expect("ts lock");
-        *lo = Some(lo.map_or(min_ts, |v| v.min(min_ts)));
-        let mut hi = tally.max_ts.lock().expect("ts lock");
-        *hi = Some(hi.map_or(max_ts, |v| v.max(max_ts)));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

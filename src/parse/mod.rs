@@ -158,6 +158,16 @@ pub struct FileCtx {
 pub trait LineParser: Send + Sync {
     /// Fills `ev` from `line` (CR/LF already stripped) and returns the event's module.
     fn parse<'a>(&'a self, line: &'a str, ev: &mut Event<'a>) -> Result<Module, Reject>;
+    /// Whether a line this parser rejected continues the record before it (a stack trace under
+    /// its timestamped line): it is then folded into that event (`log_line_end`), not rejected.
+    fn continues(&self, _line: &str) -> bool {
+        false
+    }
+    /// Whether this format has multi-line records at all (events are then held back one line
+    /// to collect their continuation lines; others are stored as they are parsed).
+    fn multiline(&self) -> bool {
+        false
+    }
 }
 
 /// A log format: content sniffing plus a parser factory.

@@ -187,7 +187,35 @@ fn component(s: &str) -> Option<&str> {
     token.strip_suffix(':').filter(|c| !c.is_empty())
 }
 
+/// A line that continues a record: indented (a Java `\tat …` frame, a Python traceback's
+/// lines), `Caused by: …`, `... N more`, `Traceback (most recent call last):`, or an exception
+/// line such as `java.net.ConnectException: Connection refused` / `ValueError: bad`.
+fn is_continuation(line: &str) -> bool {
+    if line.starts_with([' ', '\t']) {
+        return true;
+    }
+    if line.starts_with("Caused by:")
+        || line.starts_with("... ")
+        || line.starts_with("Traceback (most recent call last)")
+    {
+        return true;
+    }
+    let head = line.split([':', ' ']).next().unwrap_or("");
+    let name = head.rsplit('.').next().unwrap_or(head);
+    !head.is_empty()
+        && line.as_bytes().get(head.len()) == Some(&b':')
+        && head.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'$'))
+        && (name.ends_with("Exception") || name.ends_with("Error") || name.ends_with("Throwable"))
+}
+
 impl LineParser for TextParser {
+    fn continues(&self, line: &str) -> bool {
+        is_continuation(line)
+    }
+    fn multiline(&self) -> bool {
+        true
+    }
+
     fn parse<'a>(&'a self, line: &'a str, ev: &mut Event<'a>) -> Result<Module, Reject> {
         let (stamp, used) = leading_time(line.as_bytes())
             .ok_or(Reject::new("no timestamp at the start of the line (text fallback)"))?;
@@ -300,6 +328,26 @@ mod tests {
         assert_eq!((l.0.as_str(), l.1.as_deref()), ("2026-01-05T13:10:05.123000Z", Some("error")));
         let l = parse("[2026-01-05 14:10:05] production.ERROR: boom").unwrap();
         assert_eq!(l.3, "production.ERROR: boom");
+    }
+
+    /// What folds into the record above: Java and Python traces, not ordinary untimed lines.
+    #[test]
+    fn continuation_lines() {
+        for line in [
+            "\tat org.apache.hadoop.ipc.Client.call(Client.java:1475)",
+            "    at com.example.Main.main(Main.java:5)",
+            "Caused by: java.net.ConnectException: Connection refused",
+            "... 12 more",
+            "java.lang.IllegalStateException: boom",
+            "Traceback (most recent call last):",
+            "  File \"app.py\", line 3, in <module>",
+            "ValueError: invalid literal for int() with base 10: 'x'",
+        ] {
+            assert!(is_continuation(line), "{line:?}");
+        }
+        for line in ["just some words", "Error reading config", "ERROR: x", "Exception", "user: alice"] {
+            assert!(!is_continuation(line), "{line:?}");
+        }
     }
 
     /// Noise never gets a time: numbers that are not plausible epochs, dates inside words,

@@ -96,13 +96,18 @@ pub fn strings(df: &DataFrame, col: &str) -> Vec<Option<String>> {
     df.column(col).unwrap().as_materialized_series().iter().map(|v| logsleuth::query::output::cell(&v)).collect()
 }
 
-/// Checks lines = events + rejects for every input, and that the dataset holds exactly what
+/// Checks lines = events + continued + rejects for every input (continued: lines folded into a
+/// multi-line record), and that the dataset holds exactly what
 /// the manifest says for each file.
 pub fn assert_invariant(case: &Path) {
     let m = manifest(case);
     for i in &m.inputs {
-        assert_eq!(i.lines, i.events + i.rejects, "lines != events + rejects for {}", i.path);
+        assert_eq!(i.lines, i.events + i.continued + i.rejects, "lines != events + continued + rejects for {}", i.path);
     }
+    // Every continuation line is inside exactly one event's line range.
+    let folded = count(case, "SELECT SUM(log_line_end - log_line) AS n FROM events WHERE log_line_end IS NOT NULL");
+    let continued: u64 = m.inputs.iter().filter(|i| i.duplicate_of.is_none()).map(|i| i.continued).sum();
+    assert_eq!(folded as u64, continued, "continuation lines in events != the manifest's continued");
     let ev = sql(case, "SELECT log_file_path, COUNT(*) AS n FROM events GROUP BY log_file_path");
     let rj = sql(case, "SELECT log_file_path, COUNT(*) AS n FROM rejects GROUP BY log_file_path");
     let total = |df: &DataFrame, path: &str| -> u64 {
