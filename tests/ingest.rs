@@ -476,4 +476,9 @@ Caused by: java.io.IOException: reset\n",
     assert_eq!(strings(&df, "process_name")[4].as_deref(), Some("IPC Server handler 3"), "a bracketed thread name");
     assert_eq!(strings(&df, "process_name")[0].as_deref(), Some("dfs.DataNode$PacketResponder"));
     assert!(strings(&df, "host_name").iter().all(|h| h.as_deref() == Some("app01")));
+    // Silence from a file that was not understood is not absence: the report says so.
+    let report = dir.path().join("report");
+    ok(&["report", "--case", case.to_str().unwrap(), "--out", report.to_str().unwrap()]);
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(html.contains("Not understood: app01/noise.txt (unknown): 3 of 3 lines are rejects"), "report lists it");
 }
