@@ -75,7 +75,6 @@ const READ: &[&str] = &[
     c::host_name,
     c::process_pid,
     c::source_ip,
-    c::source_domain,
     c::user_name,
     c::auth_method,
     c::event_action,
