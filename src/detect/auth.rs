@@ -148,9 +148,6 @@ impl Rule for SuccessAfterFailures {
             Param::new("window_minutes", Value::Int(60), "How far back to count failures, in minutes."),
         ]
     }
-    fn needs_attempts(&self) -> bool {
-        true
-    }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let min = ctx.config.int(self.id(), "min_failures").max(1) as usize;
         let window = ctx.config.int(self.id(), "window_minutes") * MINUTE;
@@ -215,9 +212,6 @@ impl Rule for AccountChange {
                 "Groups whose new members get at least medium severity.",
             ),
         ]
-    }
-    fn needs_attempts(&self) -> bool {
-        true
     }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let window = ctx.config.int(self.id(), "window_hours") * HOUR;

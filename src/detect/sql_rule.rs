@@ -187,11 +187,6 @@ impl SqlRule {
         Ok(rules)
     }
 
-    /// Whether the rule reads the attempt ledger (its query or its evidence names `attempts`).
-    pub fn needs_attempts(&self) -> bool {
-        self.evidence_table == "attempts" || self.body.to_ascii_lowercase().contains("attempts")
-    }
-
     pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let params = ctx.config.params(&self.id);
         let sql = substitute(&self.body, &params)
