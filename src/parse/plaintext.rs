@@ -350,6 +350,51 @@ mod tests {
         }
     }
 
+    /// Random lines built from the pieces timestamps are made of (digits, separators, brackets,
+    /// month names, multi-byte characters) never make the parser panic or slice inside a
+    /// character.
+    #[test]
+    fn random_lines_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let pieces = [
+            "2026",
+            "-",
+            "/",
+            ":",
+            " ",
+            "T",
+            ",",
+            ".",
+            "[",
+            "]",
+            "Dec",
+            "10",
+            "1131566461",
+            "1700000000123",
+            "081109",
+            "203615",
+            "+01:00",
+            "Z",
+            "é",
+            "日本",
+            "\t",
+            "INFO",
+            "ERROR:",
+            "- ",
+            "at ",
+            "Exception:",
+            "0",
+            "99",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let n = rng.random_range(0..12);
+            let line: String = (0..n).map(|_| pieces[rng.random_range(0..pieces.len())]).collect();
+            let _ = parse(&line);
+            let _ = is_continuation(&line);
+        }
+    }
+
     /// Noise never gets a time: numbers that are not plausible epochs, dates inside words,
     /// stack-trace lines.
     #[test]
