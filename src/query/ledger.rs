@@ -99,27 +99,26 @@ fn stream_of(action: &str, method: Option<&str>) -> u8 {
     }
 }
 
-/// What the ledger knows of one connection.
-#[derive(Default)]
+/// What the ledger keeps of one connection (its per-stream sums are needed only while its lines
+/// are scanned).
 struct Connection<'a> {
-    per_stream: [i64; STREAMS.len()],
+    /// The chosen stream (an index into [`STREAMS`]).
+    chosen: u8,
     invalid_user: bool,
     /// The largest address and user of its lines (any non-null one, chosen deterministically).
     ip: Option<&'a str>,
     user: Option<&'a str>,
 }
 
-impl Connection<'_> {
-    /// The chosen stream: the largest; ties to the earlier of [`STREAMS`].
-    fn chosen(&self) -> u8 {
-        let mut best = 0;
-        for (i, &n) in self.per_stream.iter().enumerate() {
-            if n > self.per_stream[best] {
-                best = i;
-            }
+/// The chosen stream: the largest; ties to the earlier of [`STREAMS`].
+fn chosen(per_stream: &[i64; STREAMS.len()]) -> u8 {
+    let mut best = 0;
+    for (i, &n) in per_stream.iter().enumerate() {
+        if n > per_stream[best] {
+            best = i;
         }
-        best as u8
     }
+    best as u8
 }
 
 /// A connection's key, packed so that sorting groups its lines: host (16 bits), hour bucket (32
@@ -188,23 +187,25 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let mut k = 0;
     while k < keyed.len() {
         let key = keyed[k].0;
-        let mut conn = Connection::default();
         let id = conns.len() as u32;
+        let mut per_stream = [0i64; STREAMS.len()];
+        let mut conn = Connection { chosen: 0, invalid_user: false, ip: None, user: None };
         while k < keyed.len() && keyed[k].0 == key {
             let row = keyed[k].1 as usize;
-            conn.per_stream[line_stream[row] as usize] += i64::from(weight[row]);
+            per_stream[line_stream[row] as usize] += i64::from(weight[row]);
             conn.invalid_user |= invalid_line[row];
             conn.ip = conn.ip.max(ips[row]);
             conn.user = conn.user.max(users[row]);
             line_conn[row] = id;
             k += 1;
         }
+        conn.chosen = chosen(&per_stream);
         conns.push(conn);
     }
-    let chosen: Vec<u8> = conns.iter().map(Connection::chosen).collect();
+    drop(keyed);
 
-    // Pass 2: the chosen stream's lines, with their connection's address and user filled in.
-    let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == chosen[line_conn[i] as usize]).collect();
+    // Pass 3: the chosen stream's lines, with their connection's address and user filled in.
+    let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == conns[line_conn[i] as usize].chosen).collect();
     let kept = || (0..n).filter(|&i| keep[i]);
     // A line's own address (user), else its connection's.
     let filled = |name: &str, user: bool| -> Column {
