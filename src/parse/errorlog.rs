@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use super::time::{self, YearSource, MICROS};
+use super::time::{self, YearSource};
 use super::{text, Event, FileCtx, FormatSpec, LineParser, Module, Reject};
 use crate::schema::{action, outcome};
 
@@ -28,15 +28,7 @@ fn apache_time(b: &[u8]) -> Option<(i64, usize)> {
 
 /// nginx's `yyyy/mm/dd hh:mm:ss`: (local micros, bytes used).
 fn nginx_time(b: &[u8]) -> Option<(i64, usize)> {
-    if b.len() < 19 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' {
-        return None;
-    }
-    let (y, m, d) = (time::digits(b, 0, 4)? as i64, time::digits(b, 5, 2)?, time::digits(b, 8, 2)?);
-    let (clock, used) = time::parse_clock(&b[11..])?;
-    if !(1..=12).contains(&m) || d == 0 || d > time::days_in_month(y, m) {
-        return None;
-    }
-    Some(((time::days_from_civil(y, m, d) * 86_400 + clock.secs()) * MICROS + clock.micros as i64, 11 + used))
+    (b.get(10) == Some(&b' ')).then(|| time::parse_slashed(b)).flatten()
 }
 
 impl FormatSpec for ErrorLogSpec {

@@ -96,7 +96,7 @@ pub(crate) fn set_local_time(ev: &mut Event<'_>, zone: &Zone, local_micros: i64)
     ev.timestamp = ts;
     ev.time_flag = match kind {
         time::LocalTime::Single => None,
-        time::LocalTime::Ambiguous { .. } => Some(std::borrow::Cow::Borrowed(DST_FOLD_FIRST)),
+        time::LocalTime::Ambiguous => Some(std::borrow::Cow::Borrowed(DST_FOLD_FIRST)),
         time::LocalTime::Gap => Some(std::borrow::Cow::Borrowed(DST_GAP)),
     };
 }
@@ -114,7 +114,7 @@ pub(crate) fn set_iso_time(ev: &mut Event<'_>, t: &time::IsoTime, zone: &Zone) {
 /// second occurrence when the line before it in the same file is already later than the first
 /// occurrence (the clock was set back between them). `prev` is the previous event's time.
 pub fn order_fold(ev: &mut Event<'_>, zone: &Zone, prev: Option<i64>) {
-    if ev.time_flag.is_none() || ev.time_flag.as_deref() != Some(DST_FOLD_FIRST) {
+    if ev.time_flag.as_deref() != Some(DST_FOLD_FIRST) {
         return;
     }
     if prev.is_none_or(|p| p <= ev.timestamp) {

@@ -84,15 +84,8 @@ fn iso(b: &[u8]) -> Option<(Stamp, usize)> {
     Some((Stamp::Local { micros: t.local_micros, offset: t.offset }, t.used))
 }
 
-/// `YYYY/MM/DD HH:MM:SS[.frac]`.
 fn slashed(b: &[u8]) -> Option<(Stamp, usize)> {
-    if b.get(4) != Some(&b'/') || b.get(7) != Some(&b'/') || !matches!(b.get(10), Some(b' ' | b'T' | b'-')) {
-        return None;
-    }
-    let (y, mo, d) = (time::digits(b, 0, 4)? as i64, time::digits(b, 5, 2)?, time::digits(b, 8, 2)?);
-    let (clock, used) = time::parse_clock(&b[11..])?;
-    let local = civil(y, mo, d)? * 86_400 + clock.secs();
-    Some((Stamp::Local { micros: local * MICROS + i64::from(clock.micros), offset: None }, 11 + used))
+    time::parse_slashed(b).map(|(micros, used)| (Stamp::Local { micros, offset: None }, used))
 }
 
 /// HDFS's `yyMMdd HHmmss` (two-digit years are 2000-2099).
@@ -105,7 +98,7 @@ fn hdfs(b: &[u8]) -> Option<(Stamp, usize)> {
     if h > 23 || mi > 59 || s > 59 {
         return None;
     }
-    let local = civil(y, mo, d)? * 86_400 + i64::from(h * 3600 + mi * 60 + s);
+    let local = time::checked_days_from_civil(y, mo, d)? * 86_400 + i64::from(h * 3600 + mi * 60 + s);
     Some((Stamp::Local { micros: local * MICROS, offset: None }, 13))
 }
 
@@ -124,7 +117,8 @@ fn bsd(b: &[u8]) -> Option<(Stamp, usize)> {
     let t = time::parse_bsd(b)?;
     let stamp = match t.year {
         Some(y) => Stamp::Local {
-            micros: (civil(y, t.month, t.day)? * 86_400 + t.clock.secs()) * MICROS + i64::from(t.clock.micros),
+            micros: (time::checked_days_from_civil(y, t.month, t.day)? * 86_400 + t.clock.secs()) * MICROS
+                + i64::from(t.clock.micros),
             offset: None,
         },
         None => Stamp::YearLess { month: t.month, day: t.day, secs: t.clock.secs(), micros: t.clock.micros },
@@ -149,10 +143,6 @@ fn epoch(b: &[u8]) -> Option<(Stamp, usize)> {
     const FROM: i64 = 978_307_200 * MICROS; // 2001-01-01
     const TO: i64 = 4_102_444_800 * MICROS; // 2100-01-01
     (FROM..TO).contains(&micros).then_some((Stamp::Utc(micros), used))
-}
-
-fn civil(y: i64, mo: u32, d: u32) -> Option<i64> {
-    ((1..=12).contains(&mo) && d >= 1 && d <= time::days_in_month(y, mo)).then(|| time::days_from_civil(y, mo, d))
 }
 
 /// Level words as applications write them (any case; `WARNING`, `ERR`, `CRIT`, … included).

@@ -198,6 +198,22 @@ pub fn parse_iso(b: &[u8]) -> Option<IsoTime> {
     Some(IsoTime { local_micros, offset, used })
 }
 
+/// Days since 1970-01-01 of a real calendar date (`None` for month 13, Feb 30, …).
+pub fn checked_days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then(|| days_from_civil(y, m, d))
+}
+
+/// `YYYY/MM/DD HH:MM:SS[.frac]` (nginx's error log and many applications), with a space, `T`
+/// or `-` between date and time: (local micros, bytes used).
+pub fn parse_slashed(b: &[u8]) -> Option<(i64, usize)> {
+    if b.get(4) != Some(&b'/') || b.get(7) != Some(&b'/') || !matches!(b.get(10), Some(b' ' | b'T' | b'-')) {
+        return None;
+    }
+    let days = checked_days_from_civil(digits(b, 0, 4)? as i64, digits(b, 5, 2)?, digits(b, 8, 2)?)?;
+    let (clock, used) = parse_clock(&b[11..])?;
+    Some(((days * 86_400 + clock.secs()) * MICROS + clock.micros as i64, 11 + used))
+}
+
 /// Interprets an epoch number by magnitude: seconds, milliseconds, microseconds or nanoseconds.
 pub fn epoch_to_micros(v: f64) -> Option<i64> {
     if !v.is_finite() || v < 0.0 {
@@ -242,50 +258,35 @@ impl Zone {
     /// Converts local wall-clock micros to UTC micros. Ambiguous local times (DST fall-back)
     /// take the earlier instant; non-existent ones (spring-forward) use the offset before.
     pub fn local_to_utc_micros(&self, local: i64) -> i64 {
-        match self {
-            Zone::Utc => local,
-            Zone::Fixed(off) => local - *off as i64 * 60 * MICROS,
-            Zone::Named(tz) => {
-                let secs = local.div_euclid(MICROS);
-                let sub = local.rem_euclid(MICROS);
-                let Some(naive) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()) else {
-                    return local;
-                };
-                let off = match tz.offset_from_local_datetime(&naive) {
-                    chrono::LocalResult::Single(o) => o.fix().local_minus_utc(),
-                    chrono::LocalResult::Ambiguous(a, _) => a.fix().local_minus_utc(),
-                    chrono::LocalResult::None => {
-                        let before = naive - chrono::Duration::hours(3);
-                        tz.offset_from_utc_datetime(&before).fix().local_minus_utc()
-                    }
-                };
-                (secs - off as i64) * MICROS + sub
-            }
-        }
+        self.local_to_utc(local).0
     }
 
-    /// Converts local wall-clock micros to UTC micros, saying whether the local time was
-    /// ambiguous (a fall-back hour: the result is the earlier instant, [`LocalTime::Ambiguous`]
-    /// holds the later one) or did not exist (a spring-forward gap: the offset before is used).
+    /// [`Zone::local_to_utc_micros`], also saying whether the local time was ambiguous (a
+    /// fall-back hour: the earlier instant is taken) or did not exist (a spring-forward gap: the
+    /// offset before is used).
     pub fn local_to_utc(&self, local: i64) -> (i64, LocalTime) {
-        let Zone::Named(tz) = self else {
-            return (self.local_to_utc_micros(local), LocalTime::Single);
+        let tz = match self {
+            Zone::Utc => return (local, LocalTime::Single),
+            Zone::Fixed(off) => return (local - *off as i64 * 60 * MICROS, LocalTime::Single),
+            Zone::Named(tz) => tz,
         };
         let secs = local.div_euclid(MICROS);
         let sub = local.rem_euclid(MICROS);
         let Some(naive) = chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc()) else {
             return (local, LocalTime::Single);
         };
-        match tz.offset_from_local_datetime(&naive) {
-            chrono::LocalResult::Single(o) => {
-                ((secs - o.fix().local_minus_utc() as i64) * MICROS + sub, LocalTime::Single)
-            }
+        let (off, kind) = match tz.offset_from_local_datetime(&naive) {
+            chrono::LocalResult::Single(o) => (o.fix().local_minus_utc(), LocalTime::Single),
+            // The earlier instant is the one with the larger offset.
             chrono::LocalResult::Ambiguous(a, b) => {
-                let (ea, eb) = (secs - a.fix().local_minus_utc() as i64, secs - b.fix().local_minus_utc() as i64);
-                (ea.min(eb) * MICROS + sub, LocalTime::Ambiguous { later: ea.max(eb) * MICROS + sub })
+                (a.fix().local_minus_utc().max(b.fix().local_minus_utc()), LocalTime::Ambiguous)
             }
-            chrono::LocalResult::None => (self.local_to_utc_micros(local), LocalTime::Gap),
-        }
+            chrono::LocalResult::None => {
+                let before = naive - chrono::Duration::hours(3);
+                (tz.offset_from_utc_datetime(&before).fix().local_minus_utc(), LocalTime::Gap)
+            }
+        };
+        ((secs - off as i64) * MICROS + sub, kind)
     }
 
     /// The zone's name as `--tz` takes it: `UTC`, `+02:00`, `Europe/Berlin`.
@@ -318,10 +319,8 @@ impl Zone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LocalTime {
     Single,
-    /// The local time occurs twice (fall-back hour); `later` is its second instant (UTC micros).
-    Ambiguous {
-        later: i64,
-    },
+    /// The local time occurs twice (fall-back hour).
+    Ambiguous,
     /// The local time does not exist (spring-forward gap).
     Gap,
 }
