@@ -396,7 +396,6 @@ fn append_line(field: &mut Option<Cow<'_, str>>, line: &str) {
 
 fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
     let mut out = BlockOut::new(job, &block);
-    let path: &str = &job.ctx.rel_path;
     let data = &block.data[..];
     let mut line_no = block.first_line;
     // The previous event's time, for placing a daylight-saving fold's lines by their order.
@@ -425,42 +424,24 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         } else {
             None
         };
-        let parser = match (forced, job.parser.as_deref()) {
-            (Some(reason), _) => {
-                flush(&mut out, &mut pending)?;
-                out.reject(line_no, reason, &text, invalid)?;
-                line_no += 1;
-                continue;
-            }
-            (None, None) => {
-                flush(&mut out, &mut pending)?;
-                out.reject(line_no, job.reject_reason, &text, invalid)?;
-                line_no += 1;
-                continue;
-            }
-            (None, Some(parser)) => parser,
+        let Some(parser) = job.parser.as_deref().filter(|_| forced.is_none()) else {
+            flush(&mut out, &mut pending)?;
+            out.reject(line_no, forced.unwrap_or(job.reject_reason), &text, invalid)?;
+            line_no += 1;
+            continue;
         };
         let Some(s) = valid else {
-            let mut ev = Event { event_count: Some(1), ..Default::default() };
             // Invalid bytes: parsed from the lossy copy, whose event cannot outlive this line,
             // so it is stored at once (it starts a record; nothing continues it).
+            flush(&mut out, &mut pending)?;
+            let mut ev = Event { event_count: Some(1), ..Default::default() };
             match parser.parse(&text, &mut ev) {
                 Ok(module) => {
-                    crate::parse::order_fold(&mut ev, &job.ctx.zone, prev_ts);
-                    prev_ts = Some(ev.timestamp);
-                    ev.log_file_path = Some(Cow::Borrowed(path));
-                    ev.log_line = Some(line_no as i64);
-                    ev.event_original = Some(Cow::Borrowed(&text));
+                    provenance(&mut ev, job, &mut prev_ts, line_no, &text);
                     ev.event_original_raw = invalid;
-                    if let Some((p, m)) = pending.take() {
-                        out.event(&p, m)?;
-                    }
                     out.event(&ev, module)?;
                 }
-                Err(r) => {
-                    flush(&mut out, &mut pending)?;
-                    out.reject(line_no, r.reason, &text, invalid)?;
-                }
+                Err(r) => out.reject(line_no, r.reason, &text, invalid)?,
             }
             line_no += 1;
             continue;
@@ -469,15 +450,10 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         let mut ev = Event { event_count: Some(1), ..Default::default() };
         match parser.parse(s, &mut ev) {
             Ok(module) => {
-                crate::parse::order_fold(&mut ev, &job.ctx.zone, prev_ts);
-                prev_ts = Some(ev.timestamp);
-                ev.log_file_path = Some(Cow::Borrowed(path));
-                ev.log_line = Some(line_no as i64);
-                ev.event_original = Some(Cow::Borrowed(s));
+                provenance(&mut ev, job, &mut prev_ts, line_no, s);
+                flush(&mut out, &mut pending)?;
                 if parser.multiline() {
-                    if let Some((p, m)) = pending.replace((ev, module)) {
-                        out.event(&p, m)?;
-                    }
+                    pending = Some((ev, module));
                 } else {
                     out.event(&ev, module)?;
                 }
@@ -499,6 +475,16 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
     }
     flush(&mut out, &mut pending)?;
     out.finish(tally)
+}
+
+/// A parsed line's provenance and time order: the daylight-saving fold placed by the previous
+/// event of the block, then file, line and the original text.
+fn provenance<'a>(ev: &mut Event<'a>, job: &'a FileJob, prev_ts: &mut Option<i64>, line: u64, original: &'a str) {
+    crate::parse::order_fold(ev, &job.ctx.zone, *prev_ts);
+    *prev_ts = Some(ev.timestamp);
+    ev.log_file_path = Some(Cow::Borrowed(&job.ctx.rel_path));
+    ev.log_line = Some(line as i64);
+    ev.event_original = Some(Cow::Borrowed(original));
 }
 
 /// Stores the record held back for continuation lines, if any.
