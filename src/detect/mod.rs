@@ -129,16 +129,15 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
         .map(|r| (r.file.clone(), Box::new(|| r.run(&ctx)) as Job<'_>))
         .chain(rust.iter().map(|r| (r.id().to_string(), Box::new(|| r.run(&ctx)) as Job<'_>)))
         .collect();
-    let run = |k: usize| (k, timed(&jobs[k].0, &jobs[k].1));
+    let run = |(name, job): &(String, Job<'_>)| timed(name, job);
+    // The rules are independent: run them concurrently, keep their results in rule order.
     // LOGSLEUTH_TIMINGS=seq runs the rules one after another, so each time is the rule's own.
-    let mut results: Vec<(usize, Result<Vec<Draft>, AnalysisError>)> =
+    let results: Vec<Result<Vec<Draft>, AnalysisError>> =
         if std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq") {
-            (0..jobs.len()).map(run).collect()
+            jobs.iter().map(run).collect()
         } else {
-            (0..jobs.len()).into_par_iter().map(run).collect()
+            jobs.par_iter().map(run).collect()
         };
-    results.sort_by_key(|r| r.0);
-    let results = results.into_iter().map(|r| r.1);
     let mut drafts: Vec<Draft> = Vec::new();
     for r in results {
         drafts.extend(r?);

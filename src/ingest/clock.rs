@@ -238,15 +238,7 @@ pub fn zone_from_tzif(bytes: &[u8]) -> Result<(Zone, String), String> {
 pub fn host_root(abs: &Path, rel: &str, source: super::discover::HostSource) -> Option<PathBuf> {
     use super::discover::HostSource;
     match source {
-        HostSource::Layout => {
-            let mut root = PathBuf::new();
-            let comps: Vec<_> = abs.components().collect();
-            let var = comps.windows(2).rposition(|w| w[0].as_os_str() == "var" && w[1].as_os_str() == "log")?;
-            for c in &comps[..var] {
-                root.push(c);
-            }
-            Some(root)
-        }
+        HostSource::Layout => super::discover::layout_root(abs).flatten().map(|(root, _)| root),
         HostSource::HostFolder => abs.ancestors().nth(rel.split('/').count() - 1).map(Path::to_path_buf),
         HostSource::Option | HostSource::InputName => None,
     }
@@ -276,7 +268,6 @@ pub struct YearSample {
     pub yearless: Vec<i64>,
     /// The year rule can move (mtime or rotation anchor, not `--year`).
     pub movable: bool,
-    pub mtime: i64,
 }
 
 /// The year check's verdict for one file.
@@ -288,6 +279,8 @@ pub struct YearVerdict {
     pub uncertain: bool,
     /// The sampled lines all carry their year (the file's `year_source` is `line`).
     pub lines_have_years: bool,
+    /// Lines with years on the host (or in the case) agree with the year as it is.
+    pub confirmed: bool,
     pub note: Option<String>,
 }
 
@@ -365,6 +358,7 @@ pub fn check_years(files: &[YearSample], copied: bool) -> Vec<YearVerdict> {
             }
         } else if keep <= SHIFT_GAIN_SECS * n {
             for &i in &members {
+                out[i].confirmed = true;
                 out[i].note = Some(format!("year agrees with {basis}"));
             }
         } else {

@@ -241,22 +241,27 @@ const LOG_FOLDERS: &[&str] = &[
     "dist-upgrade",
 ];
 
+/// Where `var/log` is in `abs` (the last one): `Some(Some((HOST folder, HOST)))` for
+/// `…/HOST/var/log/…`, `Some(None)` for a real `/var/log` at the root, `None` when the path has
+/// no `var/log`.
+pub fn layout_root(abs: &Path) -> Option<Option<(PathBuf, String)>> {
+    let comps: Vec<std::path::Component<'_>> = abs.components().collect();
+    let var = comps.windows(2).rposition(|w| w[0].as_os_str() == "var" && w[1].as_os_str() == "log")?;
+    let host = comps[..var].iter().rev().find_map(|c| match c {
+        std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+        _ => None,
+    });
+    Some(host.map(|h| (comps[..var].iter().collect(), h)))
+}
+
 /// The host a file's lines belong to when they do not name one: the evidence layout
 /// (`HOST/var/log/…` anywhere in the absolute path, else a host folder under the root), else
 /// `--host`, else the name of the folder or file given to `ingest`. Never empty.
 pub fn host_for(abs: &Path, rel: &str, option: Option<&str>, input_name: &str) -> (String, HostSource) {
-    let comps: Vec<String> = abs
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect();
-    let var_log = comps.windows(2).rposition(|w| w[0] == "var" && w[1] == "log");
-    match var_log {
-        Some(i) if i > 0 => return (comps[i - 1].clone(), HostSource::Layout),
+    match layout_root(abs) {
+        Some(Some((_, host))) => return (host, HostSource::Layout),
         // The path is a real `/var/log`: the layout names no host.
-        Some(_) => {}
+        Some(None) => {}
         None => {
             let parts: Vec<&str> = rel.split('/').collect();
             if parts.len() > 1 && !LOG_FOLDERS.contains(&parts[0].to_ascii_lowercase().as_str()) {

@@ -179,6 +179,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         .collect();
 
     let mut records: Vec<Option<InputRecord>> = vec![None; cands.len()];
+    // Inputs whose year the year check confirmed against lines that carry years.
+    let mut year_confirmed: Vec<bool> = vec![false; cands.len()];
     let mut to_read: Vec<usize> = Vec::new();
     let mut resume: HashMap<usize, (u64, u64, sha2::Sha256)> = HashMap::new();
     let mut first_by_sha: HashMap<String, String> = HashMap::new();
@@ -272,6 +274,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
         rec.year_uncertain = p.year_check.uncertain;
         rec.year_note = p.year_check.note.clone();
+        year_confirmed[i] = p.year_check.confirmed;
         rec.tz = Some(p.tz.zone.name());
         rec.tz_source = Some(p.tz.source.as_str().to_string());
         rec.tz_note = p.tz.note.clone();
@@ -351,7 +354,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         rec.continued = res.continued;
         rec.first_timestamp = res.first_ts.map(format_rfc3339);
         rec.last_timestamp = res.last_ts.map(format_rfc3339);
-        flag_late_mtime(rec, c.mtime, res.last_ts);
+        if !year_confirmed[i] {
+            flag_late_mtime(rec, c.mtime, res.last_ts);
+        }
         if let Some(e) = &res.error {
             rec.error = Some(e.clone());
             rec.damaged = true;
@@ -471,12 +476,11 @@ fn time_summary(records: &[InputRecord]) -> Vec<String> {
 }
 
 /// An mtime far after the file's last line was not set by writing it: a year taken from it
-/// (and not confirmed by lines with years) is uncertain.
+/// (unless lines with years confirmed it; the caller checks) is uncertain.
 fn flag_late_mtime(rec: &mut InputRecord, mtime: i64, last_ts: Option<i64>) {
     let (Some(last), Some("mtime" | "rotation")) = (last_ts, rec.year_source.as_deref()) else { return };
-    let confirmed = rec.year_note.as_deref().is_some_and(|n| n.starts_with("year agrees"));
     let late_days = (mtime - last / MICROS) / 86_400;
-    if !confirmed && mtime - last / MICROS > clock::MTIME_AFTER_LAST_SECS {
+    if mtime - last / MICROS > clock::MTIME_AFTER_LAST_SECS {
         rec.year_uncertain = true;
         let note = format!("the file's mtime is {late_days} days after its last line, so it was not set by writing it");
         rec.year_note = Some(match rec.year_note.take() {

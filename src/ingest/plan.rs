@@ -165,7 +165,6 @@ fn check_years(planned: &mut [Planned], cands: &[&Candidate]) {
             let mut s = clock::YearSample {
                 host: p.ctx.host_hint.as_deref().unwrap_or("").to_string(),
                 movable: matches!(p.ctx.year, YearRule::Anchor { .. }),
-                mtime: c.mtime,
                 ..Default::default()
             };
             let Some(format) = p.format.filter(|_| p.skipped.is_none() && p.error.is_none()) else { return s };

@@ -121,16 +121,17 @@ fn chosen(per_stream: &[i64; STREAMS.len()]) -> u8 {
     best as u8
 }
 
-/// A connection's key, packed so that sorting groups its lines: host (16 bits), hour bucket (32
+/// A connection's key, packed so that sorting groups its lines: host (32 bits), hour bucket (32
 /// bits), process id (64 bits).
-fn connection_key(host: u16, bucket: i64, pid: i64) -> u128 {
+fn connection_key(host: u32, bucket: i64, pid: i64) -> u128 {
     (u128::from(host) << 96) | (u128::from(bucket as u32) << 64) | u128::from(pid as u64)
 }
 
 /// The `attempts` table over `events`, collected: read the few columns it needs (the lines
-/// whose action can be an attempt), then one pass groups them by connection and a second keeps
-/// the chosen stream's lines. Plain hash maps here: polars' group-by and join back over
-/// millions of connections cost several times more.
+/// whose action can be an attempt); pass 1 gives each line its connection key, stream and
+/// weight, pass 2 sorts the keys and sums each connection's streams, pass 3 keeps the chosen
+/// stream's lines. Sorting packed keys: polars' group-by and join back over millions of
+/// connections cost several times more.
 pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let actions = Series::new("a".into(), ATTEMPT_ACTIONS);
     let lines = events
@@ -152,8 +153,8 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let user = lines.column(c::user_name)?.str()?;
 
     // Pass 1: each line's connection key, stream and weight, in file order.
-    let mut hosts: foldhash::HashMap<&str, u16> = Default::default();
-    let mut last_host: Option<(Option<&str>, u16)> = None;
+    let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
+    let mut last_host: Option<(Option<&str>, u32)> = None;
     let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(n);
     let mut line_stream: Vec<u8> = Vec::with_capacity(n);
     let mut weight: Vec<i32> = Vec::with_capacity(n);
@@ -164,7 +165,7 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
         let h = match last_host {
             Some((lh, id)) if lh == h => id,
             _ => {
-                let next = hosts.len().min(u16::MAX as usize) as u16;
+                let next = hosts.len() as u32;
                 let id = *hosts.entry(h.unwrap_or("")).or_insert(next);
                 last_host = Some((h, id));
                 id
