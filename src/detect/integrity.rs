@@ -56,12 +56,16 @@ impl Rule for LogIntegrity {
             ),
         ]
     }
+    fn heavy(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
-        let mut out = self.gaps(ctx)?;
-        out.extend(self.backwards(ctx)?);
+        use super::timed;
+        let mut out = timed("log_integrity: silent gaps", || self.gaps(ctx))?;
+        out.extend(timed("log_integrity: time going backwards", || self.backwards(ctx))?);
         out.extend(self.inputs(ctx));
-        out.extend(self.after_mtime(ctx)?);
-        out.extend(self.clock_offsets(ctx)?);
+        out.extend(timed("log_integrity: dated after mtime", || self.after_mtime(ctx))?);
+        out.extend(timed("log_integrity: clocks disagreeing", || self.clock_offsets(ctx))?);
         Ok(out)
     }
 }

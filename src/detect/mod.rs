@@ -45,6 +45,10 @@ pub trait Rule: Sync {
     fn description(&self) -> &'static str;
     fn params(&self) -> Vec<Param>;
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError>;
+    /// Whether it holds much of the case in memory at once (detect runs one such rule at a time).
+    fn heavy(&self) -> bool {
+        false
+    }
 }
 
 /// The Rust rules, in a fixed order.
@@ -113,6 +117,88 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// How many rules run at once: `LOGSLEUTH_RULE_THREADS`, else half the cores (at least 2).
+/// Each rule's queries already use every core through polars' own thread pool; a second rule
+/// beside it fills the gaps where one of them works on a single core.
+fn rule_threads() -> usize {
+    if std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq") {
+        return 1;
+    }
+    std::env::var("LOGSLEUTH_RULE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() / 2).max(2))
+        .max(1)
+}
+
+/// One rule to run: its label, whether it holds much of the case in memory at once, and itself.
+pub(crate) struct Job<'j> {
+    label: String,
+    heavy: bool,
+    run: Box<dyn Fn() -> Result<Vec<Draft>, AnalysisError> + Sync + 'j>,
+}
+
+/// Runs the jobs on at most [`rule_threads`] plain threads, never two heavy ones at once (a light
+/// one runs beside a heavy one instead); results in job order.
+///
+/// Not rayon: a rayon worker that waits for polars' thread pool goes on stealing rules from its
+/// own pool meanwhile, so every rule ended up started at once and their memory added up (1.7 GB
+/// instead of 0.85 GB on the bench case; the page faults of that memory alone cost seconds).
+/// Two heavy rules side by side (two windows over the attempt ledger) still peaked at 1.1 GB.
+fn run_jobs(jobs: &[Job<'_>]) -> Vec<Result<Vec<Draft>, AnalysisError>> {
+    use std::collections::VecDeque;
+    use std::sync::{Condvar, Mutex};
+    struct Queue {
+        heavy: VecDeque<usize>,
+        light: VecDeque<usize>,
+        heavy_running: bool,
+    }
+    let queue = Mutex::new(Queue {
+        heavy: (0..jobs.len()).filter(|&i| jobs[i].heavy).collect(),
+        light: (0..jobs.len()).filter(|&i| !jobs[i].heavy).collect(),
+        heavy_running: false,
+    });
+    let changed = Condvar::new();
+    type Slot = Mutex<Option<Result<Vec<Draft>, AnalysisError>>>;
+    let slots: Vec<Slot> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let lock = || queue.lock().unwrap_or_else(|p| p.into_inner());
+    // The next job this thread may start, waiting while only heavy jobs are left and one runs.
+    let take = || {
+        let mut q = lock();
+        loop {
+            if !q.heavy_running {
+                if let Some(i) = q.heavy.pop_front() {
+                    q.heavy_running = true;
+                    return Some(i);
+                }
+            }
+            if let Some(i) = q.light.pop_front() {
+                return Some(i);
+            }
+            if q.heavy.is_empty() {
+                return None;
+            }
+            q = changed.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 0..rule_threads().min(jobs.len()) {
+            s.spawn(|| {
+                while let Some(i) = take() {
+                    let job = &jobs[i];
+                    let r = timed(&job.label, &job.run);
+                    *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                    if job.heavy {
+                        lock().heavy_running = false;
+                        changed.notify_all();
+                    }
+                }
+            });
+        }
+    });
+    slots.into_iter().filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
+}
+
 /// Runs every rule over the case and returns the findings in their stable order.
 pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
     let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
@@ -121,23 +207,18 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
     // compete for the same two cores and memory, and the first detect after an ingest took
     // 10-14 s with 3 GB instead of 10.5 s with 2.4 GB.
     timed("attempt ledger", || data.attempts().map(drop))?;
-    use rayon::prelude::*;
     let rust = rust_rules();
-    type Job<'j> = Box<dyn Fn() -> Result<Vec<Draft>, AnalysisError> + Sync + 'j>;
-    let jobs: Vec<(String, Job<'_>)> = sql
+    // The Rust rules start first: their whole-case passes are the longest jobs, and a long job
+    // started last would run alone at the end.
+    let jobs: Vec<Job<'_>> = rust
         .iter()
-        .map(|r| (r.file.clone(), Box::new(|| r.run(&ctx)) as Job<'_>))
-        .chain(rust.iter().map(|r| (r.id().to_string(), Box::new(|| r.run(&ctx)) as Job<'_>)))
+        .map(|r| Job { label: r.id().to_string(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) })
+        .chain(sql.iter().map(|r| Job { label: r.file.clone(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) }))
         .collect();
-    let run = |(name, job): &(String, Job<'_>)| timed(name, job);
-    // The rules are independent: run them concurrently, keep their results in rule order.
-    // LOGSLEUTH_TIMINGS=seq runs the rules one after another, so each time is the rule's own.
-    let results: Vec<Result<Vec<Draft>, AnalysisError>> =
-        if std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq") {
-            jobs.iter().map(run).collect()
-        } else {
-            jobs.par_iter().map(run).collect()
-        };
+    let n_rust = rust.len();
+    // Results in rule order: the SQL rules', then the Rust rules'.
+    let mut results = run_jobs(&jobs);
+    results.rotate_left(n_rust);
     let mut drafts: Vec<Draft> = Vec::new();
     for r in results {
         drafts.extend(r?);

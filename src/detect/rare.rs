@@ -70,6 +70,9 @@ impl Rule for RareEvent {
             Param::new("max_findings", Value::Int(25), "At most this many rare programs and as many rare templates."),
         ]
     }
+    fn heavy(&self) -> bool {
+        true
+    }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let id = self.id();
         let min_history = ctx.config.int(id, "min_history").max(0) as usize;
@@ -77,159 +80,201 @@ impl Rule for RareEvent {
         let max_findings = ctx.config.int(id, "max_findings").max(0) as usize;
         let mut out = Vec::new();
 
-        // New source address for a user: each (user, address) pair's first login, against the
-        // number of logins the user had before it.
-        let success = col("event_module")
-            .eq(lit("auth"))
-            .and(col("event_action").eq(lit(action::AUTH_SUCCESS)))
-            .and(col("source_ip").is_not_null())
-            .and(col("user_name").is_not_null());
-        let logins = ctx.data.events()?.filter(success).select([
+        out.extend(super::timed("rare_event: new source for user", || new_sources(ctx, id, min_history))?);
+        out.extend(super::timed("rare_event: rare programs", || rare_programs(ctx, id, max_occ, max_findings))?);
+        out.extend(super::timed("rare_event: rare templates", || rare_templates(ctx, id, max_occ, max_findings))?);
+        Ok(out)
+    }
+}
+
+/// New source address for a user: each (user, address) pair's first login, against the number
+/// of logins the user had before it.
+fn new_sources(ctx: &Ctx<'_>, id: &'static str, min_history: usize) -> Result<Vec<Draft>, AnalysisError> {
+    let success = col("event_module")
+        .eq(lit("auth"))
+        .and(col("event_action").eq(lit(action::AUTH_SUCCESS)))
+        .and(col("source_ip").is_not_null())
+        .and(col("user_name").is_not_null());
+    let df = ctx
+        .data
+        .events()?
+        .filter(success)
+        .select([
             col("timestamp").cast(DataType::Int64).alias("ts"),
             col("user_name"),
             col("source_ip"),
             col("host_name"),
             col("log_file_path"),
-            col("log_line"),
-        ]);
-        let order = || SortMultipleOptions::default();
-        let by_first = |c: &str| col(c).sort_by([col("ts"), col("log_file_path"), col("log_line")], order()).first();
-        let pairs = logins
-            .clone()
-            .group_by([col("user_name"), col("source_ip")])
-            .agg([
-                col("ts").min().alias("first"),
-                len().alias("n"),
-                by_first("host_name"),
-                by_first("log_file_path"),
-                by_first("log_line"),
-            ])
-            .sort(["user_name", "first", "source_ip"], Default::default())
-            .run()?;
-        let times = logins.select([col("user_name"), col("ts")]).sort(["user_name", "ts"], Default::default()).run()?;
-        let t_user = frame::strs(&times, "user_name")?;
-        let t_ts = frame::ints(&times, "ts")?;
-        let mut per_user: HashMap<String, Vec<i64>> = HashMap::new();
-        for (u, t) in t_user.into_iter().zip(t_ts) {
-            per_user.entry(u.unwrap_or_default()).or_default().push(t.unwrap_or(0));
+            col("log_line").cast(DataType::Int64),
+        ])
+        .run()?;
+    // Borrowed columns, and the logins put in (user, time, file, line) order once: each user's
+    // logins are then one run, in which an address's first row is its first login.
+    let strs = |name: &str| -> Result<Vec<&str>, AnalysisError> {
+        Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("")).collect())
+    };
+    let (user, ip, file) = (strs("user_name")?, strs("source_ip")?, strs("log_file_path")?);
+    let host: Vec<Option<&str>> = df.column("host_name")?.str()?.iter().collect();
+    let ts: Vec<i64> = df.column("ts")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let line: Vec<i64> = df.column("log_line")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let mut order: Vec<u32> = (0..df.height() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        (user[a], ts[a], file[a], line[a]).cmp(&(user[b], ts[b], file[b], line[b]))
+    });
+    let mut out = Vec::new();
+    for logins in order.chunk_by(|&a, &b| user[a as usize] == user[b as usize]) {
+        let u = user[logins[0] as usize];
+        // Each address of the user: (first login's time, address, its row, logins from it).
+        let mut pairs: Vec<(i64, &str, usize, i64)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for &row in logins {
+            let row = row as usize;
+            match index.entry(ip[row]) {
+                std::collections::hash_map::Entry::Occupied(e) => pairs[*e.get()].3 += 1,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(pairs.len());
+                    pairs.push((ts[row], ip[row], row, 1));
+                }
+            }
         }
-        let p_user = frame::strs(&pairs, "user_name")?;
-        let p_ip = frame::strs(&pairs, "source_ip")?;
-        let p_first = frame::ints(&pairs, "first")?;
-        let p_n = frame::ints(&pairs, "n")?;
-        let p_host = frame::strs(&pairs, "host_name")?;
-        let p_file = frame::strs(&pairs, "log_file_path")?;
-        let p_line = frame::ints(&pairs, "log_line")?;
-        let mut usual: HashMap<String, (i64, String)> = HashMap::new();
-        for k in 0..pairs.height() {
-            let user = p_user[k].clone().unwrap_or_default();
-            let ip = p_ip[k].clone().unwrap_or_default();
-            let first = p_first[k].unwrap_or(0);
-            let earlier = per_user.get(&user).map_or(0, |ts| ts.partition_point(|t| *t < first));
-            let best = usual.get(&user).cloned();
+        pairs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        // The user's usual address so far: the most used of the addresses seen before.
+        let mut usual: Option<(i64, &str)> = None;
+        for (first, a, row, n) in pairs {
+            let earlier = logins.partition_point(|&r| ts[r as usize] < first);
             if earlier >= min_history {
-                let usual_ip = best.as_ref().map(|b| b.1.clone()).unwrap_or_default();
+                let usual_ip = usual.map_or("", |b| b.1);
                 let mut d = Draft::new(id, Severity::Medium);
-                d.host_name = p_host[k].clone();
-                d.source_ip = Some(ip.clone());
-                d.user_name = Some(user.clone());
-                d.add(first, p_file[k].as_deref().unwrap_or(""), p_line[k].unwrap_or(0));
+                d.host_name = host[row].map(str::to_string);
+                d.source_ip = Some(a.to_string());
+                d.user_name = Some(u.to_string());
+                d.add(first, file[row], line[row]);
                 d.count = 1;
                 d = d
                     .detail("kind", "new source for user")
                     .detail("earlier_logins", earlier)
-                    .detail("usual_source", usual_ip.clone());
-                d.title = format!("{user} logged in from {ip} for the first time (usually from {usual_ip})");
+                    .detail("usual_source", usual_ip);
+                d.title = format!("{u} logged in from {a} for the first time (usually from {usual_ip})");
                 out.push(d);
             }
-            let n = p_n[k].unwrap_or(0);
-            if best.is_none_or(|b| n > b.0) {
-                usual.insert(user, (n, ip));
+            if usual.is_none_or(|b| n > b.0) {
+                usual = Some((n, a));
             }
         }
-
-        // Rare programs.
-        let df = ctx
-            .data
-            .events()?
-            .filter(col("process_name").is_not_null())
-            .group_by([col("host_name"), col("process_name")])
-            .agg([
-                len().alias("n"),
-                col("timestamp").cast(DataType::Int64).min().alias("first"),
-                col("log_file_path").first().alias("file"),
-                col("log_line").first().alias("line"),
-            ])
-            .filter(col("n").lt_eq(lit(max_occ as i64)))
-            .sort(["first", "host_name", "process_name"], Default::default())
-            .limit(max_findings as IdxSize)
-            .run()?;
-        let host = frame::strs(&df, "host_name")?;
-        let prog = frame::strs(&df, "process_name")?;
-        let n = frame::ints(&df, "n")?;
-        let first = frame::ints(&df, "first")?;
-        let file = frame::strs(&df, "file")?;
-        let line = frame::ints(&df, "line")?;
-        for i in 0..df.height() {
-            let mut d = Draft::new(id, Severity::Low);
-            d.host_name = host[i].clone();
-            d.add(first[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
-            d.count = n[i].unwrap_or(0) as u64;
-            let p = prog[i].clone().unwrap_or_default();
-            d = d.detail("kind", "rare program").detail("program", p.clone());
-            d.title = format!("Program {p} seen only {} time(s) on {}", d.count, host[i].as_deref().unwrap_or("?"));
-            out.push(d);
-        }
-
-        // Rare message templates (syslog and auth messages): one pass over the messages in
-        // bounded batches, counting templates by hash and keeping each one's earliest line.
-        struct Seen {
-            n: u64,
-            first: (i64, String, i64),
-            host: Option<String>,
-            message: String,
-        }
-        let mut seen: HashMap<u64, Seen> = HashMap::new();
-        let columns = ["timestamp", "host_name", "message", "log_file_path", "log_line"];
-        ctx.data.for_each_event_batch(&["auth", "syslog"], &columns, TEMPLATE_BATCH_ROWS, |df| {
-            let msgs: Vec<Option<&str>> = df.column("message")?.str()?.iter().collect();
-            let hashes: Vec<u64> = msgs.par_iter().map(|m| m.map_or(0, template_hash)).collect();
-            let ts = frame::ints(df, "timestamp")?;
-            let line = frame::ints(df, "log_line")?;
-            let file = df.column("log_file_path")?.str()?;
-            let host = df.column("host_name")?.str()?;
-            for (i, (m, h)) in msgs.iter().zip(hashes).enumerate() {
-                let Some(m) = m else { continue };
-                let key = (ts[i].unwrap_or(0), file.get(i).unwrap_or(""), line[i].unwrap_or(0));
-                let make = || Seen {
-                    n: 0,
-                    first: (key.0, key.1.to_string(), key.2),
-                    host: host.get(i).map(str::to_string),
-                    message: m.to_string(),
-                };
-                let e = seen.entry(h).or_insert_with(make);
-                e.n += 1;
-                if e.n > 1 && key < (e.first.0, e.first.1.as_str(), e.first.2) {
-                    *e = Seen { n: e.n, ..make() };
-                }
-            }
-            Ok(())
-        })?;
-        let mut rare: Vec<Seen> = seen.into_values().filter(|s| s.n <= max_occ).collect();
-        rare.sort_by(|a, b| a.first.cmp(&b.first));
-        for s in rare.into_iter().take(max_findings) {
-            let t = template(&s.message);
-            let mut d = Draft::new(id, Severity::Low);
-            d.host_name = s.host.clone();
-            d.add(s.first.0, &s.first.1, s.first.2);
-            d.count = s.n;
-            d = d.detail("kind", "rare message template").detail("template", t.clone());
-            let short: String = t.chars().take(80).collect();
-            d.title = format!("Rare message on {}: {short}", s.host.as_deref().unwrap_or("?"));
-            out.push(d);
-        }
-        Ok(out)
     }
+    Ok(out)
+}
+
+/// Programs seen at most `max_occ` times on a host.
+fn rare_programs(
+    ctx: &Ctx<'_>,
+    id: &'static str,
+    max_occ: u64,
+    max_findings: usize,
+) -> Result<Vec<Draft>, AnalysisError> {
+    let mut out = Vec::new();
+    let df = ctx
+        .data
+        .events()?
+        .filter(col("process_name").is_not_null())
+        .group_by([col("host_name"), col("process_name")])
+        .agg([
+            len().alias("n"),
+            col("timestamp").cast(DataType::Int64).min().alias("first"),
+            col("log_file_path").first().alias("file"),
+            col("log_line").first().alias("line"),
+        ])
+        .filter(col("n").lt_eq(lit(max_occ as i64)))
+        .sort(["first", "host_name", "process_name"], Default::default())
+        .limit(max_findings as IdxSize)
+        .run()?;
+    let host = frame::strs(&df, "host_name")?;
+    let prog = frame::strs(&df, "process_name")?;
+    let n = frame::ints(&df, "n")?;
+    let first = frame::ints(&df, "first")?;
+    let file = frame::strs(&df, "file")?;
+    let line = frame::ints(&df, "line")?;
+    for i in 0..df.height() {
+        let mut d = Draft::new(id, Severity::Low);
+        d.host_name = host[i].clone();
+        d.add(first[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
+        d.count = n[i].unwrap_or(0) as u64;
+        let p = prog[i].clone().unwrap_or_default();
+        d = d.detail("kind", "rare program").detail("program", p.clone());
+        d.title = format!("Program {p} seen only {} time(s) on {}", d.count, host[i].as_deref().unwrap_or("?"));
+        out.push(d);
+    }
+
+    Ok(out)
+}
+
+/// What template mining keeps of one template.
+struct Seen {
+    n: u64,
+    /// Its earliest line: (time, file, line).
+    first: (i64, String, i64),
+    host: Option<String>,
+    message: String,
+}
+
+/// Templates by their hash (already a hash: foldhash's quick mix, not SipHash, keys the map).
+type Templates = HashMap<u64, Seen, foldhash::fast::FixedState>;
+
+/// Counts the templates of one batch of messages into `seen`, keeping each one's earliest line.
+fn mine(df: &DataFrame, seen: &mut Templates) -> Result<(), AnalysisError> {
+    let msgs: Vec<Option<&str>> = df.column("message")?.str()?.iter().collect();
+    let hashes: Vec<u64> = msgs.par_iter().map(|m| m.map_or(0, template_hash)).collect();
+    let ts = frame::ints(df, "timestamp")?;
+    let line = frame::ints(df, "log_line")?;
+    let file: Vec<Option<&str>> = df.column("log_file_path")?.str()?.iter().collect();
+    let host: Vec<Option<&str>> = df.column("host_name")?.str()?.iter().collect();
+    for (i, (m, h)) in msgs.iter().zip(hashes).enumerate() {
+        let Some(m) = m else { continue };
+        let key = (ts[i].unwrap_or(0), file[i].unwrap_or(""), line[i].unwrap_or(0));
+        let make = || Seen {
+            n: 0,
+            first: (key.0, key.1.to_string(), key.2),
+            host: host[i].map(str::to_string),
+            message: m.to_string(),
+        };
+        let e = seen.entry(h).or_insert_with(make);
+        e.n += 1;
+        if e.n > 1 && key < (e.first.0, e.first.1.as_str(), e.first.2) {
+            *e = Seen { n: e.n, ..make() };
+        }
+    }
+    Ok(())
+}
+
+/// Rare message templates (syslog and auth messages): one pass over the messages in bounded
+/// batches, counting templates by hash and keeping each one's earliest line.
+fn rare_templates(
+    ctx: &Ctx<'_>,
+    id: &'static str,
+    max_occ: u64,
+    max_findings: usize,
+) -> Result<Vec<Draft>, AnalysisError> {
+    let mut out = Vec::new();
+    let columns = ["timestamp", "host_name", "message", "log_file_path", "log_line"];
+    let mut seen = Templates::default();
+    // (Mining files side by side, each into its own counts, was tried: no faster, since
+    // decoding a batch already uses every core, and 100 MB more memory.)
+    ctx.data.for_each_event_batch(&["auth", "syslog"], &columns, TEMPLATE_BATCH_ROWS, |df| mine(df, &mut seen))?;
+    let mut rare: Vec<Seen> = seen.into_values().filter(|s| s.n <= max_occ).collect();
+    rare.sort_by(|a, b| a.first.cmp(&b.first));
+    for s in rare.into_iter().take(max_findings) {
+        let t = template(&s.message);
+        let mut d = Draft::new(id, Severity::Low);
+        d.host_name = s.host.clone();
+        d.add(s.first.0, &s.first.1, s.first.2);
+        d.count = s.n;
+        d = d.detail("kind", "rare message template").detail("template", t.clone());
+        let short: String = t.chars().take(80).collect();
+        d.title = format!("Rare message on {}: {short}", s.host.as_deref().unwrap_or("?"));
+        out.push(d);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -187,6 +187,12 @@ impl SqlRule {
         Ok(rules)
     }
 
+    /// Whether it reads the attempt ledger: its windows hold the ledger's keys in memory at once
+    /// (about 0.5 GB for the bench case's 3.75 M attempts), so such rules run one at a time.
+    pub fn heavy(&self) -> bool {
+        self.evidence_table == "attempts" || self.body.to_ascii_lowercase().contains("attempts")
+    }
+
     pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let params = ctx.config.params(&self.id);
         let sql = substitute(&self.body, &params)
