@@ -141,98 +141,111 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
             (col(c::timestamp).cast(DataType::Int64) / lit(CONNECTION_BUCKET_SECS * 1_000_000)).alias("k_bucket"),
         );
     let mut lines = crate::query::Run::run(lines)?;
-    lines.rechunk_mut();
+    // (No rechunk: it copied every column at once.)
     let n = lines.height();
-    let host = lines.column(c::host_name)?.str()?;
-    let pid = lines.column(c::process_pid)?.i64()?;
-    let bucket = lines.column("k_bucket")?.i64()?;
-    let action = lines.column(c::event_action)?.str()?;
-    let method = lines.column(c::auth_method)?.str()?;
-    let count = lines.column(c::event_count)?.i32()?;
-    let ip = lines.column(c::source_ip)?.str()?;
-    let user = lines.column(c::user_name)?.str()?;
+    // Passes 1-3 borrow the lines' columns; what they give is owned, so that the lines can then
+    // be filtered one column at a time (each column freed as its filtered copy is made: the
+    // lines and a whole filtered copy at once doubled the ledger's peak memory).
+    let (keep, derived) = {
+        let host = lines.column(c::host_name)?.str()?;
+        let pid = lines.column(c::process_pid)?.i64()?;
+        let bucket = lines.column("k_bucket")?.i64()?;
+        let action = lines.column(c::event_action)?.str()?;
+        let method = lines.column(c::auth_method)?.str()?;
+        let count = lines.column(c::event_count)?.i32()?;
+        let ip = lines.column(c::source_ip)?.str()?;
+        let user = lines.column(c::user_name)?.str()?;
 
-    // Pass 1: each line's connection key, stream and weight, in file order.
-    let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
-    let mut last_host: Option<(Option<&str>, u32)> = None;
-    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(n);
-    let mut line_stream: Vec<u8> = Vec::with_capacity(n);
-    let mut weight: Vec<i32> = Vec::with_capacity(n);
-    let mut invalid_line: Vec<bool> = Vec::with_capacity(n);
-    let rows = host.iter().zip(pid.iter()).zip(bucket.iter()).zip(action.iter()).zip(method.iter());
-    for (row, (((((h, p), b), act), m), w)) in rows.zip(count.iter()).enumerate() {
-        // Lines of one host come in runs: the previous line's host first, then the map.
-        let h = match last_host {
-            Some((lh, id)) if lh == h => id,
-            _ => {
-                let next = hosts.len() as u32;
-                let id = *hosts.entry(h.unwrap_or("")).or_insert(next);
-                last_host = Some((h, id));
-                id
-            }
-        };
-        // A line without a pid is a connection of its own.
-        let pid = p.unwrap_or(-1 - row as i64);
-        keyed.push((connection_key(h, b.unwrap_or(0), pid), row as u32));
-        let act = act.unwrap_or("");
-        line_stream.push(stream_of(act, m));
-        weight.push(w.unwrap_or(1));
-        invalid_line.push(act == a::AUTH_INVALID_USER);
-    }
-    // Pass 2: the lines sorted by connection (then file order), each connection's sums.
-    keyed.par_sort_unstable();
-    let ips: Vec<Option<&str>> = ip.iter().collect();
-    let users: Vec<Option<&str>> = user.iter().collect();
-    let mut conns: Vec<Connection> = Vec::new();
-    let mut line_conn: Vec<u32> = vec![0; n];
-    let mut k = 0;
-    while k < keyed.len() {
-        let key = keyed[k].0;
-        let id = conns.len() as u32;
-        let mut per_stream = [0i64; STREAMS.len()];
-        let mut conn = Connection { chosen: 0, invalid_user: false, ip: None, user: None };
-        while k < keyed.len() && keyed[k].0 == key {
-            let row = keyed[k].1 as usize;
-            per_stream[line_stream[row] as usize] += i64::from(weight[row]);
-            conn.invalid_user |= invalid_line[row];
-            conn.ip = conn.ip.max(ips[row]);
-            conn.user = conn.user.max(users[row]);
-            line_conn[row] = id;
-            k += 1;
+        // Pass 1: each line's connection key, stream and weight, in file order.
+        let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
+        let mut last_host: Option<(Option<&str>, u32)> = None;
+        let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(n);
+        let mut line_stream: Vec<u8> = Vec::with_capacity(n);
+        let mut weight: Vec<i32> = Vec::with_capacity(n);
+        let mut invalid_line: Vec<bool> = Vec::with_capacity(n);
+        let rows = host.iter().zip(pid.iter()).zip(bucket.iter()).zip(action.iter()).zip(method.iter());
+        for (row, (((((h, p), b), act), m), w)) in rows.zip(count.iter()).enumerate() {
+            // Lines of one host come in runs: the previous line's host first, then the map.
+            let h = match last_host {
+                Some((lh, id)) if lh == h => id,
+                _ => {
+                    let next = hosts.len() as u32;
+                    let id = *hosts.entry(h.unwrap_or("")).or_insert(next);
+                    last_host = Some((h, id));
+                    id
+                }
+            };
+            // A line without a pid is a connection of its own.
+            let pid = p.unwrap_or(-1 - row as i64);
+            keyed.push((connection_key(h, b.unwrap_or(0), pid), row as u32));
+            let act = act.unwrap_or("");
+            line_stream.push(stream_of(act, m));
+            weight.push(w.unwrap_or(1));
+            invalid_line.push(act == a::AUTH_INVALID_USER);
         }
-        conn.chosen = chosen(&per_stream);
-        conns.push(conn);
-    }
-    drop(keyed);
+        // Pass 2: the lines sorted by connection (then file order), each connection's sums.
+        keyed.par_sort_unstable();
+        let ips: Vec<Option<&str>> = ip.iter().collect();
+        let users: Vec<Option<&str>> = user.iter().collect();
+        let mut conns: Vec<Connection> = Vec::new();
+        let mut line_conn: Vec<u32> = vec![0; n];
+        let mut k = 0;
+        while k < keyed.len() {
+            let key = keyed[k].0;
+            let id = conns.len() as u32;
+            let mut per_stream = [0i64; STREAMS.len()];
+            let mut conn = Connection { chosen: 0, invalid_user: false, ip: None, user: None };
+            while k < keyed.len() && keyed[k].0 == key {
+                let row = keyed[k].1 as usize;
+                per_stream[line_stream[row] as usize] += i64::from(weight[row]);
+                conn.invalid_user |= invalid_line[row];
+                conn.ip = conn.ip.max(ips[row]);
+                conn.user = conn.user.max(users[row]);
+                line_conn[row] = id;
+                k += 1;
+            }
+            conn.chosen = chosen(&per_stream);
+            conns.push(conn);
+        }
+        drop(keyed);
 
-    // Pass 3: the chosen stream's lines, with their connection's address and user filled in.
-    let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == conns[line_conn[i] as usize].chosen).collect();
-    let kept = || (0..n).filter(|&i| keep[i]);
-    // A line's own address (user), else its connection's.
-    let filled = |name: &str, user: bool| -> Column {
-        let values: StringChunked = kept()
-            .map(|i| {
-                let conn = &conns[line_conn[i] as usize];
-                let own = if user { users[i] } else { ips[i] };
-                own.or(if user { conn.user } else { conn.ip })
-            })
-            .collect();
-        values.with_name(name.into()).into_column()
+        // Pass 3: the chosen stream's lines, with their connection's address and user filled in.
+        let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == conns[line_conn[i] as usize].chosen).collect();
+        let kept = || (0..n).filter(|&i| keep[i]);
+        // A line's own address (user), else its connection's.
+        let filled = |name: &str, user: bool| -> Column {
+            let values: StringChunked = kept()
+                .map(|i| {
+                    let conn = &conns[line_conn[i] as usize];
+                    let own = if user { users[i] } else { ips[i] };
+                    own.or(if user { conn.user } else { conn.ip })
+                })
+                .collect();
+            values.with_name(name.into()).into_column()
+        };
+        let ip_column = filled(c::source_ip, false);
+        let user_column = filled(c::user_name, true);
+        let attempts: Vec<i32> = kept().map(|i| weight[i]).collect();
+        let streams: Vec<&str> = kept().map(|i| STREAMS[line_stream[i] as usize]).collect();
+        let invalid: Vec<bool> = kept().map(|i| conns[line_conn[i] as usize].invalid_user).collect();
+        let derived = vec![
+            ip_column,
+            user_column,
+            Column::new("attempts".into(), &attempts),
+            Column::new("attempt_stream".into(), streams),
+            Column::new("invalid_user".into(), invalid),
+            Column::new(c::event_count.into(), attempts),
+        ];
+        (keep, derived)
     };
-    let ip_column = filled(c::source_ip, false);
-    let user_column = filled(c::user_name, true);
-    let attempts: Vec<i32> = kept().map(|i| weight[i]).collect();
-    let streams: Vec<&str> = kept().map(|i| STREAMS[line_stream[i] as usize]).collect();
-    let invalid: Vec<bool> = kept().map(|i| conns[line_conn[i] as usize].invalid_user).collect();
-
     let mask = BooleanChunked::from_slice("keep".into(), &keep);
-    let mut out =
-        lines.select(KEEP.iter().copied().filter(|k| *k != c::source_ip && *k != c::user_name))?.filter(&mask)?;
-    out.with_column(ip_column)?;
-    out.with_column(user_column)?;
-    out.with_column(Column::new("attempts".into(), &attempts))?;
-    out.with_column(Column::new("attempt_stream".into(), streams))?;
-    out.with_column(Column::new("invalid_user".into(), invalid))?;
-    out.with_column(Column::new(c::event_count.into(), attempts))?;
+    drop(keep);
+    let mut columns: Vec<Column> = Vec::with_capacity(KEEP.len() + derived.len());
+    for name in KEEP.iter().copied().filter(|k| *k != c::source_ip && *k != c::user_name) {
+        columns.push(lines.drop_in_place(name)?.filter(&mask)?);
+    }
+    drop(lines);
+    columns.extend(derived);
+    let out = DataFrame::new_infer_height(columns)?;
     out.select(KEEP.iter().copied().chain(["attempts", "attempt_stream", "invalid_user", c::event_count]))
 }
