@@ -142,6 +142,9 @@ fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
         "  files: {} seen, {} read, {} unchanged (already in the case), {} duplicate, {} skipped, {} damaged, {} unreadable",
         s.files_seen, s.files_read, s.files_unchanged, s.files_duplicate, s.files_skipped, s.files_damaged, s.files_failed
     );
+    if s.archives > 0 {
+        println!("  archives: {} read in place (their members are counted as files above)", s.archives);
+    }
     for (reason, n) in &s.skipped_reasons {
         println!("    skipped {n}: {}", t(reason));
     }

@@ -71,8 +71,10 @@ fn formats(args: FormatsArgs) -> Result<i32, Exit> {
     };
     use crate::ingest::{decode, plan};
     let shown = crate::sanitize::terminal(&path.display().to_string()).into_owned();
-    let compression = decode::sniff_compression(&path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-    let head = decode::read_head(&path, compression, plan::HEAD_BYTES).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let compression = decode::sniff_compression(&decode::Source::from(path.as_path()))
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let head = decode::read_head(&decode::Source::from(path.as_path()), compression, plan::HEAD_BYTES)
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
     println!("{shown}: compression {}", compression.as_str());
     if decode::looks_binary(&head) {
         println!("  binary content: skipped by ingest (not a text log)");

@@ -240,7 +240,7 @@ pub fn host_root(abs: &Path, rel: &str, source: super::discover::HostSource) -> 
     match source {
         HostSource::Layout => super::discover::layout_root(abs).flatten().map(|(root, _)| root),
         HostSource::HostFolder => abs.ancestors().nth(rel.split('/').count() - 1).map(Path::to_path_buf),
-        HostSource::Option | HostSource::InputName => None,
+        HostSource::Option | HostSource::InputName | HostSource::Archive => None,
     }
 }
 

@@ -42,6 +42,34 @@ impl Compression {
     }
 }
 
+/// Where evidence bytes are read from: a file, or an archive member read into memory (archives
+/// are read in place, never extracted to disk; see [`super::archive`]).
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(std::path::PathBuf),
+    Bytes(Arc<[u8]>),
+}
+
+/// A readable, seekable evidence stream.
+pub trait ReadSeek: Read + io::Seek + Send {}
+impl<T: Read + io::Seek + Send> ReadSeek for T {}
+
+impl Source {
+    /// Opens the evidence read-only.
+    pub fn open(&self) -> io::Result<Box<dyn ReadSeek>> {
+        match self {
+            Source::File(p) => Ok(Box::new(open_evidence(p)?)),
+            Source::Bytes(b) => Ok(Box::new(io::Cursor::new(b.clone()))),
+        }
+    }
+}
+
+impl From<&Path> for Source {
+    fn from(p: &Path) -> Source {
+        Source::File(p.to_path_buf())
+    }
+}
+
 /// Opens a file read-only. On Linux, `O_NOATIME` is tried first so reading evidence does not
 /// even touch its access time (it needs ownership; without it the plain open is used).
 pub fn open_evidence(path: &Path) -> io::Result<File> {
@@ -91,18 +119,18 @@ impl StoredHash {
 /// Opens a decompressing reader over a file whose compression is already known.
 /// Returns the reader and a handle on the SHA-256 of the stored (compressed) bytes; plain files
 /// are not hashed here (their content hash is the stored hash, computed by the caller).
-pub fn open_decoded(path: &Path, compression: Compression) -> io::Result<(Box<dyn Read + Send>, StoredHash)> {
-    open_decoded_at(path, compression, 0)
+pub fn open_decoded(src: &Source, compression: Compression) -> io::Result<(Box<dyn Read + Send>, StoredHash)> {
+    open_decoded_at(src, compression, 0)
 }
 
 /// Like [`open_decoded`], starting `offset` bytes into a plain file (incremental tail reads).
 pub fn open_decoded_at(
-    path: &Path,
+    src: &Source,
     compression: Compression,
     offset: u64,
 ) -> io::Result<(Box<dyn Read + Send>, StoredHash)> {
     use std::io::{Seek, SeekFrom};
-    let mut file = open_evidence(path)?;
+    let mut file = src.open()?;
     if offset > 0 && compression == Compression::None {
         file.seek(SeekFrom::Start(offset))?;
     }
@@ -126,8 +154,8 @@ pub fn open_decoded_at(
 
 /// Reads up to `n` bytes of the decompressed start of a file, to sniff its format. Errors
 /// after some bytes were read just end the sample (the full read reports damage).
-pub fn read_head(path: &Path, compression: Compression, n: usize) -> io::Result<Vec<u8>> {
-    let (mut r, _) = open_decoded(path, compression)?;
+pub fn read_head(src: &Source, compression: Compression, n: usize) -> io::Result<Vec<u8>> {
+    let (mut r, _) = open_decoded(src, compression)?;
     let mut buf = vec![0u8; n];
     let mut filled = 0;
     while filled < n {
@@ -145,12 +173,12 @@ pub fn read_head(path: &Path, compression: Compression, n: usize) -> io::Result<
 
 /// The last whole lines within the last `n` bytes of an uncompressed file (the first, likely
 /// partial, line dropped; nothing when the file fits in the head already read).
-pub fn read_tail_lines(path: &Path, size: u64, n: usize) -> io::Result<Vec<u8>> {
+pub fn read_tail_lines(src: &Source, size: u64, n: usize) -> io::Result<Vec<u8>> {
     use std::io::{Seek, SeekFrom};
     if size <= n as u64 {
         return Ok(Vec::new());
     }
-    let mut f = open_evidence(path)?;
+    let mut f = src.open()?;
     f.seek(SeekFrom::Start(size - n as u64))?;
     let mut buf = Vec::with_capacity(n);
     f.take(n as u64).read_to_end(&mut buf)?;
@@ -159,8 +187,8 @@ pub fn read_tail_lines(path: &Path, size: u64, n: usize) -> io::Result<Vec<u8>> 
 }
 
 /// Reads the magic bytes of a file.
-pub fn sniff_compression(path: &Path) -> io::Result<Compression> {
-    let mut f = open_evidence(path)?;
+pub fn sniff_compression(src: &Source) -> io::Result<Compression> {
+    let mut f = src.open()?;
     let mut head = [0u8; 8];
     let mut filled = 0;
     while filled < head.len() {
@@ -184,13 +212,13 @@ pub fn looks_binary(sample: &[u8]) -> bool {
 }
 
 /// SHA-256 of a whole file (used only to recognise exact copies before reading them).
-pub fn sha256_file(path: &Path) -> io::Result<String> {
-    Ok(hex::encode(sha256_prefix(path, u64::MAX)?.0.finalize()))
+pub fn sha256_file(src: &Source) -> io::Result<String> {
+    Ok(hex::encode(sha256_prefix(src, u64::MAX)?.0.finalize()))
 }
 
 /// Hash state over the first `limit` bytes of a file, and how many bytes that was.
-pub fn sha256_prefix(path: &Path, limit: u64) -> io::Result<(Sha256, u64)> {
-    let f = open_evidence(path)?;
+pub fn sha256_prefix(src: &Source, limit: u64) -> io::Result<(Sha256, u64)> {
+    let f = src.open()?;
     let mut f = f.take(limit);
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -213,8 +241,9 @@ mod tests {
     use std::io::Write;
 
     fn all(path: &Path) -> (Vec<u8>, Option<io::Error>) {
-        let c = sniff_compression(path).unwrap();
-        let (mut r, _) = open_decoded(path, c).unwrap();
+        let src = Source::from(path);
+        let c = sniff_compression(&src).unwrap();
+        let (mut r, _) = open_decoded(&src, c).unwrap();
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
@@ -250,7 +279,7 @@ mod tests {
         ] {
             let p = dir.path().join(name);
             std::fs::write(&p, bytes).unwrap();
-            assert_eq!(sniff_compression(&p).unwrap(), want, "{name}");
+            assert_eq!(sniff_compression(&Source::from(p.as_path())).unwrap(), want, "{name}");
             let (out, err) = all(&p);
             assert!(err.is_none(), "{name}: {err:?}");
             assert_eq!(out, text, "{name}");

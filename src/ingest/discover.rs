@@ -8,8 +8,8 @@ use std::time::UNIX_EPOCH;
 
 use crate::error::IngestError;
 
-/// One discovered file (or a skipped entry).
-#[derive(Debug, Clone)]
+/// One discovered file (or a skipped entry), or a member of an archive.
+#[derive(Debug, Clone, Default)]
 pub struct Candidate {
     pub abs: PathBuf,
     /// `/`-separated path relative to the ingest root: the `log_file_path`.
@@ -21,6 +21,29 @@ pub struct Candidate {
     /// Name of the folder or file given to `ingest` that this file was found under (the host
     /// name of last resort).
     pub input_name: String,
+    /// The member's bytes, for a member of an archive (read in place; `abs` is then the archive).
+    pub data: Option<std::sync::Arc<[u8]>>,
+    /// What the archive says of a member, or of the archive itself.
+    pub archive: Option<super::archive::Info>,
+}
+
+impl Candidate {
+    /// The evidence it was read from: the file's absolute path, or for an archive member
+    /// `ARCHIVE_PATH!member` (nested: `OUTER!inner!member`).
+    pub fn source_path(&self) -> String {
+        match self.archive.as_ref().and_then(|a| a.source_path.clone()) {
+            Some(p) => p,
+            None => self.abs.to_string_lossy().into_owned(),
+        }
+    }
+
+    /// Where its bytes are read from.
+    pub fn source(&self) -> super::decode::Source {
+        match &self.data {
+            Some(b) => super::decode::Source::Bytes(b.clone()),
+            None => super::decode::Source::File(self.abs.clone()),
+        }
+    }
 }
 
 /// Symlink policy.
@@ -101,8 +124,7 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
                         rel: rel.clone(),
                         size: m.len(),
                         mtime: mtime_of(&m),
-                        skipped: None,
-                        input_name: String::new(),
+                        ..Default::default()
                     },
                     Err(e) => skipped(path.clone(), rel.clone(), format!("unreadable: {e}")),
                 }
@@ -119,12 +141,16 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
     Ok(out.into_values().collect())
 }
 
+/// Why an archive's `etc/timezone` and `etc/localtime` are not read as logs.
+pub const ZONE_SETTING_IN_ARCHIVE: &str =
+    "time zone setting of its host inside an archive (not a log; give the zone with --tz HOST=ZONE)";
+
 /// Why `etc/timezone` and `etc/localtime` are not read as logs.
 pub const ZONE_SETTING: &str =
     "time zone setting of its host (read for the zone of the host's zone-less lines; not a log)";
 
 fn skipped(abs: PathBuf, rel: String, why: String) -> Candidate {
-    Candidate { abs, rel, size: 0, mtime: 0, skipped: Some(why), input_name: String::new() }
+    Candidate { abs, rel, skipped: Some(why), ..Default::default() }
 }
 
 pub fn mtime_of(m: &std::fs::Metadata) -> i64 {
@@ -145,14 +171,9 @@ fn symlink(path: &Path, rel: String, canon_root: &Path, policy: Symlinks) -> Can
         return skipped(path.to_path_buf(), rel, "symlink to a directory (not followed)".into());
     }
     match (policy, inside) {
-        (Symlinks::Follow, _) => Candidate {
-            abs: path.to_path_buf(),
-            rel,
-            size: meta.len(),
-            mtime: mtime_of(&meta),
-            skipped: None,
-            input_name: String::new(),
-        },
+        (Symlinks::Follow, _) => {
+            Candidate { abs: path.to_path_buf(), rel, size: meta.len(), mtime: mtime_of(&meta), ..Default::default() }
+        }
         (Symlinks::Skip, true) => {
             let t = rel_string(target.strip_prefix(canon_root).unwrap_or(&target));
             skipped(
@@ -182,6 +203,9 @@ pub enum HostSource {
     Option,
     /// The name of the folder or file given to `ingest` (flat evidence, nothing else known).
     InputName,
+    /// A collector archive's own record of its host: its name (UAC `uac-HOST-…`, `sosreport-HOST-…`)
+    /// or its metadata (sosreport's `hostname`, Velociraptor's `client_info.json`).
+    Archive,
 }
 
 impl HostSource {
@@ -191,6 +215,7 @@ impl HostSource {
             HostSource::HostFolder => "host_folder",
             HostSource::Option => "option",
             HostSource::InputName => "input_name",
+            HostSource::Archive => "archive",
         }
     }
 }

@@ -82,6 +82,18 @@ pub struct InputRecord {
     /// What the host's zone setting said or what was wrong with it (extension).
     #[serde(default)]
     pub tz_note: Option<String>,
+    /// For a member of an archive: the archive's path (the member's path is `ARCHIVE!member`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+    /// For a member of an archive: its size over the bytes it took in the archive, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_ratio: Option<f64>,
+    /// For an archive (`format` = `archive`): `tar`, `tar+gzip`, …, `zip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_kind: Option<String>,
+    /// For an archive: how many members it has (each has a record of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<u64>,
 }
 
 fn one() -> u64 {

@@ -6,6 +6,7 @@
 //! seen before under another name (`auth.log.1` later copied as `auth.log.2.gz`) is recorded as
 //! a duplicate and stored once.
 
+pub mod archive;
 pub mod case;
 pub mod clock;
 pub mod decode;
@@ -59,6 +60,8 @@ pub struct IngestSummary {
     pub files_skipped: u64,
     pub files_damaged: u64,
     pub files_failed: u64,
+    /// Archives read in place (their members are counted as files).
+    pub archives: u64,
     pub skipped_reasons: Vec<(String, u64)>,
     pub lines: u64,
     pub events: u64,
@@ -111,8 +114,6 @@ fn record_for(c: &Candidate) -> InputRecord {
         continued: 0,
         first_timestamp: None,
         last_timestamp: None,
-        damaged: false,
-        error: None,
         duplicate_of: None,
         skipped: c.skipped.clone(),
         content_size: 0,
@@ -120,7 +121,7 @@ fn record_for(c: &Candidate) -> InputRecord {
         host_name: None,
         host_source: None,
         sniff_score: None,
-        source_path: Some(c.abs.to_string_lossy().into_owned()),
+        source_path: Some(c.source_path()),
         run: 0,
         year_source: None,
         year_uncertain: false,
@@ -128,6 +129,12 @@ fn record_for(c: &Candidate) -> InputRecord {
         tz: None,
         tz_source: None,
         tz_note: None,
+        archive: c.archive.as_ref().and_then(|a| a.archive.clone()),
+        expansion_ratio: c.archive.as_ref().and_then(|a| a.expansion_ratio),
+        archive_kind: None,
+        members: None,
+        damaged: c.archive.as_ref().is_some_and(|a| a.damaged.is_some()),
+        error: c.archive.as_ref().and_then(|a| a.damaged.clone()),
     }
 }
 
@@ -153,7 +160,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     };
     let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
 
-    let mut cands = discover::discover(&opts.inputs, opts.symlinks)?;
+    let mut cands = archive::expand(discover::discover(&opts.inputs, opts.symlinks)?);
     unique_paths(&mut cands, &old_inputs);
     let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
 
@@ -167,7 +174,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         .par_iter()
         .map(|c| {
             let wanted = c.skipped.is_none() && c.size > 0 && (size_count[&c.size] > 1 || old_sizes.contains(&c.size));
-            wanted.then(|| decode::sha256_file(&c.abs).ok()).flatten()
+            wanted.then(|| decode::sha256_file(&c.source()).ok()).flatten()
         })
         .collect();
     let old_path_sha: HashSet<(&str, &str)> =
@@ -201,6 +208,17 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         let mut rec = record_for(c);
         rec.run = run_no;
         if c.skipped.is_some() {
+            records[i] = Some(rec);
+            continue;
+        }
+        if let Some(info) = c.archive.as_ref().filter(|a| a.kind.is_some()) {
+            // The archive itself: recorded (kind, size, SHA-256, members, damage); its members
+            // are candidates of their own.
+            summary.archives += 1;
+            rec.format = Some("archive".into());
+            rec.archive_kind = info.kind.clone();
+            rec.members = Some(info.members);
+            rec.sha256 = info.sha256.clone();
             records[i] = Some(rec);
             continue;
         }
@@ -294,7 +312,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         job_of[i] = Some(jobs.len());
         jobs.push(FileJob {
             idx: jobs.len(),
-            path: cands[i].abs.clone(),
+            source: cands[i].source(),
             compression: p.compression,
             ctx: p.ctx.clone(),
             parser,
@@ -503,7 +521,7 @@ fn unique_paths(cands: &mut [Candidate], old: &[InputRecord]) {
     let taken: HashMap<&str, Option<&str>> = old.iter().map(|r| (r.path.as_str(), r.source_path.as_deref())).collect();
     let mut used: HashSet<String> = cands.iter().map(|c| c.rel.clone()).collect();
     for c in cands.iter_mut() {
-        let src = c.abs.to_string_lossy();
+        let src = c.source_path();
         let clash = |p: &str| taken.get(p).is_some_and(|s| s.is_some_and(|s| s != src));
         if !clash(&c.rel) {
             continue;
@@ -527,7 +545,8 @@ fn unique_paths(cands: &mut [Candidate], old: &[InputRecord]) {
 /// Sort key choosing the original among identical files: logs where the system wrote them
 /// (`…/var/log/…`) before stray copies, then path order.
 fn canonical_rank(rel: &str) -> (u8, &str) {
-    (u8::from(!(rel.starts_with("var/log/") || rel.contains("/var/log/"))), rel)
+    let system = rel.starts_with("var/log/") || rel.contains("/var/log/") || rel.contains("!var/log/");
+    (u8::from(!system), rel)
 }
 
 /// When `c` is a plain file that starts with exactly the content `prev` recorded, returns
@@ -541,10 +560,11 @@ fn grown_prefix(c: &Candidate, prev: &InputRecord) -> Option<(u64, u64, sha2::Sh
     {
         return None;
     }
-    if decode::sniff_compression(&c.abs).ok()? != decode::Compression::None {
+    // An archive member is whole or new, never appended to.
+    if c.data.is_some() || decode::sniff_compression(&c.source()).ok()? != decode::Compression::None {
         return None;
     }
-    let (h, n) = decode::sha256_prefix(&c.abs, prev.content_size).ok()?;
+    let (h, n) = decode::sha256_prefix(&c.source(), prev.content_size).ok()?;
     if n != prev.content_size || Some(hex::encode(h.clone().finalize())) != prev.content_sha256 {
         return None;
     }

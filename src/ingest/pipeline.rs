@@ -39,7 +39,7 @@ pub const REASON_DAMAGED_TAIL: &str = "incomplete last line before the archive d
 /// What to read and how to parse it.
 pub struct FileJob {
     pub idx: usize,
-    pub path: std::path::PathBuf,
+    pub source: super::decode::Source,
     pub compression: Compression,
     pub ctx: FileCtx,
     pub parser: Option<Box<dyn LineParser>>,
@@ -174,7 +174,7 @@ pub fn run(jobs: &[FileJob], threads: usize, progress: &(dyn Fn(u64) + Sync)) ->
 /// Reads one file into blocks. Returns the read-side results (hashes, lines, damage).
 fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &(dyn Fn(u64) + Sync)) -> FileResult {
     let mut res = FileResult::default();
-    let (mut reader, stored) = match decode::open_decoded_at(&job.path, job.compression, job.start_offset) {
+    let (mut reader, stored) = match decode::open_decoded_at(&job.source, job.compression, job.start_offset) {
         Ok(r) => r,
         Err(e) => {
             res.error = Some(format!("cannot open: {e}"));

@@ -70,8 +70,10 @@ fn head_lines(head: &[u8]) -> Vec<String> {
 pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
     let probed: Vec<(Compression, Result<Vec<u8>, String>)> = cands
         .par_iter()
-        .map(|c| match decode::sniff_compression(&c.abs) {
-            Ok(comp) => (comp, decode::read_head(&c.abs, comp, HEAD_BYTES).map_err(|e| format!("cannot read: {e}"))),
+        .map(|c| match decode::sniff_compression(&c.source()) {
+            Ok(comp) => {
+                (comp, decode::read_head(&c.source(), comp, HEAD_BYTES).map_err(|e| format!("cannot read: {e}")))
+            }
             Err(e) => (Compression::None, Err(format!("cannot open: {e}"))),
         })
         .collect();
@@ -86,8 +88,22 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
         for &i in members {
             let c = cands[i];
             let (compression, head) = &probed[i];
-            let (host, host_source) = discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name);
-            let tz = zones.choose(&host, clock::host_root(&c.abs, &c.rel, host_source).as_deref());
+            let (host, host_source) = match c.archive.as_ref() {
+                // An archive member: the archive's layout or collector decides, else what
+                // decides for the archive file itself (its name as the last resort).
+                Some(a) => match (&a.host, &a.archive) {
+                    (Some(h), _) => h.clone(),
+                    (None, Some(archive)) => {
+                        let top = archive.split(super::archive::SEP).next().unwrap_or(archive);
+                        discover::host_for(&c.abs, top, opts.host.as_deref(), &c.input_name)
+                    }
+                    (None, None) => discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name),
+                },
+                None => discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name),
+            };
+            // An archive member's host folder is inside the archive: no zone files on disk.
+            let root = if c.data.is_some() { None } else { clock::host_root(&c.abs, &c.rel, host_source) };
+            let tz = zones.choose(&host, root.as_deref());
             let mtime_local = c.mtime + tz.zone.offset_secs_at(c.mtime);
             let year = match (opts.year, newer_first_local) {
                 (Some(y), _) => YearRule::Fixed(y),
@@ -174,7 +190,7 @@ fn check_years(planned: &mut [Planned], cands: &[&Candidate]) {
             // The end of a plain file too: a source's span, not just its start, is what the
             // year-less lines are compared with.
             let tail = match p.compression {
-                Compression::None => decode::read_tail_lines(&c.abs, c.size, HEAD_BYTES).unwrap_or_default(),
+                Compression::None => decode::read_tail_lines(&c.source(), c.size, HEAD_BYTES).unwrap_or_default(),
                 _ => Vec::new(),
             };
             let tail = head_lines(&tail);
@@ -249,7 +265,14 @@ mod tests {
         let abs = dir.join(rel);
         std::fs::create_dir_all(abs.parent().unwrap()).unwrap();
         std::fs::write(&abs, body).unwrap();
-        Candidate { abs, rel: rel.into(), size: body.len() as u64, mtime, skipped: None, input_name: "ev".into() }
+        Candidate {
+            abs,
+            rel: rel.into(),
+            size: body.len() as u64,
+            mtime,
+            input_name: "ev".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -282,7 +305,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let abs = dir.path().join("wtmp");
         std::fs::write(&abs, [0u8; 1000]).unwrap();
-        let c = Candidate { abs, rel: "wtmp".into(), size: 1000, mtime: 0, skipped: None, input_name: "ev".into() };
+        let c = Candidate { abs, rel: "wtmp".into(), size: 1000, input_name: "ev".into(), ..Default::default() };
         let opts = PlanOptions { format: None, year: None, tz: Vec::new(), host: None };
         let p = plan(&[&c], &opts);
         assert!(p[0].skipped.as_deref().unwrap().starts_with("binary"));
