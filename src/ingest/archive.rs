@@ -12,8 +12,11 @@
 //! - encrypted zip members are skipped as encrypted;
 //! - a truncated archive keeps every member read before the damage, and is flagged damaged
 //!   (a member cut short is kept and flagged damaged too);
-//! - memory is bounded: members are held up to [`memory_limit`] bytes in all (members past it
-//!   are skipped, saying so), and each member's expansion ratio is recorded;
+//! - memory is bounded: members are held in memory up to [`memory_limit`] bytes in all; members
+//!   past it are streamed from the archive at each read instead (a tar member is found again by
+//!   its offset, decompressing from the start for a compressed tar; a zip member by its data
+//!   offset), and each member's expansion ratio is recorded (a zip's per member; a compressed
+//!   tar's, which does not say what each member took of it, for the whole archive);
 //! - a name written twice gets `#2`, `#3`… after it, so every stored path stays unique.
 
 use std::io::{self, Read};
@@ -73,10 +76,25 @@ pub enum ArchiveKind {
     Zip,
 }
 
+/// A member's bytes: held in memory, or read from the archive at each use.
+enum Data {
+    Held(Vec<u8>),
+    Streamed(Source, u64),
+}
+
+impl Data {
+    fn len(&self) -> u64 {
+        match self {
+            Data::Held(b) => b.len() as u64,
+            Data::Streamed(_, n) => *n,
+        }
+    }
+}
+
 /// One member as read: name as written, bytes (or why not), mtime, bytes it took in the archive.
 struct Member {
     name: String,
-    data: Result<Vec<u8>, String>,
+    data: Result<Data, String>,
     mtime: i64,
     stored: Option<u64>,
     damaged: Option<String>,
@@ -85,34 +103,32 @@ struct Member {
 /// Shared budget of member bytes held in memory.
 pub struct Budget {
     left: u64,
-    limit: u64,
 }
 
 impl Budget {
     pub fn new(limit: u64) -> Budget {
-        Budget { left: limit, limit }
+        Budget { left: limit }
     }
 }
 
-/// Reads a member's bytes within the budget: the bytes, or why they were not kept (the rest of
-/// the member is left unread).
-fn read_member(r: &mut dyn Read, size: u64, budget: &mut Budget) -> (Result<Vec<u8>, String>, Option<String>) {
+/// What reading a member into memory gave.
+enum Read_ {
+    /// Its bytes, and its damage (cut short).
+    Held(Vec<u8>, Option<String>),
+    /// It does not fit in what is left of the memory limit: it is to be streamed.
+    TooBig,
+}
+
+/// Reads a member's bytes within the budget (a header may understate the size: never more than
+/// the budget left is read).
+fn read_member(r: &mut dyn Read, size: u64, budget: &mut Budget) -> Read_ {
     if size > budget.left {
-        let reason = format!(
-            "not read: the archive members read so far and this one ({size} bytes) pass the in-memory limit of {} MiB (LOGSLEUTH_ARCHIVE_MEMORY_MB)",
-            budget.limit >> 20
-        );
-        return (Err(reason), None);
+        return Read_::TooBig;
     }
     let mut buf = Vec::with_capacity(size.min(1 << 26) as usize);
-    // A header may understate the size: never more than the budget left.
     let res = r.take(budget.left + 1).read_to_end(&mut buf);
     if buf.len() as u64 > budget.left {
-        let reason = format!(
-            "not read: it expands past the in-memory limit of {} MiB (LOGSLEUTH_ARCHIVE_MEMORY_MB)",
-            budget.limit >> 20
-        );
-        return (Err(reason), None);
+        return Read_::TooBig;
     }
     budget.left -= buf.len() as u64;
     let damaged = match res {
@@ -120,7 +136,7 @@ fn read_member(r: &mut dyn Read, size: u64, budget: &mut Budget) -> (Result<Vec<
         Ok(_) => None,
         Err(e) => Some(format!("truncated: {} of {size} bytes read ({e})", buf.len())),
     };
-    (Ok(buf), damaged)
+    Read_::Held(buf, damaged)
 }
 
 fn name_of(bytes: &[u8]) -> String {
@@ -130,7 +146,7 @@ fn name_of(bytes: &[u8]) -> String {
 /// The members of a tar stream, and the archive's damage if it ends early.
 fn tar_members(src: &Source, compression: Compression, budget: &mut Budget) -> (Vec<Member>, Option<String>) {
     let mut out = Vec::new();
-    let (reader, stored) = match decode::open_decoded(src, compression) {
+    let (reader, _) = match decode::open_decoded(src, compression) {
         Ok(r) => r,
         Err(e) => return (out, Some(format!("cannot open: {e}"))),
     };
@@ -162,11 +178,17 @@ fn tar_members(src: &Source, compression: Compression, budget: &mut Budget) -> (
             }
             T::Regular | T::Continuous | T::GNUSparse => {
                 let size = entry.size();
-                let before = stored.bytes();
-                let (data, damaged) = read_member(&mut entry, size, budget);
-                let used = stored.bytes().saturating_sub(before);
-                let stored = if compression == Compression::None { Some(size) } else { (used > 0).then_some(used) };
-                Member { name, data, mtime, stored, damaged }
+                let offset = entry.raw_file_position();
+                let (data, damaged) = match read_member(&mut entry, size, budget) {
+                    Read_::Held(b, damaged) => (Data::Held(b), damaged),
+                    Read_::TooBig => {
+                        let archive = Arc::new(src.clone());
+                        (Data::Streamed(Source::TarMember { archive, compression, offset, size }, size), None)
+                    }
+                };
+                // A compressed tar does not say what each member took of it (see open_archive).
+                let stored = (compression == Compression::None).then_some(size);
+                Member { name, data: Ok(data), mtime, stored, damaged }
             }
             T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => continue,
             _ => skip("not a regular file member (device, fifo or other special entry)".into()),
@@ -193,7 +215,7 @@ fn zip_time(t: Option<zip::DateTime>) -> i64 {
 /// The members of a zip archive, and its damage.
 fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String>) {
     let mut out = Vec::new();
-    let reader = match src.open() {
+    let reader = match src.open_seekable() {
         Ok(r) => io::BufReader::new(r),
         Err(e) => return (out, Some(format!("cannot open: {e}"))),
     };
@@ -231,7 +253,27 @@ fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String
             continue;
         }
         let (size, stored) = (file.size(), file.compressed_size());
-        let (data, damaged) = read_member(&mut file, size, budget);
+        let method = file.compression();
+        let data_start = file.data_start();
+        let (data, damaged) = match read_member(&mut file, size, budget) {
+            Read_::Held(b, damaged) => (Ok(Data::Held(b)), damaged),
+            Read_::TooBig => {
+                let deflated = method == zip::CompressionMethod::Deflated;
+                let streamable = deflated || method == zip::CompressionMethod::Stored;
+                match data_start.filter(|_| streamable) {
+                    Some(data_start) => {
+                        let archive = Arc::new(src.clone());
+                        (Ok(Data::Streamed(Source::ZipMember { archive, data_start, stored, deflated }, size)), None)
+                    }
+                    None => (
+                        Err(format!(
+                            "not read: past the in-memory limit, and its compression ({method}) cannot be streamed"
+                        )),
+                        None,
+                    ),
+                }
+            }
+        };
         out.push(Member { name, data, mtime, stored: Some(stored), damaged });
     }
     (out, None)
@@ -253,7 +295,12 @@ fn zip_stream_members(src: &Source, budget: &mut Budget, why: &str) -> (Vec<Memb
                     continue;
                 }
                 let (size, stored) = (file.size(), file.compressed_size());
-                let (data, damaged) = read_member(&mut file, size, budget);
+                let (data, damaged) = match read_member(&mut file, size, budget) {
+                    Read_::Held(b, damaged) => (Ok(Data::Held(b)), damaged),
+                    Read_::TooBig => {
+                        (Err("not read: a member of a damaged zip past the in-memory limit".to_string()), None)
+                    }
+                };
                 let cut = damaged.is_some();
                 out.push(Member { name, data, mtime, stored: Some(stored), damaged });
                 if cut {
@@ -294,11 +341,10 @@ struct Layout {
 fn layout(archive_name: &str, members: &[Member]) -> Layout {
     let stem = stem(archive_name);
     let text = |name: &str| {
-        members
-            .iter()
-            .find(|m| m.name == name)
-            .and_then(|m| m.data.as_ref().ok())
-            .map(|d| String::from_utf8_lossy(&d[..d.len().min(4096)]).trim().to_string())
+        members.iter().find(|m| m.name == name).and_then(|m| match &m.data {
+            Ok(Data::Held(d)) => Some(String::from_utf8_lossy(&d[..d.len().min(4096)]).trim().to_string()),
+            _ => None,
+        })
     };
     // UAC: `uac-HOST-OS-TIMESTAMP.tar.gz`, the file system under `[root]/`.
     if members.iter().any(|m| m.name.starts_with("[root]/")) {
@@ -388,6 +434,11 @@ fn open_archive(
     info.members = members.len() as u64;
     info.sha256 = decode::sha256_file(&src).ok();
     info.damaged = damaged;
+    // A member of a compressed tar gets the archive's overall expansion ratio (a bomb dominates
+    // its archive's); zip and plain tar members their own.
+    let expanded: u64 = members.iter().map(|m| m.data.as_ref().map_or(0, Data::len)).sum();
+    let overall = (kind == ArchiveKind::Tar && compression != Compression::None && c.size > 0)
+        .then(|| expanded as f64 / c.size as f64);
     let mut out: Vec<Candidate> = Vec::with_capacity(members.len() + 1);
     let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for m in members {
@@ -396,13 +447,18 @@ fn open_archive(
         let written = if *n > 1 { format!("{}#{}", m.name, n) } else { m.name.clone() };
         let rel = format!("{}{SEP}{written}", c.rel);
         let effective = m.name.strip_prefix(lay.root.as_str()).unwrap_or(&m.name);
-        let size = m.data.as_ref().map_or(0, |d| d.len() as u64);
+        let size = m.data.as_ref().map_or(0, Data::len);
         let member_info = Info {
             archive: Some(c.rel.clone()),
             member: Some(m.name.clone()),
             source_path: Some(format!("{}{SEP}{}", c.source_path(), m.name)),
             host: member_host(effective, &lay.host),
-            expansion_ratio: m.stored.filter(|&s| s > 0).map(|s| ((size as f64 / s as f64) * 100.0).round() / 100.0),
+            expansion_ratio: m
+                .stored
+                .filter(|&s| s > 0)
+                .map(|s| size as f64 / s as f64)
+                .or(overall)
+                .map(|r| (r * 100.0).round() / 100.0),
             damaged: m.damaged.clone(),
             ..Default::default()
         };
@@ -417,16 +473,24 @@ fn open_archive(
         };
         match m.data {
             Err(why) => member.skipped = Some(why),
-            Ok(bytes) => {
-                member.data = Some(Arc::from(bytes.into_boxed_slice()));
+            Ok(data) => {
+                let held = matches!(data, Data::Held(_));
+                member.data = Some(match data {
+                    Data::Held(bytes) => Source::Bytes(Arc::from(bytes.into_boxed_slice())),
+                    Data::Streamed(src, _) => src,
+                });
                 if super::clock::is_zone_setting(effective) {
                     member.skipped = Some(super::discover::ZONE_SETTING_IN_ARCHIVE.into());
                 } else if let Some(k) = kind_of(&member.source()) {
-                    if depth == 0 {
+                    if depth == 0 && held {
                         out.extend(open_archive(member, k, budget, depth + 1));
                         continue;
                     }
-                    member.skipped = Some("an archive nested more than one level deep (not opened)".into());
+                    member.skipped = Some(if held {
+                        "an archive nested more than one level deep (not opened)".into()
+                    } else {
+                        "an archive inside the archive, past the in-memory limit (not opened)".into()
+                    });
                     member.data = None;
                 }
             }
@@ -451,7 +515,7 @@ mod tests {
         assert_eq!(stem("x.zip"), "x");
         let m = |name: &str, body: &str| Member {
             name: name.into(),
-            data: Ok(body.as_bytes().to_vec()),
+            data: Ok(Data::Held(body.as_bytes().to_vec())),
             mtime: 0,
             stored: None,
             damaged: None,

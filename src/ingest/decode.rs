@@ -42,24 +42,86 @@ impl Compression {
     }
 }
 
-/// Where evidence bytes are read from: a file, or an archive member read into memory (archives
-/// are read in place, never extracted to disk; see [`super::archive`]).
+/// Where evidence bytes are read from: a file, or a member of an archive (archives are read in
+/// place, never extracted to disk; see [`super::archive`]): held in memory, or, past the memory
+/// limit, streamed from the archive at each read.
 #[derive(Debug, Clone)]
 pub enum Source {
     File(std::path::PathBuf),
     Bytes(Arc<[u8]>),
+    /// `size` bytes at `offset` of a tar archive's (decompressed) stream.
+    TarMember {
+        archive: Arc<Source>,
+        compression: Compression,
+        offset: u64,
+        size: u64,
+    },
+    /// A zip member's data: `stored` bytes at `data_start`, stored or deflated.
+    ZipMember {
+        archive: Arc<Source>,
+        data_start: u64,
+        stored: u64,
+        deflated: bool,
+    },
 }
 
 /// A readable, seekable evidence stream.
 pub trait ReadSeek: Read + io::Seek + Send {}
 impl<T: Read + io::Seek + Send> ReadSeek for T {}
 
+/// Reads and drops `n` bytes (an error when the stream ends first).
+fn skip(r: &mut dyn Read, n: u64) -> io::Result<()> {
+    if io::copy(&mut r.take(n), &mut io::sink())? < n {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends before the member"));
+    }
+    Ok(())
+}
+
 impl Source {
     /// Opens the evidence read-only.
-    pub fn open(&self) -> io::Result<Box<dyn ReadSeek>> {
+    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+        self.open_at(0)
+    }
+
+    /// Opens the evidence read-only, `offset` bytes in.
+    pub fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+        use std::io::{Seek, SeekFrom};
+        match self {
+            Source::File(_) | Source::Bytes(_) => {
+                let mut r = self.open_seekable()?;
+                if offset > 0 {
+                    r.seek(SeekFrom::Start(offset))?;
+                }
+                Ok(Box::new(r))
+            }
+            Source::TarMember { archive, compression, offset: at, size } => {
+                let mut stream: Box<dyn Read + Send> = if *compression == Compression::None {
+                    archive.open_at(*at)?
+                } else {
+                    let (mut r, _) = open_decoded(archive, *compression)?;
+                    skip(&mut r, *at)?;
+                    r
+                };
+                skip(&mut stream, offset)?;
+                Ok(Box::new(stream.take(size.saturating_sub(offset))))
+            }
+            Source::ZipMember { archive, data_start, stored, deflated } => {
+                let raw = archive.open_at(*data_start)?.take(*stored);
+                let mut r: Box<dyn Read + Send> =
+                    if *deflated { Box::new(flate2::read::DeflateDecoder::new(raw)) } else { Box::new(raw) };
+                skip(&mut r, offset)?;
+                Ok(r)
+            }
+        }
+    }
+
+    /// Opens the evidence for random access: a file or bytes in memory (a zip's central
+    /// directory is at its end).
+    pub fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {
         match self {
             Source::File(p) => Ok(Box::new(open_evidence(p)?)),
             Source::Bytes(b) => Ok(Box::new(io::Cursor::new(b.clone()))),
+            _ => Err(io::Error::other("an archive member streamed from its archive cannot be read at random")),
         }
     }
 }
@@ -129,11 +191,7 @@ pub fn open_decoded_at(
     compression: Compression,
     offset: u64,
 ) -> io::Result<(Box<dyn Read + Send>, StoredHash)> {
-    use std::io::{Seek, SeekFrom};
-    let mut file = src.open()?;
-    if offset > 0 && compression == Compression::None {
-        file.seek(SeekFrom::Start(offset))?;
-    }
+    let file = src.open_at(if compression == Compression::None { offset } else { 0 })?;
     let hash = StoredHash::default();
     let raw = HashingReader {
         inner: file,
@@ -174,12 +232,10 @@ pub fn read_head(src: &Source, compression: Compression, n: usize) -> io::Result
 /// The last whole lines within the last `n` bytes of an uncompressed file (the first, likely
 /// partial, line dropped; nothing when the file fits in the head already read).
 pub fn read_tail_lines(src: &Source, size: u64, n: usize) -> io::Result<Vec<u8>> {
-    use std::io::{Seek, SeekFrom};
     if size <= n as u64 {
         return Ok(Vec::new());
     }
-    let mut f = src.open()?;
-    f.seek(SeekFrom::Start(size - n as u64))?;
+    let f = src.open_at(size - n as u64)?;
     let mut buf = Vec::with_capacity(n);
     f.take(n as u64).read_to_end(&mut buf)?;
     let start = memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1);

@@ -21,8 +21,9 @@ pub struct Candidate {
     /// Name of the folder or file given to `ingest` that this file was found under (the host
     /// name of last resort).
     pub input_name: String,
-    /// The member's bytes, for a member of an archive (read in place; `abs` is then the archive).
-    pub data: Option<std::sync::Arc<[u8]>>,
+    /// A member of an archive: where its bytes are (in memory, or streamed from the archive;
+    /// `abs` is then the archive's path).
+    pub data: Option<super::decode::Source>,
     /// What the archive says of a member, or of the archive itself.
     pub archive: Option<super::archive::Info>,
 }
@@ -40,7 +41,7 @@ impl Candidate {
     /// Where its bytes are read from.
     pub fn source(&self) -> super::decode::Source {
         match &self.data {
-            Some(b) => super::decode::Source::Bytes(b.clone()),
+            Some(src) => src.clone(),
             None => super::decode::Source::File(self.abs.clone()),
         }
     }
