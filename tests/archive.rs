@@ -304,6 +304,12 @@ fn hostile_archives_get_counted_outcomes() {
         ("var/log/second.log".into(), big.clone(), 1_709_460_000),
     ]));
     write(&ev, "cut.tar.gz", &full[..full.len() * 2 / 3]);
+    // The same, uncompressed: members are then streamed from their offsets.
+    let plain = tar_bytes(&[
+        ("var/log/first.log".into(), sshd_lines("h9"), 1_709_460_000),
+        ("var/log/second.log".into(), big.clone(), 1_709_460_000),
+    ]);
+    write(&ev, "cut.tar", &plain[..plain.len() / 2]);
     // A bomb: 64 MiB of one repeated line, past a 16 MiB limit (streamed, not held); a small
     // member beside it.
     let bomb: Vec<u8> = b"Mar  3 10:00:00 h4 kernel: x\n".repeat(64 << 20 >> 5);
@@ -347,13 +353,18 @@ fn hostile_archives_get_counted_outcomes() {
     let second = input(&m, "cut.tar.gz!var/log/second.log");
     assert!(second.damaged && second.events > 0, "the cut member keeps what was read: {second:?}");
 
+    assert!(input(&m, "cut.tar").damaged);
+    assert!(input(&m, "cut.tar!var/log/first.log").events > 0);
+    let second = input(&m, "cut.tar!var/log/second.log");
+    assert!(second.damaged && second.events > 1000, "the part of the cut member that is there is read: {second:?}");
+
     let huge = input(&m, "bomb.tar.gz!var/log/huge.log");
     assert_eq!(huge.lines, (64 << 20) / 32, "the bomb is streamed, every line read: {huge:?}");
     assert!(huge.expansion_ratio.unwrap() > 100.0, "{huge:?}");
     let small = input(&m, "bomb.tar.gz!var/log/small.log");
     assert!(small.events > 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("archives: 4 read in place"), "{stdout}");
+    assert!(stdout.contains("archives: 5 read in place"), "{stdout}");
     // Every member is in the manifest with its archive named.
     for r in m.inputs.iter().filter(|r| r.path.contains('!')) {
         let archive = r.archive.as_deref().expect("member names its archive");

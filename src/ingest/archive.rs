@@ -143,18 +143,44 @@ fn name_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The members of a tar stream, and the archive's damage if it ends early.
+/// The members of a tar archive, and the archive's damage if it ends early. A plain tar in a
+/// file or in memory is walked by seeking from header to header, its members streamed from their
+/// offsets (nothing copied); a compressed one is read front to back, its members held in memory
+/// within the budget.
 fn tar_members(src: &Source, compression: Compression, budget: &mut Budget) -> (Vec<Member>, Option<String>) {
-    let mut out = Vec::new();
+    let length = match src {
+        Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        Source::Bytes(b) => Some(b.len() as u64),
+        _ => None,
+    };
+    if let (Compression::None, Some(length), Ok(reader)) = (compression, length, src.open_seekable()) {
+        let mut archive = tar::Archive::new(reader);
+        return match archive.entries_with_seek() {
+            Ok(entries) => tar_walk(entries, src, compression, budget, Some(length)),
+            Err(e) => (Vec::new(), Some(format!("not a readable tar: {e}"))),
+        };
+    }
     let (reader, _) = match decode::open_decoded(src, compression) {
         Ok(r) => r,
-        Err(e) => return (out, Some(format!("cannot open: {e}"))),
+        Err(e) => return (Vec::new(), Some(format!("cannot open: {e}"))),
     };
     let mut archive = tar::Archive::new(reader);
-    let entries = match archive.entries() {
-        Ok(e) => e,
-        Err(e) => return (out, Some(format!("not a readable tar: {e}"))),
-    };
+    match archive.entries() {
+        Ok(entries) => tar_walk(entries, src, compression, budget, None),
+        Err(e) => (Vec::new(), Some(format!("not a readable tar: {e}"))),
+    }
+}
+
+/// Walks a tar's entries. With `seekable` (the plain archive's length), regular members are
+/// streamed from their offsets; otherwise read into memory within the budget.
+fn tar_walk<R: Read>(
+    entries: tar::Entries<'_, R>,
+    src: &Source,
+    compression: Compression,
+    budget: &mut Budget,
+    seekable: Option<u64>,
+) -> (Vec<Member>, Option<String>) {
+    let mut out = Vec::new();
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
@@ -179,12 +205,20 @@ fn tar_members(src: &Source, compression: Compression, budget: &mut Budget) -> (
             T::Regular | T::Continuous | T::GNUSparse => {
                 let size = entry.size();
                 let offset = entry.raw_file_position();
-                let (data, damaged) = match read_member(&mut entry, size, budget) {
-                    Read_::Held(b, damaged) => (Data::Held(b), damaged),
-                    Read_::TooBig => {
-                        let archive = Arc::new(src.clone());
-                        (Data::Streamed(Source::TarMember { archive, compression, offset, size }, size), None)
+                let streamed = |size: u64| {
+                    let archive = Arc::new(src.clone());
+                    Data::Streamed(Source::TarMember { archive, compression, offset, size }, size)
+                };
+                let (data, damaged) = match seekable {
+                    Some(length) if offset + size > length => {
+                        let have = length.saturating_sub(offset);
+                        (streamed(have), Some(format!("truncated: {have} of {size} bytes")))
                     }
+                    Some(_) => (streamed(size), None),
+                    None => match read_member(&mut entry, size, budget) {
+                        Read_::Held(b, damaged) => (Data::Held(b), damaged),
+                        Read_::TooBig => (streamed(size), None),
+                    },
                 };
                 // A compressed tar does not say what each member took of it (see open_archive).
                 let stored = (compression == Compression::None).then_some(size);
@@ -410,6 +444,18 @@ pub fn expand(cands: Vec<Candidate>) -> Vec<Candidate> {
     out
 }
 
+/// Reads a streamed member into memory when it fits in the budget (for an archive inside one).
+fn hold(member: &mut Candidate, budget: &mut Budget) -> bool {
+    let Ok(mut r) = member.source().open() else { return false };
+    match read_member(&mut r, member.size, budget) {
+        Read_::Held(bytes, None) => {
+            member.data = Some(Source::Bytes(Arc::from(bytes.into_boxed_slice())));
+            true
+        }
+        _ => false,
+    }
+}
+
 /// An archive's record and its members' candidates (nested archives followed while `depth` is 0).
 fn open_archive(
     mut c: Candidate,
@@ -482,6 +528,8 @@ fn open_archive(
                 if super::clock::is_zone_setting(effective) {
                     member.skipped = Some(super::discover::ZONE_SETTING_IN_ARCHIVE.into());
                 } else if let Some(k) = kind_of(&member.source()) {
+                    // A nested archive is opened from memory (a zip needs random access).
+                    let held = held || hold(&mut member, budget);
                     if depth == 0 && held {
                         out.extend(open_archive(member, k, budget, depth + 1));
                         continue;
