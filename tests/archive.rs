@@ -386,4 +386,10 @@ fn a_zip_members_expansion_ratio_is_recorded() {
     assert!(ratio > 5.0, "repeated lines deflate well: {ratio}");
     assert_eq!(r.size, lines.len() as u64);
     assert_eq!(r.mtime, "2024-03-03T10:00:00Z");
+    // Ingesting the same archive again adds nothing, not even a second record of it.
+    let again = ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap()]);
+    assert!(again.contains("1 unchanged"), "{again}");
+    let m2 = manifest(&case);
+    assert_eq!(m2.inputs.len(), m.inputs.len());
+    assert_eq!(m2.runs.last().unwrap().events_added, 0);
 }

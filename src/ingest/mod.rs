@@ -213,8 +213,11 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
         if let Some(info) = c.archive.as_ref().filter(|a| a.kind.is_some()) {
             // The archive itself: recorded (kind, size, SHA-256, members, damage); its members
-            // are candidates of their own.
+            // are candidates of their own. Already in the case unchanged: its record stays.
             summary.archives += 1;
+            if info.sha256.as_deref().is_some_and(|sha| old_path_sha.contains(&(c.rel.as_str(), sha))) {
+                continue;
+            }
             rec.format = Some("archive".into());
             rec.archive_kind = info.kind.clone();
             rec.members = Some(info.members);
