@@ -183,14 +183,12 @@ fn collector_layouts_name_their_hosts() {
     // The manifest's host of each member is the archive's; the lines name their own.
     let plain = sshd_lines;
     let t = 1_709_460_000u64;
-    write(
-        &ev,
-        "uac-web09-linux-20240303120000.tar.gz",
-        &gzip(&tar_bytes(&[
-            ("uac.log".into(), b"UAC (Unix-like Artifacts Collector) 2.9.0\n".to_vec(), t),
-            ("[root]/var/log/auth.log".into(), plain("web09"), t),
-        ])),
-    );
+    // UAC keeps /etc/localtime as the link it is.
+    let mut uac = tar::Builder::new(Vec::new());
+    raw_member(&mut uac, b"uac.log", tar::EntryType::Regular, b"UAC (Unix-like Artifacts Collector) 2.9.0\n", None);
+    raw_member(&mut uac, b"[root]/etc/localtime", tar::EntryType::Symlink, b"", Some("/usr/share/zoneinfo/Europe/Berlin"));
+    raw_member(&mut uac, b"[root]/var/log/auth.log", tar::EntryType::Regular, &plain("web09"), None);
+    write(&ev, "uac-web09-linux-20240303120000.tar.gz", &gzip(&uac.into_inner().unwrap()));
     write(
         &ev,
         "Collection-db7-2024-03-03T12_00_00Z.zip",

@@ -44,6 +44,9 @@ pub struct Info {
     pub host: Option<(String, HostSource)>,
     /// For a member: its size over the bytes it took in the archive, when known.
     pub expansion_ratio: Option<f64>,
+    /// For a member: its host's `etc/timezone` and `etc/localtime` inside the archive, with a key
+    /// naming that host folder (`ARCHIVE_PATH!ROOT`).
+    pub zone: Option<(String, super::clock::ZoneFiles)>,
     /// For an archive: its kind (`tar`, `tar+gzip`, `zip`, …) and how many members it has.
     pub kind: Option<String>,
     pub members: u64,
@@ -98,6 +101,8 @@ struct Member {
     mtime: i64,
     stored: Option<u64>,
     damaged: Option<String>,
+    /// A symbolic link member's target.
+    link: Option<String>,
 }
 
 /// Shared budget of member bytes held in memory.
@@ -193,14 +198,21 @@ fn tar_walk<R: Read>(
         let header = entry.header();
         let mtime = header.mtime().map_or(0, |t| t as i64);
         let kind = header.entry_type();
-        let skip = |why: String| Member { name: name.clone(), data: Err(why), mtime, stored: None, damaged: None };
+        let skip = |why: String, link: Option<String>| Member {
+            name: name.clone(),
+            data: Err(why),
+            mtime,
+            stored: None,
+            damaged: None,
+            link,
+        };
         use tar::EntryType as T;
         let member = match kind {
             T::Directory => continue,
             T::Symlink | T::Link => {
                 let target = entry.link_name_bytes().map(|t| name_of(&t)).unwrap_or_default();
                 let what = if kind == T::Symlink { "symbolic" } else { "hard" };
-                skip(format!("{what} link member to {target} (recorded, not followed)"))
+                skip(format!("{what} link member to {target} (recorded, not followed)"), Some(target))
             }
             T::Regular | T::Continuous | T::GNUSparse => {
                 let size = entry.size();
@@ -222,10 +234,10 @@ fn tar_walk<R: Read>(
                 };
                 // A compressed tar does not say what each member took of it (see open_archive).
                 let stored = (compression == Compression::None).then_some(size);
-                Member { name, data: Ok(data), mtime, stored, damaged }
+                Member { name, data: Ok(data), mtime, stored, damaged, link: None }
             }
             T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => continue,
-            _ => skip("not a regular file member (device, fifo or other special entry)".into()),
+            _ => skip("not a regular file member (device, fifo or other special entry)".into(), None),
         };
         let cut = member.damaged.is_some();
         out.push(member);
@@ -270,7 +282,7 @@ fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String
                     }
                     e => format!("unreadable member: {e}"),
                 };
-                out.push(Member { name, data: Err(why), mtime: 0, stored: None, damaged: None });
+                out.push(Member { name, data: Err(why), mtime: 0, stored: None, damaged: None, link: None });
                 continue;
             }
         };
@@ -282,8 +294,9 @@ fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String
         if file.is_symlink() {
             let mut target = Vec::new();
             let _ = (&mut file).take(4096).read_to_end(&mut target);
-            let why = format!("symbolic link member to {} (recorded, not followed)", name_of(&target));
-            out.push(Member { name, data: Err(why), mtime, stored: None, damaged: None });
+            let target = name_of(&target);
+            let why = format!("symbolic link member to {target} (recorded, not followed)");
+            out.push(Member { name, data: Err(why), mtime, stored: None, damaged: None, link: Some(target) });
             continue;
         }
         let (size, stored) = (file.size(), file.compressed_size());
@@ -308,7 +321,7 @@ fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String
                 }
             }
         };
-        out.push(Member { name, data, mtime, stored: Some(stored), damaged });
+        out.push(Member { name, data, mtime, stored: Some(stored), damaged, link: None });
     }
     (out, None)
 }
@@ -336,7 +349,7 @@ fn zip_stream_members(src: &Source, budget: &mut Budget, why: &str) -> (Vec<Memb
                     }
                 };
                 let cut = damaged.is_some();
-                out.push(Member { name, data, mtime, stored: Some(stored), damaged });
+                out.push(Member { name, data, mtime, stored: Some(stored), damaged, link: None });
                 if cut {
                     break;
                 }
@@ -444,6 +457,47 @@ pub fn expand(cands: Vec<Candidate>) -> Vec<Candidate> {
     out
 }
 
+/// Where a member's host folder is inside the archive (`""` for the archive's root, `web01/`),
+/// from its `var/log/` (below the collector's root); `None` without one.
+fn host_root_in(effective: &str) -> Option<String> {
+    let e = effective.trim_start_matches('/');
+    if e.starts_with("var/log/") {
+        return Some(String::new());
+    }
+    e.rfind("/var/log/").map(|i| e[..=i].to_string())
+}
+
+/// The zone files of each host folder in the archive (below the collector's root).
+fn zone_files(members: &[Member], root: &str) -> std::collections::HashMap<String, super::clock::ZoneFiles> {
+    use super::clock::{Localtime, ZoneFiles};
+    let mut out: std::collections::HashMap<String, ZoneFiles> = std::collections::HashMap::new();
+    for m in members {
+        let e = m.name.strip_prefix(root).unwrap_or(&m.name).trim_start_matches('/');
+        let (host_root, file) = match e.rsplit_once("etc/") {
+            Some((h, f)) if (h.is_empty() || h.ends_with('/')) && (f == "timezone" || f == "localtime") => (h, f),
+            _ => continue,
+        };
+        let bytes = match &m.data {
+            Ok(Data::Held(b)) => Some(b.clone()),
+            _ => None,
+        };
+        let entry = out.entry(host_root.to_string()).or_insert(ZoneFiles::Archive { timezone: None, localtime: None });
+        if let ZoneFiles::Archive { timezone, localtime } = entry {
+            match file {
+                "timezone" => *timezone = bytes,
+                _ => {
+                    *localtime = match (&m.link, bytes) {
+                        (Some(t), _) => Some(Localtime::Link(t.clone())),
+                        (None, Some(b)) => Some(Localtime::File(b)),
+                        (None, None) => None,
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Reads a streamed member into memory when it fits in the budget (for an archive inside one).
 fn hold(member: &mut Candidate, budget: &mut Budget) -> bool {
     let Ok(mut r) = member.source().open() else { return false };
@@ -485,6 +539,7 @@ fn open_archive(
     let expanded: u64 = members.iter().map(|m| m.data.as_ref().map_or(0, Data::len)).sum();
     let overall = (kind == ArchiveKind::Tar && compression != Compression::None && c.size > 0)
         .then(|| expanded as f64 / c.size as f64);
+    let zones = zone_files(&members, &lay.root);
     let mut out: Vec<Candidate> = Vec::with_capacity(members.len() + 1);
     let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for m in members {
@@ -499,6 +554,9 @@ fn open_archive(
             member: Some(m.name.clone()),
             source_path: Some(format!("{}{SEP}{}", c.source_path(), m.name)),
             host: member_host(effective, &lay.host),
+            zone: host_root_in(effective).and_then(|root| {
+                zones.get(&root).map(|files| (format!("{}{SEP}{root}", c.source_path()), files.clone()))
+            }),
             expansion_ratio: m
                 .stored
                 .filter(|&s| s > 0)
@@ -567,6 +625,7 @@ mod tests {
             mtime: 0,
             stored: None,
             damaged: None,
+            link: None,
         };
         let uac = layout("uac-db-02.example-linux-20240101120000.tar.gz", &[m("[root]/var/log/auth.log", "")]);
         assert_eq!(uac, Layout { root: "[root]/".into(), host: Some("db-02.example".into()) });

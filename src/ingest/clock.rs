@@ -90,6 +90,11 @@ impl<'a> ZoneResolver<'a> {
     /// The zone of `host`'s zone-less lines; `root` is the host's folder in the evidence tree
     /// (the one holding its `var/log` and `etc`), when the layout shows one.
     pub fn choose(&mut self, host: &str, root: Option<&Path>) -> ZoneChoice {
+        self.choose_in(host, root.map(|r| (r.to_path_buf(), ZoneFiles::Disk(r.to_path_buf()))))
+    }
+
+    /// [`Self::choose`] for a host whose `etc/` is at `key`: on disk, or inside an archive.
+    pub fn choose_in(&mut self, host: &str, root: Option<(PathBuf, ZoneFiles)>) -> ZoneChoice {
         let host_arg = self.args.iter().rev().find_map(|a| match a {
             TzArg::Host(h, z) if h == host => Some(*z),
             _ => None,
@@ -98,7 +103,7 @@ impl<'a> ZoneResolver<'a> {
             return ZoneChoice { zone, source: TzSource::HostOption, note: None };
         }
         let from_tree =
-            root.and_then(|r| self.by_root.entry(r.to_path_buf()).or_insert_with(|| host_setting(r)).clone());
+            root.and_then(|(key, files)| self.by_root.entry(key).or_insert_with(|| files.setting()).clone());
         let all_arg = self.args.iter().rev().find_map(|a| match a {
             TzArg::All(z) => Some(*z),
             _ => None,
@@ -117,12 +122,49 @@ pub fn is_zone_setting(rel: &str) -> bool {
     rel == "etc/timezone" || rel == "etc/localtime" || rel.ends_with("/etc/timezone") || rel.ends_with("/etc/localtime")
 }
 
+/// Where a host's `etc/timezone` and `etc/localtime` are read from.
+#[derive(Debug, Clone)]
+pub enum ZoneFiles {
+    /// The host's folder on disk.
+    Disk(PathBuf),
+    /// Read from an archive: `etc/timezone`'s bytes, and `etc/localtime` as a link target or bytes.
+    Archive { timezone: Option<Vec<u8>>, localtime: Option<Localtime> },
+}
+
+/// An archive's `etc/localtime` member.
+#[derive(Debug, Clone)]
+pub enum Localtime {
+    Link(String),
+    File(Vec<u8>),
+}
+
+impl ZoneFiles {
+    fn setting(&self) -> Option<ZoneChoice> {
+        match self {
+            ZoneFiles::Disk(root) => host_setting(root),
+            ZoneFiles::Archive { timezone, localtime } => setting_of(
+                timezone.as_deref().map(zone_named),
+                localtime.as_ref().map(|l| match l {
+                    Localtime::Link(t) => zone_of_link(t, None),
+                    Localtime::File(b) => zone_from_tzif(b),
+                }),
+            ),
+        }
+    }
+}
+
 /// The zone a host's own `etc/` sets, `None` when it has neither file. A choice with
 /// [`TzSource::Default`] carries only a note: the files were there but unusable.
 fn host_setting(root: &Path) -> Option<ZoneChoice> {
     let etc = root.join("etc");
-    let named = read_etc_timezone(&etc.join("timezone"));
-    let local = read_etc_localtime(&etc.join("localtime"));
+    setting_of(read_etc_timezone(&etc.join("timezone")), read_etc_localtime(&etc.join("localtime")))
+}
+
+/// The zone set by `etc/timezone` (`named`) and `etc/localtime` (`local`), as read.
+fn setting_of(
+    named: Option<Result<Zone, String>>,
+    local: Option<Result<(Zone, String), String>>,
+) -> Option<ZoneChoice> {
     let unusable = |why: String| Some(ZoneChoice { zone: Zone::Utc, source: TzSource::Default, note: Some(why) });
     match (named, local) {
         (None, None) => None,
@@ -156,10 +198,29 @@ fn host_setting(root: &Path) -> Option<ZoneChoice> {
 
 /// `etc/timezone`: one zone name (Debian).
 fn read_etc_timezone(path: &Path) -> Option<Result<Zone, String>> {
-    let text = std::fs::read(path).ok()?;
-    let text = String::from_utf8_lossy(&text);
+    Some(zone_named(&std::fs::read(path).ok()?))
+}
+
+/// The zone `etc/timezone`'s text names.
+fn zone_named(text: &[u8]) -> Result<Zone, String> {
+    let text = String::from_utf8_lossy(text);
     let name = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
-    Some(Zone::parse(name).map_err(|e| format!("{name:?} is not a zone ({e})")))
+    Zone::parse(name).map_err(|e| format!("{name:?} is not a zone ({e})"))
+}
+
+/// The zone a link `etc/localtime -> target` names; else the zone of `bytes`, what it points at
+/// when that is in the evidence.
+fn zone_of_link(t: &str, bytes: Option<&[u8]>) -> Result<(Zone, String), String> {
+    if let Some((_, name)) = t.rsplit_once("zoneinfo/") {
+        let name = name.trim_start_matches("posix/").trim_start_matches("right/");
+        if let Ok(z) = Zone::parse(name) {
+            return Ok((z, format!("is a link to {t}")));
+        }
+    }
+    match bytes {
+        Some(b) => zone_from_tzif(b).map(|(z, how)| (z, format!("links to {t} and {how}"))),
+        None => Err(format!("a link to {t}, which names no zone and is not in the evidence")),
+    }
 }
 
 /// `etc/localtime`: a symlink into a zoneinfo folder names the zone; a regular file is a TZif
@@ -168,18 +229,8 @@ fn read_etc_localtime(path: &Path) -> Option<Result<(Zone, String), String>> {
     let meta = std::fs::symlink_metadata(path).ok()?;
     if meta.file_type().is_symlink() {
         let target = std::fs::read_link(path).ok()?;
-        let t = target.to_string_lossy();
-        if let Some((_, name)) = t.rsplit_once("zoneinfo/") {
-            let name = name.trim_start_matches("posix/").trim_start_matches("right/");
-            if let Ok(z) = Zone::parse(name) {
-                return Some(Ok((z, format!("is a link to {t}"))));
-            }
-        }
         // A link that does not name a zone: read what it points at, if it is in the tree.
-        if let Ok(bytes) = std::fs::read(path) {
-            return Some(zone_from_tzif(&bytes).map(|(z, how)| (z, format!("links to {t} and {how}"))));
-        }
-        return Some(Err(format!("a link to {t}, which names no zone and is not in the evidence")));
+        return Some(zone_of_link(&target.to_string_lossy(), std::fs::read(path).ok().as_deref()));
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,

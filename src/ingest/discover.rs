@@ -144,7 +144,7 @@ pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>
 
 /// Why an archive's `etc/timezone` and `etc/localtime` are not read as logs.
 pub const ZONE_SETTING_IN_ARCHIVE: &str =
-    "time zone setting of its host inside an archive (not a log; give the zone with --tz HOST=ZONE)";
+    "time zone setting of its host inside an archive (read for the zone of the host's zone-less lines; not a log)";
 
 /// Why `etc/timezone` and `etc/localtime` are not read as logs.
 pub const ZONE_SETTING: &str =

@@ -101,9 +101,13 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 },
                 None => discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name),
             };
-            // An archive member's host folder is inside the archive: no zone files on disk.
-            let root = if c.data.is_some() { None } else { clock::host_root(&c.abs, &c.rel, host_source) };
-            let tz = zones.choose(&host, root.as_deref());
+            // An archive member's host folder is inside the archive: its zone files too.
+            let tz = match &c.archive {
+                Some(a) if c.data.is_some() => {
+                    zones.choose_in(&host, a.zone.clone().map(|(key, files)| (std::path::PathBuf::from(key), files)))
+                }
+                _ => zones.choose(&host, clock::host_root(&c.abs, &c.rel, host_source).as_deref()),
+            };
             let mtime_local = c.mtime + tz.zone.offset_secs_at(c.mtime);
             let year = match (opts.year, newer_first_local) {
                 (Some(y), _) => YearRule::Fixed(y),
