@@ -186,7 +186,13 @@ fn collector_layouts_name_their_hosts() {
     // UAC keeps /etc/localtime as the link it is.
     let mut uac = tar::Builder::new(Vec::new());
     raw_member(&mut uac, b"uac.log", tar::EntryType::Regular, b"UAC (Unix-like Artifacts Collector) 2.9.0\n", None);
-    raw_member(&mut uac, b"[root]/etc/localtime", tar::EntryType::Symlink, b"", Some("/usr/share/zoneinfo/Europe/Berlin"));
+    raw_member(
+        &mut uac,
+        b"[root]/etc/localtime",
+        tar::EntryType::Symlink,
+        b"",
+        Some("/usr/share/zoneinfo/Europe/Berlin"),
+    );
     raw_member(&mut uac, b"[root]/var/log/auth.log", tar::EntryType::Regular, &plain("web09"), None);
     write(&ev, "uac-web09-linux-20240303120000.tar.gz", &gzip(&uac.into_inner().unwrap()));
     write(
