@@ -258,6 +258,16 @@ fn zip_time(t: Option<zip::DateTime>) -> i64 {
     days.map_or(0, |d| d * 86_400 + i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second()))
 }
 
+/// A zip member's mtime: its extended timestamp (Info-ZIP's `UT` field, Unix seconds) when it
+/// has one, else its DOS time (2-second resolution).
+fn zip_mtime<R: Read>(file: &zip::read::ZipFile<'_, R>) -> i64 {
+    let unix = file.extra_data_fields().find_map(|f| match f {
+        zip::extra_fields::ExtraField::ExtendedTimestamp(t) => t.mod_time(),
+        _ => None,
+    });
+    unix.map_or_else(|| zip_time(file.last_modified()), i64::from)
+}
+
 /// The members of a zip archive, and its damage.
 fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String>) {
     let mut out = Vec::new();
@@ -287,7 +297,7 @@ fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String
             }
         };
         let name = name_of(file.name_raw());
-        let mtime = zip_time(file.last_modified());
+        let mtime = zip_mtime(&file);
         if file.is_dir() {
             continue;
         }
