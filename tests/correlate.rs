@@ -161,6 +161,29 @@ fn timeline_filters_and_formats() {
     assert_eq!(df.height() as i64, count(&case, "SELECT COUNT(*) FROM events"));
     assert_eq!(run(&["timeline", "--case", c, "--format", "parquet"]).status.code(), Some(2));
     assert_eq!(run(&["timeline", "--case", c, "--from", "last tuesday"]).status.code(), Some(2));
+    // No silent empty answers: unknown rules, reversed ranges and a lone --window are usage
+    // errors; host names match without regard to case; no match exits 1 and says what the
+    // case holds.
+    let bad = run(&["timeline", "--case", c, "--rule", "success_after"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean success_after_failures"));
+    let bad = run(&["timeline", "--case", c, "--rule", "nosuch_rule"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("the rules are:"));
+    let bad = run(&["timeline", "--case", c, "--from", "2026-12-02", "--to", "2026-12-01"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert_eq!(run(&["timeline", "--case", c, "--from", "-1m", "--to", "-10m"]).status.code(), Some(2));
+    assert_eq!(run(&["timeline", "--case", c, "--window", "5m"]).status.code(), Some(2));
+    let upper = ok(&["timeline", "--case", c, "--host", "H2", "--format", "jsonl"]);
+    let lower = ok(&["timeline", "--case", c, "--host", "h2", "--format", "jsonl"]);
+    assert!(!upper.is_empty() && upper == lower);
+    let none = run(&["timeline", "--case", c, "--user", "nobody-here"]);
+    assert_eq!(none.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        err.contains("no event matches") && err.contains("the case holds events from") && err.contains("h2"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -16,6 +16,8 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// `detect --fail-on`: a finding reached the given severity.
     pub const FINDINGS: i32 = 1;
+    /// `timeline`: no event matched the filters (what the case holds is printed on stderr).
+    pub const NO_MATCH: i32 = 1;
     /// Usage error (bad flags or values).
     pub const USAGE: i32 = 2;
     /// Nothing could be ingested (no readable input).

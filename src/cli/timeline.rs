@@ -49,9 +49,9 @@ pub struct TimelineArgs {
     /// Only events within --window of this moment.
     #[arg(long, value_name = "TIME", value_parser = Moment::parse, allow_hyphen_values = true)]
     pub around: Option<Moment>,
-    /// Half-width of the --around window.
-    #[arg(long, value_parser = Span::parse, default_value = "30m")]
-    pub window: Span,
+    /// Half-width of the --around window [default: 30m].
+    #[arg(long, value_parser = Span::parse)]
+    pub window: Option<Span>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -60,14 +60,48 @@ pub struct TimelineArgs {
     pub output: Option<PathBuf>,
 }
 
+/// A usage error.
+fn usage(msg: String) -> Exit {
+    Exit { code: exit::USAGE, error: anyhow!(msg) }
+}
+
+/// Checks the rule name against the rules this build and its findings know.
+fn check_rule(rule: &str, doc: &FindingsDoc) -> Result<(), Exit> {
+    let sql = crate::detect::sql_rule::SqlRule::load_all(None).unwrap_or_default();
+    let mut known: Vec<String> = crate::detect::declarations(&sql).into_iter().map(|(id, _, _)| id).collect();
+    known.extend(doc.findings.iter().map(|f| f.rule.clone()));
+    known.sort();
+    known.dedup();
+    if known.iter().any(|k| k == rule) {
+        return Ok(());
+    }
+    let near: Vec<&String> = known.iter().filter(|k| k.starts_with(rule) || k.contains(rule)).collect();
+    let hint = if near.is_empty() {
+        format!("the rules are: {}", known.join(", "))
+    } else {
+        format!("did you mean {}?", near.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+    };
+    Err(usage(format!("--rule {rule:?} is no rule ({hint})")))
+}
+
 pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
+    if args.window.is_some() && args.around.is_none() {
+        return Err(usage("--window needs --around TIME (the moment the window is around)".into()));
+    }
     let data = CaseData::open(&args.case)?;
+    if let (Some(from), Some(to)) = (args.time.from, args.time.to) {
+        let newest = crate::timeline::span(&data)?.map_or(0, |s| s.1);
+        if from.resolve(newest) > to.resolve(newest) {
+            return Err(usage("--from is after --to: the range is reversed".into()));
+        }
+    }
     let evidence = match &args.rule {
         Some(rule) => {
             let doc = FindingsDoc::load(&args.case.join("findings.json")).map_err(|e| Exit {
                 code: exit::FAILURE,
                 error: anyhow!("--rule needs findings: run `logsleuth detect` first ({e})"),
             })?;
+            check_rule(rule, &doc)?;
             let set: HashSet<(String, i64)> = doc
                 .findings
                 .iter()
@@ -86,7 +120,7 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
         user: args.user,
         action: args.action,
         evidence,
-        around: args.around.map(|a| (a, args.window)),
+        around: args.around.map(|a| (a, args.window.unwrap_or(Span(30 * 60 * 1_000_000)))),
     };
     // A table for a person at a terminal goes through a pager ($PAGER, else `less -S`).
     let mut pager = None;
@@ -128,6 +162,11 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
     }
     if args.output.is_some() {
         eprintln!("{n} events written");
+    }
+    if n == 0 {
+        // No silent empty answer: say what the case holds.
+        eprintln!("no event matches these filters; {}", crate::timeline::holdings(&data)?);
+        return Ok(exit::NO_MATCH);
     }
     Ok(exit::OK)
 }

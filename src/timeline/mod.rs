@@ -110,6 +110,26 @@ pub fn describe(df: &DataFrame) -> Result<Vec<String>, AnalysisError> {
 }
 
 /// Streams the filtered timeline into `sink`; returns the number of events written.
+/// The case's oldest and newest event times (UTC microseconds), `None` when it has no events.
+pub fn span(data: &CaseData) -> Result<Option<(i64, i64)>, AnalysisError> {
+    let ts = || col("timestamp").cast(DataType::Int64);
+    let df = data.events()?.select([ts().min().alias("lo"), ts().max().alias("hi")]).run()?;
+    Ok(frame::ints(&df, "lo")?[0].zip(frame::ints(&df, "hi")?[0]))
+}
+
+/// What the case holds, in one line: its span and its hosts (for an empty answer).
+pub fn holdings(data: &CaseData) -> Result<String, AnalysisError> {
+    let Some((lo, hi)) = span(data)? else { return Ok("the case holds no events".into()) };
+    let hosts = frame::top_values(data.events()?, "host_name", 20)?;
+    let names: Vec<String> = hosts.iter().map(|(h, n)| format!("{} ({n})", crate::sanitize::terminal(h))).collect();
+    Ok(format!(
+        "the case holds events from {} to {} on host(s) {}",
+        crate::parse::time::format_rfc3339(lo),
+        crate::parse::time::format_rfc3339(hi),
+        names.join(", ")
+    ))
+}
+
 pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, AnalysisError> {
     let ts = || col("timestamp").cast(DataType::Int64);
     let span = data.events()?.select([ts().min().alias("lo"), ts().max().alias("hi"), len().alias("n")]).run()?;
@@ -129,7 +149,8 @@ pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, An
     let mut base = ts().gt_eq(lit(lo)).and(ts().lt_eq(lit(hi)));
     let eq = |c: &str, v: &str| col(c).eq(lit(v.to_string()));
     if let Some(h) = &f.host {
-        base = base.and(eq("host_name", h));
+        // Host names are matched without regard to case (DNS names are case-insensitive).
+        base = base.and(col("host_name").str().to_lowercase().eq(lit(h.to_lowercase())));
     }
     if let Some(u) = &f.user {
         base = base.and(eq("user_name", u).or(eq("user_target_name", u)));
