@@ -224,6 +224,23 @@ fn pivot_and_correlations() {
     let text = ok(&["pivot", "--case", c, "--user", "svc"]);
     assert!(text.contains("User svc:") && text.contains("h2"), "{text}");
     assert_eq!(run(&["pivot", "--case", c]).status.code(), Some(2), "one entity is required");
+    // A network takes in every address of the case inside it; host names ignore case; no match
+    // exits 1 and says what the case holds; a malformed address is a usage error.
+    let net = ok(&["pivot", "--case", c, "--ip", "203.0.113.0/24", "--json"]);
+    let n: serde_json::Value = serde_json::from_str(&net).unwrap();
+    assert!(n["events"].as_u64().unwrap() >= 25 + 3 + 6 + 1, "{net}");
+    let rules: Vec<&str> = n["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"ssh_bruteforce"), "{rules:?}");
+    let upper: serde_json::Value =
+        serde_json::from_str(&ok(&["pivot", "--case", c, "--host", "H2", "--json"])).unwrap();
+    let lower: serde_json::Value =
+        serde_json::from_str(&ok(&["pivot", "--case", c, "--host", "h2", "--json"])).unwrap();
+    assert!(upper["events"].as_u64().unwrap() > 0);
+    assert_eq!(upper["events"], lower["events"]);
+    let none = run(&["pivot", "--case", c, "--ip", "192.0.2.250"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("the case holds events from"));
+    assert_eq!(run(&["pivot", "--case", c, "--ip", "not-an-address"]).status.code(), Some(2));
     // detect wrote the correlation table; it is queryable.
     let n = count(
         &case,

@@ -35,6 +35,10 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
         (_, _, Some(h)) => (Kind::Host, h.clone()),
         _ => unreachable!("clap requires one of --ip, --user, --host"),
     };
+    if kind == pivot::Kind::Ip {
+        crate::timeline::filter::Cidr::parse(&value)
+            .map_err(|e| Exit { code: exit::USAGE, error: anyhow::anyhow!("--ip: {e}") })?;
+    }
     let p = pivot::build(&data, kind, &value)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -42,6 +46,11 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
         writeln!(out, "{}", serde_json::to_string_pretty(&p).expect("pivot serializes"))?;
     } else {
         print_text(&p, &mut out)?;
+    }
+    if p.events == 0 && p.findings.is_empty() {
+        // No silent empty answer: say what the case holds.
+        eprintln!("nothing in the case matches; {}", crate::timeline::holdings(&data)?);
+        return Ok(exit::NO_MATCH);
     }
     Ok(exit::OK)
 }

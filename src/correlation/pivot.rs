@@ -77,19 +77,46 @@ fn top(lf: LazyFrame, by: &str) -> Result<Vec<Count>, AnalysisError> {
     Ok(frame::top_values(lf, by, TOP)?.into_iter().map(|(value, count)| Count { value, count }).collect())
 }
 
+/// The case's addresses (source or destination) inside the network `net`.
+fn addresses_in(data: &CaseData, net: crate::timeline::filter::Cidr) -> Result<Vec<String>, AnalysisError> {
+    let mut out = Vec::new();
+    for c in ["source_ip", "destination_ip"] {
+        let df = data.events()?.select([col(c)]).filter(col(c).is_not_null()).unique(None, Default::default()).run()?;
+        out.extend(frame::strs(&df, c)?.into_iter().flatten().filter(|a| net.contains(a)));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, AnalysisError> {
     let v = || lit(value.to_string());
+    // An address, or a network (CIDR): every address of the case inside it.
+    let network = match kind {
+        Kind::Ip => crate::timeline::filter::Cidr::parse(value).ok().filter(|c| c.exact().is_none()),
+        _ => None,
+    };
+    let members = match network {
+        Some(net) => Some(addresses_in(data, net)?),
+        None => None,
+    };
+    let is_ip = |c: &str| match &members {
+        Some(m) => crate::query::one_of(col(c), m.iter().map(String::as_str)),
+        None => col(c).eq(v()),
+    };
+    // Host names are matched without regard to case.
+    let host_is = || col("host_name").str().to_lowercase().eq(lit(value.to_lowercase()));
     let filter = match kind {
-        Kind::Ip => col("source_ip").eq(v()).or(col("destination_ip").eq(v())),
+        Kind::Ip => is_ip("source_ip").or(is_ip("destination_ip")),
         Kind::User => col("user_name").eq(v()).or(col("user_target_name").eq(v())),
-        Kind::Host => col("host_name").eq(v()),
+        Kind::Host => host_is(),
     };
     let lf = data.events()?.filter(filter);
     // The ledger keeps the address, user and host columns of its lines.
     let attempts_filter = match kind {
-        Kind::Ip => col("source_ip").eq(v()),
+        Kind::Ip => is_ip("source_ip"),
         Kind::User => col("user_name").eq(v()),
-        Kind::Host => col("host_name").eq(v()),
+        Kind::Host => host_is(),
     };
     let attempts = attempts_by_host(data, attempts_filter)?;
     let ts = || col("timestamp").cast(DataType::Int64);
@@ -123,9 +150,12 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
             .findings
             .into_iter()
             .filter(|f| match kind {
-                Kind::Ip => f.source_ip.as_deref() == Some(value),
+                Kind::Ip => match (&members, f.source_ip.as_deref()) {
+                    (Some(m), Some(ip)) => m.binary_search_by(|x| x.as_str().cmp(ip)).is_ok(),
+                    _ => f.source_ip.as_deref() == Some(value),
+                },
                 Kind::User => f.user_name.as_deref() == Some(value),
-                Kind::Host => f.host_name.as_deref() == Some(value),
+                Kind::Host => f.host_name.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(value)),
             })
             .map(|f| FindingRef { id: f.id, rule: f.rule, severity: f.severity.as_str().into(), title: f.title })
             .collect(),
