@@ -228,7 +228,8 @@ fn pivot_and_correlations() {
     // exits 1 and says what the case holds; a malformed address is a usage error.
     let net = ok(&["pivot", "--case", c, "--ip", "203.0.113.0/24", "--json"]);
     let n: serde_json::Value = serde_json::from_str(&net).unwrap();
-    assert!(n["events"].as_u64().unwrap() >= 25 + 3 + 6 + 1, "{net}");
+    let one_address = p["events"].as_u64().unwrap();
+    assert!(n["events"].as_u64().unwrap() >= one_address, "the network holds 203.0.113.66: {net}");
     let rules: Vec<&str> = n["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
     assert!(rules.contains(&"ssh_bruteforce"), "{rules:?}");
     let upper: serde_json::Value =
