@@ -117,7 +117,7 @@ impl Budget {
 }
 
 /// What reading a member into memory gave.
-enum Read_ {
+enum Fit {
     /// Its bytes, and its damage (cut short).
     Held(Vec<u8>, Option<String>),
     /// It does not fit in what is left of the memory limit: it is to be streamed.
@@ -126,14 +126,14 @@ enum Read_ {
 
 /// Reads a member's bytes within the budget (a header may understate the size: never more than
 /// the budget left is read).
-fn read_member(r: &mut dyn Read, size: u64, budget: &mut Budget) -> Read_ {
+fn read_member(r: &mut dyn Read, size: u64, budget: &mut Budget) -> Fit {
     if size > budget.left {
-        return Read_::TooBig;
+        return Fit::TooBig;
     }
     let mut buf = Vec::with_capacity(size.min(1 << 26) as usize);
     let res = r.take(budget.left + 1).read_to_end(&mut buf);
     if buf.len() as u64 > budget.left {
-        return Read_::TooBig;
+        return Fit::TooBig;
     }
     budget.left -= buf.len() as u64;
     let damaged = match res {
@@ -141,7 +141,7 @@ fn read_member(r: &mut dyn Read, size: u64, budget: &mut Budget) -> Read_ {
         Ok(_) => None,
         Err(e) => Some(format!("truncated: {} of {size} bytes read ({e})", buf.len())),
     };
-    Read_::Held(buf, damaged)
+    Fit::Held(buf, damaged)
 }
 
 fn name_of(bytes: &[u8]) -> String {
@@ -228,8 +228,8 @@ fn tar_walk<R: Read>(
                     }
                     Some(_) => (streamed(size), None),
                     None => match read_member(&mut entry, size, budget) {
-                        Read_::Held(b, damaged) => (Data::Held(b), damaged),
-                        Read_::TooBig => (streamed(size), None),
+                        Fit::Held(b, damaged) => (Data::Held(b), damaged),
+                        Fit::TooBig => (streamed(size), None),
                     },
                 };
                 // A compressed tar does not say what each member took of it (see open_archive).
@@ -313,8 +313,8 @@ fn zip_members(src: &Source, budget: &mut Budget) -> (Vec<Member>, Option<String
         let method = file.compression();
         let data_start = file.data_start();
         let (data, damaged) = match read_member(&mut file, size, budget) {
-            Read_::Held(b, damaged) => (Ok(Data::Held(b)), damaged),
-            Read_::TooBig => {
+            Fit::Held(b, damaged) => (Ok(Data::Held(b)), damaged),
+            Fit::TooBig => {
                 let deflated = method == zip::CompressionMethod::Deflated;
                 let streamable = deflated || method == zip::CompressionMethod::Stored;
                 match data_start.filter(|_| streamable) {
@@ -353,8 +353,8 @@ fn zip_stream_members(src: &Source, budget: &mut Budget, why: &str) -> (Vec<Memb
                 }
                 let (size, stored) = (file.size(), file.compressed_size());
                 let (data, damaged) = match read_member(&mut file, size, budget) {
-                    Read_::Held(b, damaged) => (Ok(Data::Held(b)), damaged),
-                    Read_::TooBig => {
+                    Fit::Held(b, damaged) => (Ok(Data::Held(b)), damaged),
+                    Fit::TooBig => {
                         (Err("not read: a member of a damaged zip past the in-memory limit".to_string()), None)
                     }
                 };
@@ -424,14 +424,14 @@ fn layout(archive_name: &str, members: &[Member]) -> Layout {
         return Layout { root: root.into(), host };
     }
     // sosreport: one top folder `sosreport-HOST-…/` holding `hostname` and `var/log/`.
-    let top = members.first().and_then(|m| m.name.split_once('/')).map(|(t, _)| t.to_string());
-    if let Some(top) =
-        top.filter(|t| t.starts_with("sosreport-") && members.iter().all(|m| m.name.starts_with(&format!("{t}/"))))
+    let top = members.first().and_then(|m| m.name.split_once('/')).map(|(t, _)| format!("{t}/"));
+    if let Some(root) =
+        top.filter(|r| r.starts_with("sosreport-") && members.iter().all(|m| m.name.starts_with(r.as_str())))
     {
-        let host = text(&format!("{top}/hostname"))
+        let host = text(&format!("{root}hostname"))
             .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
-            .or_else(|| top.strip_prefix("sosreport-").and_then(|r| r.split('-').next()).map(str::to_string));
-        return Layout { root: format!("{top}/"), host };
+            .or_else(|| root.strip_prefix("sosreport-").and_then(|r| r.split('-').next()).map(str::to_string));
+        return Layout { root, host };
     }
     Layout::default()
 }
@@ -512,7 +512,7 @@ fn zone_files(members: &[Member], root: &str) -> std::collections::HashMap<Strin
 fn hold(member: &mut Candidate, budget: &mut Budget) -> bool {
     let Ok(mut r) = member.source().open() else { return false };
     match read_member(&mut r, member.size, budget) {
-        Read_::Held(bytes, None) => {
+        Fit::Held(bytes, None) => {
             member.data = Some(Source::Bytes(Arc::from(bytes.into_boxed_slice())));
             true
         }

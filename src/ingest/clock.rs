@@ -145,7 +145,7 @@ impl ZoneFiles {
             ZoneFiles::Archive { timezone, localtime } => setting_of(
                 timezone.as_deref().map(zone_named),
                 localtime.as_ref().map(|l| match l {
-                    Localtime::Link(t) => zone_of_link(t, None),
+                    Localtime::Link(t) => zone_of_link(t, || None),
                     Localtime::File(b) => zone_from_tzif(b),
                 }),
             ),
@@ -210,15 +210,15 @@ fn zone_named(text: &[u8]) -> Result<Zone, String> {
 
 /// The zone a link `etc/localtime -> target` names; else the zone of `bytes`, what it points at
 /// when that is in the evidence.
-fn zone_of_link(t: &str, bytes: Option<&[u8]>) -> Result<(Zone, String), String> {
+fn zone_of_link(t: &str, bytes: impl FnOnce() -> Option<Vec<u8>>) -> Result<(Zone, String), String> {
     if let Some((_, name)) = t.rsplit_once("zoneinfo/") {
         let name = name.trim_start_matches("posix/").trim_start_matches("right/");
         if let Ok(z) = Zone::parse(name) {
             return Ok((z, format!("is a link to {t}")));
         }
     }
-    match bytes {
-        Some(b) => zone_from_tzif(b).map(|(z, how)| (z, format!("links to {t} and {how}"))),
+    match bytes() {
+        Some(b) => zone_from_tzif(&b).map(|(z, how)| (z, format!("links to {t} and {how}"))),
         None => Err(format!("a link to {t}, which names no zone and is not in the evidence")),
     }
 }
@@ -230,7 +230,7 @@ fn read_etc_localtime(path: &Path) -> Option<Result<(Zone, String), String>> {
     if meta.file_type().is_symlink() {
         let target = std::fs::read_link(path).ok()?;
         // A link that does not name a zone: read what it points at, if it is in the tree.
-        return Some(zone_of_link(&target.to_string_lossy(), std::fs::read(path).ok().as_deref()));
+        return Some(zone_of_link(&target.to_string_lossy(), || std::fs::read(path).ok()));
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,

@@ -88,18 +88,15 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
         for &i in members {
             let c = cands[i];
             let (compression, head) = &probed[i];
+            // An archive member: the archive's layout or collector decides, else what decides
+            // for the (outermost) archive file itself.
             let (host, host_source) = match c.archive.as_ref() {
-                // An archive member: the archive's layout or collector decides, else what
-                // decides for the archive file itself (its name as the last resort).
-                Some(a) => match (&a.host, &a.archive) {
-                    (Some(h), _) => h.clone(),
-                    (None, Some(archive)) => {
-                        let top = archive.split(super::archive::SEP).next().unwrap_or(archive);
-                        discover::host_for(&c.abs, top, opts.host.as_deref(), &c.input_name)
-                    }
-                    (None, None) => discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name),
-                },
-                None => discover::host_for(&c.abs, &c.rel, opts.host.as_deref(), &c.input_name),
+                Some(super::archive::Info { host: Some(h), .. }) => h.clone(),
+                a => {
+                    let archive = a.and_then(|a| a.archive.as_deref());
+                    let rel = archive.map_or(c.rel.as_str(), |r| r.split(super::archive::SEP).next().unwrap_or(r));
+                    discover::host_for(&c.abs, rel, opts.host.as_deref(), &c.input_name)
+                }
             };
             // An archive member's host folder is inside the archive: its zone files too.
             let tz = match &c.archive {

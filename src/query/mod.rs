@@ -65,27 +65,6 @@ pub fn create(path: &Path) -> Result<std::fs::File, AnalysisError> {
     std::fs::File::create(path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
 }
 
-/// The rows of one Parquet file of the case, handed to `f` in batches of at most `rows` rows
-/// with the given columns, in file order.
-fn for_each_batch(
-    file: &Path,
-    columns: &[&str],
-    rows: usize,
-    mut f: impl FnMut(&DataFrame) -> Result<(), AnalysisError>,
-) -> Result<(), AnalysisError> {
-    let rows = rows.max(1);
-    let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
-    let scan = LazyFrame::scan_parquet(PlRefPath::new(file.to_string_lossy().as_ref()), args)?;
-    let n = scan.clone().select([len().alias("n")]).collect()?;
-    let n = n.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0) as usize;
-    let select: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
-    for offset in (0..n).step_by(rows) {
-        let batch = scan.clone().slice(offset as i64, rows as IdxSize).select(select.clone()).collect()?;
-        f(&batch)?;
-    }
-    Ok(())
-}
-
 /// An opened case.
 pub struct CaseData {
     pub case: Case,
@@ -176,16 +155,22 @@ impl CaseData {
         rows: usize,
         mut f: impl FnMut(&DataFrame) -> Result<(), AnalysisError>,
     ) -> Result<(), AnalysisError> {
-        for file in self.event_files(modules) {
-            for_each_batch(&file, columns, rows, &mut f)?;
+        let rows = rows.max(1);
+        for module in modules {
+            let dir = self.case.events_dir().join(format!("{EVENT_PARTITION}={module}"));
+            for file in parquet_files(&dir) {
+                let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
+                let scan = LazyFrame::scan_parquet(PlRefPath::new(file.to_string_lossy().as_ref()), args)?;
+                let n = scan.clone().select([len().alias("n")]).collect()?;
+                let n = n.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0) as usize;
+                let select: Vec<Expr> = columns.iter().map(|c| col(*c)).collect();
+                for offset in (0..n).step_by(rows) {
+                    let batch = scan.clone().slice(offset as i64, rows as IdxSize).select(select.clone()).collect()?;
+                    f(&batch)?;
+                }
+            }
         }
         Ok(())
-    }
-
-    /// The Parquet files of the `event_module` partitions `modules`, in name order.
-    fn event_files(&self, modules: &[&str]) -> Vec<std::path::PathBuf> {
-        let dir = self.case.events_dir();
-        modules.iter().flat_map(|m| parquet_files(&dir.join(format!("{EVENT_PARTITION}={m}")))).collect()
     }
 
     /// The authentication attempt ledger ([`ledger`]): read from the case when an earlier

@@ -132,10 +132,8 @@ pub fn holdings(data: &CaseData) -> Result<String, AnalysisError> {
 
 pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, AnalysisError> {
     let ts = || col("timestamp").cast(DataType::Int64);
-    let span = data.events()?.select([ts().min().alias("lo"), ts().max().alias("hi"), len().alias("n")]).run()?;
-    let (oldest, newest, _) = (frame::ints(&span, "lo")?[0], frame::ints(&span, "hi")?[0], frame::ints(&span, "n")?[0]);
     sink.begin()?;
-    let (Some(oldest), Some(newest)) = (oldest, newest) else {
+    let Some((oldest, newest)) = span(data)? else {
         sink.end()?;
         return Ok(0);
     };
