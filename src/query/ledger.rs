@@ -26,8 +26,8 @@
 //!
 //! Each row of `attempts` is one line of the chosen stream, with `attempts` = how many tries it
 //! stands for (1, `message repeated N times`' N, or PAM's N). A connection's address and user
-//! are filled in from its other lines when a line lacks them (PAM's `rhost=` may be a host name
-//! while sshd names the address).
+//! are filled in from its other lines when a line lacks them: the first of its lines, in case
+//! order, that names one (PAM's `rhost=` may be a host name while sshd names the address).
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -55,20 +55,7 @@ pub const ATTEMPT_ACTIONS: &[&str] = &[
 /// Stream names, in tie-break priority order.
 pub const STREAMS: &[&str] = &["daemon", "pam_error", "pam", "refusal", "none"];
 
-/// The columns `attempts` keeps from `events`.
-const KEEP: &[&str] = &[
-    c::timestamp,
-    c::event_module,
-    c::host_name,
-    c::process_pid,
-    c::source_ip,
-    c::user_name,
-    c::event_action,
-    c::log_file_path,
-    c::log_line,
-];
-
-/// What the ledger reads from `events`.
+/// What the ledger reads from `events`, besides the columns it derives there.
 const READ: &[&str] = &[
     c::timestamp,
     c::event_module,
@@ -76,38 +63,40 @@ const READ: &[&str] = &[
     c::process_pid,
     c::source_ip,
     c::user_name,
-    c::auth_method,
     c::event_action,
-    c::event_count,
     c::log_file_path,
     c::log_line,
 ];
 
-/// The stream of one attempt line (an index into [`STREAMS`]).
-fn stream_of(action: &str, method: Option<&str>) -> u8 {
-    let method = method.unwrap_or("");
-    if action == a::AUTH_PAM_ERROR {
-        1
-    } else if method == "pam" && (action == a::AUTH_FAILURE || action == a::AUTH_FAILURE_SUMMARY) {
-        2
-    } else if action == a::AUTH_FAILURE && method == "none" {
-        4
-    } else if action == a::AUTH_FAILURE {
-        0
-    } else {
-        3
-    }
+/// The stream of one attempt line (an index into [`STREAMS`]), as a polars expression, so that
+/// the passes below read small integers rather than strings.
+fn stream_expr() -> Expr {
+    let action = || col(c::event_action);
+    let method = || col(c::auth_method).fill_null(lit(""));
+    let failure = || action().eq(lit(a::AUTH_FAILURE));
+    let summary = || action().eq(lit(a::AUTH_FAILURE_SUMMARY));
+    when(action().eq(lit(a::AUTH_PAM_ERROR)))
+        .then(lit(1u8))
+        .when(method().eq(lit("pam")).and(failure().or(summary())))
+        .then(lit(2u8))
+        .when(failure().and(method().eq(lit("none"))))
+        .then(lit(4u8))
+        .when(failure())
+        .then(lit(0u8))
+        .otherwise(lit(3u8))
+        .cast(DataType::UInt8)
+        .alias("k_stream")
 }
 
 /// What the ledger keeps of one connection (its per-stream sums are needed only while its lines
 /// are scanned).
-struct Connection<'a> {
+struct Connection {
     /// The chosen stream (an index into [`STREAMS`]).
     chosen: u8,
     invalid_user: bool,
-    /// The largest address and user of its lines (any non-null one, chosen deterministically).
-    ip: Option<&'a str>,
-    user: Option<&'a str>,
+    /// The first of its lines (in case order) that names an address (a user).
+    ip_row: Option<IdxSize>,
+    user_row: Option<IdxSize>,
 }
 
 /// The chosen stream: the largest; ties to the earlier of [`STREAMS`].
@@ -127,125 +116,138 @@ fn connection_key(host: u32, bucket: i64, pid: i64) -> u128 {
     (u128::from(host) << 96) | (u128::from(bucket as u32) << 64) | u128::from(pid as u64)
 }
 
+/// Each line's connection key, in case order (pass 1). A line without a pid is a connection of
+/// its own.
+fn connection_keys(lines: &DataFrame) -> PolarsResult<Vec<(u128, IdxSize)>> {
+    let host = lines.column(c::host_name)?.str()?;
+    let pid = lines.column(c::process_pid)?.i64()?;
+    let bucket = lines.column("k_bucket")?.i64()?;
+    let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
+    let mut last_host: Option<(Option<&str>, u32)> = None;
+    let mut keyed = Vec::with_capacity(lines.height());
+    for (row, ((h, p), b)) in host.iter().zip(pid.iter()).zip(bucket.iter()).enumerate() {
+        // Lines of one host come in runs: the previous line's host first, then the map.
+        let h = match last_host {
+            Some((lh, id)) if lh == h => id,
+            _ => {
+                let next = hosts.len() as u32;
+                let id = *hosts.entry(h.unwrap_or("")).or_insert(next);
+                last_host = Some((h, id));
+                id
+            }
+        };
+        let pid = p.unwrap_or(-1 - row as i64);
+        keyed.push((connection_key(h, b.unwrap_or(0), pid), row as IdxSize));
+    }
+    Ok(keyed)
+}
+
+/// Pass 2: the lines sorted by connection (then case order); each connection's sums, and each
+/// line's connection.
+fn connections(lines: &DataFrame, mut keyed: Vec<(u128, IdxSize)>) -> PolarsResult<(Vec<Connection>, Vec<u32>)> {
+    let stream: Vec<u8> = lines.column("k_stream")?.u8()?.iter().map(|s| s.unwrap_or(3)).collect();
+    let weight: Vec<i32> = lines.column("k_weight")?.i32()?.iter().map(|w| w.unwrap_or(1)).collect();
+    let invalid: Vec<bool> = lines.column("k_invalid")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
+    let has = |name: &str| -> PolarsResult<Vec<bool>> {
+        Ok(lines.column(name)?.is_not_null().iter().map(|v| v.unwrap_or(false)).collect())
+    };
+    let (has_ip, has_user) = (has(c::source_ip)?, has(c::user_name)?);
+    keyed.par_sort_unstable();
+    let mut conns: Vec<Connection> = Vec::new();
+    let mut line_conn: Vec<u32> = vec![0; lines.height()];
+    let mut k = 0;
+    while k < keyed.len() {
+        let key = keyed[k].0;
+        let id = conns.len() as u32;
+        let mut per_stream = [0i64; STREAMS.len()];
+        let mut conn = Connection { chosen: 0, invalid_user: false, ip_row: None, user_row: None };
+        while k < keyed.len() && keyed[k].0 == key {
+            let row = keyed[k].1;
+            let r = row as usize;
+            per_stream[stream[r] as usize] += i64::from(weight[r]);
+            conn.invalid_user |= invalid[r];
+            if conn.ip_row.is_none() && has_ip[r] {
+                conn.ip_row = Some(row);
+            }
+            if conn.user_row.is_none() && has_user[r] {
+                conn.user_row = Some(row);
+            }
+            line_conn[r] = id;
+            k += 1;
+        }
+        conn.chosen = chosen(&per_stream);
+        conns.push(conn);
+    }
+    Ok((conns, line_conn))
+}
+
 /// The `attempts` table over `events`, collected: read the few columns it needs (the lines
-/// whose action can be an attempt); pass 1 gives each line its connection key, stream and
-/// weight, pass 2 sorts the keys and sums each connection's streams, pass 3 keeps the chosen
-/// stream's lines. Sorting packed keys: polars' group-by and join back over millions of
-/// connections cost several times more.
+/// whose action can be an attempt, with their stream, weight and refusal derived by polars);
+/// pass 1 gives each line its connection key, pass 2 sorts the keys and sums each connection's
+/// streams, pass 3 keeps the chosen stream's lines. Sorting packed keys: polars' group-by and
+/// join back over millions of connections cost several times more. The passes read integers
+/// only; the kept lines' strings are gathered by row number, never copied one by one.
 pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let actions = Series::new("a".into(), ATTEMPT_ACTIONS);
-    let lines = events
-        .select(READ.iter().map(|r| col(*r)).collect::<Vec<_>>())
-        .filter(col(c::event_action).is_in(lit(actions).implode(false), false))
-        .with_column(
-            (col(c::timestamp).cast(DataType::Int64) / lit(CONNECTION_BUCKET_SECS * 1_000_000)).alias("k_bucket"),
-        );
+    let lines = events.filter(col(c::event_action).is_in(lit(actions).implode(false), false)).select(
+        READ.iter()
+            .map(|r| col(*r))
+            .chain([
+                (col(c::timestamp).cast(DataType::Int64) / lit(CONNECTION_BUCKET_SECS * 1_000_000)).alias("k_bucket"),
+                stream_expr(),
+                col(c::event_count).fill_null(lit(1i32)).alias("k_weight"),
+                col(c::event_action).eq(lit(a::AUTH_INVALID_USER)).alias("k_invalid"),
+            ])
+            .collect::<Vec<_>>(),
+    );
     let mut lines = crate::query::Run::run(lines)?;
     // (No rechunk: it copied every column at once.)
-    let n = lines.height();
-    // Passes 1-3 borrow the lines' columns; what they give is owned, so that the lines can then
-    // be filtered one column at a time (each column freed as its filtered copy is made: the
-    // lines and a whole filtered copy at once doubled the ledger's peak memory).
-    let (keep, derived) = {
-        let host = lines.column(c::host_name)?.str()?;
-        let pid = lines.column(c::process_pid)?.i64()?;
-        let bucket = lines.column("k_bucket")?.i64()?;
-        let action = lines.column(c::event_action)?.str()?;
-        let method = lines.column(c::auth_method)?.str()?;
-        let count = lines.column(c::event_count)?.i32()?;
-        let ip = lines.column(c::source_ip)?.str()?;
-        let user = lines.column(c::user_name)?.str()?;
+    let keyed = connection_keys(&lines)?;
+    let (conns, line_conn) = connections(&lines, keyed)?;
 
-        // Pass 1: each line's connection key, stream and weight, in file order.
-        let mut hosts: foldhash::HashMap<&str, u32> = Default::default();
-        let mut last_host: Option<(Option<&str>, u32)> = None;
-        let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(n);
-        let mut line_stream: Vec<u8> = Vec::with_capacity(n);
-        let mut weight: Vec<i32> = Vec::with_capacity(n);
-        let mut invalid_line: Vec<bool> = Vec::with_capacity(n);
-        let rows = host.iter().zip(pid.iter()).zip(bucket.iter()).zip(action.iter()).zip(method.iter());
-        for (row, (((((h, p), b), act), m), w)) in rows.zip(count.iter()).enumerate() {
-            // Lines of one host come in runs: the previous line's host first, then the map.
-            let h = match last_host {
-                Some((lh, id)) if lh == h => id,
-                _ => {
-                    let next = hosts.len() as u32;
-                    let id = *hosts.entry(h.unwrap_or("")).or_insert(next);
-                    last_host = Some((h, id));
-                    id
-                }
-            };
-            // A line without a pid is a connection of its own.
-            let pid = p.unwrap_or(-1 - row as i64);
-            keyed.push((connection_key(h, b.unwrap_or(0), pid), row as u32));
-            let act = act.unwrap_or("");
-            line_stream.push(stream_of(act, m));
-            weight.push(w.unwrap_or(1));
-            invalid_line.push(act == a::AUTH_INVALID_USER);
-        }
-        // Pass 2: the lines sorted by connection (then file order), each connection's sums.
-        keyed.par_sort_unstable();
-        let ips: Vec<Option<&str>> = ip.iter().collect();
-        let users: Vec<Option<&str>> = user.iter().collect();
-        let mut conns: Vec<Connection> = Vec::new();
-        let mut line_conn: Vec<u32> = vec![0; n];
-        let mut k = 0;
-        while k < keyed.len() {
-            let key = keyed[k].0;
-            let id = conns.len() as u32;
-            let mut per_stream = [0i64; STREAMS.len()];
-            let mut conn = Connection { chosen: 0, invalid_user: false, ip: None, user: None };
-            while k < keyed.len() && keyed[k].0 == key {
-                let row = keyed[k].1 as usize;
-                per_stream[line_stream[row] as usize] += i64::from(weight[row]);
-                conn.invalid_user |= invalid_line[row];
-                conn.ip = conn.ip.max(ips[row]);
-                conn.user = conn.user.max(users[row]);
-                line_conn[row] = id;
-                k += 1;
-            }
-            conn.chosen = chosen(&per_stream);
-            conns.push(conn);
-        }
-        drop(keyed);
-
-        // Pass 3: the chosen stream's lines, with their connection's address and user filled in.
-        let keep: Vec<bool> = (0..n).map(|i| line_stream[i] == conns[line_conn[i] as usize].chosen).collect();
-        let kept = || (0..n).filter(|&i| keep[i]);
-        // A line's own address (user), else its connection's.
-        let filled = |name: &str, user: bool| -> Column {
-            let values: StringChunked = kept()
-                .map(|i| {
-                    let conn = &conns[line_conn[i] as usize];
-                    let own = if user { users[i] } else { ips[i] };
-                    own.or(if user { conn.user } else { conn.ip })
-                })
-                .collect();
-            values.with_name(name.into()).into_column()
-        };
-        let ip_column = filled(c::source_ip, false);
-        let user_column = filled(c::user_name, true);
-        let attempts: Vec<i32> = kept().map(|i| weight[i]).collect();
-        let streams: Vec<&str> = kept().map(|i| STREAMS[line_stream[i] as usize]).collect();
-        let invalid: Vec<bool> = kept().map(|i| conns[line_conn[i] as usize].invalid_user).collect();
-        let derived = vec![
-            ip_column,
-            user_column,
-            Column::new("attempts".into(), &attempts),
-            Column::new("attempt_stream".into(), streams),
-            Column::new("invalid_user".into(), invalid),
-            Column::new(c::event_count.into(), attempts),
-        ];
-        (keep, derived)
+    // Pass 3: the chosen stream's lines, with their connection's address and user filled in.
+    let stream = lines.column("k_stream")?.u8()?;
+    let keep: Vec<bool> =
+        stream.iter().zip(&line_conn).map(|(s, &conn)| s.unwrap_or(3) == conns[conn as usize].chosen).collect();
+    let kept_rows: Vec<IdxSize> = (0..keep.len()).filter(|&i| keep[i]).map(|i| i as IdxSize).collect();
+    let conn_of = |row: IdxSize| &conns[line_conn[row as usize] as usize];
+    // A line's own address (user), else its connection's: one gather by row number.
+    let filled = |name: &str, from_conn: &dyn Fn(&Connection) -> Option<IdxSize>| -> PolarsResult<Column> {
+        let values = lines.column(name)?;
+        let has: Vec<bool> = values.is_not_null().iter().map(|v| v.unwrap_or(false)).collect();
+        let rows: IdxCa =
+            kept_rows.iter().map(|&row| if has[row as usize] { Some(row) } else { from_conn(conn_of(row)) }).collect();
+        values.take(&rows)
     };
+    let ip_column = filled(c::source_ip, &|conn| conn.ip_row)?;
+    let user_column = filled(c::user_name, &|conn| conn.user_row)?;
+    let kept_idx = IdxCa::from_vec("rows".into(), kept_rows.clone());
+    let attempts = lines.column("k_weight")?.take(&kept_idx)?.with_name("attempts".into());
+    let names = StringChunked::from_slice("attempt_stream".into(), STREAMS);
+    let stream_rows: IdxCa = kept_rows.iter().map(|&row| Some(conn_of(row).chosen as IdxSize)).collect();
+    let streams = names.take(&stream_rows)?.into_column();
+    let invalid: BooleanChunked = kept_rows
+        .iter()
+        .map(|&row| Some(conn_of(row).invalid_user))
+        .collect::<BooleanChunked>()
+        .with_name("invalid_user".into());
+    let derived = vec![
+        ip_column,
+        user_column,
+        attempts.clone(),
+        streams,
+        invalid.into_column(),
+        attempts.with_name(c::event_count.into()),
+    ];
+    drop(line_conn);
     let mask = BooleanChunked::from_slice("keep".into(), &keep);
     drop(keep);
-    let mut columns: Vec<Column> = Vec::with_capacity(KEEP.len() + derived.len());
-    for name in KEEP.iter().copied().filter(|k| *k != c::source_ip && *k != c::user_name) {
+    let mut columns: Vec<Column> = Vec::with_capacity(READ.len() + derived.len());
+    for name in READ.iter().copied().filter(|k| *k != c::source_ip && *k != c::user_name) {
         columns.push(lines.drop_in_place(name)?.filter(&mask)?);
     }
     drop(lines);
     columns.extend(derived);
     let out = DataFrame::new_infer_height(columns)?;
-    out.select(KEEP.iter().copied().chain(["attempts", "attempt_stream", "invalid_user", c::event_count]))
+    out.select(READ.iter().copied().chain(["attempts", "attempt_stream", "invalid_user", c::event_count]))
 }
