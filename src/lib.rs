@@ -16,3 +16,4 @@ pub mod report;
 pub mod sanitize;
 pub mod schema;
 pub mod timeline;
+pub mod triage;

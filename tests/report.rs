@@ -9,6 +9,7 @@ use std::process::Command;
 use common::*;
 
 const CHARTS: &[&str] = &[
+    "overview.png",
     "events_over_time.png",
     "auth_failures.png",
     "auth_heatmap.png",
@@ -28,11 +29,15 @@ fn is_png(p: &Path) -> bool {
 fn report_structure_on_the_sample() {
     let (_d, case) = sample_case("run");
     let html = std::fs::read_to_string(case.join("report/index.html")).unwrap();
-    for id in ["findings", "chains", "attackers", "charts", "compare", "case", "method"] {
+    for id in ["incidents", "overview", "findings", "suppressed", "attackers", "charts", "compare", "case", "method"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id} missing");
     }
     let doc = logsleuth::detect::finding::FindingsDoc::load(&case.join("findings.json")).unwrap();
-    assert_eq!(html.matches("<div class=\"finding\">").count(), doc.findings.len(), "every finding is in the report");
+    assert_eq!(
+        html.matches("<div class=\"finding\" id=").count(),
+        doc.findings.len(),
+        "every finding is in the report"
+    );
     for c in CHARTS {
         assert!(is_png(&case.join("report").join(c)), "chart {c} missing or trivial");
         assert!(html.contains(&format!("src=\"{c}\"")), "chart {c} not on the page");

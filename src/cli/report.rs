@@ -5,16 +5,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::detect::{fail_code, print_summary, RuleArgs};
+use super::detect::{fail_code, print_summary, RuleArgs, Rules};
 use super::ingest::{ingest_and_report, IngestArgs};
 use super::timeline::TimeArgs;
 use super::{exit, Exit};
-use crate::detect::config::Config;
-use crate::detect::sql_rule::SqlRule;
-use crate::detect::{self, finding::FindingsDoc, finding::Severity};
+use crate::detect::{finding::FindingsDoc, finding::Severity};
 use crate::query::CaseData;
 use crate::report::{self, period::Period, period::Until};
 use crate::timeline::filter::Span;
+use crate::triage::{incidents::IncidentsDoc, INCIDENTS_FILE};
 
 #[derive(Debug, Args, Clone)]
 pub struct PeriodArgs {
@@ -46,31 +45,38 @@ pub struct ReportArgs {
 /// caller has just run, else the case's `findings.json` (detection runs when there is none).
 fn make_report(
     data: &CaseData,
-    (sql, config): &(Vec<SqlRule>, Config),
+    rules: &Rules,
     period: &PeriodArgs,
     out: Option<PathBuf>,
-    fresh: Option<FindingsDoc>,
+    fresh: Option<(FindingsDoc, IncidentsDoc)>,
 ) -> Result<report::ReportSummary, Exit> {
     let case = &data.case.dir;
-    let doc = match fresh {
+    let stored = || -> Option<(FindingsDoc, IncidentsDoc)> {
+        Some((FindingsDoc::load(&case.join("findings.json")).ok()?, IncidentsDoc::load(&case.join(INCIDENTS_FILE))?))
+    };
+    // Detection (and triage) runs when the case has none, or a suppression file is given.
+    let (doc, incidents) = match fresh.or_else(|| if rules.suppress.is_some() { None } else { stored() }) {
         Some(d) => d,
-        None => match FindingsDoc::load(&case.join("findings.json")) {
-            Ok(d) => d,
-            Err(_) => detect::detect_and_write(data, sql, config)?,
-        },
+        None => rules.detect(data)?,
     };
     let (oldest, newest) = report::span(data)?;
     let p = Period::resolve(period.time.from, period.time.to, period.last, period.until, oldest, newest);
     let out = out.unwrap_or_else(|| case.join("report"));
-    Ok(report::write(data, config, &doc, p, &out)?)
+    Ok(report::write(data, &rules.config, &doc, &incidents, p, &out)?)
 }
 
 fn say(s: &report::ReportSummary) {
-    println!("report: {} ({} findings in period, {} charts)", s.index.display(), s.findings, s.charts.len());
+    println!(
+        "report: {} ({} incidents, {} findings in period, {} charts)",
+        s.index.display(),
+        s.incidents,
+        s.findings,
+        s.charts.len()
+    );
 }
 
 pub fn run_report(args: ReportArgs) -> Result<i32, Exit> {
-    let rules = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
+    let rules = args.rule.load()?;
     let data = CaseData::open(&args.case)?;
     let s = make_report(&data, &rules, &args.period, args.out, None)?;
     say(&s);
@@ -96,15 +102,15 @@ pub struct RunArgs {
 pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
     ingest_and_report(&args.ingest)?;
     let case = &args.ingest.case;
-    let rules = detect::load(args.rule.rules.as_deref(), args.rule.config.as_deref())?;
+    let rules = args.rule.load()?;
     let data = CaseData::open(case)?;
     let t = std::time::Instant::now();
-    let doc = detect::detect_and_write(&data, &rules.0, &rules.1)?;
+    let (doc, incidents) = rules.detect(&data)?;
     if !args.ingest.run.quiet {
-        print_summary(&doc.findings, t.elapsed().as_secs_f64(), case);
+        print_summary(&doc.findings, &incidents, t.elapsed().as_secs_f64(), case);
     }
     let code = fail_code(&doc.findings, args.fail_on);
-    let s = make_report(&data, &rules, &args.period, args.report_out, Some(doc))?;
+    let s = make_report(&data, &rules, &args.period, args.report_out, Some((doc, incidents)))?;
     say(&s);
     Ok(code)
 }

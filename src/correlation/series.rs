@@ -81,6 +81,22 @@ pub fn p_value(r: f64, n: usize) -> f64 {
 }
 
 /// Hourly series: name → (hour → count).
+/// A series key (`auth failures@web01`, `auth@web01`) as a reader names it: `web01 auth
+/// failures`, `web01 auth events`.
+pub fn label(key: &str) -> String {
+    let (kind, host) = key.rsplit_once('@').unwrap_or((key, ""));
+    let what = if ["auth failures", "firewall blocks", "http 4xx"].contains(&kind) {
+        kind.to_string()
+    } else {
+        format!("{kind} events")
+    };
+    if host.is_empty() || host == "-" {
+        what
+    } else {
+        format!("{host} {what}")
+    }
+}
+
 pub fn hourly(data: &CaseData) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, AnalysisError> {
     let hour = (col("timestamp").cast(DataType::Int64).floor_div(lit(3_600_000_000i64))).alias("hour");
     // The kind is a small code, not a string: 10 M rows of literal strings cost more than the

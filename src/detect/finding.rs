@@ -64,6 +64,29 @@ pub struct Finding {
     pub count: u64,
     pub details: BTreeMap<String, serde_json::Value>,
     pub evidence: Vec<Evidence>,
+    /// Background noise folded into the `noise_summary` finding `noise_summary` (triage): still
+    /// a finding of its rule, shown under the summary rather than on its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noise: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_summary: Option<String>,
+    /// Muted by an entry of the `--suppress` file (triage): still written, marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
+    /// The incident it belongs to (`incidents.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+}
+
+/// Which suppression entry muted a finding, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppressed {
+    /// The entry's position in the file (1-based).
+    pub entry: usize,
+    /// What the entry matches, e.g. `ip 192.0.2.0/24` or `rule web_scan, host web01`.
+    #[serde(rename = "match")]
+    pub matches: String,
+    pub reason: String,
 }
 
 /// A finding as a rule builds it; [`Draft::finish`] gives it its id and text times.
@@ -148,6 +171,10 @@ impl Draft {
                 .take(MAX_EVIDENCE)
                 .map(|(_, file, line)| Evidence { file, line })
                 .collect(),
+            noise: false,
+            noise_summary: None,
+            suppressed: None,
+            incident: None,
         }
     }
 }
@@ -170,6 +197,20 @@ pub struct FindingsDoc {
     pub case: String,
     pub generated_at: String,
     pub findings: Vec<Finding>,
+    /// The `--suppress` entries in force and how many findings each muted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<SuppressionUse>,
+}
+
+/// One suppression entry as the report and auditors see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionUse {
+    pub entry: usize,
+    #[serde(rename = "match")]
+    pub matches: String,
+    pub reason: String,
+    pub file: String,
+    pub muted: usize,
 }
 
 impl FindingsDoc {
@@ -208,6 +249,11 @@ fn write_parquet(dir: &Path, findings: &[Finding]) -> Result<(), AnalysisError> 
             "evidence".into(),
             s(&|f| Some(f.evidence.iter().map(|e| format!("{}:{}", e.file, e.line)).collect::<Vec<_>>().join("\n"))),
         ),
+        Column::new("noise".into(), findings.iter().map(|f| f.noise).collect::<Vec<bool>>()),
+        Column::new("noise_summary".into(), s(&|f| f.noise_summary.clone())),
+        Column::new("suppressed".into(), s(&|f| f.suppressed.as_ref().map(|x| x.matches.clone()))),
+        Column::new("suppression_reason".into(), s(&|f| f.suppressed.as_ref().map(|x| x.reason.clone()))),
+        Column::new("incident".into(), s(&|f| f.incident.clone())),
     ])?;
     write_atomic(&dir.join("findings.parquet"), |tmp| {
         ParquetWriter::new(create(tmp)?).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;

@@ -22,7 +22,7 @@ use std::path::Path;
 use crate::error::AnalysisError;
 use crate::query::CaseData;
 use config::{Config, Param};
-use finding::{Draft, Finding, FindingsDoc};
+use finding::{Draft, Finding};
 use sql_rule::SqlRule;
 
 /// What a rule sees.
@@ -89,8 +89,19 @@ pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
 
 /// Loads rules and configuration (`rules_dir` adds SQL rules, `config_file` overrides defaults).
 pub fn load(rules_dir: Option<&Path>, config_file: Option<&Path>) -> Result<(Vec<SqlRule>, Config), AnalysisError> {
+    load_with(rules_dir, config_file, Vec::new())
+}
+
+/// [`load`], with the tunables of later stages (triage) declared beside the rules'.
+pub fn load_with(
+    rules_dir: Option<&Path>,
+    config_file: Option<&Path>,
+    extra: Vec<(String, String, Vec<Param>)>,
+) -> Result<(Vec<SqlRule>, Config), AnalysisError> {
     let sql = SqlRule::load_all(rules_dir)?;
-    let mut config = Config::defaults(&declarations(&sql));
+    let mut decls = declarations(&sql);
+    decls.extend(extra);
+    let mut config = Config::defaults(&decls);
     if let Some(f) = config_file {
         config = config.load(f)?;
     }
@@ -108,7 +119,7 @@ fn peak_rss_mb() -> u64 {
 }
 
 /// Runs `f`; with LOGSLEUTH_TIMINGS set, prints its time and the peak RSS so far as `label`.
-fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+pub(crate) fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
     let t = std::time::Instant::now();
     let r = f();
     if std::env::var_os("LOGSLEUTH_TIMINGS").is_some() {
@@ -229,19 +240,4 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
     finding::sort(&mut findings);
     findings.dedup_by(|a, b| a.id == b.id);
     Ok(findings)
-}
-
-/// Runs detection and writes `findings.json` / `findings.parquet` into the case.
-pub fn detect_and_write(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<FindingsDoc, AnalysisError> {
-    let findings = detect(data, sql, config)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let doc = FindingsDoc {
-        logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
-        case: data.case.dir.display().to_string(),
-        generated_at: crate::parse::time::format_rfc3339(now.as_secs() as i64 * 1_000_000),
-        findings,
-    };
-    timed("findings.json, findings.parquet", || finding::write(&data.case.dir, &doc))?;
-    timed("correlations.parquet", || crate::correlation::series::write(data))?;
-    Ok(doc)
 }

@@ -323,7 +323,8 @@ pub fn substitute(text: &str, params: &BTreeMap<String, Value>) -> Result<String
     Ok(out)
 }
 
-/// Fills `{count}`, `{source_ip}`, `{host_name}`, `{user_name}` and detail names in a title.
+/// Fills `{count}`, `{source_ip}`, `{host_name}`, `{user_name}`, detail names and parameter
+/// names (from their `threshold_` details) in a title.
 pub fn fill(template: &str, d: &Draft) -> String {
     let mut out = template.to_string();
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
@@ -337,6 +338,9 @@ pub fn fill(template: &str, d: &Draft) -> String {
             other => other.to_string(),
         };
         out = out.replace(&format!("{{{k}}}"), &text);
+        if let Some(param) = k.strip_prefix("threshold_") {
+            out = out.replace(&format!("{{{param}}}"), &text);
+        }
     }
     out
 }

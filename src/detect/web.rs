@@ -219,6 +219,7 @@ impl Rule for WebAttack {
         let mut by_source: BTreeMap<(String, String), Draft> = BTreeMap::new();
         type Categories<'p> = BTreeMap<&'p str, (u64, &'p Signature)>;
         let mut cats: BTreeMap<(String, String), Categories<'_>> = BTreeMap::new();
+        let mut answered_2xx: BTreeMap<(String, String), u64> = BTreeMap::new();
         for i in 0..df.height() {
             let p = path[i].as_deref().unwrap_or("");
             let hits = sigs.classify(&decode(p, query[i].as_deref()));
@@ -235,6 +236,7 @@ impl Rule for WebAttack {
             d.add(ts[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
             d.count += 1;
             let answered = status[i].is_some_and(|s| (200..300).contains(&s));
+            *answered_2xx.entry(key.clone()).or_default() += u64::from(answered);
             let c = cats.entry(key).or_default();
             for j in hits {
                 let sig = &sigs.list[j];
@@ -250,6 +252,7 @@ impl Rule for WebAttack {
             }
             let c = &cats[&key];
             let names: Vec<&str> = c.keys().copied().collect();
+            d.details.insert("answered_2xx".into(), answered_2xx.get(&key).copied().unwrap_or(0).into());
             for (cat, (n, sig)) in c {
                 d.details.insert(format!("{cat}_requests"), (*n).into());
                 d.details.insert(format!("{cat}_pattern"), sig.pattern.clone().into());

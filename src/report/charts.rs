@@ -87,12 +87,22 @@ fn time_chart<'a, 'b>(
         .y_label_area_size(60)
         .build_cartesian_2d(span.0..span.1, 0f64..max)
         .map_err(err)?;
+    // Counts: whole-number ticks only (never 0.5 of a login).
+    let ticks = (max.floor() as usize).clamp(1, 10);
     chart
         .configure_mesh()
         .x_desc("time (UTC)")
         .y_desc(y_desc)
         .x_labels(8)
         .x_label_formatter(&|v| label_time(*v))
+        .y_labels(ticks + 1)
+        .y_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-9 {
+                format!("{}", v.round() as i64)
+            } else {
+                String::new()
+            }
+        })
         .label_style((F, 12))
         .axis_desc_style((F, 14))
         .draw()
@@ -162,6 +172,14 @@ pub fn bars(path: &Path, title: &str, x_desc: &str, items: &[(String, u64)]) -> 
         .configure_mesh()
         .disable_y_mesh()
         .x_desc(x_desc)
+        .x_labels((max.floor() as usize).clamp(1, 10) + 1)
+        .x_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-9 {
+                format!("{}", v.round() as i64)
+            } else {
+                String::new()
+            }
+        })
         .y_labels(n as usize)
         .y_label_formatter(&fmt)
         .label_style((F, 12))
@@ -260,21 +278,22 @@ pub fn anomaly(path: &Path, title: &str, y_desc: &str, points: &[(i64, f64, f64,
 }
 
 /// A correlation matrix with values; axis ticks are series numbers (the page lists the names).
-pub fn matrix(path: &Path, title: &str, m: &[Vec<f64>]) -> Res {
+pub fn matrix(path: &Path, title: &str, m: &[Vec<f64>], names: &[String]) -> Res {
     font()?;
     let n = m.len().max(1) as i32;
-    let side = 120 + 56 * n as u32;
-    let root = BitMapBackend::new(path, (side.max(420), side.max(420))).into_drawing_area();
+    let side = 120 + 80 * n as u32;
+    let root = BitMapBackend::new(path, (side.max(420) + 180, side.max(420))).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (F, 18))
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(40)
+        .y_label_area_size(200)
         .build_cartesian_2d(0i32..n, 0i32..n)
         .map_err(err)?;
-    let num = |i: &i32| format!("{}", i + 1);
-    let rev = |i: &i32| format!("{}", n - i);
+    let name = |i: usize| names.get(i).map(|s| short(s, 26)).unwrap_or_else(|| format!("series {}", i + 1));
+    let num = |i: &i32| short(&name(*i as usize), 11);
+    let rev = |i: &i32| name((n - 1 - i) as usize);
     chart
         .configure_mesh()
         .disable_mesh()
@@ -282,8 +301,8 @@ pub fn matrix(path: &Path, title: &str, m: &[Vec<f64>]) -> Res {
         .y_labels(n as usize)
         .x_label_formatter(&num)
         .y_label_formatter(&rev)
-        .x_desc("series #")
-        .y_desc("series #")
+        .x_desc("series (hourly counts)")
+        .y_desc("")
         .label_style((F, 12))
         .axis_desc_style((F, 13))
         .draw()
@@ -302,6 +321,88 @@ pub fn matrix(path: &Path, title: &str, m: &[Vec<f64>]) -> Res {
             let text = if r.is_finite() { format!("{v:.2}") } else { "–".into() };
             chart
                 .draw_series(std::iter::once(Text::new(text, (x, y + 1), (F, 12).into_font().color(&BLACK))))
+                .map_err(err)?;
+        }
+    }
+    root.present().map_err(err)
+}
+
+/// An incident on the overview: its rank, severity (0 low … 3 critical), hosts and span.
+pub struct Mark {
+    pub rank: usize,
+    pub severity: u8,
+    pub hosts: Vec<String>,
+    pub from: i64,
+    pub to: i64,
+}
+
+const SEVERITY_COLOURS: [RGBColor; 4] =
+    [RGBColor(96, 125, 139), RGBColor(239, 108, 0), RGBColor(198, 40, 40), RGBColor(123, 31, 162)];
+
+/// The case at one glance: one row per host, its event volume as grey bars behind (each row
+/// scaled to its own busiest interval), and each incident as a bar of its severity's colour
+/// over its span, labelled with its rank.
+pub fn overview(path: &Path, title: &str, volume: &Series2, marks: &[Mark], span: (i64, i64), bucket: i64) -> Res {
+    font()?;
+    let mut hosts: Vec<String> = volume.keys().cloned().collect();
+    for m in marks {
+        for h in &m.hosts {
+            if !hosts.contains(h) {
+                hosts.push(h.clone());
+            }
+        }
+    }
+    hosts.sort();
+    let rows = hosts.len().max(1);
+    let height = (120 + 60 * rows as u32).min(900);
+    let root = BitMapBackend::new(path, (W, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (F, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(90)
+        .build_cartesian_2d(span.0..span.1.max(span.0 + 1), 0f64..rows as f64)
+        .map_err(err)?;
+    let names = hosts.clone();
+    chart
+        .configure_mesh()
+        .x_desc("time (UTC); grey: events per interval, scaled per host; colour: incident (severity), #rank")
+        .x_labels(8)
+        .x_label_formatter(&|v| label_time(*v))
+        .y_labels(rows)
+        .y_label_formatter(&|v| {
+            let i = v.floor() as usize;
+            names.get(i).map(|h| short(h, 14)).unwrap_or_default()
+        })
+        .disable_y_mesh()
+        .label_style((F, 12))
+        .axis_desc_style((F, 13))
+        .draw()
+        .map_err(err)?;
+    for (row, host) in hosts.iter().enumerate() {
+        let Some(s) = volume.get(host) else { continue };
+        let max = s.values().fold(1.0f64, |a, b| a.max(*b));
+        let y0 = row as f64 + 0.1;
+        chart
+            .draw_series(s.iter().map(|(t, v)| {
+                let h = 0.8 * v / max;
+                Rectangle::new([(*t, y0), (*t + bucket, y0 + h)], RGBColor(200, 200, 205).filled())
+            }))
+            .map_err(err)?;
+    }
+    let min_width = (span.1 - span.0) / 200;
+    for m in marks {
+        let c = SEVERITY_COLOURS[m.severity.min(3) as usize];
+        for h in &m.hosts {
+            let Some(row) = hosts.iter().position(|x| x == h) else { continue };
+            let y = row as f64 + 0.35;
+            let to = m.to.max(m.from + min_width);
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(m.from, y), (to, y + 0.3)], c.filled())))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Text::new(format!("#{}", m.rank), (m.from, y + 0.62), (F, 13))))
                 .map_err(err)?;
         }
     }

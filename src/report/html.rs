@@ -61,6 +61,17 @@ th{background:#f0f0f3}
 .finding{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:10px 14px;margin:12px 0}
 .evidence td:first-child{white-space:nowrap;font-family:monospace}.evidence td{font-family:monospace;font-size:12px}
 .why{font-size:13px;color:#333}
+.incident{background:#fff;border:1px solid #d0d0d8;border-left:6px solid #999;border-radius:6px;padding:8px 14px;margin:12px 0;color:#1d1d1f}
+.incident.critical,.incident.high,.incident.medium,.incident.low{background:#fff}
+.incident.critical{border-left-color:#7b1fa2}.incident.high{border-left-color:#c62828}.incident.medium{border-left-color:#ef6c00}.incident.low{border-left-color:#607d8b}
+table.glance td:nth-child(3){font-weight:600}
+table.glance td:not(:nth-child(3)),table.glance th{white-space:nowrap;word-break:normal}
+.narrative{font-size:14px;line-height:1.45}
+.strip{position:relative;height:14px;background:#eee;border-radius:3px;margin:6px 0 8px}
+.strip span{position:absolute;top:2px;height:10px;border-radius:2px;opacity:.85}
+details.group>summary{font-weight:600;margin:10px 0;cursor:pointer}
+details.rule{margin-left:16px}
+figure{margin:12px 0}figcaption{margin-top:2px}
 img{max-width:100%;border:1px solid #e0e0e0;background:#fff;margin:6px 0}
 .up{color:#c62828}.down{color:#2e7d32}
 nav a{margin-right:12px}
