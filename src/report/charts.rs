@@ -361,25 +361,25 @@ pub fn overview(path: &Path, title: &str, volume: &Series2, marks: &[Mark], span
         .caption(title, (F, 20))
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(90)
+        .y_label_area_size(100)
         .build_cartesian_2d(span.0..span.1.max(span.0 + 1), 0f64..rows as f64)
         .map_err(err)?;
-    let names = hosts.clone();
     chart
         .configure_mesh()
         .x_desc("time (UTC); grey: events per interval, scaled per host; colour: incident (severity), #rank")
         .x_labels(8)
         .x_label_formatter(&|v| label_time(*v))
-        .y_labels(rows)
-        .y_label_formatter(&|v| {
-            let i = v.floor() as usize;
-            names.get(i).map(|h| short(h, 14)).unwrap_or_default()
-        })
+        .y_labels(0)
         .disable_y_mesh()
         .label_style((F, 12))
         .axis_desc_style((F, 13))
         .draw()
         .map_err(err)?;
+    // Host names in the left margin, at the middle of their rows.
+    for (row, host) in hosts.iter().enumerate() {
+        let (_, py) = chart.backend_coord(&(span.0, row as f64 + 0.5));
+        root.draw(&Text::new(short(host, 12), (6, py - 7), (F, 13).into_font().style(FontStyle::Bold))).map_err(err)?;
+    }
     for (row, host) in hosts.iter().enumerate() {
         let Some(s) = volume.get(host) else { continue };
         let max = s.values().fold(1.0f64, |a, b| a.max(*b));
@@ -401,9 +401,12 @@ pub fn overview(path: &Path, title: &str, volume: &Series2, marks: &[Mark], span
             chart
                 .draw_series(std::iter::once(Rectangle::new([(m.from, y), (to, y + 0.3)], c.filled())))
                 .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(format!("#{}", m.rank), (m.from, y + 0.62), (F, 13))))
-                .map_err(err)?;
+            // Ranks of the first ten only: more labels would overlap.
+            if m.rank <= 10 {
+                chart
+                    .draw_series(std::iter::once(Text::new(format!("#{}", m.rank), (m.from, y + 0.62), (F, 13))))
+                    .map_err(err)?;
+            }
         }
     }
     root.present().map_err(err)
