@@ -235,3 +235,31 @@ fn suppressions_mute_findings_but_keep_them_visible() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("suppress.toml") && err.contains("entry 1: a reason is required"), "{err}");
 }
+
+#[test]
+fn fail_on_alerts_on_the_period_and_names_the_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("sample");
+    logsleuth::gen::scenario::write_sample(&ev, 20261205).unwrap();
+    let (e, case) = (ev.to_str().unwrap(), dir.path().join("case"));
+    let c = case.to_str().unwrap();
+    // The whole case: the intrusion alerts, named on stdout (cron mails it), why on stderr.
+    let out = run(&["run", e, "--case", c, "-q", "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("[critical] #1 Attack chain by 198.51.100.23"), "{stdout}");
+    assert!(lines[0].contains("| hosts db01, web01 |") && lines[0].contains("ip 198.51.100.23"), "{stdout}");
+    assert!(lines.last().unwrap().starts_with("report: "), "the report's path comes after the alerts: {stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fail-on high: 2 incident(s) at or above high"));
+    // The last hour of the case holds no high activity: no alert, only the report line.
+    let out = run(&["run", e, "--case", c, "-q", "--last", "1h", "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    // The week of the intrusion alerts again.
+    let out =
+        run(&["run", e, "--case", c, "-q", "--from", "2025-12-29", "--to", "2026-01-01", "--fail-on", "critical"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("with activity from 2025-12-29T00:00:00Z"));
+}

@@ -9,7 +9,7 @@ use super::{exit, Exit};
 use crate::detect::{self, finding::FindingsDoc, finding::Severity};
 use crate::query::CaseData;
 use crate::sanitize;
-use crate::triage::{self, incidents::IncidentsDoc};
+use crate::triage::{self, incidents::Incident, incidents::IncidentsDoc};
 
 #[derive(Debug, Args, Clone)]
 pub struct RuleArgs {
@@ -58,7 +58,8 @@ pub struct DetectArgs {
     /// Print the effective configuration (defaults, or --config applied) and exit.
     #[arg(long)]
     pub print_config: bool,
-    /// Exit 1 when any finding reaches this severity (for cron alerting).
+    /// Exit 1 when an incident reaches this severity (for cron alerting); each such incident
+    /// is printed on stdout, even with -q.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
     /// No summary on stdout.
@@ -76,18 +77,87 @@ pub fn run(args: DetectArgs) -> Result<i32, Exit> {
     let data = CaseData::open(&case)?;
     let started = std::time::Instant::now();
     let (doc, incidents) = rules.detect(&data)?;
+    let code = alert(&doc, &incidents, args.fail_on, None);
     if !args.quiet {
         print_summary(&doc.findings, &incidents, started.elapsed().as_secs_f64(), &case);
     }
-    Ok(fail_code(&doc.findings, args.fail_on))
+    Ok(code)
 }
 
-/// Exit 1 when a finding that is not suppressed reaches `fail_on`.
-pub fn fail_code(findings: &[detect::finding::Finding], fail_on: Option<Severity>) -> i32 {
-    match fail_on {
-        Some(level) if findings.iter().any(|f| f.severity >= level && f.suppressed.is_none()) => exit::FINDINGS,
-        _ => exit::OK,
+/// The incidents that make `--fail-on LEVEL` alert: not background noise, with a finding at
+/// or above the level whose activity falls in `period` (UTC micros, end exclusive; the whole
+/// case when `None`). Suppressed findings belong to no incident, so they never alert.
+pub fn alerts<'a>(
+    doc: &FindingsDoc,
+    incidents: &'a IncidentsDoc,
+    level: Severity,
+    period: Option<(i64, i64)>,
+) -> Vec<&'a Incident> {
+    use crate::parse::time::parse_rfc3339_utc;
+    let by_id: std::collections::HashMap<&str, &detect::finding::Finding> =
+        doc.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    let in_period = |f: &detect::finding::Finding| match period {
+        None => true,
+        Some((from, to)) => {
+            let a = parse_rfc3339_utc(&f.first_seen).unwrap_or(0);
+            let b = parse_rfc3339_utc(&f.last_seen).unwrap_or(a);
+            a < to && b >= from
+        }
+    };
+    incidents
+        .incidents
+        .iter()
+        .filter(|i| !i.noise)
+        .filter(|i| {
+            i.finding_ids
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()))
+                .any(|f| f.severity >= level && f.suppressed.is_none() && in_period(f))
+        })
+        .collect()
+}
+
+/// `--fail-on`: prints one line per alerting incident on stdout (cron mails it), says why on
+/// stderr, and gives the exit code.
+pub fn alert(
+    doc: &FindingsDoc,
+    incidents: &IncidentsDoc,
+    fail_on: Option<Severity>,
+    period: Option<(i64, i64)>,
+) -> i32 {
+    let Some(level) = fail_on else { return exit::OK };
+    let hits = alerts(doc, incidents, level, period);
+    for i in &hits {
+        let actors: Vec<String> = i.actors.iter().map(|a| format!("{} {}", a.kind, a.value)).collect();
+        println!(
+            "[{}] #{} {} | hosts {} | {} | {} .. {}",
+            i.severity.as_str(),
+            i.rank,
+            sanitize::terminal(&i.title),
+            sanitize::terminal(&i.hosts.join(", ")),
+            sanitize::terminal(&actors.join(", ")),
+            i.first_seen,
+            i.last_seen
+        );
     }
+    if hits.is_empty() {
+        return exit::OK;
+    }
+    let within = match period {
+        Some((from, to)) => format!(
+            " with activity from {} to {}",
+            crate::parse::time::format_rfc3339(from),
+            crate::parse::time::format_rfc3339(to - 1)
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "logsleuth: --fail-on {}: {} incident(s) at or above {}{within}",
+        level.as_str(),
+        hits.len(),
+        level.as_str()
+    );
+    exit::FINDINGS
 }
 
 pub fn print_summary(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::detect::{fail_code, print_summary, RuleArgs, Rules};
+use super::detect::{alert, print_summary, RuleArgs, Rules};
 use super::ingest::{ingest_and_report, IngestArgs};
 use super::timeline::TimeArgs;
 use super::{exit, Exit};
@@ -48,21 +48,28 @@ fn make_report(
     rules: &Rules,
     period: &PeriodArgs,
     out: Option<PathBuf>,
-    fresh: Option<(FindingsDoc, IncidentsDoc)>,
+    fresh: Option<(&FindingsDoc, &IncidentsDoc)>,
 ) -> Result<report::ReportSummary, Exit> {
     let case = &data.case.dir;
     let stored = || -> Option<(FindingsDoc, IncidentsDoc)> {
         Some((FindingsDoc::load(&case.join("findings.json")).ok()?, IncidentsDoc::load(&case.join(INCIDENTS_FILE))?))
     };
     // Detection (and triage) runs when the case has none, or a suppression file is given.
-    let (doc, incidents) = match fresh.or_else(|| if rules.suppress.is_some() { None } else { stored() }) {
+    let owned;
+    let (doc, incidents) = match fresh {
         Some(d) => d,
-        None => rules.detect(data)?,
+        None => {
+            owned = match if rules.suppress.is_some() { None } else { stored() } {
+                Some(d) => d,
+                None => rules.detect(data)?,
+            };
+            (&owned.0, &owned.1)
+        }
     };
     let (oldest, newest) = report::span(data)?;
     let p = Period::resolve(period.time.from, period.time.to, period.last, period.until, oldest, newest);
     let out = out.unwrap_or_else(|| case.join("report"));
-    Ok(report::write(data, &rules.config, &doc, &incidents, p, &out)?)
+    Ok(report::write(data, &rules.config, doc, incidents, p, &out)?)
 }
 
 fn say(s: &report::ReportSummary) {
@@ -94,23 +101,28 @@ pub struct RunArgs {
     /// Report folder (default CASE/report).
     #[arg(long, value_name = "DIR")]
     pub report_out: Option<PathBuf>,
-    /// Exit 1 when any finding reaches this severity.
+    /// Exit 1 when an incident reaches this severity in the reported period (the whole case
+    /// without --last/--from/--to); each such incident is printed, even with -q.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 }
 
 pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
+    // Rules, configuration and suppressions are checked before anything is ingested.
+    let rules = args.rule.load()?;
     ingest_and_report(&args.ingest)?;
     let case = &args.ingest.case;
-    let rules = args.rule.load()?;
     let data = CaseData::open(case)?;
     let t = std::time::Instant::now();
     let (doc, incidents) = rules.detect(&data)?;
-    if !args.ingest.run.quiet {
-        print_summary(&doc.findings, &incidents, t.elapsed().as_secs_f64(), case);
-    }
-    let code = fail_code(&doc.findings, args.fail_on);
-    let s = make_report(&data, &rules, &args.period, args.report_out, Some((doc, incidents)))?;
+    let secs = t.elapsed().as_secs_f64();
+    let s = make_report(&data, &rules, &args.period, args.report_out, Some((&doc, &incidents)))?;
+    // Cron mails stdout: the alert lines first, then the report's path, then the summary.
+    let period = s.period.explicit.then_some((s.period.from, s.period.to));
+    let code = alert(&doc, &incidents, args.fail_on, period);
     say(&s);
+    if !args.ingest.run.quiet {
+        print_summary(&doc.findings, &incidents, secs, case);
+    }
     Ok(code)
 }
