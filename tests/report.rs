@@ -200,3 +200,21 @@ fn hostile_log_text_cannot_script_the_report() {
     let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-report.png");
     let _ = std::fs::copy(&shot, keep);
 }
+
+#[test]
+fn single_file_report_embeds_its_charts() {
+    let (dir, case) = sample_case("ingest");
+    let out = dir.path().join("one");
+    let stdout = ok(&["report", "--case", case.to_str().unwrap(), "--out", out.to_str().unwrap(), "--single-file"]);
+    assert!(stdout.contains("0 charts"), "no chart file beside the page: {stdout}");
+    let files: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(files, ["index.html"], "one file");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let images = html.matches("src=\"data:image/png;base64,iVBORw0KGgo").count();
+    assert_eq!(images, CHARTS.len(), "every chart embedded as a PNG data: image");
+    for c in CHARTS {
+        assert!(!html.contains(&format!("src=\"{c}\"")), "{c} is referenced as a file");
+    }
+    assert!(html.contains("img-src 'self' file: data:") && !html.to_lowercase().contains("<script"));
+}

@@ -25,6 +25,10 @@ pub struct PeriodArgs {
     /// End of --last: `newest` event (default), `now`, or a time.
     #[arg(long, value_parser = Until::parse, default_value = "newest")]
     pub until: Until,
+    /// Write the report as one self-contained HTML file (charts embedded as data: images),
+    /// for mail attachments and archives.
+    #[arg(long)]
+    pub single_file: bool,
 }
 
 #[derive(Debug, Args)]
@@ -69,7 +73,7 @@ fn make_report(
     let (oldest, newest) = report::span(data)?;
     let p = Period::resolve(period.time.from, period.time.to, period.last, period.until, oldest, newest);
     let out = out.unwrap_or_else(|| case.join("report"));
-    Ok(report::write(data, &rules.config, doc, incidents, p, &out)?)
+    Ok(report::write(data, &rules.config, doc, incidents, p, &out, period.single_file)?)
 }
 
 fn say(s: &report::ReportSummary) {

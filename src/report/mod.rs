@@ -78,6 +78,7 @@ pub fn write(
     incidents: &IncidentsDoc,
     period: Period,
     out: &Path,
+    single_file: bool,
 ) -> Result<ReportSummary, AnalysisError> {
     std::fs::create_dir_all(out).map_err(|e| AnalysisError::Write { path: out.to_path_buf(), source: e })?;
     let in_period = |a: i64, b: i64| !period.explicit || period.contains_span(a, b);
@@ -116,13 +117,32 @@ pub fn write(
     sections::case(&mut h, data);
     sections::method(&mut h, config);
     h.raw("</main></body></html>\n");
+    let mut charts_left = charts.drawn.clone();
+    if single_file {
+        embed_charts(&mut h.buf, &charts.drawn)?;
+        charts_left.clear();
+    }
 
     let index = out.join("index.html");
     write_atomic(&index, |tmp| {
         std::fs::write(tmp, &h.buf).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
     })?;
     let real = incs.iter().filter(|i| !i.noise).count();
-    Ok(ReportSummary { index, charts: charts.drawn, findings: findings.len(), incidents: real, period })
+    Ok(ReportSummary { index, charts: charts_left, findings: findings.len(), incidents: real, period })
+}
+
+/// Puts each chart into the page as a `data:` PNG image (the page's CSP allows `img-src
+/// data:`) and removes the file, so that the report is one self-contained HTML file.
+fn embed_charts(page: &mut String, drawn: &[PathBuf]) -> Result<(), AnalysisError> {
+    use base64::Engine;
+    for p in drawn {
+        let bytes = std::fs::read(p).map_err(|e| AnalysisError::Write { path: p.clone(), source: e })?;
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let data = format!("src=\"data:image/png;base64,{}\"", base64::engine::general_purpose::STANDARD.encode(bytes));
+        *page = page.replace(&format!("src=\"{}\"", html_text(&name)), &data);
+        std::fs::remove_file(p).map_err(|e| AnalysisError::Write { path: p.clone(), source: e })?;
+    }
+    Ok(())
 }
 
 /// Draws every chart of the report into `out`.
