@@ -42,7 +42,7 @@ fn background() -> String {
     let browser =
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
     for i in 0..NOISE_PROBERS {
-        let ip = format!("100.64.1.{}", i + 1);
+        let ip = format!("100.100.1.{}", i + 1);
         let (day, month) = if i % 27 < 24 { (8 + (i % 27) as u32, "Dec") } else { (1 + (i % 3) as u32, "Jan") };
         let secs = (i as u32 * 7919) % 86_000;
         out.push_str(&combined(&ip, day, month, secs, PROBES[i % PROBES.len()], 404, browser));
@@ -52,7 +52,7 @@ fn background() -> String {
     }
     let agents = ["Mozilla/5.0 zgrab/0.x", "masscan/1.3 (https://github.com/robertdavidgraham/masscan)"];
     for i in 0..NOISE_SCANNERS {
-        let ip = format!("100.64.2.{}", i + 1);
+        let ip = format!("100.100.2.{}", i + 1);
         out.push_str(&combined(&ip, 9 + (i % 20) as u32, "Dec", (i as u32 * 4111) % 86_000, "/", 200, agents[i % 2]));
     }
     out
@@ -112,7 +112,7 @@ fn the_intrusion_ranks_first_and_background_folds_into_summaries() {
     assert!(folded.iter().all(|f| summaries.iter().any(|s| Some(&s.id) == f.noise_summary.as_ref())));
     let web_attacks = doc.findings.iter().filter(|f| f.rule == "web_attack").count();
     assert!(web_attacks >= NOISE_PROBERS + 2, "folded findings keep their rule");
-    assert!(doc.findings.iter().filter(|f| f.noise).all(|f| f.source_ip.as_deref().unwrap().starts_with("100.64.")));
+    assert!(doc.findings.iter().filter(|f| f.noise).all(|f| f.source_ip.as_deref().unwrap().starts_with("100.100.")));
 
     // Every planted attacker's incident ranks above every noise summary.
     let noise_rank = inc.incidents.iter().filter(|i| i.noise).map(|i| i.rank).min().expect("noise incidents");
@@ -139,8 +139,8 @@ fn the_intrusion_ranks_first_and_background_folds_into_summaries() {
 
     // A folded address can still be found.
     let c = case.to_str().unwrap();
-    let out = ok(&["pivot", "--case", c, "--ip", "100.64.1.7"]);
-    assert!(out.contains("100.64.1.7"), "{out}");
+    let out = ok(&["pivot", "--case", c, "--ip", "100.100.1.7"]);
+    assert!(out.contains("100.100.1.7"), "{out}");
 
     // Deterministic: detect again gives the same incidents.
     ok(&["detect", "--case", c, "-q"]);
@@ -153,7 +153,7 @@ fn the_intrusion_ranks_first_and_background_folds_into_summaries() {
     assert!(at("id=\"incidents\"") < at("id=\"overview\"") && at("id=\"overview\"") < at("id=\"findings\""));
     assert!(at("table class=\"glance\"") < at("id=\"overview\""));
     assert!(html.contains(&logsleuth::report::html_text(&first.title)), "incident #1 on the page");
-    assert!(html.contains("100.64.1.150"), "the full address list is in the report");
+    assert!(html.contains("100.100.1.150"), "the full address list is in the report");
     first_screen(&case.join("report/index.html"), &first.title);
 }
 

@@ -28,6 +28,7 @@ fn is_candidate(f: &Finding, rules: &[String], max_count: u64) -> bool {
 /// What one summary says about its rule's folded findings.
 fn summary_title(rule: &str, host: &str, addresses: usize, max: u64, categories: &BTreeMap<String, u64>) -> String {
     let range = if max <= 1 { "1".to_string() } else { format!("1–{max}") };
+    let s = if max <= 1 { "" } else { "s" };
     let cats = || {
         let mut c: Vec<(&String, &u64)> = categories.iter().collect();
         c.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -37,16 +38,16 @@ fn summary_title(rule: &str, host: &str, addresses: usize, max: u64, categories:
     };
     match rule {
         "web_attack" => format!(
-            "{addresses} addresses sent {range} attack probes each to {host}{}, none answered 2xx",
+            "{addresses} addresses sent {range} attack probe{s} each to {host}{}, none answered 2xx",
             if categories.is_empty() { String::new() } else { cats() }
         ),
         "web_scan" => {
-            format!("{addresses} addresses made {range} scanning requests each to {host}, with nothing after")
+            format!("{addresses} addresses made {range} scanning request{s} each to {host}, with nothing after")
         }
         "ssh_probe" => {
-            format!("{addresses} addresses opened {range} ssh connections each to {host} that never tried a password")
+            format!("{addresses} addresses opened {range} ssh connection{s} each to {host} that never tried a password")
         }
-        "port_scan" => format!("{addresses} addresses probed {range} ports each on {host}"),
+        "port_scan" => format!("{addresses} addresses probed {range} port{s} each on {host}"),
         "cross_source" => format!("{addresses} background addresses were seen in more than one source"),
         _ => format!("{addresses} addresses: low-volume {rule} findings on {host} with nothing after"),
     }
