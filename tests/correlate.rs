@@ -252,3 +252,43 @@ fn pivot_and_correlations() {
     assert!(n > 0);
     assert!(count(&case, "SELECT COUNT(*) FROM findings WHERE rule = 'attack_chain'") == 1);
 }
+
+#[test]
+fn output_files_get_the_format_their_name_says_and_query_shows_whole_values() {
+    let (dir, case) = intrusion();
+    let c = case.to_str().unwrap();
+    // -o with a known extension and no --format: that format.
+    let pq = dir.path().join("tl.parquet");
+    ok(&["timeline", "--case", c, "-o", pq.to_str().unwrap()]);
+    assert!(std::fs::read(&pq).unwrap().starts_with(b"PAR1"), "a Parquet file, not the text table");
+    let js = dir.path().join("tl.jsonl");
+    ok(&["timeline", "--case", c, "-o", js.to_str().unwrap()]);
+    let first = std::fs::read_to_string(&js).unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(first.lines().next().unwrap()).is_ok());
+    // A --format that contradicts the extension is refused, naming both.
+    let out = run(&["timeline", "--case", c, "-o", pq.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tl.parquet") && err.contains("parquet file") && err.contains("--format is csv"), "{err}");
+    // --format timesketch writes CSV: a .csv name is fine.
+    let ts = dir.path().join("sketch.csv");
+    ok(&["timeline", "--case", c, "--format", "timesketch", "-o", ts.to_str().unwrap()]);
+    // An unwritable output names its path.
+    let out = run(&["timeline", "--case", c, "-o", "/nonexistent/dir/x.csv"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/dir/x.csv"));
+    // query: long values whole with --wrap or --max-width, and one field per line.
+    let q = "SELECT process_command_line FROM events WHERE process_command_line LIKE '%wget%' LIMIT 1";
+    let cut = ok(&["query", "--case", c, q]);
+    let wide = ok(&["query", "--case", c, "--max-width", "400", q]);
+    let cmd = wide.lines().nth(2).unwrap().trim().to_string();
+    assert!(cmd.contains("wget") && cmd.len() > 10, "{wide}");
+    assert!(cut.lines().nth(2).unwrap().chars().count() <= 60);
+    let wrapped = ok(&["query", "--case", c, "--wrap", "--max-width", "12", q]);
+    assert_eq!(
+        wrapped.lines().skip(2).take_while(|l| !l.starts_with('(')).collect::<String>().replace(' ', ""),
+        cmd.replace(' ', "")
+    );
+    let lines = ok(&["query", "--case", c, "--format", "line", "--max-width", "400", q]);
+    assert!(lines.starts_with(&format!("process_command_line = {cmd}")), "{lines}");
+}

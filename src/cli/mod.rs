@@ -10,6 +10,19 @@ pub mod timeline;
 
 use clap::{Parser, Subcommand};
 
+/// The pager (`$PAGER`, else `less -S`) for output meant for a person, when stdout is a
+/// terminal; `None` otherwise or when it cannot be started.
+pub fn pager() -> Option<std::process::Child> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let cmd = std::env::var("PAGER").unwrap_or_else(|_| "less -S".into());
+    let mut parts = cmd.split_whitespace();
+    let prog = parts.next()?;
+    std::process::Command::new(prog).args(parts).stdin(std::process::Stdio::piped()).spawn().ok()
+}
+
 /// Exit codes (documented in the README).
 pub mod exit {
     /// Success (damaged inputs are warnings unless `--strict`).

@@ -19,9 +19,15 @@ pub struct QueryArgs {
     /// Read the SQL from a file.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Output format.
+    /// Output format (`line`: one `column = value` per field, records apart).
     #[arg(long, value_enum, default_value = "table")]
     pub format: output::Format,
+    /// Longest text shown of a cell (table and line formats).
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub max_width: usize,
+    /// Wrap long cells and show their line breaks instead of cutting them.
+    #[arg(long)]
+    pub wrap: bool,
 }
 
 pub fn run(args: QueryArgs) -> Result<i32, Exit> {
@@ -32,8 +38,24 @@ pub fn run(args: QueryArgs) -> Result<i32, Exit> {
     };
     let data = CaseData::open(&args.case)?;
     let df = data.sql("query", &sql)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    output::write(&df, args.format, &mut out)?;
+    let cells = output::Cells { max_width: args.max_width.max(2), wrap: args.wrap };
+    // A long result for a person at a terminal goes through the pager, like `timeline`.
+    let for_person = matches!(args.format, output::Format::Table | output::Format::Line);
+    let mut pager = if for_person && df.height() > 40 { super::pager() } else { None };
+    match pager.as_mut().and_then(|p| p.stdin.take()) {
+        Some(stdin) => {
+            let mut out = std::io::BufWriter::new(stdin);
+            // The reader may quit the pager early: a broken pipe is not an error then.
+            let _ = output::write(&df, args.format, cells, &mut out).and_then(|_| std::io::Write::flush(&mut out));
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            output::write(&df, args.format, cells, &mut out)?;
+        }
+    }
+    if let Some(mut p) = pager {
+        let _ = p.wait();
+    }
     Ok(exit::OK)
 }

