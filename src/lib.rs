@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod correlation;
+pub mod deliver;
 pub mod detect;
 pub mod error;
 pub mod gen;

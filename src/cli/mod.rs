@@ -39,6 +39,9 @@ pub mod exit {
     pub const DAMAGED: i32 = 4;
     /// Any other failure: the case cannot be written or read, I/O errors.
     pub const FAILURE: i32 = 5;
+    /// `report`/`run --webhook`: the report was written but could not be delivered
+    /// (`--fail-on` takes precedence when both apply).
+    pub const DELIVERY: i32 = 6;
 }
 
 #[derive(Debug, Parser)]

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::detect::{alert, print_summary, RuleArgs, Rules};
+use super::detect::{alert, alerts, print_summary, RuleArgs, Rules};
 use super::ingest::{ingest_and_report, IngestArgs};
 use super::timeline::TimeArgs;
 use super::{exit, Exit};
+use crate::deliver::{self, webhook::WebhookFormat};
 use crate::detect::{finding::FindingsDoc, finding::Severity};
 use crate::query::CaseData;
 use crate::report::{self, period::Period, period::Until};
@@ -43,37 +44,81 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub rule: RuleArgs,
+    #[command(flatten)]
+    pub deliver: DeliverArgs,
 }
 
-/// Writes the report of an opened case with its loaded rules; `fresh` is a detection the
-/// caller has just run, else the case's `findings.json` (detection runs when there is none).
+/// The case's findings and incidents: as stored, else detected now (also when a suppression
+/// file is given, so that it applies).
+fn findings_of(data: &CaseData, rules: &Rules) -> Result<(FindingsDoc, IncidentsDoc), Exit> {
+    let case = &data.case.dir;
+    let stored = || -> Option<(FindingsDoc, IncidentsDoc)> {
+        Some((FindingsDoc::load(&case.join("findings.json")).ok()?, IncidentsDoc::load(&case.join(INCIDENTS_FILE))?))
+    };
+    match if rules.suppress.is_some() { None } else { stored() } {
+        Some(d) => Ok(d),
+        None => rules.detect(data),
+    }
+}
+
+/// Writes the report of an opened case with its loaded rules, findings and incidents.
 fn make_report(
     data: &CaseData,
     rules: &Rules,
     period: &PeriodArgs,
     out: Option<PathBuf>,
-    fresh: Option<(&FindingsDoc, &IncidentsDoc)>,
+    (doc, incidents): (&FindingsDoc, &IncidentsDoc),
 ) -> Result<report::ReportSummary, Exit> {
     let case = &data.case.dir;
-    let stored = || -> Option<(FindingsDoc, IncidentsDoc)> {
-        Some((FindingsDoc::load(&case.join("findings.json")).ok()?, IncidentsDoc::load(&case.join(INCIDENTS_FILE))?))
-    };
-    // Detection (and triage) runs when the case has none, or a suppression file is given.
-    let owned;
-    let (doc, incidents) = match fresh {
-        Some(d) => d,
-        None => {
-            owned = match if rules.suppress.is_some() { None } else { stored() } {
-                Some(d) => d,
-                None => rules.detect(data)?,
-            };
-            (&owned.0, &owned.1)
-        }
-    };
     let (oldest, newest) = report::span(data)?;
     let p = Period::resolve(period.time.from, period.time.to, period.last, period.until, oldest, newest);
     let out = out.unwrap_or_else(|| case.join("report"));
     Ok(report::write(data, &rules.config, doc, incidents, p, &out, period.single_file)?)
+}
+
+/// Delivery options shared by `report` and `run`.
+#[derive(Debug, Args, Clone)]
+pub struct DeliverArgs {
+    /// POST the period's summary (counts, and the incidents at or above --fail-on, else high)
+    /// to this URL. logsleuth contacts no network unless this is given.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// Shape of the webhook body: logsleuth's JSON, a Slack or a Teams message.
+    #[arg(long, value_enum, default_value = "json")]
+    pub webhook_format: WebhookFormat,
+    /// Seconds to wait for each webhook attempt (3 attempts, 1 s then 2 s apart).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub webhook_timeout: f64,
+}
+
+/// Sends what `args` asks for; returns whether every delivery succeeded (failures are said on
+/// stderr and recorded in the case's `deliveries.jsonl`).
+fn deliver(
+    args: &DeliverArgs,
+    data: &CaseData,
+    (doc, incidents): (&FindingsDoc, &IncidentsDoc),
+    s: &report::ReportSummary,
+    threshold: Severity,
+) -> bool {
+    let Some(url) = &args.webhook else { return true };
+    let period = (s.period.from, s.period.to);
+    let in_period = s.period.explicit.then_some(period);
+    let selected = alerts(doc, incidents, threshold, in_period);
+    let all: Vec<&crate::triage::incidents::Incident> = alerts(doc, incidents, Severity::Low, in_period);
+    let hosts: std::collections::BTreeSet<&str> =
+        data.manifest.inputs.iter().filter_map(|i| i.host_name.as_deref()).collect();
+    let summary = deliver::summary(&data.case.dir, doc, &all, &selected, period, s.events, hosts.len(), &s.index);
+    let body = deliver::webhook::body(&summary, args.webhook_format);
+    let timeout = std::time::Duration::from_secs_f64(args.webhook_timeout.clamp(0.1, 600.0));
+    let result = deliver::webhook::post(url, &body, timeout, 3, std::time::Duration::from_secs(1));
+    deliver::record(&data.case.dir, "webhook", &deliver::target_of(url), &result);
+    match result {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("logsleuth: {e}");
+            false
+        }
+    }
 }
 
 fn say(s: &report::ReportSummary) {
@@ -89,9 +134,11 @@ fn say(s: &report::ReportSummary) {
 pub fn run_report(args: ReportArgs) -> Result<i32, Exit> {
     let rules = args.rule.load()?;
     let data = CaseData::open(&args.case)?;
-    let s = make_report(&data, &rules, &args.period, args.out, None)?;
+    let (doc, incidents) = findings_of(&data, &rules)?;
+    let s = make_report(&data, &rules, &args.period, args.out, (&doc, &incidents))?;
     say(&s);
-    Ok(exit::OK)
+    let delivered = deliver(&args.deliver, &data, (&doc, &incidents), &s, Severity::High);
+    Ok(if delivered { exit::OK } else { exit::DELIVERY })
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +152,8 @@ pub struct RunArgs {
     /// Report folder (default CASE/report).
     #[arg(long, value_name = "DIR")]
     pub report_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub deliver: DeliverArgs,
     /// Exit 1 when an incident reaches this severity in the reported period (the whole case
     /// without --last/--from/--to); each such incident is printed, even with -q.
     #[arg(long, value_enum, value_name = "SEVERITY")]
@@ -120,7 +169,7 @@ pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
     let t = std::time::Instant::now();
     let (doc, incidents) = rules.detect(&data)?;
     let secs = t.elapsed().as_secs_f64();
-    let s = make_report(&data, &rules, &args.period, args.report_out, Some((&doc, &incidents)))?;
+    let s = make_report(&data, &rules, &args.period, args.report_out, (&doc, &incidents))?;
     // Cron mails stdout: the alert lines first, then the report's path, then the summary.
     let period = s.period.explicit.then_some((s.period.from, s.period.to));
     let code = alert(&doc, &incidents, args.fail_on, period);
@@ -128,5 +177,7 @@ pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
     if !args.ingest.run.quiet {
         print_summary(&doc.findings, &incidents, secs, case);
     }
-    Ok(code)
+    let delivered = deliver(&args.deliver, &data, (&doc, &incidents), &s, args.fail_on.unwrap_or(Severity::High));
+    // --fail-on keeps precedence over a failed delivery.
+    Ok(if code == exit::OK && !delivered { exit::DELIVERY } else { code })
 }

@@ -36,6 +36,8 @@ pub struct ReportSummary {
     pub charts: Vec<PathBuf>,
     pub findings: usize,
     pub incidents: usize,
+    /// Events in the period.
+    pub events: u64,
     pub period: Period,
 }
 
@@ -128,7 +130,14 @@ pub fn write(
         std::fs::write(tmp, &h.buf).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
     })?;
     let real = incs.iter().filter(|i| !i.noise).count();
-    Ok(ReportSummary { index, charts: charts_left, findings: findings.len(), incidents: real, period })
+    Ok(ReportSummary {
+        index,
+        charts: charts_left,
+        findings: findings.len(),
+        incidents: real,
+        events: modules.values().sum(),
+        period,
+    })
 }
 
 /// Puts each chart into the page as a `data:` PNG image (the page's CSP allows `img-src
