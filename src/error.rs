@@ -20,6 +20,12 @@ pub enum IngestError {
     PathCollision { a: PathBuf, b: PathBuf, rel: String },
     #[error("case {path} is locked by another logsleuth process (lock file {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
+    #[error("{path} is not a case: it has no manifest.json (ingest evidence into it first)")]
+    NotACase { path: PathBuf },
+    /// The case and the evidence are placed so that one would be written into or read as the
+    /// other (a usage error).
+    #[error("{0}")]
+    Placement(String),
     #[error("{0}")]
     Invalid(String),
 }

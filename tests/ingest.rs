@@ -482,3 +482,89 @@ Caused by: java.io.IOException: reset\n",
     let html = std::fs::read_to_string(report.join("index.html")).unwrap();
     assert!(html.contains("Not understood: app01/noise.txt (unknown): 3 of 3 lines are rejects"), "report lists it");
 }
+
+#[test]
+fn verify_detects_changed_missing_and_new_evidence_and_an_edited_case() {
+    let (dir, case) = sample_case("run");
+    let ev = dir.path().join("sample");
+    let (c, e) = (case.to_str().unwrap(), ev.to_str().unwrap());
+    // Fresh: everything matches, and run already verified (the report says so).
+    let out = run(&["verify", "--case", c, "--evidence", e]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK: "));
+    let html = std::fs::read_to_string(case.join("report/index.html")).unwrap();
+    assert!(html.contains("Chain of custody:</b> last verified"), "run verifies before it reports");
+    let m = manifest(&case);
+    assert!(!m.parts.is_empty() && m.parts.len() == m.parts.keys().filter(|p| p.ends_with(".parquet")).count());
+    assert_eq!(m.derived.len(), 4, "{:?}", m.derived);
+    // Tamper: an input changed, one removed, one added; a part replaced; findings edited.
+    let auth = ev.join("web01/var/log/auth.log");
+    let mut text = std::fs::read(&auth).unwrap();
+    text.extend_from_slice(b"Jan  4 23:59:59 web01 sshd[1]: appended after the fact\n");
+    std::fs::write(&auth, text).unwrap();
+    std::fs::remove_file(ev.join("web01/var/log/syslog")).unwrap();
+    write(&ev, "web01/var/log/late.log", b"Jan  4 23:59:59 web01 x: new\n");
+    let part = m.parts.keys().next().unwrap().clone();
+    let other = m.parts.keys().nth(1).unwrap().clone();
+    std::fs::copy(case.join(&other), case.join(&part)).unwrap();
+    let f = case.join("findings.json");
+    let edited = std::fs::read_to_string(&f).unwrap().replacen("\"critical\"", "\"low\"", 1);
+    std::fs::write(&f, edited).unwrap();
+    let out = run(&["verify", "--case", c, "--evidence", e, "--json"]);
+    assert_eq!(out.status.code(), Some(7));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |kind: &str, path: &str| -> String {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kind"] == kind && x["path"] == path)
+            .map(|x| x["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{kind} {path} not checked"))
+    };
+    assert_eq!(status("input", "web01/var/log/auth.log"), "changed");
+    assert_eq!(status("input", "web01/var/log/syslog"), "missing");
+    assert_eq!(status("input", "web01/var/log/late.log"), "new");
+    assert_eq!(status("part", &part), "changed");
+    assert_eq!(status("derived", "findings.json"), "changed");
+    assert_eq!(status("derived", "incidents.json"), "unchanged");
+    assert_eq!(v["ok"], false);
+    // The recorded and the present hash of a changed input are both given.
+    let changed = v["checks"].as_array().unwrap().iter().find(|x| x["path"] == "web01/var/log/auth.log").unwrap();
+    assert_ne!(changed["recorded_sha256"], changed["sha256"]);
+    assert!(case.join("verification.json").exists());
+}
+
+#[test]
+fn a_case_never_eats_itself_and_swapped_arguments_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("evidence");
+    write(
+        &ev,
+        "web01/var/log/auth.log",
+        b"Dec  5 10:00:01 web01 sshd[12]: Accepted password for a from 192.0.2.4 port 22 ssh2\n",
+    );
+    let (e, inside) = (ev.to_str().unwrap(), ev.join("case"));
+    // The case inside the evidence.
+    let out = run(&["ingest", e, "--case", inside.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is inside the evidence"));
+    assert!(!inside.exists(), "nothing written into the evidence");
+    // A real case, then given as evidence, and an input inside the case.
+    let case = dir.path().join("case");
+    ok(&["ingest", e, "--case", case.to_str().unwrap(), "-q"]);
+    let other = dir.path().join("case2");
+    let out = run(&["ingest", case.to_str().unwrap(), "--case", other.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a logsleuth case, not evidence"));
+    let out = run(&["ingest", case.join("events").to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is inside the case folder"));
+    // Swapped: a non-empty folder that is not a case.
+    let single = dir.path().join("single.log");
+    std::fs::write(&single, "Dec  5 10:00:01 web01 sshd[12]: x\n").unwrap();
+    let out = run(&["ingest", single.to_str().unwrap(), "--case", e, "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not empty and is not a case"));
+    assert!(!ev.join("manifest.json").exists() && !ev.join(".lock").exists(), "the evidence folder is untouched");
+}

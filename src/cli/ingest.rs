@@ -105,7 +105,10 @@ pub fn options(a: &IngestArgs) -> IngestOptions {
 /// Runs an ingest and maps its outcome to an exit code (shared with `run`).
 pub fn ingest_and_report(a: &IngestArgs) -> Result<IngestSummary, Exit> {
     let opts = options(a);
-    let summary = ingest::run(&opts).map_err(|e| Exit { code: exit::FAILURE, error: e.into() })?;
+    let summary = ingest::run(&opts).map_err(|e| {
+        let code = if matches!(e, crate::error::IngestError::Placement(_)) { exit::USAGE } else { exit::FAILURE };
+        Exit { code, error: e.into() }
+    })?;
     if !a.run.quiet {
         print_summary(&summary, &opts);
     }

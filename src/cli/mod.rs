@@ -7,6 +7,7 @@ pub mod pivot;
 pub mod query;
 pub mod report;
 pub mod timeline;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,9 @@ pub mod exit {
     /// `report`/`run --webhook`: the report was written but could not be delivered
     /// (`--fail-on` takes precedence when both apply).
     pub const DELIVERY: i32 = 6;
+    /// `verify`: an input, a Parquet part or a derived file differs from what the manifest
+    /// recorded, is missing, or the evidence holds files the case does not.
+    pub const MISMATCH: i32 = 7;
 }
 
 #[derive(Debug, Parser)]
@@ -67,6 +71,8 @@ pub enum Command {
     Pivot(pivot::PivotArgs),
     /// Run SQL over a case (tables: events, rejects, inputs, findings, correlations).
     Query(query::QueryArgs),
+    /// Re-check the chain of custody: inputs, Parquet parts and derived files against the manifest.
+    Verify(verify::VerifyArgs),
     /// Print the event schema documentation (Markdown).
     Schema,
     /// List the log formats and what they read; `--explain FILE` shows how a file is sniffed.
@@ -136,6 +142,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
         Command::Query(args) => query::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Pivot(args) => pivot::run(args),

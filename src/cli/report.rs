@@ -169,6 +169,11 @@ pub fn run_all(args: RunArgs) -> Result<i32, Exit> {
     let t = std::time::Instant::now();
     let (doc, incidents) = rules.detect(&data)?;
     let secs = t.elapsed().as_secs_f64();
+    // The chain of custody re-checked before reporting; the report shows the result.
+    let v = super::verify::check(case, &args.ingest.paths)?;
+    if !v.ok {
+        eprintln!("logsleuth: verify: {} (see {})", v.headline(), case.join("verification.json").display());
+    }
     let s = make_report(&data, &rules, &args.period, args.report_out, (&doc, &incidents))?;
     // Cron mails stdout: the alert lines first, then the report's path, then the summary.
     let period = s.period.explicit.then_some((s.period.from, s.period.to));

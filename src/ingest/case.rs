@@ -193,6 +193,31 @@ impl Case {
     }
 
     /// All committed part files under `events/` or `rejects/`, relative to the case.
+    /// Records the SHA-256 of files a later command derived into the case (`findings.json`,
+    /// …) in the manifest, under the case lock, replacing the manifest atomically.
+    pub fn record_derived(&self, names: &[&str]) -> Result<(), IngestError> {
+        let lock = self.lock()?;
+        let path = self.manifest_path();
+        let Some(mut m) = super::manifest::Manifest::load(&path)? else { return Ok(()) };
+        for name in names {
+            let file = self.dir.join(name);
+            match super::manifest::sha256_file(&file) {
+                Ok(h) => {
+                    m.derived.insert(name.to_string(), h);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    m.derived.remove(*name);
+                }
+                Err(e) => return Err(IngestError::read(&file, e)),
+            }
+        }
+        let tmp = self.dir.join(".manifest.json.tmp");
+        std::fs::write(&tmp, m.to_json()).map_err(|e| IngestError::write(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| IngestError::write(&path, e))?;
+        drop(lock);
+        Ok(())
+    }
+
     pub fn parts(&self, sub: &str) -> Vec<String> {
         parquet_files(&self.dir.join(sub))
             .filter_map(|p| p.strip_prefix(&self.dir).ok().map(|rel| rel.to_string_lossy().into_owned()))

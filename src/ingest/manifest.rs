@@ -124,6 +124,23 @@ pub struct Manifest {
     /// Every ingest run into this case, oldest first (extension).
     #[serde(default)]
     pub runs: Vec<RunRecord>,
+    /// SHA-256 of every Parquet part of the dataset (`events/…`, `rejects/…`), recorded at
+    /// commit, so that `verify` detects a part replaced or edited after the fact.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parts: std::collections::BTreeMap<String, String>,
+    /// SHA-256 of the files `detect` derives (`findings.json`, `findings.parquet`,
+    /// `incidents.json`, `correlations.parquet`), recorded when it writes them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub derived: std::collections::BTreeMap<String, String>,
+}
+
+/// The SHA-256 of a file's bytes, streamed.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
 }
 
 impl Manifest {

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod pipeline;
 pub mod plan;
 pub mod rotation;
+pub mod verify;
 pub mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -139,9 +140,96 @@ fn record_for(c: &Candidate) -> InputRecord {
 }
 
 /// Runs one ingest into a case.
+/// The SHA-256 of every Parquet part after this commit: the earlier parts' recorded hashes
+/// (none with `--force`, which deletes them) and this run's staged parts, hashed in parallel
+/// before they move into place (just written, so read from the page cache).
+fn part_hashes(
+    case: &Case,
+    old: Option<&Manifest>,
+    journal: &case::Journal,
+    force: bool,
+) -> Result<std::collections::BTreeMap<String, String>, IngestError> {
+    let mut parts = if force { Default::default() } else { old.map(|m| m.parts.clone()).unwrap_or_default() };
+    let new: Vec<(String, String)> = journal
+        .moves
+        .par_iter()
+        .map(|(src, dst)| {
+            let path = case.dir.join(src);
+            manifest::sha256_file(&path).map(|h| (dst.clone(), h)).map_err(|e| IngestError::read(&path, e))
+        })
+        .collect::<Result<_, _>>()?;
+    parts.extend(new);
+    Ok(parts)
+}
+
+/// A case never eats itself, and evidence is never written into: refuses a case folder
+/// inside an input or an input inside the case, a case passed as evidence, and a non-empty
+/// folder that is not a case (swapped arguments).
+fn check_placement(opts: &IngestOptions) -> Result<(), IngestError> {
+    let abs = |p: &std::path::Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.to_path_buf()))
+    };
+    // The case folder may not exist yet: resolve its nearest existing ancestor.
+    let case_abs = {
+        let mut missing = Vec::new();
+        let mut p = opts.case_dir.as_path();
+        while !p.exists() {
+            match (p.file_name(), p.parent()) {
+                (Some(n), Some(parent)) => {
+                    missing.push(n.to_os_string());
+                    p = if parent.as_os_str().is_empty() { std::path::Path::new(".") } else { parent };
+                }
+                _ => break,
+            }
+        }
+        let mut base = abs(p);
+        base.extend(missing.iter().rev());
+        base
+    };
+    let is_case = |p: &std::path::Path| p.join("manifest.json").is_file() && p.join("events").is_dir();
+    for input in &opts.inputs {
+        let input_abs = abs(input);
+        if case_abs.starts_with(&input_abs) {
+            return Err(IngestError::Placement(format!(
+                "the case folder {} is inside the evidence {}: its own files would be read as evidence; put the case outside the evidence",
+                opts.case_dir.display(),
+                input.display()
+            )));
+        }
+        if input_abs.starts_with(&case_abs) {
+            return Err(IngestError::Placement(format!(
+                "the input {} is inside the case folder {}: give the evidence, not the case",
+                input.display(),
+                opts.case_dir.display()
+            )));
+        }
+        if input.is_dir() && is_case(input) {
+            return Err(IngestError::Placement(format!(
+                "{} is a logsleuth case, not evidence: query it with --case {}, or give the evidence it was made from",
+                input.display(),
+                input.display()
+            )));
+        }
+    }
+    let dir = &opts.case_dir;
+    if dir.is_file() {
+        return Err(IngestError::Placement(format!("the case {} is a file; give a folder", dir.display())));
+    }
+    let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let ours = dir.join("manifest.json").exists() || dir.join(".lock").exists() || dir.join(".staging").exists();
+    if non_empty && !ours {
+        return Err(IngestError::Placement(format!(
+            "{} is not empty and is not a case (no manifest.json): were the evidence and --case swapped? Give a new or empty folder as --case",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let started = Instant::now();
     let started_at = now_rfc3339();
+    check_placement(opts)?;
     let case = Case::new(&opts.case_dir);
     let lock = case.lock()?;
     case.recover(&lock)?;
@@ -451,6 +539,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         events_added: summary.events,
         rejects_added: summary.rejects,
     });
+    let parts = part_hashes(&case, old.as_ref(), &journal, opts.force)?;
     let manifest = Manifest {
         logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
         command: opts.command.clone(),
@@ -459,6 +548,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         inputs,
         schema_version: crate::schema::SCHEMA_VERSION,
         runs,
+        parts,
+        // Derived files are recorded by the command that writes them (detect), for this state.
+        derived: Default::default(),
     };
     let manifest_tmp = staging.join("manifest.json");
     std::fs::write(&manifest_tmp, manifest.to_json()).map_err(|e| IngestError::write(&manifest_tmp, e))?;

@@ -474,6 +474,37 @@ pub fn compare(
 /// The case: ingest runs, how time was decided, and every input with its hash.
 pub fn case(h: &mut Html, data: &CaseData) {
     h.raw("<h2 id=\"case\">Case and inputs</h2>");
+    match crate::ingest::verify::Verification::load(&data.case.dir) {
+        Some(v) => {
+            h.raw("<p class=\"verify\"><b>Chain of custody:</b> ").text(&format!(
+                "last verified {}: {} (manifest SHA-256 {}).",
+                v.verified_at,
+                v.headline(),
+                v.manifest_sha256
+            ));
+            h.raw("</p>");
+            let rows: Vec<Vec<String>> = v
+                .checks
+                .iter()
+                .filter(|c| c.status != "unchanged")
+                .map(|c| {
+                    vec![
+                        c.status.clone(),
+                        c.kind.clone(),
+                        c.path.clone(),
+                        c.recorded_sha256.clone().unwrap_or_default(),
+                        c.sha256.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                h.table("verify", &["status", "kind", "file", "recorded SHA-256", "SHA-256 now"], &rows);
+            }
+        }
+        None => {
+            h.el("p", "meta", "Chain of custody: not verified yet (logsleuth verify --case DIR re-hashes the inputs, parts and derived files).");
+        }
+    }
     h.raw("<p class=\"meta\">").text(&format!("Ingest command: {}", data.manifest.command)).raw("</p>");
     let runs: Vec<Vec<String>> = data
         .manifest

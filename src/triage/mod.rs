@@ -24,6 +24,9 @@ use suppress::Suppressions;
 /// The file incidents are written to, beside `findings.json`.
 pub const INCIDENTS_FILE: &str = "incidents.json";
 
+/// The files detect derives into the case, whose hashes the manifest records.
+pub const DERIVED: &[&str] = &["findings.json", "findings.parquet", INCIDENTS_FILE, "correlations.parquet"];
+
 /// Triage's tunables, declared like a rule's so that `--config` and the report's method
 /// section show them.
 pub fn declarations() -> Vec<(String, String, Vec<Param>)> {
@@ -100,6 +103,10 @@ pub fn detect_and_write(
         })
     })?;
     timed("correlations.parquet", || crate::correlation::series::write(data))?;
+    // Chain of custody for what detect wrote: `verify` re-checks these hashes.
+    if let Err(e) = data.case.record_derived(DERIVED) {
+        eprintln!("logsleuth: warning: the hashes of the derived files were not recorded: {e}");
+    }
     Ok((doc, inc))
 }
 
