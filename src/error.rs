@@ -12,7 +12,7 @@ pub enum IngestError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot write Parquet {path}: {source}")]
     Parquet { path: PathBuf, source: parquet::errors::ParquetError },
-    #[error("manifest {path} is unreadable: {source}")]
+    #[error("manifest {path} is unreadable: {source} (restore it from a copy of the case, or rebuild the case from the evidence with ingest --force)")]
     Manifest { path: PathBuf, source: serde_json::Error },
     #[error("input {path} does not exist")]
     MissingInput { path: PathBuf },

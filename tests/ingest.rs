@@ -568,3 +568,40 @@ fn a_case_never_eats_itself_and_swapped_arguments_are_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not empty and is not a case"));
     assert!(!ev.join("manifest.json").exists() && !ev.join(".lock").exists(), "the evidence folder is untouched");
 }
+
+#[test]
+fn damaged_case_files_are_named_never_read_as_empty() {
+    let (_dir, case) = sample_case("run");
+    let c = case.to_str().unwrap();
+    // A findings.json cut short: report and pivot say so, and nothing overwrites it.
+    let f = case.join("findings.json");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, &text[..text.len() / 2]).unwrap();
+    for args in [vec!["report", "--case", c], vec!["pivot", "--case", c, "--ip", "198.51.100.23"]] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(5), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("findings.json") && err.contains("logsleuth detect --case"), "{args:?}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&f).unwrap().len(), text.len() / 2, "the damaged file is left as it is");
+    // The same for incidents.json.
+    std::fs::write(&f, &text).unwrap();
+    std::fs::write(case.join("incidents.json"), "{\"incidents\": [").unwrap();
+    let out = run(&["report", "--case", c]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incidents.json"));
+    // A Parquet part cut short: every command names it.
+    let m = manifest(&case);
+    let part = case.join(m.parts.keys().next().unwrap());
+    let bytes = std::fs::read(&part).unwrap();
+    std::fs::write(&part, &bytes[..bytes.len() - 100]).unwrap();
+    let out = run(&["query", "--case", c, "SELECT COUNT(*) FROM events"]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&part.display().to_string()) && err.contains("damaged"), "{err}");
+    // A manifest that is not JSON.
+    std::fs::write(case.join("manifest.json"), "{").unwrap();
+    let out = run(&["query", "--case", c, "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("manifest.json"));
+}

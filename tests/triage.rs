@@ -73,7 +73,7 @@ fn noisy_case(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
 
 fn load(case: &Path) -> (FindingsDoc, IncidentsDoc) {
     let f = FindingsDoc::load(&case.join("findings.json")).unwrap();
-    let i = IncidentsDoc::load(&case.join("incidents.json")).expect("incidents.json");
+    let i = IncidentsDoc::load(&case.join("incidents.json")).unwrap().expect("incidents.json");
     (f, i)
 }
 

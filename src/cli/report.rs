@@ -52,12 +52,15 @@ pub struct ReportArgs {
 /// file is given, so that it applies).
 fn findings_of(data: &CaseData, rules: &Rules) -> Result<(FindingsDoc, IncidentsDoc), Exit> {
     let case = &data.case.dir;
-    let stored = || -> Option<(FindingsDoc, IncidentsDoc)> {
-        Some((FindingsDoc::load(&case.join("findings.json")).ok()?, IncidentsDoc::load(&case.join(INCIDENTS_FILE))?))
-    };
-    match if rules.suppress.is_some() { None } else { stored() } {
-        Some(d) => Ok(d),
-        None => rules.detect(data),
+    if rules.suppress.is_some() {
+        return rules.detect(data);
+    }
+    // Missing files mean "not detected yet"; damaged ones are errors, never overwritten.
+    let findings = FindingsDoc::load_if_present(&case.join("findings.json"))?;
+    let incidents = IncidentsDoc::load(&case.join(INCIDENTS_FILE))?;
+    match (findings, incidents) {
+        (Some(f), Some(i)) => Ok((f, i)),
+        _ => rules.detect(data),
     }
 }
 

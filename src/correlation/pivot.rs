@@ -145,8 +145,8 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
     let events = activity.iter().map(|a| a.count).sum();
     let first_seen = first.iter().flatten().min().map(|t| format_rfc3339(*t));
     let last_seen = last.iter().flatten().max().map(|t| format_rfc3339(*t));
-    let findings = match FindingsDoc::load(&data.case.dir.join("findings.json")) {
-        Ok(doc) => doc
+    let findings = match FindingsDoc::load_if_present(&data.case.dir.join("findings.json"))? {
+        Some(doc) => doc
             .findings
             .into_iter()
             .filter(|f| match kind {
@@ -159,7 +159,7 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
             })
             .map(|f| FindingRef { id: f.id, rule: f.rule, severity: f.severity.as_str().into(), title: f.title })
             .collect(),
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     };
     Ok(Pivot {
         kind,

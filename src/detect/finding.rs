@@ -214,6 +214,21 @@ pub struct SuppressionUse {
 }
 
 impl FindingsDoc {
+    /// The case's findings when there are any: `None` only when the file does not exist; a
+    /// file that cannot be read or parsed is an error naming it (never "no findings").
+    pub fn load_if_present(path: &Path) -> Result<Option<FindingsDoc>, AnalysisError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Self::load(path).map(Some).map_err(|e| match e {
+            AnalysisError::Case { path, msg } => AnalysisError::Case {
+                msg: format!("{msg}; the file is damaged: rebuild it with `logsleuth detect --case DIR`"),
+                path,
+            },
+            other => other,
+        })
+    }
+
     pub fn load(path: &Path) -> Result<FindingsDoc, AnalysisError> {
         let bytes =
             std::fs::read(path).map_err(|e| AnalysisError::Case { path: path.to_path_buf(), msg: e.to_string() })?;

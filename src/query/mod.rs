@@ -65,6 +65,33 @@ pub fn create(path: &Path) -> Result<std::fs::File, AnalysisError> {
     std::fs::File::create(path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
 }
 
+/// Every Parquet part of the case starts and ends with Parquet's magic bytes (`PAR1`): a part
+/// cut short or overwritten is named, with what to do, before any query reads it.
+fn check_parts(case: &Case) -> Result<(), AnalysisError> {
+    use std::io::{Read, Seek, SeekFrom};
+    for sub in ["events", "rejects"] {
+        for rel in case.parts(sub) {
+            let path = case.dir.join(&rel);
+            let ok = (|| -> std::io::Result<bool> {
+                let mut f = std::fs::File::open(&path)?;
+                let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+                f.read_exact(&mut head)?;
+                f.seek(SeekFrom::End(-4))?;
+                f.read_exact(&mut tail)?;
+                Ok(&head == b"PAR1" && &tail == b"PAR1")
+            })()
+            .unwrap_or(false);
+            if !ok {
+                return Err(AnalysisError::Case {
+                    path,
+                    msg: "this Parquet part of the case is damaged (no Parquet header or footer): `logsleuth verify --case DIR` lists what else changed; rebuild the case from the evidence with `ingest --force`".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// An opened case.
 pub struct CaseData {
     pub case: Case,
@@ -136,6 +163,7 @@ impl CaseData {
                 ),
             });
         }
+        check_parts(&case)?;
         Ok(CaseData { case, manifest, attempts: std::sync::Mutex::new(None) })
     }
 

@@ -80,8 +80,18 @@ pub struct IncidentsDoc {
 }
 
 impl IncidentsDoc {
-    pub fn load(path: &std::path::Path) -> Option<IncidentsDoc> {
-        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    /// `None` when the file does not exist; a file that cannot be read or parsed is an error
+    /// naming it and saying how to rebuild it.
+    pub fn load(path: &std::path::Path) -> Result<Option<IncidentsDoc>, crate::error::AnalysisError> {
+        let bad = |msg: String| crate::error::AnalysisError::Case {
+            path: path.to_path_buf(),
+            msg: format!("{msg}; the file is damaged: rebuild it with `logsleuth detect --case DIR`"),
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| bad(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(bad(e.to_string())),
+        }
     }
 }
 
