@@ -420,7 +420,13 @@ impl LogIntegrity {
                 d.title = format!("Damaged log file {}: {}", i.path, i.error.as_deref().unwrap_or("unreadable"));
                 out.push(d);
             }
-            if i.size == 0 && i.skipped.is_none() {
+            // Empty: no bytes, or a compressed file that holds none once decompressed (an empty
+            // log compressed by logrotate is the same finding).
+            let compressed_empty = i.content_size == 0
+                && i.lines == 0
+                && !i.damaged
+                && i.compression.as_deref().is_some_and(|c| c != "none");
+            if (i.size == 0 || compressed_empty) && i.skipped.is_none() {
                 let mut d = Draft::new(id, Severity::Medium);
                 d.host_name = i.host_name.clone();
                 let t = parse_rfc3339_utc(&i.mtime).unwrap_or(0);

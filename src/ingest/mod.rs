@@ -288,6 +288,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
         m
     };
+    let mut renames: Vec<(usize, String)> = Vec::new();
     // Which copy of duplicated content is the original: files under `var/log/` first, then path order.
     let mut order: Vec<usize> = (0..cands.len()).collect();
     order.sort_by_key(|&i| canonical_rank(&cands[i].rel));
@@ -333,14 +334,31 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             }
             first_by_sha.insert(sha.clone(), c.rel.clone());
         }
-        // A plain file that grew since an earlier run: read only what was appended.
+        // A plain file that grew since an earlier run: read only what was appended. Other new
+        // content under a path the case already holds (logrotate reused the name) is stored
+        // under `PATH#rRUN`, so that a stored path and line always name one line.
         if let Some(prev) = latest_by_path.get(c.rel.as_str()) {
-            if let Some(r) = grown_prefix(c, prev) {
-                resume.insert(i, r);
+            match grown_prefix(c, prev) {
+                Some(r) => {
+                    resume.insert(i, r);
+                }
+                None => {
+                    let mut renamed = format!("{}#r{run_no}", c.rel);
+                    let mut n = 2;
+                    while latest_by_path.contains_key(renamed.as_str()) {
+                        renamed = format!("{}#r{run_no}-{n}", c.rel);
+                        n += 1;
+                    }
+                    rec.path = renamed.clone();
+                    renames.push((i, renamed));
+                }
             }
         }
         records[i] = Some(rec);
         to_read.push(i);
+    }
+    for (i, rel) in renames {
+        cands[i].rel = rel;
     }
     to_read.sort_unstable();
     let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
