@@ -48,7 +48,7 @@ bench: build
 
 # Re-writes golden files from the current output (review the diff before committing).
 bless:
-	LOGSLEUTH_BLESS=1 $(CARGO) test --release --locked --test golden
+	LOGSLEUTH_BLESS=1 $(CARGO) test --release --locked --test main golden::
 
 clean:
 	rm -rf $(DEMO_CASE) reports/demo reports/weekly

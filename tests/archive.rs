@@ -4,12 +4,10 @@
 //! `tar` and `zip` crates; the log lines are written in the daemons' own formats (OpenSSH's
 //! `auth.c`: `Failed password for …`, `Accepted publickey for …`).
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 
 /// Every file below `root` as (path relative to `prefix`'s parent, bytes, mtime), sorted.

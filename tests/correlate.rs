@@ -2,11 +2,9 @@
 //! out in order with its evidence, the address is seen across sources, an administrator's
 //! ordinary session is no chain; and the timeline's filters and formats.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use logsleuth::detect::finding::{Finding, FindingsDoc};
 
 fn t(min: i64) -> String {

@@ -2,14 +2,12 @@
 //! listener speaking HTTP/1.1): the JSON, Slack and Teams shapes, retries on 500, a timeout,
 //! and the exit codes. Nothing beyond loopback is contacted.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// What the receiver does with each request, in turn (the last repeats).
 #[derive(Clone, Copy)]

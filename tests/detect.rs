@@ -1,11 +1,9 @@
 //! `logsleuth detect`: every rule at its threshold boundaries on small fixtures, the planted
 //! incidents of the bundled sample, determinism, configuration, custom rules and exit codes.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use logsleuth::detect::finding::{Finding, FindingsDoc};
 
 /// `Dec  1 HH:MM:SS` for a minute offset from 10:00.

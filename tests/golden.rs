@@ -3,9 +3,7 @@
 //! `tests/golden/sample_incidents.json`; after an intended
 //! change, `make bless` rewrites it (review the diff before committing).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn normalized(path: &std::path::Path) -> String {
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();

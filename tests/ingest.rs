@@ -1,9 +1,7 @@
 //! End-to-end tests of `logsleuth ingest`: the real binary on fixture trees, the dataset read
 //! back through polars.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use logsleuth::parse::time::{days_from_civil, format_rfc3339};
 
 fn secs(y: i64, m: u32, d: u32, h: u32) -> i64 {

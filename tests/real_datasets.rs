@@ -2,12 +2,10 @@
 //! project: each test skips with a message when the folder is absent). Figures are printed;
 //! run with `--nocapture` to see them.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 
 fn real() -> Option<PathBuf> {
     let p = project_dir().join("../shared/datasets/real");

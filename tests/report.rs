@@ -1,12 +1,10 @@
 //! The report: structure on the bundled sample, the weekly comparison on a two-week fixture, and
 //! a hostile fixture loaded in headless Chromium to prove no script from the data runs.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const CHARTS: &[&str] = &[
     "overview.png",

@@ -1,9 +1,7 @@
 //! The bundled sample (`datasets/sample`): the committed files are exactly what the generator
 //! writes, and the whole tree ingests with the expected provenance, damage and duplicates.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn generate(dir: &std::path::Path) -> Vec<String> {
     logsleuth::gen::scenario::write_sample(dir, 20261205).unwrap()

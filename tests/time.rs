@@ -2,11 +2,9 @@
 //! the evidence (per host), daylight-saving folds and gaps, and clock trouble as findings. The
 //! lines are as sshd, Apache and syslog write them; the zone files are tzdata's own.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use logsleuth::detect::finding::FindingsDoc;
 use logsleuth::parse::time::days_from_civil;
 

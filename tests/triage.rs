@@ -3,12 +3,10 @@
 //! Apache's combined log format writes them): incidents, severity reasons, noise folding,
 //! suppressions, and the report's first screen.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use logsleuth::detect::finding::{FindingsDoc, Severity};
 use logsleuth::triage::incidents::IncidentsDoc;
 

@@ -1,0 +1,16 @@
+//! The integration tests, one binary: each module runs the real `logsleuth` binary on fixtures
+//! (one test binary links polars once; seven of them cost minutes of CI).
+
+mod common;
+
+mod archive;
+mod correlate;
+mod deliver;
+mod detect;
+mod golden;
+mod ingest;
+mod real_datasets;
+mod report;
+mod sample;
+mod time;
+mod triage;
