@@ -21,19 +21,19 @@ pub enum WebhookFormat {
     Teams,
 }
 
-/// Slack's mrkdwn: `&`, `<` and `>` are control characters and must be escaped
-/// (api.slack.com/reference/surfaces/formatting#escaping); formatting characters are shown
-/// literally by a zero-width space after them, so a title cannot bold or link itself.
-pub fn slack_escape(s: &str) -> String {
+/// Text from the logs for a chat's markup: control characters escaped, HTML's `& < >` as
+/// entities, and each of `special` marked as literal (`before` it, or `after` it).
+fn escape(s: &str, special: &[char], before: Option<char>, after: Option<char>) -> String {
     let mut out = String::with_capacity(s.len());
     for c in crate::sanitize::terminal(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '*' | '_' | '~' | '`' => {
+            c if special.contains(&c) => {
+                out.extend(before);
                 out.push(c);
-                out.push('\u{200b}');
+                out.extend(after);
             }
             _ => out.push(c),
         }
@@ -41,23 +41,17 @@ pub fn slack_escape(s: &str) -> String {
     out
 }
 
+/// Slack's mrkdwn: `&`, `<` and `>` are control characters and must be escaped
+/// (api.slack.com/reference/surfaces/formatting#escaping); formatting characters are shown
+/// literally by a zero-width space after them, so a title cannot bold or link itself.
+pub fn slack_escape(s: &str) -> String {
+    escape(s, &['*', '_', '~', '`'], None, Some('\u{200b}'))
+}
+
 /// Teams MessageCard text is Markdown with HTML: entities for `& < >`, a backslash before
 /// Markdown's characters.
 pub fn teams_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in crate::sanitize::terminal(s).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '*' | '_' | '`' | '[' | ']' | '(' | ')' | '#' | '~' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(s, &['\\', '*', '_', '`', '[', ']', '(', ')', '#', '~', '|'], Some('\\'), None)
 }
 
 /// One line per incident, escaped with `esc`.
