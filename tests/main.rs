@@ -5,6 +5,7 @@ mod common;
 
 mod archive;
 mod correlate;
+mod crash;
 mod deliver;
 mod detect;
 mod golden;

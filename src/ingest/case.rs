@@ -170,6 +170,8 @@ impl Case {
         if staging.exists() {
             let _ = std::fs::remove_dir_all(&staging);
         }
+        // `.staging` itself, once no run's staging is left in it.
+        let _ = std::fs::remove_dir(self.dir.join(STAGING));
         remove_empty_dirs(&self.events_dir());
         remove_empty_dirs(&self.rejects_dir());
         Ok(())
@@ -192,7 +194,6 @@ impl Case {
         Ok(case)
     }
 
-    /// All committed part files under `events/` or `rejects/`, relative to the case.
     /// Records the SHA-256 of files a later command derived into the case (`findings.json`,
     /// …) in the manifest, under the case lock, replacing the manifest atomically.
     pub fn record_derived(&self, names: &[&str]) -> Result<(), IngestError> {
@@ -218,6 +219,7 @@ impl Case {
         Ok(())
     }
 
+    /// All committed part files under `events/` or `rejects/`, relative to the case.
     pub fn parts(&self, sub: &str) -> Vec<String> {
         parquet_files(&self.dir.join(sub))
             .filter_map(|p| p.strip_prefix(&self.dir).ok().map(|rel| rel.to_string_lossy().into_owned()))
