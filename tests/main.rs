@@ -9,6 +9,7 @@ mod crash;
 mod deliver;
 mod detect;
 mod golden;
+mod hostile;
 mod ingest;
 mod real_datasets;
 mod report;
