@@ -226,45 +226,140 @@ fn check_placement(opts: &IngestOptions) -> Result<(), IngestError> {
     Ok(())
 }
 
-pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
-    let started = Instant::now();
-    let started_at = now_rfc3339();
-    check_placement(opts)?;
-    let case = Case::new(&opts.case_dir);
-    let lock = case.lock()?;
-    case.recover(&lock)?;
-    let old = Manifest::load(&case.manifest_path())?;
-    if let Some(m) = old.as_ref().filter(|m| m.schema_version != crate::schema::SCHEMA_VERSION && !opts.force) {
-        return Err(IngestError::Invalid(format!(
-            "case {} holds events of schema version {}; this logsleuth writes version {}: ingest into a new case, or add --force to rebuild this one",
-            opts.case_dir.display(),
-            m.schema_version,
-            crate::schema::SCHEMA_VERSION
-        )));
+/// An input's parser (none when its format is unknown or its parser could not start), the
+/// reason its lines are rejected without one, and whether its year was confirmed.
+type PlannedParser = (Option<Box<dyn crate::parse::LineParser>>, &'static str, bool);
+
+/// Fills an input's record from its plan (compression, rotation, host, format, year and zone
+/// basis) and builds its parser; `None` when the plan skips the file or could not read it.
+/// Also says whether the year check confirmed the year against lines that carry years.
+fn record_plan(rec: &mut InputRecord, p: &plan::Planned) -> Option<PlannedParser> {
+    rec.compression = Some(p.compression.as_str().into());
+    rec.rotation_set = Some(p.rotation.set.clone());
+    rec.rotation_index = Some(p.rotation_index);
+    rec.host_name = p.ctx.host_hint.as_deref().map(str::to_string);
+    rec.host_source = Some(p.host_source.as_str().to_string());
+    rec.sniff_score = p.sniff_score.map(|(n, m)| format!("{n}/{m}"));
+    if let Some(s) = &p.skipped {
+        rec.skipped = Some(s.clone());
+        return None;
     }
-    let old_inputs: Vec<InputRecord> = match (&old, opts.force) {
-        (Some(m), false) => m.inputs.clone(),
-        _ => Vec::new(),
+    if let Some(e) = &p.error {
+        rec.error = Some(e.clone());
+        rec.damaged = true;
+        return None;
+    }
+    rec.format = Some(p.format.map_or("unknown", |f| f.id()).to_string());
+    rec.year_source = Some(
+        match p.ctx.year {
+            crate::parse::time::YearRule::Fixed(_) => "override",
+            crate::parse::time::YearRule::Anchor { source, .. } => source.as_str(),
+        }
+        .to_string(),
+    );
+    if p.year_check.lines_have_years && !matches!(p.ctx.year, crate::parse::time::YearRule::Fixed(_)) {
+        rec.year_source = Some(crate::parse::time::YearSource::Line.as_str().to_string());
+    }
+    rec.year_uncertain = p.year_check.uncertain;
+    rec.year_note = p.year_check.note.clone();
+    rec.tz = Some(p.tz.zone.name());
+    rec.tz_source = Some(p.tz.source.as_str().to_string());
+    rec.tz_note = p.tz.note.clone();
+    let head = plan::head_as_lines(&p.head);
+    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    let (parser, reject_reason) = match p.format {
+        Some(f) => match f.build(&p.ctx, &head_refs) {
+            Ok(parser) => (Some(parser), pipeline::REASON_UNKNOWN_FORMAT),
+            Err(e) => {
+                rec.error = Some(format!("{} parser: {e}", f.id()));
+                (None, "the file's format parser could not start (see the manifest's error)")
+            }
+        },
+        None => (None, pipeline::REASON_UNKNOWN_FORMAT),
     };
-    let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
+    Some((parser, reject_reason, p.year_check.confirmed))
+}
 
-    let mut cands = archive::expand(discover::discover(&opts.inputs, opts.symlinks)?);
-    unique_paths(&mut cands, &old_inputs);
-    let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
+/// Adds this run's records to the summary: line, event and reject totals, damaged and skipped
+/// files, duplicates, hosts, how time was decided, files not understood, events per module.
+fn tally(summary: &mut IngestSummary, new_records: &[InputRecord], by_module: HashMap<Module, u64>) {
+    for r in new_records {
+        summary.lines += r.lines;
+        summary.events += r.events;
+        summary.rejects += r.rejects;
+        summary.continued += r.continued;
+        if r.damaged {
+            summary.files_damaged += 1;
+            summary.damaged.push((r.path.clone(), r.error.clone().unwrap_or_default()));
+        }
+        if let Some(s) = &r.skipped {
+            summary.files_skipped += 1;
+            let key = s.split(" (").next().unwrap_or(s).to_string();
+            let key = if key.starts_with("symlink to ") { "symlink inside the evidence tree".to_string() } else { key };
+            match summary.skipped_reasons.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => summary.skipped_reasons.push((key, 1)),
+            }
+        }
+    }
+    summary.files_duplicate = new_records.iter().filter(|r| r.duplicate_of.is_some()).count() as u64;
+    let mut hosts: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for r in new_records.iter().filter(|r| r.format.is_some()) {
+        if let (Some(h), Some(s)) = (&r.host_name, &r.host_source) {
+            *hosts.entry((h.clone(), s.clone())).or_default() += 1;
+        }
+    }
+    summary.hosts = hosts.into_iter().map(|((h, s), n)| (h, s, n)).collect();
+    summary.time = time_summary(new_records);
+    summary.not_understood = new_records
+        .iter()
+        .filter(|r| is_not_understood(r))
+        .map(|r| (r.path.clone(), r.format.clone().unwrap_or_default(), r.lines, r.rejects))
+        .collect();
+    let mut mods: Vec<(String, u64)> = by_module.into_iter().map(|(m, n)| (m.as_str().to_string(), n)).collect();
+    mods.sort();
+    summary.events_by_module = mods;
+}
 
-    // Exact copies: hash up front only the files whose size matches another file or a known input.
+/// Exact copies: the stored SHA-256 of the files whose size matches another file's or a known
+/// input's (only those are hashed before reading).
+fn prehash(cands: &[Candidate], old_inputs: &[InputRecord]) -> Vec<Option<String>> {
     let mut size_count: HashMap<u64, usize> = HashMap::new();
     for c in cands.iter().filter(|c| c.skipped.is_none()) {
         *size_count.entry(c.size).or_default() += 1;
     }
     let old_sizes: HashSet<u64> = old_inputs.iter().filter(|i| i.sha256.is_some()).map(|i| i.size).collect();
-    let prehash: Vec<Option<String>> = cands
+    cands
         .par_iter()
         .map(|c| {
             let wanted = c.skipped.is_none() && c.size > 0 && (size_count[&c.size] > 1 || old_sizes.contains(&c.size));
             wanted.then(|| decode::sha256_file(&c.source()).ok()).flatten()
         })
-        .collect();
+        .collect()
+}
+
+/// What classifying the candidates decided.
+struct Classified {
+    /// Each candidate's record (`None`: already in the case, unchanged).
+    records: Vec<Option<InputRecord>>,
+    /// The candidates to read, in candidate order.
+    to_read: Vec<usize>,
+    /// Grown files: (offset, first new line, hash state of the prefix).
+    resume: HashMap<usize, (u64, u64, sha2::Sha256)>,
+    /// Candidates in the order that decides which copy of duplicated content is the original.
+    order: Vec<usize>,
+}
+
+/// Decides for each candidate: skipped, an archive's own record, unchanged (already in the
+/// case), a duplicate of content seen before, grown (read from where the last run stopped), or
+/// new content (under `PATH#rRUN` when the path is taken); counts archives and unchanged files.
+fn classify(
+    cands: &mut [Candidate],
+    old_inputs: &[InputRecord],
+    prehash: &[Option<String>],
+    run_no: u32,
+    summary: &mut IngestSummary,
+) -> Classified {
     let old_path_sha: HashSet<(&str, &str)> =
         old_inputs.iter().filter_map(|r| r.sha256.as_deref().map(|s| (r.path.as_str(), s))).collect();
     let old_by_sha: HashMap<&str, &InputRecord> = old_inputs
@@ -274,8 +369,6 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         .collect();
 
     let mut records: Vec<Option<InputRecord>> = vec![None; cands.len()];
-    // Inputs whose year the year check confirmed against lines that carry years.
-    let mut year_confirmed: Vec<bool> = vec![false; cands.len()];
     let mut to_read: Vec<usize> = Vec::new();
     let mut resume: HashMap<usize, (u64, u64, sha2::Sha256)> = HashMap::new();
     let mut first_by_sha: HashMap<String, String> = HashMap::new();
@@ -361,6 +454,92 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         cands[i].rel = rel;
     }
     to_read.sort_unstable();
+    Classified { records, to_read, resume, order }
+}
+
+/// A run's staging folder (absolute, and relative to the case) and its commit journal.
+struct Staged<'a> {
+    dir: &'a std::path::Path,
+    rel: String,
+    journal: Journal,
+}
+
+/// Writes the run's manifest (earlier runs, this run's record, every part's hash) into staging
+/// and commits the run through its journal.
+#[allow(clippy::too_many_arguments)]
+fn commit_run(
+    case: &Case,
+    lock: &case::CaseLock,
+    opts: &IngestOptions,
+    old: Option<&Manifest>,
+    (run_no, started_at): (u32, String),
+    inputs: Vec<InputRecord>,
+    staged: Staged<'_>,
+    summary: &IngestSummary,
+) -> Result<(), IngestError> {
+    let Staged { dir: staging, rel: staging_rel, mut journal } = staged;
+    let finished_at = now_rfc3339();
+    let mut runs = if opts.force { Vec::new() } else { old.map(|m| m.runs.clone()).unwrap_or_default() };
+    runs.push(RunRecord {
+        run: run_no,
+        command: opts.command.clone(),
+        started_at: started_at.clone(),
+        finished_at: finished_at.clone(),
+        files_added: summary.files_read,
+        events_added: summary.events,
+        rejects_added: summary.rejects,
+    });
+    let parts = part_hashes(case, old, &journal, opts.force)?;
+    let manifest = Manifest {
+        logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: opts.command.clone(),
+        started_at,
+        finished_at,
+        inputs,
+        schema_version: crate::schema::SCHEMA_VERSION,
+        runs,
+        parts,
+        // Derived files are recorded by the command that writes them (detect), for this state.
+        derived: Default::default(),
+    };
+    let manifest_tmp = staging.join("manifest.json");
+    std::fs::write(&manifest_tmp, manifest.to_json()).map_err(|e| IngestError::write(&manifest_tmp, e))?;
+    journal.manifest_tmp = format!("{staging_rel}/manifest.json");
+    journal.staging = staging_rel;
+    case.commit(lock, &journal)
+}
+
+pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    check_placement(opts)?;
+    let case = Case::new(&opts.case_dir);
+    let lock = case.lock()?;
+    case.recover(&lock)?;
+    let old = Manifest::load(&case.manifest_path())?;
+    if let Some(m) = old.as_ref().filter(|m| m.schema_version != crate::schema::SCHEMA_VERSION && !opts.force) {
+        return Err(IngestError::Invalid(format!(
+            "case {} holds events of schema version {}; this logsleuth writes version {}: ingest into a new case, or add --force to rebuild this one",
+            opts.case_dir.display(),
+            m.schema_version,
+            crate::schema::SCHEMA_VERSION
+        )));
+    }
+    let old_inputs: Vec<InputRecord> = match (&old, opts.force) {
+        (Some(m), false) => m.inputs.clone(),
+        _ => Vec::new(),
+    };
+    let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
+
+    let mut cands = archive::expand(discover::discover(&opts.inputs, opts.symlinks)?);
+    unique_paths(&mut cands, &old_inputs);
+    let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
+
+    let prehash = prehash(&cands, &old_inputs);
+    let Classified { mut records, to_read, resume, order } =
+        classify(&mut cands, &old_inputs, &prehash, run_no, &mut summary);
+    // Inputs whose year the year check confirmed against lines that carry years.
+    let mut year_confirmed: Vec<bool> = vec![false; cands.len()];
     let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
     let plan_opts =
         plan::PlanOptions { format: opts.format, year: opts.year, tz: opts.tz.clone(), host: opts.host.clone() };
@@ -373,50 +552,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     for (k, p) in planned.iter().enumerate() {
         let i = to_read[k];
         let rec = records[i].as_mut().expect("record");
-        rec.compression = Some(p.compression.as_str().into());
-        rec.rotation_set = Some(p.rotation.set.clone());
-        rec.rotation_index = Some(p.rotation_index);
-        rec.host_name = p.ctx.host_hint.as_deref().map(str::to_string);
-        rec.host_source = Some(p.host_source.as_str().to_string());
-        rec.sniff_score = p.sniff_score.map(|(n, m)| format!("{n}/{m}"));
-        if let Some(s) = &p.skipped {
-            rec.skipped = Some(s.clone());
-            continue;
-        }
-        if let Some(e) = &p.error {
-            rec.error = Some(e.clone());
-            rec.damaged = true;
-            continue;
-        }
-        rec.format = Some(p.format.map_or("unknown", |f| f.id()).to_string());
-        rec.year_source = Some(
-            match p.ctx.year {
-                crate::parse::time::YearRule::Fixed(_) => "override",
-                crate::parse::time::YearRule::Anchor { source, .. } => source.as_str(),
-            }
-            .to_string(),
-        );
-        if p.year_check.lines_have_years && !matches!(p.ctx.year, crate::parse::time::YearRule::Fixed(_)) {
-            rec.year_source = Some(crate::parse::time::YearSource::Line.as_str().to_string());
-        }
-        rec.year_uncertain = p.year_check.uncertain;
-        rec.year_note = p.year_check.note.clone();
-        year_confirmed[i] = p.year_check.confirmed;
-        rec.tz = Some(p.tz.zone.name());
-        rec.tz_source = Some(p.tz.source.as_str().to_string());
-        rec.tz_note = p.tz.note.clone();
-        let head = plan::head_as_lines(&p.head);
-        let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
-        let (parser, reject_reason) = match p.format {
-            Some(f) => match f.build(&p.ctx, &head_refs) {
-                Ok(parser) => (Some(parser), pipeline::REASON_UNKNOWN_FORMAT),
-                Err(e) => {
-                    rec.error = Some(format!("{} parser: {e}", f.id()));
-                    (None, "the file's format parser could not start (see the manifest's error)")
-                }
-            },
-            None => (None, pipeline::REASON_UNKNOWN_FORMAT),
-        };
+        let Some((parser, reject_reason, confirmed)) = record_plan(rec, p) else { continue };
+        year_confirmed[i] = confirmed;
         let format_id = p.format.map_or("unknown", |f| f.id());
         job_of[i] = Some(jobs.len());
         jobs.push(FileJob {
@@ -509,72 +646,10 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         journal.deletes = case.parts("events").into_iter().chain(case.parts("rejects")).collect();
     }
 
-    for r in &new_records {
-        summary.lines += r.lines;
-        summary.events += r.events;
-        summary.rejects += r.rejects;
-        summary.continued += r.continued;
-        if r.damaged {
-            summary.files_damaged += 1;
-            summary.damaged.push((r.path.clone(), r.error.clone().unwrap_or_default()));
-        }
-        if let Some(s) = &r.skipped {
-            summary.files_skipped += 1;
-            let key = s.split(" (").next().unwrap_or(s).to_string();
-            let key = if key.starts_with("symlink to ") { "symlink inside the evidence tree".to_string() } else { key };
-            match summary.skipped_reasons.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, n)) => *n += 1,
-                None => summary.skipped_reasons.push((key, 1)),
-            }
-        }
-    }
-    summary.files_duplicate = new_records.iter().filter(|r| r.duplicate_of.is_some()).count() as u64;
-    let mut hosts: std::collections::BTreeMap<(String, String), u64> = Default::default();
-    for r in new_records.iter().filter(|r| r.format.is_some()) {
-        if let (Some(h), Some(s)) = (&r.host_name, &r.host_source) {
-            *hosts.entry((h.clone(), s.clone())).or_default() += 1;
-        }
-    }
-    summary.hosts = hosts.into_iter().map(|((h, s), n)| (h, s, n)).collect();
-    summary.time = time_summary(&new_records);
-    summary.not_understood = new_records
-        .iter()
-        .filter(|r| is_not_understood(r))
-        .map(|r| (r.path.clone(), r.format.clone().unwrap_or_default(), r.lines, r.rejects))
-        .collect();
-    let mut mods: Vec<(String, u64)> = by_module.into_iter().map(|(m, n)| (m.as_str().to_string(), n)).collect();
-    mods.sort();
-    summary.events_by_module = mods;
+    tally(&mut summary, &new_records, by_module);
 
-    let finished_at = now_rfc3339();
-    let mut runs = if opts.force { Vec::new() } else { old.as_ref().map(|m| m.runs.clone()).unwrap_or_default() };
-    runs.push(RunRecord {
-        run: run_no,
-        command: opts.command.clone(),
-        started_at: started_at.clone(),
-        finished_at: finished_at.clone(),
-        files_added: summary.files_read,
-        events_added: summary.events,
-        rejects_added: summary.rejects,
-    });
-    let parts = part_hashes(&case, old.as_ref(), &journal, opts.force)?;
-    let manifest = Manifest {
-        logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
-        command: opts.command.clone(),
-        started_at,
-        finished_at,
-        inputs,
-        schema_version: crate::schema::SCHEMA_VERSION,
-        runs,
-        parts,
-        // Derived files are recorded by the command that writes them (detect), for this state.
-        derived: Default::default(),
-    };
-    let manifest_tmp = staging.join("manifest.json");
-    std::fs::write(&manifest_tmp, manifest.to_json()).map_err(|e| IngestError::write(&manifest_tmp, e))?;
-    journal.manifest_tmp = format!("{staging_rel}/manifest.json");
-    journal.staging = staging_rel;
-    case.commit(&lock, &journal)?;
+    let staged = Staged { dir: &staging, rel: staging_rel, journal };
+    commit_run(&case, &lock, opts, old.as_ref(), (run_no, started_at), inputs, staged, &summary)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
