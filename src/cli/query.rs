@@ -37,7 +37,8 @@ pub fn run(args: QueryArgs) -> Result<i32, Exit> {
         (None, None) => return Err(Exit { code: exit::USAGE, error: anyhow!("give a SQL statement or --file FILE") }),
     };
     let data = CaseData::open(&args.case)?;
-    let df = data.sql("query", &sql)?;
+    let mut df = data.sql("query", &sql)?;
+    output::sql_names(&sql, &mut df);
     let cells = output::Cells { max_width: args.max_width.max(2), wrap: args.wrap };
     // A long result for a person at a terminal goes through the pager, like `timeline`.
     let for_person = matches!(args.format, output::Format::Table | output::Format::Line);

@@ -30,6 +30,37 @@ fn rows(df: &DataFrame) -> impl Iterator<Item = Vec<Option<String>>> + '_ {
     (0..df.height()).map(move |i| df.get(i).unwrap_or_default().iter().map(cell).collect())
 }
 
+/// Names each unaliased expression of a single `SELECT` as SQL engines do, by its text
+/// (`COUNT(*)`, `SUM(attempts)`), where polars would name it after its input (`len`,
+/// `attempts`). Plain columns and aliases keep their names; a statement whose select list does
+/// not map one to one onto the result (`*`) is left as it is.
+pub fn sql_names(sql: &str, df: &mut DataFrame) {
+    use sqlparser::ast::{Expr as SqlExpr, SelectItem, SetExpr, Statement};
+    let Ok(statements) = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, sql) else {
+        return;
+    };
+    let [Statement::Query(q)] = statements.as_slice() else { return };
+    let SetExpr::Select(select) = q.body.as_ref() else { return };
+    if select.projection.len() != df.width() {
+        return;
+    }
+    let mut names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    for (i, item) in select.projection.iter().enumerate() {
+        match item {
+            SelectItem::UnnamedExpr(SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_)) => {}
+            SelectItem::UnnamedExpr(e) => {
+                let text = e.to_string();
+                if !names.contains(&text) {
+                    names[i] = text;
+                }
+            }
+            SelectItem::ExprWithAlias { .. } => {}
+            _ => return,
+        }
+    }
+    let _ = df.set_column_names(&names);
+}
+
 /// Output formats of `query`: an aligned table, one `column = value` line per field with a
 /// blank line between records (`line`, like DuckDB's `.mode line`), CSV, JSON lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -174,6 +205,16 @@ pub fn write_jsonl(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unaliased_expressions_are_named_as_written() {
+        let mut df = df!("event_module" => ["auth"], "len" => [3u32], "n" => [1i64]).unwrap();
+        sql_names("SELECT event_module, COUNT(*), SUM(x) AS n FROM events GROUP BY 1", &mut df);
+        assert_eq!(df.get_column_names(), ["event_module", "COUNT(*)", "n"]);
+        let mut df = df!("a" => [1i64], "b" => [2i64]).unwrap();
+        sql_names("SELECT * FROM t", &mut df);
+        assert_eq!(df.get_column_names(), ["a", "b"], "a wildcard is left alone");
+    }
 
     #[test]
     fn cells_cut_or_wrap_and_never_pass_control_characters() {
