@@ -290,3 +290,63 @@ fn output_files_get_the_format_their_name_says_and_query_shows_whole_values() {
     let lines = ok(&["query", "--case", c, "--format", "line", "--max-width", "400", q]);
     assert!(lines.starts_with(&format!("process_command_line = {cmd}")), "{lines}");
 }
+
+#[test]
+fn sql_is_read_only_says_its_dialect_and_reads_stdin() {
+    let (_dir, case) = intrusion();
+    let c = case.to_str().unwrap();
+    // Only reads: DROP and friends are refused, and the data is still there.
+    let out = run(&["query", "--case", c, "DROP TABLE events"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only SELECT"));
+    let out = run(&["query", "--case", c, ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(ok(&["query", "--case", c, "SELECT COUNT(*) FROM events"]).contains("COUNT(*)"));
+    // An unknown function names the dialect.
+    let out = run(&["query", "--case", c, "SELECT date_trunc('hour', timestamp) FROM events"]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the SQL failed") && err.contains("polars' SQL dialect"), "{err}");
+    assert!(!err.contains("query query"), "{err}");
+    // `-` reads the statement from stdin.
+    let mut child = std::process::Command::new(bin())
+        .args(["query", "--case", c, "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"SELECT host_name, COUNT(*) AS n FROM events GROUP BY 1 ORDER BY 1",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--format json is one JSON array");
+    assert!(v.as_array().is_some_and(|a| !a.is_empty() && a[0]["n"].as_i64().is_some()), "{v}");
+    let lines = ok(&["query", "--case", c, "--format", "jsonl", "SELECT host_name FROM events LIMIT 2"]);
+    assert_eq!(lines.lines().count(), 2);
+    // Derived tables before detect say what to do.
+    let fresh = case.parent().unwrap().join("fresh");
+    ok(&["ingest", case.parent().unwrap().join("ev").to_str().unwrap(), "--case", fresh.to_str().unwrap(), "-q"]);
+    let out = run(&["query", "--case", fresh.to_str().unwrap(), "SELECT * FROM findings"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run `logsleuth detect --case"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Times as investigators type them.
+    let a = ok(&["timeline", "--case", c, "--from", "2026-12-01 10:00", "--to", "2026-12-01T10:30", "--format", "csv"]);
+    let b = ok(&[
+        "timeline",
+        "--case",
+        c,
+        "--from",
+        "2026-12-01T10:00:00Z",
+        "--to",
+        "2026-12-01T10:30:00Z",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(a, b);
+}

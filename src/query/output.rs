@@ -68,7 +68,10 @@ pub enum Format {
     Table,
     Line,
     Csv,
+    /// One JSON array of objects.
     Json,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// How text cells are shown in the table and line formats.
@@ -114,7 +117,8 @@ pub fn write(df: &DataFrame, format: Format, cells: Cells, out: &mut dyn Write) 
         Format::Table => write_table(df, out, cells),
         Format::Line => write_lines(df, out, cells),
         Format::Csv => write_csv(df, out),
-        Format::Json => write_jsonl(df, out),
+        Format::Json => write_json_array(df, out),
+        Format::Jsonl => write_jsonl(df, out),
     }
 }
 
@@ -175,6 +179,15 @@ pub fn write_csv(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// One JSON array of the rows' objects (as [`write_jsonl`] writes them).
+pub fn write_json_array(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut lines = Vec::new();
+    write_jsonl(df, &mut lines)?;
+    let text = String::from_utf8_lossy(&lines);
+    let rows: Vec<&str> = text.lines().collect();
+    writeln!(out, "[{}]", rows.join(",\n "))
 }
 
 pub fn write_jsonl(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {

@@ -28,6 +28,21 @@ impl Span {
     }
 }
 
+/// A time as investigators type it, made RFC 3339: `2026-01-04 02:38`, `2026-01-04T02:38` and
+/// `2026-01-04 02:38:09` (a space or `T`, seconds optional) are UTC unless a zone is given.
+fn typed(s: &str) -> String {
+    let s = s.trim();
+    if s.len() < 16 || !s.is_char_boundary(10) || !matches!(s.as_bytes()[10], b' ' | b'T' | b't') {
+        return s.to_string();
+    }
+    let (date, time) = (&s[..10], &s[11..]);
+    let split = time.find(['Z', 'z', '+', '-']).unwrap_or(time.len());
+    let (clock, zone) = time.split_at(split);
+    let clock = if clock.len() == 5 { format!("{clock}:00") } else { clock.to_string() };
+    let zone = if zone.is_empty() { "Z" } else { zone };
+    format!("{date}T{clock}{zone}")
+}
+
 /// A moment: absolute (RFC 3339 / YYYY-MM-DD) or relative to the newest event (`-7d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Moment {
@@ -40,9 +55,9 @@ impl Moment {
         if let Some(rel) = s.trim().strip_prefix('-') {
             return Span::parse(rel).map(|d| Moment::BeforeNewest(d.0));
         }
-        parse_rfc3339_utc(s)
-            .map(Moment::At)
-            .ok_or_else(|| format!("{s:?} is not RFC 3339 (2026-12-20T10:00:00Z), a date, or relative like -7d"))
+        parse_rfc3339_utc(&typed(s)).map(Moment::At).ok_or_else(|| {
+            format!("{s:?} is not a time like 2026-12-20T10:00:00Z, 2026-12-20 10:00, a date, or relative like -7d")
+        })
     }
     pub fn resolve(self, newest: i64) -> i64 {
         match self {
@@ -123,6 +138,12 @@ mod tests {
         assert_eq!(Moment::parse("-1h").unwrap().resolve(10_000_000_000), 6_400_000_000);
         assert!(matches!(Moment::parse("2026-12-20T10:00:00Z"), Ok(Moment::At(_))));
         assert!(Moment::parse("yesterday").is_err());
+        let t = |s: &str| Moment::parse(s).unwrap();
+        assert_eq!(t("2026-01-04 02:38"), t("2026-01-04T02:38:00Z"));
+        assert_eq!(t("2026-01-04T02:38"), t("2026-01-04T02:38:00Z"));
+        assert_eq!(t("2026-01-04 02:38:09"), t("2026-01-04T02:38:09Z"));
+        assert_eq!(t("2026-01-04 02:38+02:00"), t("2026-01-04T00:38:00Z"));
+        assert!(Moment::parse("2026-01-04 2pm").is_err());
         let c = Cidr::parse("198.51.100.0/24").unwrap();
         assert!(c.contains("198.51.100.23") && !c.contains("198.51.101.1") && !c.contains("2001:db8::1"));
         assert_eq!(Cidr::parse("203.0.113.7").unwrap().exact().as_deref(), Some("203.0.113.7"));
