@@ -185,7 +185,43 @@ pub fn print_summary(
     if noise + suppressed > 0 {
         println!("  {noise} findings folded as background noise, {suppressed} suppressed");
     }
-    for i in incidents.incidents.iter().filter(|i| !i.noise && i.severity >= Severity::High).take(10) {
-        println!("  #{} [{}] {} {}", i.rank, i.severity.as_str(), i.first_seen, sanitize::terminal(&i.title));
+    let shown = 10;
+    let real: Vec<&Incident> = incidents.incidents.iter().filter(|i| !i.noise).collect();
+    for i in real.iter().take(shown) {
+        println!(
+            "  #{} [{}] {} {} ({})",
+            i.rank,
+            i.severity.as_str(),
+            i.first_seen,
+            sanitize::terminal(&i.title),
+            i.id
+        );
     }
+    if real.len() > shown {
+        println!("  … and {} more incidents (incidents.json)", real.len() - shown);
+    }
+    // What to do next, with the top incident's own actor and rule.
+    let c = sanitize::terminal(&case.display().to_string()).into_owned();
+    if let Some(top) = real.first() {
+        // The actor the title names (the attacker of a chain), else the first.
+        let named = top.actors.iter().find(|a| a.kind != "background" && top.title.contains(a.value.as_str()));
+        if let Some(a) = named.or(top.actors.iter().find(|a| a.kind != "background")) {
+            let flag = match a.kind.as_str() {
+                "ip" => "ip",
+                "user" => "user",
+                _ => "host",
+            };
+            println!("  next: logsleuth pivot --case {c} --{flag} {}", sanitize::terminal(&a.value));
+        }
+        // The chain when there is one, else the rule with the most findings.
+        let rule = if top.rules.contains_key("attack_chain") {
+            Some("attack_chain")
+        } else {
+            top.rules.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(r, _)| r.as_str())
+        };
+        if let Some(rule) = rule {
+            println!("        logsleuth timeline --case {c} --rule {rule}");
+        }
+    }
+    println!("        logsleuth report --case {c}");
 }

@@ -16,11 +16,14 @@ pub struct PivotArgs {
     /// Case directory.
     #[arg(long, value_name = "DIR")]
     pub case: PathBuf,
-    #[arg(long)]
+    /// An address, or a network (203.0.113.0/24: every address of the case inside it).
+    #[arg(long, value_name = "IP|CIDR")]
     pub ip: Option<String>,
-    #[arg(long)]
+    /// A user name (acting or targeted).
+    #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
-    #[arg(long)]
+    /// A host name (without regard to case).
+    #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -39,6 +42,7 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
         crate::timeline::filter::Cidr::parse(&value)
             .map_err(|e| Exit { code: exit::USAGE, error: anyhow::anyhow!("--ip: {e}") })?;
     }
+    warn_if_stale(&data);
     let p = pivot::build(&data, kind, &value)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -55,11 +59,33 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
     Ok(exit::OK)
 }
 
+/// Says on stderr when the case's findings predate its newest ingest (they then miss what
+/// that ingest added): run detect again.
+pub fn warn_if_stale(data: &CaseData) {
+    let Ok(Some(doc)) = crate::detect::finding::FindingsDoc::load_if_present(&data.case.dir.join("findings.json"))
+    else {
+        return;
+    };
+    if doc.generated_at < data.manifest.finished_at {
+        eprintln!(
+            "logsleuth: warning: the findings ({}) are older than the newest ingest ({}); run `logsleuth detect --case {}`",
+            doc.generated_at,
+            data.manifest.finished_at,
+            data.case.dir.display()
+        );
+    }
+}
+
 fn print_text(p: &Pivot, out: &mut dyn Write) -> std::io::Result<()> {
+    let what = match p.kind {
+        Kind::Ip => "address",
+        Kind::User => "user",
+        Kind::Host => "host",
+    };
     writeln!(
         out,
-        "{:?} {}: {} events, first {} last {}",
-        p.kind,
+        "{} {}: {} events, first {} last {}",
+        what,
         terminal(&p.value),
         p.events,
         p.first_seen.as_deref().unwrap_or("-"),
