@@ -38,7 +38,10 @@ fn main() {
                         msg.push_str(&text);
                     }
                 }
-                eprintln!("logsleuth: {}", logsleuth::sanitize::terminal(&msg));
+                // Line breaks of a multi-line message (a TOML error's excerpt) stay line breaks;
+                // every other control character is escaped.
+                let lines: Vec<String> = msg.lines().map(|l| logsleuth::sanitize::terminal(l).into_owned()).collect();
+                eprintln!("logsleuth: {}", lines.join("\n"));
                 e.code
             }
         }

@@ -308,7 +308,7 @@ fn symlinks_and_exit_codes() {
         "--case",
         dir.path().join("c3").to_str().unwrap(),
     ]);
-    assert_eq!(r.status.code(), Some(5));
+    assert_eq!(r.status.code(), Some(2), "a missing input is a usage error (README)");
     assert!(String::from_utf8_lossy(&r.stderr).contains("does not exist"));
 }
 
@@ -788,4 +788,37 @@ fn parity_of_one_ingest_and_three_incremental_runs_across_a_rotation() {
     assert!(a.0.equals_missing(&b.0), "three runs vs one");
     assert!(!a.1.is_empty());
     same_findings(&a.1, &b.1, "three runs vs one");
+}
+
+#[test]
+fn exit_codes_match_the_readme_and_config_values_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    let c = case.to_str().unwrap();
+    // A missing input: usage error, and no empty case folder left behind.
+    let out = run(&["ingest", "/nonexistent/evidence", "--case", c, "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    assert!(!case.exists());
+    // A file read whose every line is a reject: nothing usable was ingested (3).
+    let odd = write(dir.path(), "hostname", b"web01\n");
+    let out = run(&["ingest", odd.to_str().unwrap(), "--case", c, "-q"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of their 1 line(s) was understood"));
+    // Config values: negative or zero counts are refused by name; TOML errors keep their lines.
+    let (_d, sample) = sample_case("ingest");
+    let s = sample.to_str().unwrap();
+    let cfg = dir.path().join("t.toml");
+    std::fs::write(&cfg, "[ssh_bruteforce]\nmin_failures = -3\n").unwrap();
+    let out = run(&["detect", "--case", s, "--config", cfg.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ssh_bruteforce.min_failures = -3: must not be negative") && !err.contains("offset"), "{err}");
+    std::fs::write(&cfg, "[ssh_bruteforce]\nwindow_minutes = 0\n").unwrap();
+    let out = run(&["detect", "--case", s, "--config", cfg.to_str().unwrap(), "-q"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be at least 1"));
+    std::fs::write(&cfg, "[ssh_bruteforce\nmin_failures = 3\n").unwrap();
+    let out = run(&["detect", "--case", s, "--config", cfg.to_str().unwrap(), "-q"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid table header") && err.lines().count() > 2 && !err.contains("\\x0a"), "{err}");
 }

@@ -113,6 +113,22 @@ pub fn ingest_and_report(a: &IngestArgs) -> Result<IngestSummary, Exit> {
         print_summary(&summary, &opts);
     }
     let usable = summary.files_read + summary.files_unchanged + summary.files_duplicate;
+    // Files read but not one event in the whole case (every line a reject): nothing usable was
+    // ingested either; the rejects stay in the case for `formats --explain` and `query`.
+    let case_events = crate::ingest::manifest::Manifest::load(&opts.case_dir.join("manifest.json"))
+        .ok()
+        .flatten()
+        .map_or(0, |m| m.totals().1);
+    if usable > 0 && case_events == 0 {
+        return Err(Exit {
+            code: exit::NO_INPUT,
+            error: anyhow!(
+                "nothing could be ingested: {} file(s) read, but none of their {} line(s) was understood (all rejects); see `logsleuth formats --explain FILE`",
+                summary.files_read,
+                summary.lines
+            ),
+        });
+    }
     if usable == 0 {
         return Err(Exit {
             code: exit::NO_INPUT,

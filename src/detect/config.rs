@@ -17,6 +17,18 @@ pub enum Value {
     List(Vec<String>),
 }
 
+/// Thresholds are never negative; counts, windows and intervals are at least 1 (a tolerance or
+/// a slack may be 0).
+fn check_range(name: &str, v: &Value) -> Result<(), String> {
+    let counts = ["min_", "max_", "burst_", "window_", "interval_", "gap_", "medium_"];
+    match v {
+        Value::Int(i) if *i < 0 => Err("must not be negative".into()),
+        Value::Int(0) if counts.iter().any(|p| name.starts_with(p)) => Err("must be at least 1".into()),
+        Value::Float(f) if !f.is_finite() || *f < 0.0 => Err("must be a number of at least 0".into()),
+        _ => Ok(()),
+    }
+}
+
 impl Value {
     fn to_toml(&self) -> String {
         match self {
@@ -113,6 +125,7 @@ impl Config {
                 if !current.same_kind(&value) {
                     return Err(err(format!("{rule}.{name}: expected a value like {}", current.to_toml())));
                 }
+                check_range(&name, &value).map_err(|m| err(format!("{rule}.{name} = {}: {m}", value.to_toml())))?;
                 known.insert(name, value);
             }
         }

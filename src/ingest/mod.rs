@@ -188,6 +188,10 @@ fn check_placement(opts: &IngestOptions) -> Result<(), IngestError> {
     };
     let is_case = |p: &std::path::Path| p.join("manifest.json").is_file() && p.join("events").is_dir();
     for input in &opts.inputs {
+        // Before anything is created: a mistyped path leaves no empty case behind.
+        if std::fs::symlink_metadata(input).is_err() {
+            return Err(IngestError::Placement(format!("input {} does not exist", input.display())));
+        }
         let input_abs = abs(input);
         if case_abs.starts_with(&input_abs) {
             return Err(IngestError::Placement(format!(
