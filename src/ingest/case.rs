@@ -202,7 +202,7 @@ impl Case {
         let Some(mut m) = super::manifest::Manifest::load(&path)? else { return Ok(()) };
         for name in names {
             let file = self.dir.join(name);
-            match super::manifest::sha256_file(&file) {
+            match super::decode::sha256_path(&file) {
                 Ok(h) => {
                     m.derived.insert(name.to_string(), h);
                 }
@@ -212,9 +212,7 @@ impl Case {
                 Err(e) => return Err(IngestError::read(&file, e)),
             }
         }
-        let tmp = self.dir.join(".manifest.json.tmp");
-        std::fs::write(&tmp, m.to_json()).map_err(|e| IngestError::write(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| IngestError::write(&path, e))?;
+        write_atomic(&path, m.to_json().as_bytes())?;
         drop(lock);
         Ok(())
     }
@@ -225,6 +223,14 @@ impl Case {
             .filter_map(|p| p.strip_prefix(&self.dir).ok().map(|rel| rel.to_string_lossy().into_owned()))
             .collect()
     }
+}
+
+/// Replaces the file `path` with `bytes` atomically: a temporary file beside it, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).map_err(|e| IngestError::write(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| IngestError::write(path, e))
 }
 
 /// The Parquet files under `root`, directory by directory in file-name order.

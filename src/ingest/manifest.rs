@@ -134,15 +134,6 @@ pub struct Manifest {
     pub derived: std::collections::BTreeMap<String, String>,
 }
 
-/// The SHA-256 of a file's bytes, streamed.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    use sha2::Digest;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = sha2::Sha256::new();
-    std::io::copy(&mut f, &mut h)?;
-    Ok(hex::encode(h.finalize()))
-}
-
 impl Manifest {
     pub fn load(path: &Path) -> Result<Option<Manifest>, IngestError> {
         match std::fs::read(path) {

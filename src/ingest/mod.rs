@@ -155,7 +155,7 @@ fn part_hashes(
         .par_iter()
         .map(|(src, dst)| {
             let path = case.dir.join(src);
-            manifest::sha256_file(&path).map(|h| (dst.clone(), h)).map_err(|e| IngestError::read(&path, e))
+            decode::sha256_path(&path).map(|h| (dst.clone(), h)).map_err(|e| IngestError::read(&path, e))
         })
         .collect::<Result<_, _>>()?;
     parts.extend(new);

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::case::Case;
-use super::manifest::{sha256_file, Manifest};
+use super::decode::sha256_path;
+use super::manifest::Manifest;
 use crate::error::IngestError;
 use crate::parse::time::format_rfc3339;
 
@@ -58,7 +59,7 @@ impl Verification {
 }
 
 fn check(kind: &str, path: String, recorded: Option<&str>, file: &Path) -> Check {
-    let (status, now, note) = match sha256_file(file) {
+    let (status, now, note) = match sha256_path(file) {
         Ok(h) if Some(h.as_str()) == recorded => ("unchanged", Some(h), None),
         Ok(h) => ("changed", Some(h), None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => ("missing", None, None),
@@ -96,7 +97,7 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
     let case = Case::new(dir);
     let mpath = case.manifest_path();
     let manifest = Manifest::load(&mpath)?.ok_or_else(|| IngestError::NotACase { path: dir.to_path_buf() })?;
-    let manifest_sha256 = sha256_file(&mpath).map_err(|e| IngestError::read(&mpath, e))?;
+    let manifest_sha256 = sha256_path(&mpath).map_err(|e| IngestError::read(&mpath, e))?;
     let mut checks = Vec::new();
 
     // Inputs: the latest record of each path (a file that changed between runs keeps its older
@@ -129,7 +130,7 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
                     path: rel,
                     status: "new".into(),
                     recorded_sha256: None,
-                    sha256: sha256_file(e.path()).ok(),
+                    sha256: sha256_path(e.path()).ok(),
                     note: Some("in the evidence, not in the case".into()),
                 });
             }
@@ -151,7 +152,7 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
             path: rel.clone(),
             status: if manifest.parts.is_empty() { "unrecorded" } else { "new" }.into(),
             recorded_sha256: None,
-            sha256: sha256_file(&dir.join(rel)).ok(),
+            sha256: sha256_path(&dir.join(rel)).ok(),
             note: Some(note.into()),
         });
     }
@@ -176,9 +177,6 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
 
 /// Writes `verification.json` into the case (atomically).
 pub fn write(dir: &Path, v: &Verification) -> Result<(), IngestError> {
-    let path = dir.join(VERIFICATION_FILE);
-    let tmp = dir.join(".verification.json.tmp");
     let text = serde_json::to_string_pretty(v).expect("verification serializes") + "\n";
-    std::fs::write(&tmp, text).map_err(|e| IngestError::write(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| IngestError::write(&path, e))
+    super::case::write_atomic(&dir.join(VERIFICATION_FILE), text.as_bytes())
 }
