@@ -142,16 +142,29 @@ fn connection_keys(lines: &DataFrame) -> PolarsResult<Vec<(u128, IdxSize)>> {
     Ok(keyed)
 }
 
+/// Which lines name a value in column `name`.
+fn present(lines: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(lines.column(name)?.is_not_null().iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+/// Each line's stream, and which lines name an address and a user (read once, shared by
+/// passes 2 and 3).
+struct LineFacts {
+    stream: Vec<u8>,
+    has_ip: Vec<bool>,
+    has_user: Vec<bool>,
+}
+
 /// Pass 2: the lines sorted by connection (then case order); each connection's sums, and each
 /// line's connection.
-fn connections(lines: &DataFrame, mut keyed: Vec<(u128, IdxSize)>) -> PolarsResult<(Vec<Connection>, Vec<u32>)> {
-    let stream: Vec<u8> = lines.column("k_stream")?.u8()?.iter().map(|s| s.unwrap_or(3)).collect();
+fn connections(
+    lines: &DataFrame,
+    mut keyed: Vec<(u128, IdxSize)>,
+    facts: &LineFacts,
+) -> PolarsResult<(Vec<Connection>, Vec<u32>)> {
+    let LineFacts { stream, has_ip, has_user } = facts;
     let weight: Vec<i32> = lines.column("k_weight")?.i32()?.iter().map(|w| w.unwrap_or(1)).collect();
     let invalid: Vec<bool> = lines.column("k_invalid")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-    let has = |name: &str| -> PolarsResult<Vec<bool>> {
-        Ok(lines.column(name)?.is_not_null().iter().map(|v| v.unwrap_or(false)).collect())
-    };
-    let (has_ip, has_user) = (has(c::source_ip)?, has(c::user_name)?);
     keyed.par_sort_unstable();
     let mut conns: Vec<Connection> = Vec::new();
     let mut line_conn: Vec<u32> = vec![0; lines.height()];
@@ -203,24 +216,30 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     let mut lines = crate::query::Run::run(lines)?;
     // (No rechunk: it copied every column at once.)
     let keyed = connection_keys(&lines)?;
-    let (conns, line_conn) = connections(&lines, keyed)?;
+    let facts = LineFacts {
+        stream: lines.column("k_stream")?.u8()?.iter().map(|s| s.unwrap_or(3)).collect(),
+        has_ip: present(&lines, c::source_ip)?,
+        has_user: present(&lines, c::user_name)?,
+    };
+    let (conns, line_conn) = connections(&lines, keyed, &facts)?;
 
     // Pass 3: the chosen stream's lines, with their connection's address and user filled in.
-    let stream = lines.column("k_stream")?.u8()?;
     let keep: Vec<bool> =
-        stream.iter().zip(&line_conn).map(|(s, &conn)| s.unwrap_or(3) == conns[conn as usize].chosen).collect();
+        facts.stream.iter().zip(&line_conn).map(|(&s, &conn)| s == conns[conn as usize].chosen).collect();
     let kept_rows: Vec<IdxSize> = (0..keep.len()).filter(|&i| keep[i]).map(|i| i as IdxSize).collect();
     let conn_of = |row: IdxSize| &conns[line_conn[row as usize] as usize];
     // A line's own address (user), else its connection's: one gather by row number.
-    let filled = |name: &str, from_conn: &dyn Fn(&Connection) -> Option<IdxSize>| -> PolarsResult<Column> {
+    let filled = |name: &str,
+                  has: &[bool],
+                  from_conn: &dyn Fn(&Connection) -> Option<IdxSize>|
+     -> PolarsResult<Column> {
         let values = lines.column(name)?;
-        let has: Vec<bool> = values.is_not_null().iter().map(|v| v.unwrap_or(false)).collect();
         let rows: IdxCa =
             kept_rows.iter().map(|&row| if has[row as usize] { Some(row) } else { from_conn(conn_of(row)) }).collect();
         values.take(&rows)
     };
-    let ip_column = filled(c::source_ip, &|conn| conn.ip_row)?;
-    let user_column = filled(c::user_name, &|conn| conn.user_row)?;
+    let ip_column = filled(c::source_ip, &facts.has_ip, &|conn| conn.ip_row)?;
+    let user_column = filled(c::user_name, &facts.has_user, &|conn| conn.user_row)?;
     let kept_idx = IdxCa::from_vec("rows".into(), kept_rows.clone());
     let attempts = lines.column("k_weight")?.take(&kept_idx)?.with_name("attempts".into());
     let names = StringChunked::from_slice("attempt_stream".into(), STREAMS);
