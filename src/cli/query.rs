@@ -38,15 +38,15 @@ fn usage(msg: String) -> Exit {
 }
 
 /// Refuses anything but read-only queries (the case is evidence: `DROP TABLE events` must not
-/// look as if it did something).
-fn read_only(sql: &str) -> Result<(), Exit> {
+/// look as if it did something). Returns the parsed statements for naming the result's
+/// columns; `None` when sqlparser cannot read them (polars then names what it does not know).
+fn read_only(sql: &str) -> Result<Option<Vec<sqlparser::ast::Statement>>, Exit> {
     use sqlparser::ast::Statement;
     if sql.trim().is_empty() {
         return Err(usage("the SQL statement is empty".into()));
     }
-    // A statement sqlparser cannot read is left to polars, which names what it does not know.
     let Ok(statements) = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, sql) else {
-        return Ok(());
+        return Ok(None);
     };
     for st in &statements {
         if !matches!(st, Statement::Query(_) | Statement::Explain { .. }) {
@@ -54,7 +54,7 @@ fn read_only(sql: &str) -> Result<(), Exit> {
             return Err(usage(format!("query runs read-only SELECT statements; `{kind} …` is refused")));
         }
     }
-    Ok(())
+    Ok(Some(statements))
 }
 
 /// The SQL's error as a reader can act on it.
@@ -91,10 +91,12 @@ pub fn run(args: QueryArgs) -> Result<i32, Exit> {
         (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
         (None, None) => return Err(usage("give a SQL statement, - for stdin, or --file FILE".into())),
     };
-    read_only(&sql)?;
+    let statements = read_only(&sql)?;
     let data = CaseData::open(&args.case)?;
     let mut df = data.sql("query", &sql).map_err(|e| explain(e, &args.case))?;
-    output::sql_names(&sql, &mut df);
+    if let Some(statements) = &statements {
+        output::sql_names(statements, &mut df);
+    }
     let cells = output::Cells { max_width: args.max_width.max(2), wrap: args.wrap };
     // A long result for a person at a terminal goes through the pager, like `timeline`.
     let for_person = matches!(args.format, output::Format::Table | output::Format::Line);

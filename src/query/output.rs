@@ -30,16 +30,13 @@ fn rows(df: &DataFrame) -> impl Iterator<Item = Vec<Option<String>>> + '_ {
     (0..df.height()).map(move |i| df.get(i).unwrap_or_default().iter().map(cell).collect())
 }
 
-/// Names each unaliased expression of a single `SELECT` as SQL engines do, by its text
+/// Names each unaliased expression of a single parsed `SELECT` as SQL engines do, by its text
 /// (`COUNT(*)`, `SUM(attempts)`), where polars would name it after its input (`len`,
 /// `attempts`). Plain columns and aliases keep their names; a statement whose select list does
 /// not map one to one onto the result (`*`) is left as it is.
-pub fn sql_names(sql: &str, df: &mut DataFrame) {
+pub fn sql_names(statements: &[sqlparser::ast::Statement], df: &mut DataFrame) {
     use sqlparser::ast::{Expr as SqlExpr, SelectItem, SetExpr, Statement};
-    let Ok(statements) = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, sql) else {
-        return;
-    };
-    let [Statement::Query(q)] = statements.as_slice() else { return };
+    let [Statement::Query(q)] = statements else { return };
     let SetExpr::Select(select) = q.body.as_ref() else { return };
     if select.projection.len() != df.width() {
         return;
@@ -221,11 +218,13 @@ mod tests {
 
     #[test]
     fn unaliased_expressions_are_named_as_written() {
+        let parse =
+            |sql: &str| sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, sql).unwrap();
         let mut df = df!("event_module" => ["auth"], "len" => [3u32], "n" => [1i64]).unwrap();
-        sql_names("SELECT event_module, COUNT(*), SUM(x) AS n FROM events GROUP BY 1", &mut df);
+        sql_names(&parse("SELECT event_module, COUNT(*), SUM(x) AS n FROM events GROUP BY 1"), &mut df);
         assert_eq!(df.get_column_names(), ["event_module", "COUNT(*)", "n"]);
         let mut df = df!("a" => [1i64], "b" => [2i64]).unwrap();
-        sql_names("SELECT * FROM t", &mut df);
+        sql_names(&parse("SELECT * FROM t"), &mut df);
         assert_eq!(df.get_column_names(), ["a", "b"], "a wildcard is left alone");
     }
 
