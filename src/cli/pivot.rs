@@ -66,7 +66,7 @@ pub fn warn_if_stale(data: &CaseData) {
     else {
         return;
     };
-    if doc.generated_at < data.manifest.finished_at {
+    if doc.is_stale(&data.manifest) {
         eprintln!(
             "logsleuth: warning: the findings ({}) are older than the newest ingest ({}); run `logsleuth detect --case {}`",
             doc.generated_at,

@@ -60,7 +60,7 @@ fn findings_of(data: &CaseData, rules: &Rules) -> Result<(FindingsDoc, Incidents
     let incidents = IncidentsDoc::load(&case.join(INCIDENTS_FILE))?;
     match (findings, incidents) {
         // Findings from before the newest ingest miss what it added: detect again.
-        (Some(f), Some(_)) if f.generated_at < data.manifest.finished_at => rules.detect(data),
+        (Some(f), Some(_)) if f.is_stale(&data.manifest) => rules.detect(data),
         (Some(f), Some(i)) => Ok((f, i)),
         _ => rules.detect(data),
     }

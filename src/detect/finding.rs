@@ -229,6 +229,11 @@ impl FindingsDoc {
         })
     }
 
+    /// Whether these findings predate the case's newest ingest (they then miss what it added).
+    pub fn is_stale(&self, manifest: &crate::ingest::manifest::Manifest) -> bool {
+        self.generated_at < manifest.finished_at
+    }
+
     pub fn load(path: &Path) -> Result<FindingsDoc, AnalysisError> {
         let bytes =
             std::fs::read(path).map_err(|e| AnalysisError::Case { path: path.to_path_buf(), msg: e.to_string() })?;
