@@ -106,7 +106,9 @@ pub fn options(a: &IngestArgs) -> IngestOptions {
 pub fn ingest_and_report(a: &IngestArgs) -> Result<IngestSummary, Exit> {
     let opts = options(a);
     let summary = ingest::run(&opts).map_err(|e| {
-        let code = if matches!(e, crate::error::IngestError::Placement(_)) { exit::USAGE } else { exit::FAILURE };
+        use crate::error::IngestError;
+        let usage = matches!(e, IngestError::Placement(_) | IngestError::MissingInput { .. });
+        let code = if usage { exit::USAGE } else { exit::FAILURE };
         Exit { code, error: e.into() }
     })?;
     if !a.run.quiet {

@@ -190,7 +190,7 @@ fn check_placement(opts: &IngestOptions) -> Result<(), IngestError> {
     for input in &opts.inputs {
         // Before anything is created: a mistyped path leaves no empty case behind.
         if std::fs::symlink_metadata(input).is_err() {
-            return Err(IngestError::Placement(format!("input {} does not exist", input.display())));
+            return Err(IngestError::MissingInput { path: input.clone() });
         }
         let input_abs = abs(input);
         if case_abs.starts_with(&input_abs) {
