@@ -10,12 +10,14 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BinaryBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    ArrayRef, BinaryBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
 /// Version of the event schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Hive partition column of `events/`.
 pub const EVENT_PARTITION: &str = "event_module";
 /// Hive partition column of `rejects/`.
@@ -32,6 +34,8 @@ pub enum Kind {
     I64,
     Str,
     Bin,
+    /// A list of strings (`process_args`).
+    StrList,
 }
 
 impl Kind {
@@ -42,6 +46,7 @@ impl Kind {
             Kind::I64 => DataType::Int64,
             Kind::Str => DataType::Utf8,
             Kind::Bin => DataType::Binary,
+            Kind::StrList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
         }
     }
     pub fn sql_type(self) -> &'static str {
@@ -51,6 +56,7 @@ impl Kind {
             Kind::I64 => "INT64",
             Kind::Str => "STRING",
             Kind::Bin => "BINARY",
+            Kind::StrList => "LIST<STRING>",
         }
     }
 }
@@ -70,6 +76,7 @@ macro_rules! field_ty {
     (I64) => { Option<i64> };
     (Str) => { Option<Cow<'a, str>> };
     (Bin) => { Option<&'a [u8]> };
+    (StrList) => { Option<Vec<String>> };
 }
 macro_rules! builder_ty {
     (Ts) => {
@@ -86,6 +93,9 @@ macro_rules! builder_ty {
     };
     (Bin) => {
         BinaryBuilder
+    };
+    (StrList) => {
+        ListBuilder<StringBuilder>
     };
 }
 /// An Arrow builder that can be created late: a column stays unallocated (and costs nothing per
@@ -126,6 +136,27 @@ impl ColumnBuild for BinaryBuilder {
     }
     fn value(&mut self, v: &[u8]) {
         self.append_value(v)
+    }
+    fn done(&mut self) -> ArrayRef {
+        Arc::new(self.finish())
+    }
+}
+
+impl ColumnBuild for ListBuilder<StringBuilder> {
+    type Value = [String];
+    fn make(cap: usize, bytes: usize) -> Self {
+        ListBuilder::with_capacity(StringBuilder::with_capacity(cap, bytes), cap)
+    }
+    fn nulls(&mut self, n: usize) {
+        for _ in 0..n {
+            self.append_null();
+        }
+    }
+    fn value(&mut self, v: &[String]) {
+        for item in v {
+            self.values().append_value(item);
+        }
+        self.append(true);
     }
     fn done(&mut self) -> ArrayRef {
         Arc::new(self.finish())
@@ -205,6 +236,9 @@ macro_rules! value_ref {
     (Bin, $r:tt, $v:expr) => {
         $v
     };
+    (StrList, $r:tt, $v:expr) => {
+        $v.as_deref()
+    };
     ($k:ident, true, $v:expr) => {
         Some(&$v.unwrap_or(0))
     };
@@ -277,7 +311,20 @@ define_event_schema! {
     time_flag: Str, false, "Set when a zone-less local time met a daylight-saving change: `dst_fold_first` / `dst_fold_second` (a local time the fall-back hour repeats, placed at its first or second occurrence by the order of the file's lines), `dst_gap` (a local time the spring-forward hour skips, read with the offset before it); null otherwise.";
     host_name: Str, false, "Host that wrote the line (syslog host field), else the evidence layout (`web01/var/log/…` anywhere in the path, or the host folder under the ingest root), else `--host`, else the name of the folder or file given to `ingest`; never null for a new ingest (the manifest's `host_source` says which).";
     process_name: Str, false, "Program name (syslog tag), e.g. `sshd`, `sudo`, `kernel`.";
-    process_pid: I64, false, "Process id from the syslog tag.";
+    process_pid: I64, false, "Process id from the syslog tag, the journal's `_PID`, audit `pid=`.";
+    process_parent_pid: I64, false, "Parent process id (audit SYSCALL `ppid=`).";
+    process_executable: Str, false, "Absolute path of the program (audit `exe=`, journal `_EXE`).";
+    process_args: StrList, false, "The program's arguments, `argv[0]` first (audit EXECVE `a0`, `a1`, … hex-decoded and joined across split records).";
+    process_working_directory: Str, false, "Working directory (audit CWD `cwd=`).";
+    user_id: Str, false, "Numeric id of the user the process ran as (audit `uid=`, journal `_UID`).";
+    user_effective_id: Str, false, "Effective user id (audit `euid=`): `0` for a command run through sudo.";
+    user_audit_id: Str, false, "Audit login uid (audit `auid=`): the user who logged in, kept across sudo and su; null for `4294967295` (unset).";
+    audit_session_id: Str, false, "Audit login session (audit `ses=`); null for `4294967295` (unset).";
+    audit_key: Str, false, "Key of the audit rule that recorded the event (`-k exec` → `exec`); null for `(null)`.";
+    file_path: Str, false, "File the event touched (audit PATH `name=` of the first item that is not the parent directory).";
+    host_boot_id: Str, false, "Boot the event belongs to (journal `_BOOT_ID`).";
+    systemd_unit: Str, false, "systemd unit of the process (journal `_SYSTEMD_UNIT`).";
+    journal_transport: Str, false, "How the entry reached the journal (`_TRANSPORT`: `syslog`, `journal`, `stdout`, `kernel`, `audit`, `driver`).";
     event_category: Str, false, "ECS category: `authentication`, `session`, `iam`, `process`, `network`, `web`, `host`.";
     event_action: Str, true, "Normalized action, e.g. `auth.failure`, `auth.success`, `auth.invalid_user`, `sudo.command`, `account.create`, `http.request`, `firewall.block`; `log.message` when a line was read but not understood further.";
     event_outcome: Str, true, "`success`, `failure` or `unknown` (as ECS).";
@@ -295,7 +342,7 @@ define_event_schema! {
     network_transport: Str, false, "Transport protocol, lower case: `tcp`, `udp`, `icmp`, …";
     observer_ingress_interface_name: Str, false, "Firewall `IN=` interface.";
     rule_name: Str, false, "Firewall rule / log prefix, e.g. `UFW BLOCK`.";
-    process_command_line: Str, false, "Command run: sudo `COMMAND=`, CRON `CMD (…)`.";
+    process_command_line: Str, false, "Command run: sudo `COMMAND=`, CRON `CMD (…)`, audit EXECVE arguments (or PROCTITLE) joined with spaces, journal `_CMDLINE`.";
     http_request_method: Str, false, "HTTP method as written (`GET`, `POST`, …).";
     url_domain: Str, false, "Virtual host (vhost_combined `%v`).";
     url_path: Str, false, "Request path as written, not decoded.";
@@ -308,9 +355,10 @@ define_event_schema! {
     message: Str, false, "The free-text message (syslog MSG, JSON `message`).";
     event_extra: Str, false, "JSON object with the source fields that have no column (JSON lines, CSV).";
     log_file_path: Str, true, "Evidence file, relative to the ingest root, as in the manifest.";
-    log_line: I64, true, "1-based line number in the decompressed file.";
-    log_line_end: I64, false, "Last line of a multi-line record (a stack trace's lines folded into the timestamped line above them, in `message` and `event_original` too); null for one-line events.";
-    event_original: Str, true, "The raw line (CR/LF stripped). Invalid UTF-8 is replaced by U+FFFD here and kept byte-exact in `event_original_raw`.";
+    log_line: I64, true, "1-based line number in the decompressed file. For a journal file (`.journal`, `journalctl -o export`) it is the entry's 1-based position in the file's order of entries, and `log_record_id` holds the journal's cursor; for an audit event it is the line of its first record.";
+    log_record_id: Str, false, "The source's own id for the record, to find it again with the source's tools: the journal cursor (`s=…;i=…;b=…;m=…;t=…;x=…`, for `journalctl --file F --cursor=…`) or the audit event id (`1700000000.123:4567`, for `ausearch --event 4567`).";
+    log_line_end: I64, false, "Last line of a multi-line record (a stack trace's lines folded into the timestamped line above them, in `message` and `event_original` too; the last record of an audit event); null for one-line events.";
+    event_original: Str, true, "The raw line (CR/LF stripped); an audit event's records joined with line breaks; a journal entry as one `journalctl -o json` object. Invalid UTF-8 is replaced by U+FFFD here and kept byte-exact in `event_original_raw`.";
     event_original_raw: Bin, false, "The raw line's bytes, only when it was not valid UTF-8.";
 }
 
@@ -351,6 +399,7 @@ define_vocabulary! {
         AUTH_UNKNOWN_USER = "auth.unknown_user", "pam_unix's `check pass; user unknown` (the same try as the daemon's invalid-user line).";
         AUTH_CHECK_FAILED = "auth.check_failed", "unix_chkpwd's `password check failed`.";
         AUTH_PAM_RESULT = "auth.pam_result", "pam_sss's `received for user X: N (…)` result line.";
+        AUTH_LOGIN_FAILURE = "auth.login_failure", "sshd's audit record of a failed login step (USER_LOGIN `res=failed`). sshd writes one for every failed method, the `none` probe included, so it is not counted as a try; PAM's USER_AUTH record (`auth.failure`, `auth_method = pam`) is.";
         ACCOUNT_LOCKED = "account.locked", "An account locked after failures (pam_faillock, pam_tally2).";
         SSH_CONNECTION = "ssh.connection", "A client connected (sshd `Connection from`, Dropbear `Child connection from`).";
         SSH_DISCONNECT = "ssh.disconnect", "A connection ended after authentication or without saying when.";
@@ -388,6 +437,8 @@ define_vocabulary! {
         GROUP_MODIFY = "group.modify", "A group was changed.";
         GROUP_MEMBER_ADD = "group.member_add", "A user was added to a group.";
         GROUP_MEMBER_REMOVE = "group.member_remove", "A user was removed from a group.";
+        PROCESS_START = "process.start", "A program was executed (audit SYSCALL `execve` with its EXECVE arguments): `process_executable`, `process_args`, `process_command_line`, `user_audit_id`.";
+        AUDIT_CONFIG_CHANGE = "audit.config_change", "The audit rules or configuration changed (audit CONFIG_CHANGE, e.g. `auditctl -D` removing every rule).";
         SERVICE_START = "service.start", "A daemon started.";
         SERVICE_STOP = "service.stop", "A daemon stopped.";
         FIREWALL_BLOCK = "firewall.block", "A packet blocked, dropped or rejected (prefix, pf `block`, MikroTik `drop`).";

@@ -35,6 +35,10 @@ pub const REASON_UNKNOWN_FORMAT: &str = "no parser recognised this file's format
 pub const REASON_BLANK: &str = "blank line";
 pub const REASON_OVERSIZE: &str = "line longer than 64 MiB: only its first 64 MiB are kept";
 pub const REASON_DAMAGED_TAIL: &str = "incomplete last line before the archive damage";
+pub const REASON_INVALID_UTF8_RECORD: &str = "record with invalid UTF-8 (auditd writes ASCII; kept byte-exact)";
+/// Block size for grouped formats (auditd): larger than auditd's default 8 MiB file, so a
+/// rotated audit log is one block and no event is cut in two.
+pub const GROUPED_BLOCK_BYTES: usize = 32 << 20;
 
 /// What to read and how to parse it.
 pub struct FileJob {
@@ -185,8 +189,10 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
     let plain = job.compression == Compression::None;
     let mut content = job.prefix_hash.clone().unwrap_or_default();
     let mut line: u64 = job.start_line.max(1);
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
-    let mut target = BLOCK_BYTES;
+    let block_bytes =
+        if job.parser.as_deref().is_some_and(|p| p.grouped()) { GROUPED_BLOCK_BYTES } else { BLOCK_BYTES };
+    let mut buf: Vec<u8> = Vec::with_capacity(block_bytes + (1 << 16));
+    let mut target = block_bytes;
     let mut skipping_oversize = false;
     let mut last_stored = 0u64;
     let mut decoded = job.start_offset;
@@ -257,7 +263,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
         match memchr::memrchr(b'\n', &buf) {
             Some(i) => {
                 // The partial last line starts the next block (copied once).
-                let mut next = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
+                let mut next = Vec::with_capacity(block_bytes + (1 << 16));
                 next.extend_from_slice(&buf[i + 1..]);
                 buf.truncate(i + 1);
                 let n = count_lines(&buf);
@@ -271,7 +277,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
                     damaged_tail: false,
                 });
                 line += n;
-                target = BLOCK_BYTES.max(rest_len + BLOCK_BYTES / 2);
+                target = block_bytes.max(rest_len + block_bytes / 2);
             }
             None if buf.len() >= MAX_LINE_BYTES => {
                 buf.truncate(MAX_LINE_BYTES);
@@ -285,7 +291,7 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
                 });
                 line += 1;
                 skipping_oversize = true;
-                target = BLOCK_BYTES;
+                target = block_bytes;
             }
             None => target = (buf.len() * 2).min(MAX_LINE_BYTES),
         }
@@ -395,6 +401,9 @@ fn append_line(field: &mut Option<Cow<'_, str>>, line: &str) {
 }
 
 fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
+    if job.parser.as_deref().is_some_and(|p| p.grouped()) {
+        return parse_grouped_block(job, tally, block);
+    }
     let mut out = BlockOut::new(job, &block);
     let data = &block.data[..];
     let mut line_no = block.first_line;
@@ -474,6 +483,94 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         line_no += 1;
     }
     flush(&mut out, &mut pending)?;
+    out.finish(tally)
+}
+
+/// The lines of a block that is not one oversize line, with their numbers, each either text or
+/// the reason it is a reject (blank, invalid UTF-8, cut by damage).
+fn block_lines(block: &Block) -> Vec<(u64, &[u8], Option<&'static str>)> {
+    let data = &block.data[..];
+    let mut lines = Vec::with_capacity(block.lines as usize);
+    let mut line_no = block.first_line;
+    let mut start = 0usize;
+    let total = data.len();
+    while start < total {
+        let end = memchr::memchr(b'\n', &data[start..]).map(|i| start + i).unwrap_or(total);
+        let mut raw = &data[start..end];
+        let is_last = end >= total.saturating_sub(1);
+        start = end + 1;
+        if raw.last() == Some(&b'\r') {
+            raw = &raw[..raw.len() - 1];
+        }
+        let forced = if block.oversize {
+            Some(REASON_OVERSIZE)
+        } else if block.damaged_tail && is_last {
+            Some(REASON_DAMAGED_TAIL)
+        } else if raw.iter().all(u8::is_ascii_whitespace) {
+            Some(REASON_BLANK)
+        } else if std::str::from_utf8(raw).is_err() {
+            Some(REASON_INVALID_UTF8_RECORD)
+        } else {
+            None
+        };
+        lines.push((line_no, raw, forced));
+        line_no += 1;
+    }
+    lines
+}
+
+/// A block of a format whose events are groups of lines that may interleave (auditd): lines are
+/// grouped by the parser's key in order of first appearance, each group becomes one event
+/// (`log_line` its first line, `log_line_end` its last, `event_original` its lines), and the
+/// other lines of the group count as continued. A group the parser refuses is rejected line by
+/// line with its reason. A group split by a block boundary becomes two events with one
+/// `log_record_id`; producers cut such files in [`GROUPED_BLOCK_BYTES`] blocks to make it rare.
+fn parse_grouped_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
+    let parser = job.parser.as_deref().expect("grouped blocks have a parser");
+    let mut out = BlockOut::new(job, &block);
+    let lines = block_lines(&block);
+    let mut groups: Vec<Vec<(u64, &str)>> = Vec::new();
+    let mut index: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for &(no, raw, forced) in &lines {
+        let text = String::from_utf8_lossy(raw);
+        if let Some(reason) = forced {
+            let invalid = std::str::from_utf8(raw).is_err().then_some(raw);
+            out.reject(no, reason, &text, invalid)?;
+            continue;
+        }
+        let s = std::str::from_utf8(raw).expect("checked above");
+        match parser.group_key(s) {
+            Some(key) => {
+                let g = *index.entry(key).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[g].push((no, s));
+            }
+            None => groups.push(vec![(no, s)]),
+        }
+    }
+    for group in &groups {
+        let texts: Vec<&str> = group.iter().map(|(_, s)| *s).collect();
+        let mut ev = Event { event_count: Some(1), ..Default::default() };
+        match parser.parse_group(&texts, &mut ev) {
+            Ok(module) => {
+                let (first, last) = (group[0].0, group[group.len() - 1].0);
+                ev.log_file_path = Some(Cow::Borrowed(&job.ctx.rel_path));
+                ev.log_line = Some(first as i64);
+                ev.log_line_end = (group.len() > 1).then_some(last as i64);
+                ev.event_original =
+                    Some(if texts.len() == 1 { Cow::Borrowed(texts[0]) } else { Cow::Owned(texts.join("\n")) });
+                out.n_continued += group.len() as u64 - 1;
+                out.event(&ev, module)?;
+            }
+            Err(r) => {
+                for &(no, s) in group {
+                    out.reject(no, r.reason, s, None)?;
+                }
+            }
+        }
+    }
     out.finish(tally)
 }
 

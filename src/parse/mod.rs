@@ -7,6 +7,7 @@
 //! one line in [`FORMATS`].
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod auth_table;
 pub mod csvfmt;
@@ -37,13 +38,15 @@ pub enum Module {
     Csv,
     ApacheError,
     NginxError,
+    /// Linux audit events (auditd records joined by event id).
+    Audit,
     /// Lines of any other text log that start with a timestamp (the fallback).
     Text,
 }
 
 impl Module {
     /// How many source kinds there are (array sizes count by this, not by a literal).
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     pub const ALL: [Module; Module::COUNT] = [
         Module::Auth,
         Module::Syslog,
@@ -54,6 +57,7 @@ impl Module {
         Module::Csv,
         Module::ApacheError,
         Module::NginxError,
+        Module::Audit,
         Module::Text,
     ];
     pub fn as_str(self) -> &'static str {
@@ -67,6 +71,7 @@ impl Module {
             Module::Csv => "csv",
             Module::ApacheError => "apache_error",
             Module::NginxError => "nginx_error",
+            Module::Audit => "audit",
             Module::Text => "text",
         }
     }
@@ -168,6 +173,21 @@ pub trait LineParser: Send + Sync {
     fn multiline(&self) -> bool {
         false
     }
+    /// For formats whose events are several lines that may interleave with other events'
+    /// lines (auditd's records sharing one `msg=audit(…)` id): the key — (node, id) — that
+    /// groups this line with the others of its event. The pipeline then joins each group of a
+    /// block with [`parse_group`](LineParser::parse_group); a line without a key is parsed alone.
+    fn group_key<'a>(&self, _line: &'a str) -> Option<(&'a str, &'a str)> {
+        None
+    }
+    /// Whether this format groups lines with [`group_key`](LineParser::group_key).
+    fn grouped(&self) -> bool {
+        false
+    }
+    /// Fills one event from the lines of one group, in file order.
+    fn parse_group<'a>(&'a self, lines: &[&'a str], ev: &mut Event<'a>) -> Result<Module, Reject> {
+        self.parse(lines[0], ev)
+    }
 }
 
 /// A log format: content sniffing plus a parser factory.
@@ -198,6 +218,7 @@ pub static FORMATS: &[&dyn FormatSpec] = &[
     &csvfmt::CsvSpec,
     &vsftpd::VsftpdSpec,
     &errorlog::ErrorLogSpec,
+    &audit::AuditSpec,
     // Last: the fallback wins only where no format explains as many lines.
     &plaintext::TextSpec,
 ];

@@ -108,6 +108,7 @@ fn polars_type(kind: Kind) -> DataType {
         Kind::I64 => DataType::Int64,
         Kind::Str => DataType::String,
         Kind::Bin => DataType::Binary,
+        Kind::StrList => DataType::List(Box::new(DataType::String)),
     }
 }
 
