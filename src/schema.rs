@@ -247,6 +247,19 @@ macro_rules! value_ref {
     };
 }
 
+macro_rules! owned {
+    (Str, $v:expr) => {
+        $v.map(|c| Cow::Owned(c.into_owned()))
+    };
+    (Bin, $v:expr) => {{
+        let _ = $v;
+        None
+    }};
+    ($k:ident, $v:expr) => {
+        $v
+    };
+}
+
 macro_rules! define_event_schema {
     ($( $field:ident : $kind:ident, $req:tt, $doc:literal; )*) => {
         /// One normalized event, borrowing from the line it came from where it can.
@@ -254,6 +267,14 @@ macro_rules! define_event_schema {
         #[derive(Debug, Default, Clone)]
         pub struct Event<'a> {
             $( pub $field: field_ty!($kind), )*
+        }
+
+        impl Event<'_> {
+            /// The same event owning all its text. Raw bytes (`event_original_raw`) are not
+            /// kept: the pipeline attaches them after parsing.
+            pub fn into_owned(self) -> Event<'static> {
+                Event { $( $field: owned!($kind, self.$field), )* }
+            }
         }
 
         /// Column names as constants (`column::host_name`), so no name is retyped elsewhere.

@@ -94,6 +94,11 @@ pub struct InputRecord {
     /// For an archive: how many members it has (each has a record of its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<u64>,
+    /// For a systemd journal file: its header state (`online` = never closed), sealing, head
+    /// and tail times and sequence numbers, sequence gaps and boots (extension). For a journal,
+    /// `lines` counts entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<super::journal::JournalInfo>,
 }
 
 fn one() -> u64 {

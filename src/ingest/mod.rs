@@ -11,6 +11,7 @@ pub mod case;
 pub mod clock;
 pub mod decode;
 pub mod discover;
+pub mod journal;
 pub mod manifest;
 pub mod pipeline;
 pub mod plan;
@@ -134,6 +135,7 @@ fn record_for(c: &Candidate) -> InputRecord {
         expansion_ratio: c.archive.as_ref().and_then(|a| a.expansion_ratio),
         archive_kind: None,
         members: None,
+        journal: None,
         damaged: c.archive.as_ref().is_some_and(|a| a.damaged.is_some()),
         error: c.archive.as_ref().and_then(|a| a.damaged.clone()),
     }
@@ -261,7 +263,9 @@ fn record_plan(rec: &mut InputRecord, p: &plan::Planned) -> Option<PlannedParser
         }
         .to_string(),
     );
-    if p.year_check.lines_have_years && !matches!(p.ctx.year, crate::parse::time::YearRule::Fixed(_)) {
+    // A journal's entries carry full timestamps.
+    let decoded = p.format.is_some_and(|f| f.transcode().is_some());
+    if (p.year_check.lines_have_years || decoded) && !matches!(p.ctx.year, crate::parse::time::YearRule::Fixed(_)) {
         rec.year_source = Some(crate::parse::time::YearSource::Line.as_str().to_string());
     }
     rec.year_uncertain = p.year_check.uncertain;
@@ -569,6 +573,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             reject_reason,
             sink: writer::FileSink::new(&staging, format!("r{run_no:04}-f{i:06}"), format_id),
             size: cands[i].size,
+            transcode: p.format.and_then(|f| f.transcode()),
             start_offset: resume.get(&i).map_or(0, |r| r.0),
             start_line: resume.get(&i).map_or(1, |r| r.1),
             prefix_hash: resume.get(&i).map(|r| r.2.clone()),
@@ -629,6 +634,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             rec.error = Some(e.clone());
             rec.damaged = true;
         }
+        rec.journal = res.journal.clone();
         for (m, n) in res.events_by_module.iter().enumerate() {
             if *n > 0 {
                 *by_module.entry(Module::ALL[m]).or_default() += n;

@@ -48,6 +48,8 @@ pub struct FileJob {
     pub ctx: FileCtx,
     pub parser: Option<Box<dyn LineParser>>,
     pub reject_reason: &'static str,
+    /// The decoder the file needs before it has lines (journal files and export streams).
+    pub transcode: Option<crate::parse::Transcode>,
     pub sink: FileSink,
     pub size: u64,
     /// Incremental tail read of a grown plain file: start here, with the hash of the skipped
@@ -77,6 +79,8 @@ pub struct FileResult {
     pub unreadable: bool,
     pub parts: Vec<WrittenPart>,
     pub events_by_module: [u64; Module::COUNT],
+    /// What a journal file's header said and its reading found.
+    pub journal: Option<super::journal::JournalInfo>,
 }
 
 struct Block {
@@ -177,6 +181,9 @@ pub fn run(jobs: &[FileJob], threads: usize, progress: &(dyn Fn(u64) + Sync)) ->
 
 /// Reads one file into blocks. Returns the read-side results (hashes, lines, damage).
 fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &(dyn Fn(u64) + Sync)) -> FileResult {
+    if let Some(t) = job.transcode {
+        return produce_transcoded(job, t, state, tx, progress);
+    }
     let mut res = FileResult::default();
     let (mut reader, stored) = match decode::open_decoded_at(&job.source, job.compression, job.start_offset) {
         Ok(r) => r,
@@ -300,6 +307,75 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
     res.content_size = decoded;
     res.content_sha256 = hex::encode(content.finalize());
     res.sha256 = if plain { res.content_sha256.clone() } else { stored.hex() };
+    res
+}
+
+/// Reads a file that must be decoded before it has lines (a journal file, an export stream):
+/// the whole file is read (journald rotates files at a fraction of the memory this takes), each
+/// entry becomes one `journalctl -o json` line, and those lines go to the parsers in blocks.
+/// `lines` counts entries; an incremental run skips the entries an earlier run read (a journal
+/// only grows at its end).
+fn produce_transcoded(
+    job: &FileJob,
+    t: crate::parse::Transcode,
+    state: &FileState,
+    tx: &SyncSender<Block>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> FileResult {
+    let mut res = FileResult::default();
+    let (mut reader, stored) = match decode::open_decoded(&job.source, job.compression) {
+        Ok(r) => r,
+        Err(e) => {
+            res.error = Some(format!("cannot open: {e}"));
+            res.unreadable = true;
+            return res;
+        }
+    };
+    let mut bytes = Vec::with_capacity(job.size as usize);
+    if let Err(e) = reader.read_to_end(&mut bytes) {
+        res.error = Some(format!("{} data ends after {} decompressed bytes: {e}", job.compression.as_str(), bytes.len()));
+    }
+    progress(stored.bytes());
+    res.content_size = bytes.len() as u64;
+    res.content_sha256 = hex::encode(Sha256::digest(&bytes));
+    res.sha256 = if job.compression == Compression::None { res.content_sha256.clone() } else { stored.hex() };
+    let decoded = match t {
+        crate::parse::Transcode::JournalFile => super::journal::decode(&bytes),
+        crate::parse::Transcode::JournalExport => super::journal::export::decode(&bytes),
+    };
+    drop(bytes);
+    if let Some(d) = decoded.damage {
+        res.error = Some(match res.error.take() {
+            Some(e) => format!("{e}; {d}"),
+            None => d,
+        });
+    }
+    if t == crate::parse::Transcode::JournalFile {
+        res.journal = Some(decoded.info);
+    }
+    let skip = job.start_line.max(1) - 1;
+    let mut text = &decoded.text[..];
+    for _ in 0..skip {
+        text = memchr::memchr(b'\n', text).map_or(&[][..], |i| &text[i + 1..]);
+    }
+    let mut line = job.start_line.max(1);
+    while !text.is_empty() {
+        let cut = if text.len() <= BLOCK_BYTES {
+            text.len()
+        } else {
+            memchr::memchr(b'\n', &text[BLOCK_BYTES..]).map_or(text.len(), |i| BLOCK_BYTES + i + 1)
+        };
+        let data = text[..cut].to_vec();
+        text = &text[cut..];
+        let n = count_lines(&data);
+        state.pending.fetch_add(1, Ordering::AcqRel);
+        let block = Block { file: job.idx, first_line: line, lines: n, data, oversize: false, damaged_tail: false };
+        if tx.send(block).is_err() {
+            state.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+        line += n;
+    }
+    res.lines = line - job.start_line.max(1);
     res
 }
 

@@ -142,8 +142,16 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                     p.error = Some(e.clone());
                     newer_first_local = None;
                 }
+                Ok(h) if opts.format.is_none() && h.starts_with(super::journal::MAGIC) => {
+                    p.format = Some(&parse::journal::JournalFileSpec);
+                    newer_first_local = None;
+                }
+                Ok(h) if opts.format.is_none() && parse::journal::looks_like_export(h) => {
+                    p.format = Some(&parse::journal::JournalExportSpec);
+                    newer_first_local = None;
+                }
                 Ok(h) if decode::looks_binary(h) => {
-                    p.skipped = Some("binary file, not a text log (e.g. wtmp, lastlog, journal)".into());
+                    p.skipped = Some("binary file, not a text log (e.g. wtmp, lastlog)".into());
                     newer_first_local = None;
                 }
                 Ok(h) => {

@@ -14,6 +14,7 @@ pub mod csvfmt;
 pub mod errorlog;
 pub mod fields;
 pub mod firewall;
+pub mod journal;
 pub mod json;
 pub mod plaintext;
 pub mod syslog;
@@ -190,6 +191,16 @@ pub trait LineParser: Send + Sync {
     }
 }
 
+/// Decoders that turn a file into lines before parsing: each entry becomes one
+/// `journalctl -o json` line (see `ingest::journal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transcode {
+    /// A binary systemd journal file.
+    JournalFile,
+    /// A `journalctl -o export` stream.
+    JournalExport,
+}
+
 /// A log format: content sniffing plus a parser factory.
 pub trait FormatSpec: Sync {
     /// Stable id, as written in the manifest (`format`) and accepted by `--format`.
@@ -205,6 +216,11 @@ pub trait FormatSpec: Sync {
     fn score(&self, lines: &[&str]) -> usize {
         lines.iter().filter(|l| self.sniff(l)).count()
     }
+    /// The decoder a file of this format needs before its lines exist (binary journals,
+    /// journal export streams); `None` for text formats.
+    fn transcode(&self) -> Option<Transcode> {
+        None
+    }
     /// Builds the parser for one file; `head` is the file's first lines (CSV reads its header).
     fn build(&self, ctx: &FileCtx, head: &[&str]) -> Result<Box<dyn LineParser>, String>;
 }
@@ -214,11 +230,16 @@ pub static FORMATS: &[&dyn FormatSpec] = &[
     &syslog::Rfc5424Spec,
     &syslog::SyslogSpec,
     &access::AccessSpec,
+    // Before JSON: a journal entry is also a JSON object, and a tie goes to the earlier format.
+    &journal::JournalJsonSpec,
     &json::JsonSpec,
     &csvfmt::CsvSpec,
     &vsftpd::VsftpdSpec,
     &errorlog::ErrorLogSpec,
     &audit::AuditSpec,
+    // Found by their signature, never sniffed from text.
+    &journal::JournalFileSpec,
+    &journal::JournalExportSpec,
     // Last: the fallback wins only where no format explains as many lines.
     &plaintext::TextSpec,
 ];

@@ -1,0 +1,284 @@
+//! Decoding systemd journal files into entries, offline: no `journalctl`, no libsystemd.
+//!
+//! The on-disk format is systemd's `journal-def.h` (documented at
+//! <https://systemd.io/JOURNAL_FILE_FORMAT>): a 272-byte header (shorter before systemd 254), then
+//! 8-byte-aligned objects, each with a 16-byte object header (type, flags, size). ENTRY objects
+//! list the offsets of the DATA objects (`FIELD=value`, possibly XZ/LZ4/ZSTD compressed) that make
+//! up one entry; in "compact" files (systemd 252+) those offsets are 32-bit.
+//!
+//! Entries are read by walking the objects in file order rather than through the entry arrays:
+//! the file is append-only, so file order is write order, and a truncated file, a corrupted
+//! entry array or a file that was never closed (`*.journal~`, header state `online`) still gives
+//! every entry that was completely written. Where the walk stops early the reason is kept as the
+//! file's damage. The maintained crate `sdjournal` was tried first; it refuses truncated files
+//! ("file shorter than header reports"), skips `*.journal~`, reads only whole directories (not an
+//! archive member) and its XZ support conflicts with the liblzma already linked here.
+//!
+//! Each entry becomes one line in the shape of `journalctl -o json`, plus `__CURSOR` and
+//! `__SEQNUM`; [`crate::parse::journal`] turns those lines into events.
+
+pub mod export;
+
+use serde_json::{Map, Value};
+
+/// The file signature (`LPKSHHRH`).
+pub const MAGIC: &[u8; 8] = b"LPKSHHRH";
+
+const OBJECT_DATA: u8 = 1;
+const OBJECT_ENTRY: u8 = 3;
+const OBJECT_TAG: u8 = 7;
+const OBJECT_HEADER: usize = 16;
+const COMPRESSED_XZ: u8 = 1;
+const COMPRESSED_LZ4: u8 = 2;
+const COMPRESSED_ZSTD: u8 = 4;
+const INCOMPAT_COMPACT: u32 = 1 << 4;
+const COMPAT_SEALED: u32 = 1;
+/// The smallest header systemd ever wrote (up to `tail_entry_monotonic`, before systemd 187).
+const MIN_HEADER: usize = 208;
+/// A decompressed field larger than this is cut (journald's own default limit is far lower).
+const MAX_FIELD: usize = 64 << 20;
+
+/// What the header says and what reading found: written to the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JournalInfo {
+    /// Header state: `offline` (closed cleanly), `online` (open for writing: the writer did
+    /// not close it, e.g. a crash), `archived` (rotated).
+    pub state: String,
+    /// Forward Secure Sealing is on (verifying it needs the verification key; not done here).
+    pub sealed: bool,
+    pub compact: bool,
+    pub machine_id: String,
+    pub seqnum_id: String,
+    /// Entries the header counts, and entries read.
+    pub header_entries: u64,
+    pub entries_read: u64,
+    /// The header's head and tail entry times (µs since the epoch, UTC).
+    pub head_realtime: Option<i64>,
+    pub tail_realtime: Option<i64>,
+    pub head_seqnum: Option<u64>,
+    pub tail_seqnum: Option<u64>,
+    /// Sequence numbers missing between consecutive entries of this file.
+    pub seqnum_gaps: Vec<(u64, u64)>,
+    /// Boot ids in entry order (each change once).
+    pub boots: Vec<String>,
+}
+
+/// Entries of one file as `journalctl -o json` lines.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub text: Vec<u8>,
+    pub entries: u64,
+    pub info: JournalInfo,
+    /// Why reading stopped before the end, or what was unreadable.
+    pub damage: Option<String>,
+}
+
+fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    b.get(off..off + 4).map(|s| u32::from_le_bytes(s.try_into().expect("4 bytes")))
+}
+
+fn u64_at(b: &[u8], off: usize) -> Option<u64> {
+    b.get(off..off + 8).map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes")))
+}
+
+fn id128(b: &[u8], off: usize) -> String {
+    b.get(off..off + 16).map(hex::encode).unwrap_or_default()
+}
+
+fn align8(v: usize) -> usize {
+    v.saturating_add(7) & !7
+}
+
+fn realtime(v: Option<u64>) -> Option<i64> {
+    v.filter(|&t| t > 0 && t < i64::MAX as u64).map(|t| t as i64)
+}
+
+/// Decodes a whole journal file.
+pub fn decode(b: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
+    if b.len() < MIN_HEADER || &b[..8] != MAGIC {
+        out.damage = Some("not a journal file, or its header is cut short".into());
+        return out;
+    }
+    let compat = u32_at(b, 8).unwrap_or(0);
+    let incompat = u32_at(b, 12).unwrap_or(0);
+    let info = &mut out.info;
+    info.state = match b[16] {
+        0 => "offline",
+        1 => "online",
+        2 => "archived",
+        _ => "unknown",
+    }
+    .to_string();
+    info.sealed = compat & COMPAT_SEALED != 0;
+    info.compact = incompat & INCOMPAT_COMPACT != 0;
+    info.machine_id = id128(b, 40);
+    info.seqnum_id = id128(b, 72);
+    let header_size = u64_at(b, 88).unwrap_or(0) as usize;
+    let arena_size = u64_at(b, 96).unwrap_or(0) as usize;
+    info.header_entries = u64_at(b, 152).unwrap_or(0);
+    info.tail_seqnum = u64_at(b, 160).filter(|&s| s > 0);
+    info.head_seqnum = u64_at(b, 168).filter(|&s| s > 0);
+    info.head_realtime = realtime(u64_at(b, 184));
+    info.tail_realtime = realtime(u64_at(b, 192));
+    if header_size < MIN_HEADER || header_size > b.len() {
+        out.damage = Some(format!("header size {header_size} is impossible for a file of {} bytes", b.len()));
+        return out;
+    }
+    let declared_end = header_size.saturating_add(arena_size);
+    let end = declared_end.min(b.len());
+    let compact = info.compact;
+    let seqnum_id = info.seqnum_id.clone();
+    let mut off = align8(header_size);
+    let mut last_seqnum: Option<u64> = None;
+    let mut damage: Vec<String> = Vec::new();
+    while off + OBJECT_HEADER <= end {
+        let kind = b[off];
+        let flags = b[off + 1];
+        let size = u64_at(b, off + 8).unwrap_or(0) as usize;
+        if kind == 0 && size == 0 {
+            // Preallocated, never written space: the end of the objects.
+            break;
+        }
+        if size < OBJECT_HEADER || off.checked_add(size).is_none_or(|e| e > end) {
+            let why = if off + size.max(OBJECT_HEADER) > b.len() && declared_end > b.len() {
+                format!("file truncated: the object at offset {off} needs {size} bytes, {} are left", b.len() - off)
+            } else {
+                format!("object at offset {off} has an impossible size {size}: reading stopped there")
+            };
+            damage.push(why);
+            break;
+        }
+        if kind == OBJECT_ENTRY {
+            match entry(b, off, size, compact, &seqnum_id) {
+                Ok((line, seqnum, boot)) => {
+                    if let Some(prev) = last_seqnum {
+                        if seqnum > prev + 1 {
+                            out.info.seqnum_gaps.push((prev + 1, seqnum - 1));
+                        }
+                    }
+                    last_seqnum = Some(seqnum);
+                    if out.info.boots.last() != Some(&boot) {
+                        out.info.boots.push(boot);
+                    }
+                    out.text.extend_from_slice(line.as_bytes());
+                    out.text.push(b'\n');
+                    out.entries += 1;
+                }
+                Err(e) => damage.push(format!("entry at offset {off}: {e}")),
+            }
+        } else if kind > OBJECT_TAG || flags & !(COMPRESSED_XZ | COMPRESSED_LZ4 | COMPRESSED_ZSTD) != 0 {
+            damage.push(format!("unknown object type {kind} at offset {off}: reading stopped there"));
+            break;
+        }
+        off = align8(off + size);
+    }
+    out.info.entries_read = out.entries;
+    if out.entries < out.info.header_entries && damage.is_empty() && out.info.state != "online" {
+        damage.push(format!("the header counts {} entries, {} were found", out.info.header_entries, out.entries));
+    }
+    if !damage.is_empty() {
+        let more = damage.len().saturating_sub(3);
+        let mut text = damage.into_iter().take(3).collect::<Vec<_>>().join("; ");
+        if more > 0 {
+            text.push_str(&format!("; and {more} more"));
+        }
+        out.damage = Some(text);
+    }
+    out
+}
+
+/// One ENTRY object as a `journalctl -o json` line; also its seqnum and boot id.
+fn entry(b: &[u8], off: usize, size: usize, compact: bool, seqnum_id: &str) -> Result<(String, u64, String), String> {
+    let seqnum = u64_at(b, off + 16).ok_or("cut short")?;
+    let rt = u64_at(b, off + 24).ok_or("cut short")?;
+    let mono = u64_at(b, off + 32).ok_or("cut short")?;
+    let boot = id128(b, off + 40);
+    let xor = u64_at(b, off + 56).ok_or("cut short")?;
+    let mut obj = Map::new();
+    let cursor = format!("s={seqnum_id};i={seqnum:x};b={boot};m={mono:x};t={rt:x};x={xor:x}");
+    obj.insert("__CURSOR".into(), cursor.into());
+    obj.insert("__REALTIME_TIMESTAMP".into(), rt.to_string().into());
+    obj.insert("__MONOTONIC_TIMESTAMP".into(), mono.to_string().into());
+    obj.insert("_BOOT_ID".into(), boot.clone().into());
+    obj.insert("__SEQNUM".into(), seqnum.to_string().into());
+    obj.insert("__SEQNUM_ID".into(), seqnum_id.into());
+    let items = off + 64;
+    let step = if compact { 4 } else { 16 };
+    let mut bad = 0usize;
+    let mut at = items;
+    while at + step <= off + size {
+        let data_off = if compact { u32_at(b, at).map(u64::from) } else { u64_at(b, at) };
+        at += step;
+        match data_off.map(|d| data(b, d as usize, compact)) {
+            Some(Ok(payload)) => add_field(&mut obj, &payload),
+            _ => bad += 1,
+        }
+    }
+    if bad > 0 && obj.len() <= 6 {
+        return Err(format!("none of its {bad} fields could be read"));
+    }
+    if bad > 0 {
+        obj.insert("__LOGSLEUTH_UNREADABLE_FIELDS".into(), bad.into());
+    }
+    Ok((Value::Object(obj).to_string(), seqnum, boot))
+}
+
+/// A DATA object's `FIELD=value` payload, decompressed.
+fn data(b: &[u8], off: usize, compact: bool) -> Result<Vec<u8>, String> {
+    if off % 8 != 0 || off + OBJECT_HEADER > b.len() || b[off] != OBJECT_DATA {
+        return Err(format!("no data object at offset {off}"));
+    }
+    let flags = b[off + 1];
+    let size = u64_at(b, off + 8).unwrap_or(0) as usize;
+    let start = off + if compact { 72 } else { 64 };
+    let end = off.checked_add(size).filter(|&e| e <= b.len() && e >= start).ok_or("data object cut short")?;
+    let payload = &b[start..end];
+    let mut v = match flags & (COMPRESSED_XZ | COMPRESSED_LZ4 | COMPRESSED_ZSTD) {
+        0 => payload.to_vec(),
+        COMPRESSED_XZ => liblzma::decode_all(payload).map_err(|e| format!("xz: {e}"))?,
+        COMPRESSED_LZ4 => {
+            let n = u64_at(payload, 0).ok_or("lz4 size missing")? as usize;
+            let n = i32::try_from(n.min(MAX_FIELD)).map_err(|_| "lz4 size")?;
+            lz4::block::decompress(&payload[8..], Some(n)).map_err(|e| format!("lz4: {e}"))?
+        }
+        COMPRESSED_ZSTD => zstd::stream::decode_all(payload).map_err(|e| format!("zstd: {e}"))?,
+        other => return Err(format!("unknown compression flags {other}")),
+    };
+    v.truncate(MAX_FIELD);
+    Ok(v)
+}
+
+/// Adds `FIELD=value` as `journalctl -o json` does: a UTF-8 value as a string, any other as an
+/// array of byte values; a field seen again turns into an array of its values.
+fn add_field(obj: &mut Map<String, Value>, payload: &[u8]) {
+    let Some(eq) = memchr::memchr(b'=', payload) else { return };
+    let Ok(name) = std::str::from_utf8(&payload[..eq]) else { return };
+    insert_field(obj, name, json_value(&payload[eq + 1..]));
+}
+
+/// Inserts a field's value; a field seen again turns into an array of its values (an array of
+/// numbers is one binary value, not a list of values).
+pub(crate) fn insert_field(obj: &mut Map<String, Value>, name: &str, value: Value) {
+    match obj.get_mut(name) {
+        None => {
+            obj.insert(name.to_string(), value);
+        }
+        Some(Value::Array(vals)) if vals.first().is_some_and(|v| !v.is_number()) => vals.push(value),
+        Some(prev) => {
+            let first = prev.take();
+            *prev = Value::Array(vec![first, value]);
+        }
+    }
+}
+
+/// A field value as `journalctl -o json` writes it.
+pub fn json_value(v: &[u8]) -> Value {
+    match std::str::from_utf8(v) {
+        Ok(s) => Value::String(s.to_string()),
+        Err(_) => Value::Array(v.iter().map(|&c| Value::from(c)).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

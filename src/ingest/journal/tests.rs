@@ -1,0 +1,73 @@
+//! Export streams as `journalctl -o export` writes them (systemd's Journal Export Format spec:
+//! text fields `NAME=value`, binary or multi-line fields as name, 64-bit LE length, bytes).
+//! Journal files themselves are made by systemd-journal-remote in the integration tests.
+
+use super::*;
+
+fn export_entry(fields: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        if value.contains(&b'\n') || std::str::from_utf8(value).is_err() {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'\n');
+            out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+            out.extend_from_slice(value);
+            out.push(b'\n');
+        } else {
+            out.extend_from_slice(format!("{name}={}\n", String::from_utf8_lossy(value)).as_bytes());
+        }
+    }
+    out.push(b'\n');
+    out
+}
+
+fn lines(d: &Decoded) -> Vec<Value> {
+    String::from_utf8(d.text.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn export_text_binary_and_multiline_fields() {
+    let mut s = export_entry(&[
+        ("__CURSOR", b"s=739ad463348b4ceca5a9e69c95a3c93f;i=4ece7;b=6c7c6013a8e0446eb3c3d0a5a8b5e4f1;m=a;t=b;x=c"),
+        ("__REALTIME_TIMESTAMP", b"1767225600000000"),
+        ("_HOSTNAME", b"deb12"),
+        ("MESSAGE", b"line one\nline two"),
+    ]);
+    s.extend(export_entry(&[("__REALTIME_TIMESTAMP", b"1767225601000000"), ("MESSAGE", b"bad \xff byte")]));
+    let d = export::decode(&s);
+    assert_eq!(d.entries, 2);
+    assert_eq!(d.damage, None);
+    let v = lines(&d);
+    assert_eq!(v[0]["MESSAGE"], "line one\nline two");
+    assert_eq!(v[0]["_HOSTNAME"], "deb12");
+    assert_eq!(v[1]["MESSAGE"].as_array().unwrap().len(), 10, "non-UTF-8 as a byte array, like -o json");
+}
+
+#[test]
+fn export_cut_short_keeps_what_was_read() {
+    let mut s = export_entry(&[("__REALTIME_TIMESTAMP", b"1767225600000000"), ("MESSAGE", b"ok")]);
+    s.extend_from_slice(b"__REALTIME_TIMESTAMP=1767225601000000\nMESSAGE\n\x40\x00\x00\x00\x00\x00\x00\x00short");
+    let d = export::decode(&s);
+    assert_eq!(d.entries, 2);
+    assert!(d.damage.as_deref().unwrap().contains("cut short"), "{:?}", d.damage);
+    assert_eq!(lines(&d)[1]["__LOGSLEUTH_INCOMPLETE"], true);
+}
+
+#[test]
+fn repeated_fields_become_arrays() {
+    let d = export::decode(&export_entry(&[("__REALTIME_TIMESTAMP", b"1"), ("TAG", b"a"), ("TAG", b"b"), ("TAG", b"c")]));
+    assert_eq!(lines(&d)[0]["TAG"], serde_json::json!(["a", "b", "c"]));
+}
+
+#[test]
+fn not_a_journal_or_a_cut_header() {
+    assert!(decode(b"hello").damage.is_some());
+    let mut h = MAGIC.to_vec();
+    h.resize(100, 0);
+    assert!(decode(&h).damage.unwrap().contains("header"));
+    // A header that claims more than the file holds.
+    let mut h = MAGIC.to_vec();
+    h.resize(272, 0);
+    h[88..96].copy_from_slice(&4096u64.to_le_bytes());
+    assert!(decode(&h).damage.unwrap().contains("impossible"));
+}
