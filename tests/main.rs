@@ -11,6 +11,7 @@ mod detect;
 mod golden;
 mod hostile;
 mod ingest;
+mod linux;
 mod real_datasets;
 mod report;
 mod sample;

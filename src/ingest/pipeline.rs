@@ -333,7 +333,8 @@ fn produce_transcoded(
     };
     let mut bytes = Vec::with_capacity(job.size as usize);
     if let Err(e) = reader.read_to_end(&mut bytes) {
-        res.error = Some(format!("{} data ends after {} decompressed bytes: {e}", job.compression.as_str(), bytes.len()));
+        res.error =
+            Some(format!("{} data ends after {} decompressed bytes: {e}", job.compression.as_str(), bytes.len()));
     }
     progress(stored.bytes());
     res.content_size = bytes.len() as u64;

@@ -39,8 +39,7 @@ pub fn decode(b: &[u8]) -> Decoded {
                     break;
                 };
                 let len_at = nl + 1;
-                let Some(len) = b.get(len_at..len_at + 8).map(|s| u64::from_le_bytes(s.try_into().expect("8")))
-                else {
+                let Some(len) = b.get(len_at..len_at + 8).map(|s| u64::from_le_bytes(s.try_into().expect("8"))) else {
                     out.damage = Some(format!("binary field cut short at byte {len_at}"));
                     break;
                 };

@@ -129,25 +129,38 @@ pub fn decode(b: &[u8]) -> Decoded {
     let end = declared_end.min(b.len());
     let compact = info.compact;
     let seqnum_id = info.seqnum_id.clone();
+    let tail_object = u64_at(b, 136).unwrap_or(0) as usize;
     let mut off = align8(header_size);
     let mut last_seqnum: Option<u64> = None;
     let mut damage: Vec<String> = Vec::new();
     while off + OBJECT_HEADER <= end {
         let kind = b[off];
-        let flags = b[off + 1];
         let size = u64_at(b, off + 8).unwrap_or(0) as usize;
-        if kind == 0 && size == 0 {
+        if kind == 0 && size == 0 && off > tail_object {
             // Preallocated, never written space: the end of the objects.
             break;
         }
-        if size < OBJECT_HEADER || off.checked_add(size).is_none_or(|e| e > end) {
-            let why = if off + size.max(OBJECT_HEADER) > b.len() && declared_end > b.len() {
-                format!("file truncated: the object at offset {off} needs {size} bytes, {} are left", b.len() - off)
-            } else {
-                format!("object at offset {off} has an impossible size {size}: reading stopped there")
-            };
-            damage.push(why);
-            break;
+        let valid = kind <= OBJECT_TAG && plausible(b, off, end);
+        if !valid {
+            if off + size.max(OBJECT_HEADER) > b.len() && declared_end > b.len() && kind <= OBJECT_TAG && kind > 0 {
+                damage.push(format!(
+                    "file truncated: the object at offset {off} needs {size} bytes, {} are left",
+                    b.len() - off
+                ));
+                break;
+            }
+            // A damaged object header: resume at the next plausible object.
+            match (off + 8..end.saturating_sub(OBJECT_HEADER)).step_by(8).find(|&o| plausible(b, o, end)) {
+                Some(next) => {
+                    damage.push(format!("damaged object at offset {off}: {} bytes skipped", next - off));
+                    off = next;
+                    continue;
+                }
+                None => {
+                    damage.push(format!("damaged object at offset {off}: nothing readable after it"));
+                    break;
+                }
+            }
         }
         if kind == OBJECT_ENTRY {
             match entry(b, off, size, compact, &seqnum_id) {
@@ -167,9 +180,6 @@ pub fn decode(b: &[u8]) -> Decoded {
                 }
                 Err(e) => damage.push(format!("entry at offset {off}: {e}")),
             }
-        } else if kind > OBJECT_TAG || flags & !(COMPRESSED_XZ | COMPRESSED_LZ4 | COMPRESSED_ZSTD) != 0 {
-            damage.push(format!("unknown object type {kind} at offset {off}: reading stopped there"));
-            break;
         }
         off = align8(off + size);
     }
@@ -186,6 +196,18 @@ pub fn decode(b: &[u8]) -> Decoded {
         out.damage = Some(text);
     }
     out
+}
+
+/// Whether an object header at `off` looks like one systemd wrote: a known type, known
+/// compression flags, zero reserved bytes and a size that fits.
+fn plausible(b: &[u8], off: usize, end: usize) -> bool {
+    let Some(h) = b.get(off..off + OBJECT_HEADER) else { return false };
+    let size = u64_at(h, 8).unwrap_or(0) as usize;
+    (1..=OBJECT_TAG).contains(&h[0])
+        && h[1] & !(COMPRESSED_XZ | COMPRESSED_LZ4 | COMPRESSED_ZSTD) == 0
+        && h[2..8].iter().all(|&c| c == 0)
+        && size >= OBJECT_HEADER
+        && off.checked_add(size).is_some_and(|e| e <= end)
 }
 
 /// One ENTRY object as a `journalctl -o json` line; also its seqnum and boot id.
@@ -226,7 +248,7 @@ fn entry(b: &[u8], off: usize, size: usize, compact: bool, seqnum_id: &str) -> R
 
 /// A DATA object's `FIELD=value` payload, decompressed.
 fn data(b: &[u8], off: usize, compact: bool) -> Result<Vec<u8>, String> {
-    if off % 8 != 0 || off + OBJECT_HEADER > b.len() || b[off] != OBJECT_DATA {
+    if !off.is_multiple_of(8) || off + OBJECT_HEADER > b.len() || b[off] != OBJECT_DATA {
         return Err(format!("no data object at offset {off}"));
     }
     let flags = b[off + 1];

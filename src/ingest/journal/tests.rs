@@ -55,7 +55,8 @@ fn export_cut_short_keeps_what_was_read() {
 
 #[test]
 fn repeated_fields_become_arrays() {
-    let d = export::decode(&export_entry(&[("__REALTIME_TIMESTAMP", b"1"), ("TAG", b"a"), ("TAG", b"b"), ("TAG", b"c")]));
+    let d =
+        export::decode(&export_entry(&[("__REALTIME_TIMESTAMP", b"1"), ("TAG", b"a"), ("TAG", b"b"), ("TAG", b"c")]));
     assert_eq!(lines(&d)[0]["TAG"], serde_json::json!(["a", "b", "c"]));
 }
 
@@ -70,4 +71,43 @@ fn not_a_journal_or_a_cut_header() {
     h.resize(272, 0);
     h[88..96].copy_from_slice(&4096u64.to_le_bytes());
     assert!(decode(&h).damage.unwrap().contains("impossible"));
+}
+
+/// A DATA object as journal-def.h lays it out, with systemd's compression framing
+/// (compress.c: XZ and ZSTD as whole streams, LZ4 as a block after a 64-bit LE size).
+fn data_object(flags: u8, payload: &[u8], compact: bool) -> Vec<u8> {
+    let head = if compact { 72 } else { 64 };
+    let mut o = vec![0u8; head];
+    o[0] = OBJECT_DATA;
+    o[1] = flags;
+    o.extend_from_slice(payload);
+    let size = o.len() as u64;
+    o[8..16].copy_from_slice(&size.to_le_bytes());
+    while !o.len().is_multiple_of(8) {
+        o.push(0);
+    }
+    o
+}
+
+#[test]
+fn data_objects_in_every_codec() {
+    let field = format!("MESSAGE={}", "Failed password for root ".repeat(40));
+    let xz = liblzma::encode_all(field.as_bytes(), 6).unwrap();
+    let mut lz4 = (field.len() as u64).to_le_bytes().to_vec();
+    lz4.extend(lz4::block::compress(field.as_bytes(), None, false).unwrap());
+    let zstd = zstd::stream::encode_all(field.as_bytes(), 3).unwrap();
+    for compact in [false, true] {
+        for (flags, payload) in [
+            (0, field.as_bytes().to_vec()),
+            (COMPRESSED_XZ, xz.clone()),
+            (COMPRESSED_LZ4, lz4.clone()),
+            (COMPRESSED_ZSTD, zstd.clone()),
+        ] {
+            let obj = data_object(flags, &payload, compact);
+            assert_eq!(data(&obj, 0, compact).unwrap(), field.as_bytes(), "flags {flags} compact {compact}");
+        }
+    }
+    let bad = data_object(COMPRESSED_ZSTD, b"not zstd", true);
+    assert!(data(&bad, 0, true).unwrap_err().contains("zstd"));
+    assert!(data(&bad, 8, true).is_err(), "no object there");
 }

@@ -56,7 +56,10 @@ fn source_time_escapes_bytes_and_fallbacks() {
     let line = r#"{"__REALTIME_TIMESTAMP":"1767225600000000","SYSLOG_IDENTIFIER":"app","MESSAGE":[104,105,255]}"#;
     assert_eq!(p().parse(line, &mut ev), Ok(Module::Syslog));
     assert_eq!(ev.message.as_deref(), Some("hi\u{fffd}"));
-    assert_eq!(p().parse(r#"{"MESSAGE":"no time"}"#, &mut Event::default()).unwrap_err().reason, "journal entry without __REALTIME_TIMESTAMP");
+    assert_eq!(
+        p().parse(r#"{"MESSAGE":"no time"}"#, &mut Event::default()).unwrap_err().reason,
+        "journal entry without __REALTIME_TIMESTAMP"
+    );
     assert!(p().parse("{not json", &mut Event::default()).is_err());
 }
 

@@ -1,0 +1,300 @@
+//! Today's Linux evidence: one intrusion told three ways — `auth.log` text, systemd journal
+//! files made by systemd's own `systemd-journal-remote`, and auditd's `audit.log` — must give the
+//! same findings. Message texts are the daemons' own (OpenSSH `auth.c`/`auth-passwd.c`,
+//! pam_unix, shadow-utils `useradd`); audit records follow the kernel's and libaudit's syntax
+//! (sshd `audit-linux.c`, `audit_log_acct_message`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+use logsleuth::detect::finding::{Finding, FindingsDoc};
+
+const HOST: &str = "srv1";
+const ATTACKER: &str = "203.0.113.66";
+/// 2026-03-10 09:00:00 UTC.
+const T0: i64 = 1_773_133_200;
+const BOOT: &str = "6c7c6013a8e0446eb3c3d0a5a8b5e4f1";
+
+/// What happened, in order: (seconds after T0, pid, program, syslog message).
+fn script() -> Vec<(i64, u32, &'static str, String)> {
+    let mut s = Vec::new();
+    for k in 0..8u32 {
+        let (t, pid) = (k as i64 * 20, 3000 + k);
+        s.push((t, pid, "sshd", format!("Failed password for root from {ATTACKER} port {} ssh2", 40000 + k)));
+        s.push((t, pid, "sshd", format!("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ATTACKER}  user=root")));
+    }
+    s.push((200, 3100, "sshd", format!("Accepted password for root from {ATTACKER} port 40100 ssh2")));
+    s.push((200, 3100, "sshd", "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)".into()));
+    s.push((
+        260,
+        3200,
+        "useradd",
+        "new user: name=backdoor, UID=1001, GID=1001, home=/home/backdoor, shell=/bin/bash, from=/dev/pts/0".into(),
+    ));
+    s
+}
+
+fn syslog_time(secs: i64) -> String {
+    let t = secs - T0;
+    format!("Mar 10 {:02}:{:02}:{:02}", 9 + t / 3600, t / 60 % 60, t % 60)
+}
+
+fn auth_log() -> String {
+    script()
+        .iter()
+        .map(|(t, pid, prog, msg)| format!("{} {HOST} {prog}[{pid}]: {msg}\n", syslog_time(T0 + t)))
+        .collect()
+}
+
+/// The same entries as `journalctl -o export` writes them.
+fn export_stream() -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, (t, pid, prog, msg)) in script().iter().enumerate() {
+        let us = (T0 + t) * 1_000_000 + i as i64;
+        out.extend_from_slice(
+            format!(
+                "__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={BOOT}\n_HOSTNAME={HOST}\n_TRANSPORT=syslog\nPRIORITY=5\nSYSLOG_FACILITY=10\nSYSLOG_IDENTIFIER={prog}\nSYSLOG_PID={pid}\n_PID={pid}\n_COMM={prog}\n_UID=0\nMESSAGE={msg}\n\n",
+                1_000_000 + i
+            )
+            .as_bytes(),
+        );
+    }
+    out
+}
+
+/// The same intrusion in auditd's records, with a kernel execve event whose records interleave
+/// with a login record, as concurrent events do.
+fn audit_log() -> String {
+    let mut out = String::new();
+    let mut serial = 500;
+    let mut rec = |t: i64, kind: &str, body: &str| {
+        serial += 1;
+        format!("type={kind} msg=audit({}.{:03}:{serial}): {body}\n", T0 + t, 100)
+    };
+    for k in 0..8 {
+        let (t, pid) = (k as i64 * 20, 3000 + k);
+        out += &rec(t, "USER_AUTH", &format!("pid={pid} uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=PAM:authentication grantors=? acct=\"root\" exe=\"/usr/sbin/sshd\" hostname={ATTACKER} addr={ATTACKER} terminal=ssh res=failed'"));
+        out += &rec(t, "USER_LOGIN", &format!("pid={pid} uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr={ATTACKER} terminal=sshd res=failed'"));
+    }
+    out += &rec(200, "USER_AUTH", &format!("pid=3100 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication grantors=pam_unix acct=\"root\" exe=\"/usr/sbin/sshd\" hostname={ATTACKER} addr={ATTACKER} terminal=ssh res=success'"));
+    out += &rec(200, "USER_LOGIN", &format!("pid=3100 uid=0 auid=0 ses=12 msg='op=login id=0 exe=\"/usr/sbin/sshd\" hostname={ATTACKER} addr={ATTACKER} terminal=/dev/pts/0 res=success'"));
+    // An execve event (serial 9000) interleaved with the useradd record.
+    let id = format!("{}.500:9000", T0 + 250);
+    out += &format!("type=SYSCALL msg=audit({id}): arch=c000003e syscall=59 success=yes exit=0 a0=5 a1=6 a2=7 a3=0 items=2 ppid=3101 pid=3150 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=12 comm=\"useradd\" exe=\"/usr/sbin/useradd\" key=\"exec\"\n");
+    out += &rec(260, "ADD_USER", "pid=3200 uid=0 auid=0 ses=12 msg='op=add-user acct=\"backdoor\" exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=pts/0 res=success'");
+    out += &format!("type=EXECVE msg=audit({id}): argc=3 a0=\"useradd\" a1=\"-m\" a2=\"backdoor\"\n");
+    out += &format!("type=CWD msg=audit({id}): cwd=\"/root\"\n");
+    out += &format!("type=PROCTITLE msg=audit({id}): proctitle=7573657261646400{}\n", "2D6D006261636B646F6F72");
+    out += &format!("type=EOE msg=audit({id}): \n");
+    out
+}
+
+/// `systemd-journal-remote`, from Debian's package of that name (.ci/run installs it).
+fn journal_remote() -> Option<PathBuf> {
+    ["/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// Converts an export stream into a genuine `.journal` file with systemd's own writer.
+fn make_journal(export: &[u8], out: &Path) -> bool {
+    let Some(tool) = journal_remote() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but systemd-journal-remote is missing (.ci/run installs it)"
+        );
+        eprintln!("skipped: systemd-journal-remote not installed (apt-get install systemd-journal-remote; .ci/run installs it)");
+        return false;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.export");
+    std::fs::write(&src, export).unwrap();
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let status = Command::new(tool)
+        .arg(format!("--output={}", out.display()))
+        .arg(&src)
+        .output()
+        .expect("run systemd-journal-remote");
+    assert!(status.status.success(), "systemd-journal-remote: {}", String::from_utf8_lossy(&status.stderr));
+    true
+}
+
+fn detect(ev: &Path, case: &Path) -> Vec<Finding> {
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    FindingsDoc::load(&case.join("findings.json")).unwrap().findings
+}
+
+fn brute(f: &[Finding]) -> &Finding {
+    f.iter().find(|x| x.rule == "ssh_bruteforce" && x.source_ip.as_deref() == Some(ATTACKER)).unwrap_or_else(|| {
+        panic!("no ssh_bruteforce from {ATTACKER}: {:?}", f.iter().map(|x| &x.rule).collect::<Vec<_>>())
+    })
+}
+
+/// (rule, source ip) of the findings about the attacker or the planted account.
+fn verdicts(f: &[Finding]) -> Vec<(String, Option<String>)> {
+    let mut v: Vec<_> = f
+        .iter()
+        .filter(|x| x.source_ip.as_deref() == Some(ATTACKER) || x.title.contains("backdoor"))
+        .map(|x| (x.rule.clone(), x.source_ip.clone()))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn one_intrusion_from_auth_log_journal_and_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let text_ev = dir.path().join("text");
+    write(&text_ev, &format!("{HOST}/var/log/auth.log"), auth_log().as_bytes());
+    let text = detect(&text_ev, &dir.path().join("c-text"));
+    let b = brute(&text);
+    assert_eq!(b.count, 8, "eight tries, each logged by sshd and PAM, count eight");
+    assert!(!b.evidence.is_empty());
+
+    // auditd: PAM's USER_AUTH per try; sshd's USER_LOGIN failures (one per failed method,
+    // `none` included) are kept but not counted as tries.
+    let audit_ev = dir.path().join("audit");
+    write(&audit_ev, &format!("{HOST}/var/log/audit/audit.log"), audit_log().as_bytes());
+    let audit_case = dir.path().join("c-audit");
+    let audit = detect(&audit_ev, &audit_case);
+    let b = brute(&audit);
+    assert_eq!(b.count, 8);
+    assert!(b.evidence.iter().all(|e| e.file.ends_with("audit/audit.log")), "{:?}", b.evidence);
+    let m = manifest(&audit_case);
+    let rec = input(&m, &format!("{HOST}/var/log/audit/audit.log"));
+    assert_eq!(rec.format.as_deref(), Some("audit"));
+    assert_eq!(rec.lines, rec.events + rec.continued + rec.rejects);
+    assert_eq!((rec.events, rec.continued, rec.rejects), (20, 4, 0), "16 failures, 2 logins, 1 useradd, 1 execve");
+    let df = sql(&audit_case, "SELECT log_line, log_line_end, process_command_line, user_audit_id FROM events WHERE event_action = 'process.start'");
+    assert_eq!(df.height(), 1);
+    assert_eq!(strings(&df, "process_command_line"), vec![Some("useradd -m backdoor".to_string())]);
+    assert_eq!(
+        count(
+            &audit_case,
+            "SELECT COUNT(*) FROM events WHERE event_action = 'account.create' AND user_target_name = 'backdoor'"
+        ),
+        1
+    );
+
+    // The journal: the text log's entries written by systemd's own journal writer.
+    let journal_ev = dir.path().join("journal");
+    let file = journal_ev.join(format!("{HOST}/var/log/journal/0123456789abcdef0123456789abcdef/system.journal"));
+    if !make_journal(&export_stream(), &file) {
+        return;
+    }
+    let journal_case = dir.path().join("c-journal");
+    let journal = detect(&journal_ev, &journal_case);
+    let b = brute(&journal);
+    assert_eq!(b.count, 8);
+    assert!(b.evidence.iter().all(|e| e.file.ends_with("system.journal")));
+    assert_eq!(verdicts(&journal), verdicts(&text), "the journal tells what auth.log tells");
+    for v in verdicts(&text).iter().filter(|(r, _)| r.starts_with("ssh_") || r.contains("brute")) {
+        assert!(verdicts(&audit).contains(v), "audit.log lacks {v:?}: {:?}", verdicts(&audit));
+    }
+    let m = manifest(&journal_case);
+    let rec = m.inputs.iter().find(|r| r.path.ends_with("system.journal")).unwrap();
+    assert_eq!(rec.format.as_deref(), Some("journal"));
+    assert_eq!(rec.events as usize, script().len());
+    let info = rec.journal.as_ref().expect("journal facts in the manifest");
+    assert_eq!(info.header_entries as usize, script().len());
+    assert_eq!(info.boots, vec![BOOT.to_string()]);
+    assert!(info.head_realtime.is_some() && info.tail_realtime > info.head_realtime);
+    assert!(!rec.damaged);
+}
+
+#[test]
+fn damaged_journals_are_read_as_far_as_they_go_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.journal");
+    if !make_journal(&export_stream(), &whole) {
+        return;
+    }
+    let bytes = std::fs::read(&whole).unwrap();
+    let ev = dir.path().join("ev");
+    // The ENTRY objects (type 3), walking the objects after the header (journal-def.h).
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap()) as usize;
+    let mut entries = Vec::new();
+    let mut off = u64_at(88);
+    while off + 16 <= bytes.len() && u64_at(off + 8) > 0 {
+        if bytes[off] == 3 {
+            entries.push(off);
+        }
+        off = (off + u64_at(off + 8) + 7) & !7;
+    }
+    assert_eq!(entries.len(), script().len());
+    // 1. Cut in the middle of the tenth entry: the nine before it survive.
+    write(&ev, "h/var/log/journal/m/system@0001-0002.journal", &bytes[..entries[9] + 40]);
+    // 2. Not closed cleanly (state online, as `*.journal~` files are) and the header's entry
+    // array overwritten (its object header and items).
+    let mut online = bytes.clone();
+    online[16] = 1;
+    let arrays = u64_at(176);
+    online[arrays..arrays + 40].fill(0xff);
+    write(&ev, "h/var/log/journal/m/system@0001-0003.journal~", &online);
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let m = manifest(&case);
+    let cut = m.inputs.iter().find(|r| r.path.ends_with("0002.journal")).unwrap();
+    assert_eq!(cut.format.as_deref(), Some("journal"));
+    assert!(cut.damaged, "{cut:?}");
+    assert!(
+        cut.error.as_deref().unwrap().contains("truncated") || cut.error.as_deref().unwrap().contains("impossible")
+    );
+    assert_eq!(cut.events, 9, "the entries before the cut survive");
+    let tilde = m.inputs.iter().find(|r| r.path.ends_with(".journal~")).unwrap();
+    assert_eq!(tilde.format.as_deref(), Some("journal"));
+    assert_eq!(tilde.journal.as_ref().unwrap().state, "online");
+    assert_eq!(tilde.events as usize, script().len(), "entries are read without the entry arrays");
+    assert!(tilde.damaged && tilde.error.as_deref().unwrap().contains("damaged object"), "{tilde:?}");
+    assert_invariant(&case);
+}
+
+#[test]
+fn compressed_and_binary_journal_fields_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("sshd: {}", "x".repeat(4000));
+    let mut export = format!(
+        "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP=1\n_BOOT_ID={BOOT}\n_HOSTNAME={HOST}\nSYSLOG_IDENTIFIER=app\nMESSAGE={long}\n\n",
+        T0 * 1_000_000
+    )
+    .into_bytes();
+    // A binary MESSAGE with a line break and an invalid byte, in export's length-prefixed form.
+    let bin: &[u8] = b"two\nlines \xff";
+    export.extend_from_slice(
+        format!(
+            "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP=2\n_BOOT_ID={BOOT}\nSYSLOG_IDENTIFIER=app\nMESSAGE\n",
+            T0 * 1_000_000 + 1
+        )
+        .as_bytes(),
+    );
+    export.extend_from_slice(&(bin.len() as u64).to_le_bytes());
+    export.extend_from_slice(bin);
+    export.extend_from_slice(b"\n\n");
+    let file = dir.path().join("ev/h/var/log/journal/m/system.journal");
+    if !make_journal(&export, &file) {
+        return;
+    }
+    let bytes = std::fs::read(&file).unwrap();
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap()) as usize;
+    let (mut off, mut compressed) = (u64_at(88), 0);
+    while off + 16 <= bytes.len() && u64_at(off + 8) > 0 {
+        compressed += usize::from(bytes[off] == 1 && bytes[off + 1] & 7 != 0);
+        off = (off + u64_at(off + 8) + 7) & !7;
+    }
+    assert!(compressed > 0, "systemd compressed the long field");
+    // The export stream itself is evidence too.
+    write(&dir.path().join("ev"), "h/export.txt", &export);
+    let case = dir.path().join("case");
+    ok(&["ingest", dir.path().join("ev").to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    for src in ["system.journal", "export.txt"] {
+        let df = sql(&case, &format!("SELECT message FROM events WHERE log_file_path LIKE '%{src}' ORDER BY log_line"));
+        let msgs = strings(&df, "message");
+        assert_eq!(msgs[0].as_deref(), Some(long.as_str()), "{src}");
+        assert_eq!(msgs[1].as_deref(), Some("two\nlines \u{fffd}"), "{src}");
+    }
+    assert_invariant(&case);
+}
