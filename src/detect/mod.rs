@@ -13,6 +13,7 @@ pub mod correlate;
 pub mod finding;
 pub mod frame;
 pub mod integrity;
+pub mod process;
 pub mod rare;
 pub mod sql_rule;
 pub mod web;
@@ -57,6 +58,7 @@ pub fn rust_rules() -> Vec<Box<dyn Rule>> {
         Box::new(auth::SuccessAfterFailures),
         Box::new(auth::AccountChange),
         Box::new(web::WebAttack),
+        Box::new(process::ProcessActivity),
         Box::new(anomaly::VolumeAnomaly),
         Box::new(rare::RareEvent),
         Box::new(integrity::LogIntegrity),

@@ -11,7 +11,10 @@
 //!     the logger), unless the user ran the same command on other days;
 //!   - data out: far more bytes to one address than any usual source;
 //!   - logs tampered: a regular log that falls silent;
-//!   - an attack request that the web server answered 2xx.
+//!   - an attack request that the web server answered 2xx;
+//!   - what an intruder runs (`process_activity`'s high patterns: a download piped to a
+//!     shell, a reverse shell, a program run from a temporary folder, `chmod +x` then execute,
+//!     history and log wiping).
 //! - Everything else is at most **medium**: brute force, spraying, scans and probes however
 //!   many (volume), sightings across sources, statistical outliers of counts.
 //! - Routine administration is **low**: sudo commands the same user ran on other days, and
@@ -207,6 +210,10 @@ fn verdict(f: &Finding, sudo: &[Sudo]) -> (Severity, Option<String>) {
             }
             _ => (capped, None),
         },
+        // The high patterns of queries/process_patterns.tsv are what intruders run.
+        "process_activity" if f.severity >= Severity::High => {
+            (Severity::High, Some(format!("what an intruder runs: {}", f.title)))
+        }
         // The analyst's own rules: high only with a stated reason.
         _ => match detail_str(f, "severity_reason") {
             Some(r) if f.severity >= Severity::High => (f.severity, Some(r.to_string())),

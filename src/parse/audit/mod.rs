@@ -267,6 +267,7 @@ struct Join<'a> {
     res: Option<&'a str>,
     op: Option<&'a str>,
     acct: Option<Cow<'a, str>>,
+    acct_id: Option<&'a str>,
     syscall: Option<&'a str>,
 }
 
@@ -352,9 +353,11 @@ impl<'a> Join<'a> {
         self.res = get(&inner, "res").or_else(|| get(p, "res")).map(Value::raw);
         self.op = get(&inner, "op").map(Value::raw);
         self.acct = get(&inner, "acct").map(Value::text).and_then(known);
+        // `id=` is the uid when no name is given (sshd's USER_LOGIN, old shadow-utils records);
+        // ENRICHED logs resolve it as `ID="name"`.
+        self.acct_id = get(&inner, "id").map(Value::raw).filter(|v| *v != UNSET_ID && !v.is_empty());
         if self.acct.is_none() {
-            // shadow-utils' records name a new account by id when it has no name yet.
-            self.acct = get(&inner, "id").map(|v| Cow::Borrowed(v.raw())).filter(|v| v != UNSET_ID);
+            self.acct = get(enriched, "ID").map(Value::text).and_then(known);
         }
         if let Some(addr) = get(&inner, "addr").map(Value::raw).filter(|a| *a != "?") {
             ev.source_ip = super::text::ip(addr);
@@ -429,6 +432,9 @@ impl<'a> Join<'a> {
     /// The meaning of a user-space record (PAM, sshd, sudo, shadow-utils, auditctl).
     fn user_action(&mut self, main: &str, out: &'static str, failed: bool, ev: &mut Event<'a>) {
         let acct = self.acct.take();
+        let acct_id = self.acct_id;
+        // An account record names the account by uid when it has no name yet.
+        let account_named = acct.clone().or(acct_id.map(Cow::Borrowed));
         let op = self.op.unwrap_or("");
         let exe = ev.process_name.as_deref().unwrap_or("").to_string();
         match main {
@@ -440,6 +446,7 @@ impl<'a> Join<'a> {
                 set_action(ev, a, out, "authentication");
             }
             "USER_LOGIN" => {
+                ev.user_id = acct_id.map(Cow::Borrowed).or(ev.user_id.take());
                 // sshd writes a failed USER_LOGIN for every failed method, the `none` probe
                 // included, so it is not a try of its own (USER_AUTH is).
                 ev.user_name = acct.or(ev.user_name.take());
@@ -450,17 +457,19 @@ impl<'a> Join<'a> {
                 let a = if failed { action::SUDO_DENIED } else { action::SUDO_COMMAND };
                 set_action(ev, a, out, "process");
             }
-            "ADD_USER" => account(ev, acct, action::ACCOUNT_CREATE, out, "iam"),
-            "DEL_USER" => account(ev, acct, action::ACCOUNT_DELETE, out, "iam"),
+            "ADD_USER" => account(ev, account_named.clone(), action::ACCOUNT_CREATE, out, "iam"),
+            "DEL_USER" => account(ev, account_named.clone(), action::ACCOUNT_DELETE, out, "iam"),
             "USER_MGMT" if op.contains("to group") || op.contains("add-user-to-group") => {
-                account(ev, acct, action::GROUP_MEMBER_ADD, out, "iam")
+                account(ev, account_named.clone(), action::GROUP_MEMBER_ADD, out, "iam")
             }
-            "USER_MGMT" if op.contains("from group") => account(ev, acct, action::GROUP_MEMBER_REMOVE, out, "iam"),
-            "USER_MGMT" => account(ev, acct, action::ACCOUNT_MODIFY, out, "iam"),
-            "ADD_GROUP" => group(ev, acct, action::GROUP_CREATE, out),
-            "DEL_GROUP" => group(ev, acct, action::GROUP_DELETE, out),
-            "GRP_MGMT" => group(ev, acct, action::GROUP_MODIFY, out),
-            "USER_CHAUTHTOK" => account(ev, acct, action::PASSWORD_CHANGE, out, "iam"),
+            "USER_MGMT" if op.contains("from group") => {
+                account(ev, account_named.clone(), action::GROUP_MEMBER_REMOVE, out, "iam")
+            }
+            "USER_MGMT" => account(ev, account_named.clone(), action::ACCOUNT_MODIFY, out, "iam"),
+            "ADD_GROUP" => group(ev, account_named.clone(), action::GROUP_CREATE, out),
+            "DEL_GROUP" => group(ev, account_named.clone(), action::GROUP_DELETE, out),
+            "GRP_MGMT" => group(ev, account_named.clone(), action::GROUP_MODIFY, out),
+            "USER_CHAUTHTOK" => account(ev, account_named.clone(), action::PASSWORD_CHANGE, out, "iam"),
             "USER_START" => {
                 ev.user_name = acct.or(ev.user_name.take());
                 set_action(ev, action::SESSION_OPEN, out, "session");
