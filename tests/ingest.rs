@@ -741,6 +741,7 @@ fn parity_across_compression_threads_and_folder_order() {
     recoded(&plain.join("web01"), &a.join("web01"), "plain", &[]);
     recoded(&plain.join("db01"), &b.join("db01"), "plain", &[]);
     recoded(&plain.join("gw01"), &b.join("gw01"), "plain", &[]);
+    recoded(&plain.join("app01"), &b.join("app01"), "plain", &[]);
     let ab = contents(&ingest(&[&a, &b], "case-ab", &[]), true);
     let ba = contents(&ingest(&[&b, &a], "case-ba", &[]), true);
     assert!(ab.0.equals_missing(&ba.0), "folder order changes the rows");

@@ -71,7 +71,20 @@ fn sample_ingests_with_provenance_damage_and_duplicates() {
     let df = sql(&case, "SELECT DISTINCT event_module FROM events ORDER BY event_module");
     assert_eq!(
         strings(&df, "event_module").into_iter().flatten().collect::<Vec<_>>(),
-        ["apache_access", "auth", "csv", "firewall", "json", "syslog"]
+        ["apache_access", "audit", "auth", "csv", "firewall", "json", "syslog"]
+    );
+    // Today's Linux evidence: app01's journal (an export stream) and db01's ENRICHED audit log.
+    let j = input(&m, "app01/var/log/journal.export");
+    assert_eq!(j.format.as_deref(), Some("journal_export"));
+    assert_eq!((j.rejects, j.lines), (0, j.events), "one event per journal entry");
+    let a = input(&m, "db01/var/log/audit/audit.log");
+    assert_eq!(a.format.as_deref(), Some("audit"));
+    assert_eq!(a.rejects, 0);
+    assert_eq!(a.lines, a.events + a.continued);
+    assert_eq!(
+        count(&case, "SELECT COUNT(*) FROM events WHERE host_name = 'app01' AND event_action = 'auth.failure' AND source_ip = '198.51.100.23'"),
+        16,
+        "8 tries for deploy, each logged by sshd and PAM"
     );
     // The intrusion is in there with its meaning extracted.
     let n = count(&case, "SELECT COUNT(*) FROM events WHERE event_action = 'auth.success' AND source_ip = '198.51.100.23' AND user_name = 'deploy'");

@@ -247,7 +247,7 @@ fn fail_on_alerts_on_the_period_and_names_the_incidents() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("[critical] #1 Attack chain by 198.51.100.23"), "{stdout}");
-    assert!(lines[0].contains("| hosts db01, web01 |") && lines[0].contains("ip 198.51.100.23"), "{stdout}");
+    assert!(lines[0].contains("| hosts app01, db01, web01 |") && lines[0].contains("ip 198.51.100.23"), "{stdout}");
     assert!(lines.last().unwrap().starts_with("report: "), "the report's path comes after the alerts: {stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--fail-on high: 2 incident(s) at or above high"));
     // The last hour of the case holds no high activity: no alert, only the report line.

@@ -6,6 +6,7 @@
 //! (and the same mtimes) on any machine. [`planted`] lists what was planted, for the tests.
 
 pub mod bench;
+pub mod linux;
 pub mod scenario;
 pub mod write;
 

@@ -1,7 +1,8 @@
-//! The bundled sample: three hosts over four weeks (2025-12-08 → 2026-01-04, across New Year):
+//! The bundled sample: four hosts over four weeks (2025-12-08 → 2026-01-04, across New Year):
 //! `web01` (Ubuntu: auth.log, syslog, ufw.log, apache2, a JSON app log; numbered rotation,
 //! gzip), `db01` (RHEL with rsyslog's ISO timestamps: secure, messages, a CRLF VPN CSV export;
-//! dated rotation, xz/bz2/zstd) and `gw01` (an RFC 5424 collector file). Background traffic has
+//! dated rotation, xz/bz2/zstd, and auditd's audit.log), `gw01` (an RFC 5424 collector file)
+//! and `app01` (Debian 12 with no auth.log: its journal, collected as `journalctl -o export`). Background traffic has
 //! a daily rhythm; on top of it the incidents listed in [`planted`] are written in.
 
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::linux::{Audit, Journal};
 use super::utc;
 use super::write::{self, apache_time, iso_z, syslog_line, Codec, Generation, LogFile, Style};
 
@@ -136,6 +138,22 @@ pub fn planted() -> Vec<Planted> {
             "deploy logs in from an address never seen for deploy",
         ),
         p("log_integrity", Some("db01"), None, None, true, "no CRON lines for 3 hours after rsyslog was stopped"),
+        p(
+            "ssh_bruteforce",
+            Some("app01"),
+            Some(INTRUDER_IP),
+            Some("deploy"),
+            true,
+            "journal-only Debian 12 host (journalctl -o export): 8 tries for deploy an hour before web01",
+        ),
+        p(
+            "process_activity",
+            Some("db01"),
+            Some(WEB01_IP),
+            None,
+            true,
+            "auditd: deploy's sudo systemctl stop rsyslog in the session opened from web01",
+        ),
         p("log_integrity", Some("web01"), None, None, true, "syslog.2.gz missing between syslog.1 and syslog.3.gz"),
         p("log_integrity", Some("db01"), None, None, true, "timestamps jump back 2 hours inside messages"),
         p("log_integrity", Some("web01"), None, None, true, "apache2/access.log.3.gz is truncated"),
@@ -781,6 +799,102 @@ fn incidents(g: &mut Gen) {
     }
 }
 
+/// app01's journal (collected as `journalctl -o export`) and db01's `audit.log`, from their own
+/// random stream so the older files of the sample stay as they were.
+fn linux_evidence(seed: u64) -> (Journal, Audit) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6a6f_7572_6e61_6c);
+    let (mut j, mut a) = (Journal::default(), Audit::default());
+    let (s, e) = (start(), end());
+    let mut pid = 2000u32;
+    let mut next_pid = |rng: &mut ChaCha8Rng| {
+        pid = 2000 + (pid + rng.random_range(3..300)) % 30_000;
+        pid
+    };
+    // Hourly cron on both; background SSH noise on app01; alice's weekday admin on db01.
+    let mut t = s + 17 * 60;
+    while t < e {
+        let p = next_pid(&mut rng);
+        let us = rng.random_range(0..1_000_000);
+        j.syslog(
+            t,
+            us,
+            "app01",
+            "CRON",
+            p,
+            6,
+            "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+        );
+        j.syslog(t, us + 900, "app01", "CRON", p, 6, "(root) CMD (cd / && run-parts --report /etc/cron.hourly)");
+        j.syslog(t + 1, us, "app01", "CRON", p, 6, "pam_unix(cron:session): session closed for user root");
+        let q = next_pid(&mut rng);
+        a.execve(
+            t,
+            5,
+            q,
+            1201,
+            0,
+            None,
+            None,
+            "/usr/bin/run-parts",
+            "/",
+            &["run-parts", "--report", "/etc/cron.hourly"],
+        );
+        if rng.random_bool(0.12) {
+            let ip = noise_ip(&mut rng);
+            let port = rng.random_range(32_768..61_000);
+            let p = next_pid(&mut rng);
+            j.syslog(t + 600, 0, "app01", "sshd", p, 6, &format!("Connection closed by {ip} port {port} [preauth]"));
+        }
+        t += 3600;
+    }
+    let mut ses = 300;
+    let mut day = s + 9 * 3600;
+    while day < e {
+        let weekday = (day / 86_400 + 4) % 7; // 1970-01-01 was a Thursday
+        if (1..=5).contains(&weekday) {
+            ses += 1;
+            let p = next_pid(&mut rng);
+            a.ssh_login(day + 120, p, "alice", 1000, ses, ADMIN_IP);
+            a.sudo(day + 300, p + 3, 1000, ses, "/home/alice", "/usr/bin/dnf", &["dnf", "-q", "check-update"]);
+        }
+        day += 86_400;
+    }
+    // The intruder tries deploy on app01 an hour before the brute force that works on web01.
+    let t0 = utc(2025, 12, 30, 1, 10, 0);
+    for i in 0..8 {
+        let p = next_pid(&mut rng);
+        let port = rng.random_range(32_768..61_000);
+        let t = t0 + i * 40;
+        let pam = format!("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={INTRUDER_IP}  user=deploy");
+        j.syslog(t, 120, "app01", "sshd", p, 5, &pam);
+        j.syslog(
+            t + 2,
+            350,
+            "app01",
+            "sshd",
+            p,
+            6,
+            &format!("Failed password for deploy from {INTRUDER_IP} port {port} ssh2"),
+        );
+        j.syslog(
+            t + 3,
+            10,
+            "app01",
+            "sshd",
+            p,
+            6,
+            &format!("Connection closed by authenticating user deploy {INTRUDER_IP} port {port} [preauth]"),
+        );
+    }
+    // db01's side of the lateral movement (9e), which auditd keeps while rsyslog is stopped.
+    let t = utc(2025, 12, 30, 2, 35, 12);
+    ses += 1;
+    a.ssh_login(t, 7713, "deploy", 1002, ses, WEB01_IP);
+    a.sudo(t + 40, 7790, 1002, ses, "/home/deploy", "/usr/bin/cat", &["/bin/cat", "/etc/shadow"]);
+    a.sudo(t + 190, 7821, 1002, ses, "/home/deploy", "/usr/bin/systemctl", &["/usr/bin/systemctl", "stop", "rsyslog"]);
+    (j, a)
+}
+
 fn numbered(codecs: [Codec; 4], skip: Option<usize>) -> Vec<Generation> {
     let r = rotations();
     let bounds = [start(), r[0], r[1], r[2], end()];
@@ -873,6 +987,10 @@ pub fn write_sample(root: &Path, seed: u64) -> std::io::Result<Vec<String>> {
         std::mem::take(&mut g.db_messages),
         &dated([Zstd, Bzip2, Plain, Plain]),
     )?);
+    let (journal, audit) = linux_evidence(seed);
+    let whole = |codec| vec![Generation { suffix: String::new(), codec, from: start() - 1, to: end() }];
+    files.extend(write::write_rotated(root, "app01/var/log/journal.export", journal.into_log(), &whole(Plain))?);
+    files.extend(write::write_rotated(root, "db01/var/log/audit/audit.log", audit.log, &whole(Plain))?);
     // The VPN export has a header row and Windows line endings.
     let mut vpn = std::mem::take(&mut g.db_vpn);
     vpn.push(start() - 1, "timestamp,user_id,source_ip,destination_ip,action,success".into());

@@ -441,7 +441,8 @@ impl<'a> Join<'a> {
             "USER_AUTH" => {
                 // PAM's verdict on one credential: one record per try (the `pam` stream).
                 ev.auth_method = Some(Cow::Borrowed("pam"));
-                ev.user_name = acct.or(ev.user_name.take());
+                // The account tried, never the writing process's user (sshd runs as root).
+                ev.user_name = acct;
                 let a = if failed { action::AUTH_FAILURE } else { action::AUTH_SUCCESS };
                 set_action(ev, a, out, "authentication");
             }
@@ -449,7 +450,7 @@ impl<'a> Join<'a> {
                 ev.user_id = acct_id.map(Cow::Borrowed).or(ev.user_id.take());
                 // sshd writes a failed USER_LOGIN for every failed method, the `none` probe
                 // included, so it is not a try of its own (USER_AUTH is).
-                ev.user_name = acct.or(ev.user_name.take());
+                ev.user_name = acct;
                 let a = if failed { action::AUTH_LOGIN_FAILURE } else { action::AUTH_SUCCESS };
                 set_action(ev, a, out, "authentication");
             }
@@ -471,11 +472,11 @@ impl<'a> Join<'a> {
             "GRP_MGMT" => group(ev, account_named.clone(), action::GROUP_MODIFY, out),
             "USER_CHAUTHTOK" => account(ev, account_named.clone(), action::PASSWORD_CHANGE, out, "iam"),
             "USER_START" => {
-                ev.user_name = acct.or(ev.user_name.take());
+                ev.user_name = acct;
                 set_action(ev, action::SESSION_OPEN, out, "session");
             }
             "USER_END" => {
-                ev.user_name = acct.or(ev.user_name.take());
+                ev.user_name = acct;
                 set_action(ev, action::SESSION_CLOSE, out, "session");
             }
             "CONFIG_CHANGE" => set_action(ev, action::AUDIT_CONFIG_CHANGE, out, "configuration"),

@@ -170,3 +170,15 @@ fn sniffing_and_rejects() {
     let mut ev = Event::default();
     assert!(p().parse("type=SYSCALL no id here", &mut ev).is_err());
 }
+
+#[test]
+fn enriched_user_records_name_the_account_not_the_writer() {
+    // sshd (uid 0) writes the login of deploy: the account is `ID`, not the writer's `UID`.
+    let ev = group(&["type=USER_LOGIN msg=audit(1767262600.000:5100): pid=2400 uid=0 auid=1002 ses=7 msg='op=login id=1002 exe=\"/usr/sbin/sshd\" hostname=10.0.0.5 addr=10.0.0.5 terminal=/dev/pts/0 res=success'\x1dUID=\"root\" AUID=\"deploy\" ID=\"deploy\""]);
+    assert_eq!(ev.user_name.as_deref(), Some("deploy"));
+    assert_eq!(ev.user_id.as_deref(), Some("1002"));
+    // sudo (run by deploy) writes its command: the writer is the user.
+    let ev = group(&["type=USER_CMD msg=audit(1767262600.500:5101): pid=2410 uid=1002 auid=1002 ses=7 msg='cwd=\"/home/deploy\" cmd=636174202F6574632F736861646F77 exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\x1dUID=\"deploy\" AUID=\"deploy\""]);
+    assert_eq!(ev.user_name.as_deref(), Some("deploy"));
+    assert_eq!(ev.event_action.as_deref(), Some(action::SUDO_COMMAND));
+}
