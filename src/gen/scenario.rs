@@ -802,7 +802,7 @@ fn incidents(g: &mut Gen) {
 /// app01's journal (collected as `journalctl -o export`) and db01's `audit.log`, from their own
 /// random stream so the older files of the sample stay as they were.
 fn linux_evidence(seed: u64) -> (Journal, Audit) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6a6f_7572_6e61_6c);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x006a_6f75_726e_616c);
     let (mut j, mut a) = (Journal::default(), Audit::default());
     let (s, e) = (start(), end());
     let mut pid = 2000u32;
