@@ -165,6 +165,15 @@ fn one_intrusion_from_auth_log_journal_and_audit_log() {
     let b = brute(&audit);
     assert_eq!(b.count, 8);
     assert!(b.evidence.iter().all(|e| e.file.ends_with("audit/audit.log")), "{:?}", b.evidence);
+    assert!(
+        b.evidence.iter().all(|e| e
+            .record
+            .as_deref()
+            .and_then(|r| r.split_once(':'))
+            .is_some_and(|(t, _)| t.parse::<f64>().is_ok_and(|t| t >= T0 as f64))),
+        "audit evidence names its event id for ausearch: {:?}",
+        b.evidence
+    );
     let m = manifest(&audit_case);
     let rec = input(&m, &format!("{HOST}/var/log/audit/audit.log"));
     assert_eq!(rec.format.as_deref(), Some("audit"));
@@ -192,6 +201,11 @@ fn one_intrusion_from_auth_log_journal_and_audit_log() {
     let b = brute(&journal);
     assert_eq!(b.count, 8);
     assert!(b.evidence.iter().all(|e| e.file.ends_with("system.journal")));
+    assert!(
+        b.evidence.iter().all(|e| e.record.as_deref().is_some_and(|r| r.starts_with("s=") && r.contains(";i="))),
+        "journal evidence names its cursor: {:?}",
+        b.evidence
+    );
     assert_eq!(verdicts(&journal), verdicts(&text), "the journal tells what auth.log tells");
     for v in verdicts(&text).iter().filter(|(r, _)| r.starts_with("ssh_") || r.contains("brute")) {
         assert!(verdicts(&audit).contains(v), "audit.log lacks {v:?}: {:?}", verdicts(&audit));
@@ -418,4 +432,39 @@ fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
     }
     let chain = found.iter().find(|f| f.rule == "attack_chain").expect("an attack chain");
     assert!(chain.title.contains("command and control") && chain.title.contains("log tampering"), "{}", chain.title);
+}
+
+#[test]
+fn a_boot_without_a_shutdown_is_a_finding_and_a_clean_one_is_not() {
+    let entry = |us: i64, boot: &str, prog: &str, msg: &str| {
+        format!("__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP=1\n_BOOT_ID={boot}\n_HOSTNAME={HOST}\nSYSLOG_IDENTIFIER={prog}\n_TRANSPORT=journal\nMESSAGE={msg}\n\n")
+    };
+    let (b1, b2, b3) =
+        ("11111111111111111111111111111111", "22222222222222222222222222222222", "33333333333333333333333333333333");
+    let us = T0 * 1_000_000;
+    let mut export = String::new();
+    // Boot 1 ends cleanly (systemd's shutdown messages), boot 2 simply stops, boot 3 follows.
+    export += &entry(us, b1, "systemd", "Started ssh.service - OpenBSD Secure Shell server.");
+    export += &entry(us + 60_000_000, b1, "systemd", "Reached target shutdown.target - System Shutdown.");
+    export += &entry(us + 61_000_000, b1, "systemd-journald", "Journal stopped");
+    export += &entry(us + 120_000_000, b2, "kernel", "Linux version 6.1.0-18-amd64");
+    export +=
+        &entry(us + 180_000_000, b2, "sshd", &format!("Accepted password for root from {ATTACKER} port 4000 ssh2"));
+    export += &entry(us + 900_000_000, b3, "kernel", "Linux version 6.1.0-18-amd64");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("ev/{HOST}/var/log/journal/m/system.journal"));
+    if !make_journal(export.as_bytes(), &file) {
+        return;
+    }
+    let case = dir.path().join("case");
+    let found = detect(&dir.path().join("ev"), &case);
+    let boots: Vec<&Finding> = found
+        .iter()
+        .filter(|f| {
+            f.rule == "log_integrity" && f.details.get("kind").and_then(|k| k.as_str()) == Some("boot without shutdown")
+        })
+        .collect();
+    assert_eq!(boots.len(), 1, "{:?}", boots.iter().map(|f| &f.title).collect::<Vec<_>>());
+    assert_eq!(boots[0].details["previous_boot"], b2);
+    assert_eq!(boots[0].evidence.len(), 2, "the last entry of the old boot and the first of the new");
 }

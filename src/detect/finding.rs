@@ -45,6 +45,11 @@ impl Severity {
 pub struct Evidence {
     pub file: String,
     pub line: i64,
+    /// The source's own id of the record, where `line` alone does not find it with the
+    /// source's tools: a journal entry's cursor (`journalctl --file FILE --cursor=…`) or an
+    /// audit event's id (`ausearch --event SERIAL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// At most this many evidence lines per finding.
@@ -169,7 +174,7 @@ impl Draft {
                 .evidence
                 .into_iter()
                 .take(MAX_EVIDENCE)
-                .map(|(_, file, line)| Evidence { file, line })
+                .map(|(_, file, line)| Evidence { file, line, record: None })
                 .collect(),
             noise: false,
             noise_summary: None,

@@ -1,6 +1,8 @@
 //! `log_integrity`: what an attacker who covers tracks leaves behind in text logs — a silent gap
 //! in a host's normally steady CRON lines, a missing logrotate generation, timestamps jumping
-//! backwards inside a file, damaged archives, and log files truncated to zero.
+//! backwards inside a file, damaged archives, and log files truncated to zero; and the
+//! journal's own facts ([`super::journal_integrity`]): entries missing from a journal's
+//! sequence, boots without a shutdown, vacuuming.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,7 +30,7 @@ impl Rule for LogIntegrity {
         "log_integrity"
     }
     fn description(&self) -> &'static str {
-        "Signs of tampering and clock trouble: gaps in a host's steady CRON lines (longer than gap_factor times the usual spacing and at least min_gap_minutes), missing rotation generations, timestamps going back more than backwards_tolerance_minutes inside a file (`clock` when by an hour or more), events dated after their file was last written, hosts or zone-less lines whose clock is hours off the rest of the case (the same addresses seen a whole number of hours apart), damaged archives, empty log files."
+        "Signs of tampering and clock trouble: gaps in a host's steady CRON lines (longer than gap_factor times the usual spacing and at least min_gap_minutes), missing rotation generations, timestamps going back more than backwards_tolerance_minutes inside a file (`clock` when by an hour or more), events dated after their file was last written, hosts or zone-less lines whose clock is hours off the rest of the case (the same addresses seen a whole number of hours apart), damaged archives, empty log files; journal sequence numbers held by no file (archives deleted, vacuumed or not copied), boots that begin with no shutdown logged, journald's vacuuming messages."
     }
     fn params(&self) -> Vec<Param> {
         vec![
@@ -66,6 +68,11 @@ impl Rule for LogIntegrity {
         out.extend(self.inputs(ctx));
         out.extend(timed("log_integrity: dated after mtime", || self.after_mtime(ctx))?);
         out.extend(timed("log_integrity: clocks disagreeing", || self.clock_offsets(ctx))?);
+        out.extend(super::journal_integrity::sequence_gaps(self.id(), &ctx.data.manifest.inputs));
+        out.extend(timed("log_integrity: boots without shutdown", || {
+            super::journal_integrity::unclean_boots(self.id(), ctx)
+        })?);
+        out.extend(super::journal_integrity::vacuuming(self.id(), ctx)?);
         Ok(out)
     }
 }

@@ -13,6 +13,7 @@ pub mod correlate;
 pub mod finding;
 pub mod frame;
 pub mod integrity;
+pub mod journal_integrity;
 pub mod process;
 pub mod rare;
 pub mod sql_rule;
@@ -241,5 +242,50 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
     let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
     finding::sort(&mut findings);
     findings.dedup_by(|a, b| a.id == b.id);
+    record_ids(data, &mut findings)?;
     Ok(findings)
+}
+
+/// Gives evidence from journals and audit logs its record id (`log_record_id`): the journal
+/// cursor or the audit event id, which `journalctl` and `ausearch` find the record by.
+fn record_ids(data: &CaseData, findings: &mut [Finding]) -> Result<(), AnalysisError> {
+    use polars::prelude::*;
+    use std::collections::{BTreeSet, HashMap};
+    let files: BTreeSet<&str> = data
+        .manifest
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.format.as_deref(), Some("journal" | "journal_export" | "journal_json" | "audit")))
+        .map(|i| i.path.as_str())
+        .collect();
+    let wanted: BTreeSet<(String, i64)> = findings
+        .iter()
+        .flat_map(|f| f.evidence.iter())
+        .filter(|e| files.contains(e.file.as_str()))
+        .map(|e| (e.file.clone(), e.line))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<i64> = wanted.iter().map(|(_, l)| *l).collect::<BTreeSet<_>>().into_iter().collect();
+    let df = data
+        .events()?
+        .filter(
+            crate::query::one_of(col("log_file_path"), wanted.iter().map(|(f, _)| f.as_str()).collect::<BTreeSet<_>>())
+                .and(crate::query::one_of(col("log_line"), lines))
+                .and(col("log_record_id").is_not_null()),
+        )
+        .select([col("log_file_path"), col("log_line"), col("log_record_id")])
+        .collect()?;
+    let file = frame::strs(&df, "log_file_path")?;
+    let line = frame::ints(&df, "log_line")?;
+    let id = frame::strs(&df, "log_record_id")?;
+    let map: HashMap<(String, i64), String> =
+        (0..df.height()).filter_map(|i| Some(((file[i].clone()?, line[i]?), id[i].clone()?))).collect();
+    for e in findings.iter_mut().flat_map(|f| f.evidence.iter_mut()) {
+        if let Some(r) = map.get(&(e.file.clone(), e.line)) {
+            e.record = Some(r.clone());
+        }
+    }
+    Ok(())
 }

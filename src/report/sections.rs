@@ -262,7 +262,11 @@ fn finding(h: &mut Html, config: &Config, f: &Finding, raw: &Lines) {
         .evidence
         .iter()
         .map(|e| {
-            vec![format!("{}:{}", e.file, e.line), raw.get(&(e.file.clone(), e.line)).cloned().unwrap_or_default()]
+            let at = match &e.record {
+                Some(r) => format!("{}:{} ({r})", e.file, e.line),
+                None => format!("{}:{}", e.file, e.line),
+            };
+            vec![at, raw.get(&(e.file.clone(), e.line)).cloned().unwrap_or_default()]
         })
         .collect();
     if !rows.is_empty() {
