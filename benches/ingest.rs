@@ -7,6 +7,9 @@
 //! and written again with ingest's writer settings, one writer per core. That is the ceiling
 //! the writer puts on end-to-end throughput, whatever the parsers cost.
 //!
+//! Last, the journal formats: 400,000 auth lines as a `journalctl -o export` stream and as
+//! `.journal` files written by systemd-journal-remote, in MB/s of stored file and entries/s.
+//!
 //! BENCH_DIR names the tree (generated when missing), BENCH_MB its size.
 
 use std::fs::File;
@@ -113,6 +116,82 @@ fn writer_alone(case: &Path, text_mb: f64, threads: usize) {
     );
 }
 
+/// `systemd-journal-remote` (Debian's package; .ci/run installs it), when present.
+fn journal_remote() -> Option<PathBuf> {
+    ["/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// The journal formats side by side with the text ones: the first `max` lines of the tree's
+/// plain `auth.log`s become a `journalctl -o export` stream (the syslog fields journald stores),
+/// and systemd's own `systemd-journal-remote` writes it into genuine `.journal` files. Both are
+/// ingested; throughput is MB/s of the file as stored and entries per second.
+fn journals(bin: &Path, dir: &Path, max: usize) {
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut export = Vec::new();
+    let mut n = 0usize;
+    let base: i64 = 1_767_225_600_000_000;
+    'files: for f in files(dir, Some(false)).iter().filter(|p| p.ends_with("var/log/auth.log")) {
+        let text = std::fs::read_to_string(f).expect("read auth.log");
+        for line in text.lines() {
+            // `Mon DD HH:MM:SS host prog[pid]: message`
+            let Some(rest) = line.get(16..) else { continue };
+            let Some((host, rest)) = rest.split_once(' ') else { continue };
+            let Some((tag, msg)) = rest.split_once(": ") else { continue };
+            let (prog, pid) = tag.split_once('[').map_or((tag, "1"), |(p, r)| (p, r.trim_end_matches(']')));
+            let us = base + n as i64 * 1_000_000;
+            export.extend_from_slice(
+                format!(
+                    "__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID=6c7c6013a8e0446eb3c3d0a5a8b5e4f1\n_HOSTNAME={host}\n_TRANSPORT=syslog\nPRIORITY=6\nSYSLOG_FACILITY=10\nSYSLOG_IDENTIFIER={prog}\nSYSLOG_PID={pid}\n_PID={pid}\n_UID=0\n_GID=0\n_COMM={prog}\nMESSAGE={msg}\n\n",
+                    n + 1
+                )
+                .as_bytes(),
+            );
+            n += 1;
+            if n >= max {
+                break 'files;
+            }
+        }
+    }
+    let stream = work.path().join("export/system.export");
+    std::fs::create_dir_all(stream.parent().unwrap()).unwrap();
+    std::fs::write(&stream, &export).expect("write export");
+    let report = |label: &str, inputs: &[PathBuf]| {
+        let stored: u64 = inputs.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum();
+        let case = tempfile::tempdir().expect("temp dir");
+        let t = Instant::now();
+        let st = Command::new(bin).arg("ingest").args(inputs).arg("--case").arg(case.path()).arg("-q").status();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(st.expect("run logsleuth").success(), "{label} ingest failed");
+        let m = logsleuth::ingest::manifest::Manifest::load(&case.path().join("manifest.json")).unwrap().unwrap();
+        let (_, events, rejects) = m.totals();
+        assert_eq!(rejects, 0, "{label}: every entry is an event");
+        println!(
+            "{label:<8} {:>8.1} MB stored, {events:>10} entries in {secs:>6.2} s = {:>6.1} MB/s, {:>5.2} M entries/s",
+            stored as f64 / 1e6,
+            stored as f64 / 1e6 / secs,
+            events as f64 / secs / 1e6
+        );
+    };
+    report("export", std::slice::from_ref(&stream));
+    let Some(tool) = journal_remote() else {
+        println!("journal  skipped: systemd-journal-remote is not installed (apt-get install systemd-journal-remote)");
+        return;
+    };
+    let out = work.path().join("journal");
+    std::fs::create_dir_all(&out).unwrap();
+    let st = Command::new(tool)
+        .arg(format!("--output={}/system.journal", out.display()))
+        .arg(&stream)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run systemd-journal-remote");
+    assert!(st.success(), "systemd-journal-remote failed");
+    report("journal", &files(&out, None));
+}
+
 mod common;
 
 fn main() {
@@ -135,4 +214,5 @@ fn main() {
     let peak = peak_rss_children_mb();
     println!("peak RSS of any ingest run: {:.0} MB (gzip baseline process: {before:.0} MB)", peak);
     writer_alone(plain_case.path(), plain_mb, threads);
+    journals(&bin, &dir, 400_000);
 }

@@ -340,11 +340,42 @@ fn produce_transcoded(
     res.content_size = bytes.len() as u64;
     res.content_sha256 = hex::encode(Sha256::digest(&bytes));
     res.sha256 = if job.compression == Compression::None { res.content_sha256.clone() } else { stored.hex() };
+    // Entries go to the parsers in blocks as they are decoded; an incremental run skips the
+    // entries an earlier run read.
+    let skip = job.start_line.max(1) - 1;
+    let mut seen = 0u64;
+    let mut line = job.start_line.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (1 << 16));
+    let mut n = 0u64;
+    let send = |data: Vec<u8>, n: u64, line: &mut u64| {
+        state.pending.fetch_add(1, Ordering::AcqRel);
+        let block = Block { file: job.idx, first_line: *line, lines: n, data, oversize: false, damaged_tail: false };
+        if tx.send(block).is_err() {
+            state.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+        *line += n;
+    };
+    let mut sink = |entry: &[u8]| {
+        seen += 1;
+        if seen <= skip {
+            return;
+        }
+        buf.extend_from_slice(entry);
+        buf.push(b'\n');
+        n += 1;
+        if buf.len() >= BLOCK_BYTES {
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(BLOCK_BYTES + (1 << 16)));
+            send(full, std::mem::take(&mut n), &mut line);
+        }
+    };
     let decoded = match t {
-        crate::parse::Transcode::JournalFile => super::journal::decode(&bytes),
-        crate::parse::Transcode::JournalExport => super::journal::export::decode(&bytes),
+        crate::parse::Transcode::JournalFile => super::journal::decode_into(&bytes, &mut sink),
+        crate::parse::Transcode::JournalExport => super::journal::export::decode_into(&bytes, &mut sink),
     };
     drop(bytes);
+    if !buf.is_empty() {
+        send(std::mem::take(&mut buf), n, &mut line);
+    }
     if let Some(d) = decoded.damage {
         res.error = Some(match res.error.take() {
             Some(e) => format!("{e}; {d}"),
@@ -353,28 +384,6 @@ fn produce_transcoded(
     }
     if t == crate::parse::Transcode::JournalFile {
         res.journal = Some(decoded.info);
-    }
-    let skip = job.start_line.max(1) - 1;
-    let mut text = &decoded.text[..];
-    for _ in 0..skip {
-        text = memchr::memchr(b'\n', text).map_or(&[][..], |i| &text[i + 1..]);
-    }
-    let mut line = job.start_line.max(1);
-    while !text.is_empty() {
-        let cut = if text.len() <= BLOCK_BYTES {
-            text.len()
-        } else {
-            memchr::memchr(b'\n', &text[BLOCK_BYTES..]).map_or(text.len(), |i| BLOCK_BYTES + i + 1)
-        };
-        let data = text[..cut].to_vec();
-        text = &text[cut..];
-        let n = count_lines(&data);
-        state.pending.fetch_add(1, Ordering::AcqRel);
-        let block = Block { file: job.idx, first_line: line, lines: n, data, oversize: false, damaged_tail: false };
-        if tx.send(block).is_err() {
-            state.pending.fetch_sub(1, Ordering::AcqRel);
-        }
-        line += n;
     }
     res.lines = line - job.start_line.max(1);
     res

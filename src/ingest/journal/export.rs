@@ -7,15 +7,25 @@ use serde_json::{Map, Value};
 
 use super::{json_value, Decoded};
 
-/// Decodes a whole export stream.
+/// Decodes a whole export stream into `Decoded::text` (one line per entry).
 pub fn decode(b: &[u8]) -> Decoded {
+    let mut text = Vec::new();
+    let mut d = decode_into(b, &mut |line: &[u8]| {
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    });
+    d.text = text;
+    d
+}
+
+/// Decodes an export stream, handing each entry's line (without its newline) to `sink`.
+pub fn decode_into(b: &[u8], sink: &mut dyn FnMut(&[u8])) -> Decoded {
     let mut out = Decoded::default();
     let mut obj = Map::new();
     let mut pos = 0usize;
-    let flush = |obj: &mut Map<String, Value>, out: &mut Decoded| {
+    let mut flush = |obj: &mut Map<String, Value>, out: &mut Decoded| {
         if !obj.is_empty() {
-            out.text.extend_from_slice(Value::Object(std::mem::take(obj)).to_string().as_bytes());
-            out.text.push(b'\n');
+            sink(Value::Object(std::mem::take(obj)).to_string().as_bytes());
             out.entries += 1;
         }
     };

@@ -93,8 +93,20 @@ fn realtime(v: Option<u64>) -> Option<i64> {
     v.filter(|&t| t > 0 && t < i64::MAX as u64).map(|t| t as i64)
 }
 
-/// Decodes a whole journal file.
+/// Decodes a whole journal file into `Decoded::text` (one line per entry).
 pub fn decode(b: &[u8]) -> Decoded {
+    let mut text = Vec::new();
+    let mut d = decode_into(b, &mut |line: &[u8]| {
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    });
+    d.text = text;
+    d
+}
+
+/// Decodes a journal file, handing each entry's line (without its newline) to `sink` as it is
+/// read, so a large journal never exists twice in memory.
+pub fn decode_into(b: &[u8], sink: &mut dyn FnMut(&[u8])) -> Decoded {
     let mut out = Decoded::default();
     if b.len() < MIN_HEADER || &b[..8] != MAGIC {
         out.damage = Some("not a journal file, or its header is cut short".into());
@@ -133,6 +145,8 @@ pub fn decode(b: &[u8]) -> Decoded {
     let mut off = align8(header_size);
     let mut last_seqnum: Option<u64> = None;
     let mut damage: Vec<String> = Vec::new();
+    let mut line = Vec::with_capacity(4096);
+    let mut boot_hex = (Vec::new(), String::new());
     while off + OBJECT_HEADER <= end {
         let kind = b[off];
         let size = u64_at(b, off + 8).unwrap_or(0) as usize;
@@ -163,19 +177,19 @@ pub fn decode(b: &[u8]) -> Decoded {
             }
         }
         if kind == OBJECT_ENTRY {
-            match entry(b, off, size, compact, &seqnum_id) {
-                Ok((line, seqnum, boot)) => {
+            line.clear();
+            match entry(b, off, size, compact, &seqnum_id, &mut boot_hex, &mut line) {
+                Ok(seqnum) => {
                     if let Some(prev) = last_seqnum {
                         if seqnum > prev + 1 {
                             out.info.seqnum_gaps.push((prev + 1, seqnum - 1));
                         }
                     }
                     last_seqnum = Some(seqnum);
-                    if out.info.boots.last() != Some(&boot) {
-                        out.info.boots.push(boot);
+                    if out.info.boots.last() != Some(&boot_hex.1) {
+                        out.info.boots.push(boot_hex.1.clone());
                     }
-                    out.text.extend_from_slice(line.as_bytes());
-                    out.text.push(b'\n');
+                    sink(&line);
                     out.entries += 1;
                 }
                 Err(e) => damage.push(format!("entry at offset {off}: {e}")),
@@ -210,44 +224,112 @@ fn plausible(b: &[u8], off: usize, end: usize) -> bool {
         && off.checked_add(size).is_some_and(|e| e <= end)
 }
 
-/// One ENTRY object as a `journalctl -o json` line; also its seqnum and boot id.
-fn entry(b: &[u8], off: usize, size: usize, compact: bool, seqnum_id: &str) -> Result<(String, u64, String), String> {
+/// Appends `v` to `out` as a JSON string.
+fn json_str(out: &mut Vec<u8>, v: &str) {
+    serde_json::to_writer(&mut *out, v).expect("writing to a Vec cannot fail");
+}
+
+/// Appends a field value as `journalctl -o json` writes it: a string when it is UTF-8, else an
+/// array of its bytes.
+fn json_bytes(out: &mut Vec<u8>, v: &[u8]) {
+    match std::str::from_utf8(v) {
+        Ok(s) => json_str(out, s),
+        Err(_) => {
+            out.push(b'[');
+            for (i, c) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(c.to_string().as_bytes());
+            }
+            out.push(b']');
+        }
+    }
+}
+
+/// One ENTRY object as a `journalctl -o json` line, written into `out`; returns its seqnum.
+/// `boot` caches the last boot id and its hex form (consecutive entries share it).
+fn entry(
+    b: &[u8],
+    off: usize,
+    size: usize,
+    compact: bool,
+    seqnum_id: &str,
+    boot: &mut (Vec<u8>, String),
+    out: &mut Vec<u8>,
+) -> Result<u64, String> {
+    use std::borrow::Cow;
+    use std::io::Write;
     let seqnum = u64_at(b, off + 16).ok_or("cut short")?;
     let rt = u64_at(b, off + 24).ok_or("cut short")?;
     let mono = u64_at(b, off + 32).ok_or("cut short")?;
-    let boot = id128(b, off + 40);
     let xor = u64_at(b, off + 56).ok_or("cut short")?;
-    let mut obj = Map::new();
-    let cursor = format!("s={seqnum_id};i={seqnum:x};b={boot};m={mono:x};t={rt:x};x={xor:x}");
-    obj.insert("__CURSOR".into(), cursor.into());
-    obj.insert("__REALTIME_TIMESTAMP".into(), rt.to_string().into());
-    obj.insert("__MONOTONIC_TIMESTAMP".into(), mono.to_string().into());
-    obj.insert("_BOOT_ID".into(), boot.clone().into());
-    obj.insert("__SEQNUM".into(), seqnum.to_string().into());
-    obj.insert("__SEQNUM_ID".into(), seqnum_id.into());
-    let items = off + 64;
+    let raw_boot = b.get(off + 40..off + 56).ok_or("cut short")?;
+    if boot.0 != raw_boot {
+        *boot = (raw_boot.to_vec(), hex::encode(raw_boot));
+    }
+    let bh = &boot.1;
+    // Every field of the entry: its `NAME=value` payload and where `=` is, in entry order.
+    let mut fields: Vec<(Cow<'_, [u8]>, usize)> = Vec::with_capacity((size - 64) / if compact { 4 } else { 16 });
     let step = if compact { 4 } else { 16 };
     let mut bad = 0usize;
-    let mut at = items;
+    let mut at = off + 64;
     while at + step <= off + size {
         let data_off = if compact { u32_at(b, at).map(u64::from) } else { u64_at(b, at) };
         at += step;
         match data_off.map(|d| data(b, d as usize, compact)) {
-            Some(Ok(payload)) => add_field(&mut obj, &payload),
+            Some(Ok(payload)) => match memchr::memchr(b'=', &payload) {
+                Some(eq) => fields.push((payload, eq)),
+                None => bad += 1,
+            },
             _ => bad += 1,
         }
     }
-    if bad > 0 && obj.len() <= 6 {
+    if bad > 0 && fields.is_empty() {
         return Err(format!("none of its {bad} fields could be read"));
     }
-    if bad > 0 {
-        obj.insert("__LOGSLEUTH_UNREADABLE_FIELDS".into(), bad.into());
+    write!(
+        out,
+        "{{\"__CURSOR\":\"s={seqnum_id};i={seqnum:x};b={bh};m={mono:x};t={rt:x};x={xor:x}\",\"__REALTIME_TIMESTAMP\":\"{rt}\",\"__MONOTONIC_TIMESTAMP\":\"{mono}\",\"_BOOT_ID\":\"{bh}\",\"__SEQNUM\":\"{seqnum}\",\"__SEQNUM_ID\":\"{seqnum_id}\""
+    )
+    .expect("writing to a Vec cannot fail");
+    let name_of = |k: usize| &fields[k].0[..fields[k].1];
+    let value_of = |k: usize| &fields[k].0[fields[k].1 + 1..];
+    let mut done = vec![false; fields.len()];
+    for i in 0..fields.len() {
+        if done[i] {
+            continue;
+        }
+        let name = String::from_utf8_lossy(name_of(i));
+        out.push(b',');
+        json_str(out, &name);
+        out.push(b':');
+        // A field the entry has more than once becomes an array of its values.
+        if !(i + 1..fields.len()).any(|k| name_of(k) == name_of(i)) {
+            json_bytes(out, value_of(i));
+            continue;
+        }
+        out.push(b'[');
+        for (k, d) in done.iter_mut().enumerate().skip(i) {
+            if name_of(k) == name_of(i) {
+                if k > i {
+                    out.push(b',');
+                }
+                json_bytes(out, value_of(k));
+                *d = true;
+            }
+        }
+        out.push(b']');
     }
-    Ok((Value::Object(obj).to_string(), seqnum, boot))
+    if bad > 0 {
+        write!(out, ",\"__LOGSLEUTH_UNREADABLE_FIELDS\":{bad}").expect("writing to a Vec cannot fail");
+    }
+    out.push(b'}');
+    Ok(seqnum)
 }
 
 /// A DATA object's `FIELD=value` payload, decompressed.
-fn data(b: &[u8], off: usize, compact: bool) -> Result<Vec<u8>, String> {
+fn data(b: &[u8], off: usize, compact: bool) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     if !off.is_multiple_of(8) || off + OBJECT_HEADER > b.len() || b[off] != OBJECT_DATA {
         return Err(format!("no data object at offset {off}"));
     }
@@ -257,7 +339,7 @@ fn data(b: &[u8], off: usize, compact: bool) -> Result<Vec<u8>, String> {
     let end = off.checked_add(size).filter(|&e| e <= b.len() && e >= start).ok_or("data object cut short")?;
     let payload = &b[start..end];
     let mut v = match flags & (COMPRESSED_XZ | COMPRESSED_LZ4 | COMPRESSED_ZSTD) {
-        0 => payload.to_vec(),
+        0 => return Ok(std::borrow::Cow::Borrowed(&payload[..payload.len().min(MAX_FIELD)])),
         COMPRESSED_XZ => liblzma::decode_all(payload).map_err(|e| format!("xz: {e}"))?,
         COMPRESSED_LZ4 => {
             let n = u64_at(payload, 0).ok_or("lz4 size missing")? as usize;
@@ -268,15 +350,7 @@ fn data(b: &[u8], off: usize, compact: bool) -> Result<Vec<u8>, String> {
         other => return Err(format!("unknown compression flags {other}")),
     };
     v.truncate(MAX_FIELD);
-    Ok(v)
-}
-
-/// Adds `FIELD=value` as `journalctl -o json` does: a UTF-8 value as a string, any other as an
-/// array of byte values; a field seen again turns into an array of its values.
-fn add_field(obj: &mut Map<String, Value>, payload: &[u8]) {
-    let Some(eq) = memchr::memchr(b'=', payload) else { return };
-    let Ok(name) = std::str::from_utf8(&payload[..eq]) else { return };
-    insert_field(obj, name, json_value(&payload[eq + 1..]));
+    Ok(std::borrow::Cow::Owned(v))
 }
 
 /// Inserts a field's value; a field seen again turns into an array of its values (an array of

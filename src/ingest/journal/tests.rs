@@ -111,3 +111,38 @@ fn data_objects_in_every_codec() {
     assert!(data(&bad, 0, true).unwrap_err().contains("zstd"));
     assert!(data(&bad, 8, true).is_err(), "no object there");
 }
+
+#[test]
+fn an_entry_with_repeated_binary_and_compressed_fields() {
+    // Data objects (compact), then an ENTRY object listing them, as journal-def.h lays it out.
+    let mut b = Vec::new();
+    let mut offsets = Vec::new();
+    let zstd = zstd::stream::encode_all(&b"MESSAGE=hello"[..], 3).unwrap();
+    for (flags, payload) in
+        [(0, b"TAG=a".to_vec()), (0, b"TAG=b".to_vec()), (0, b"BIN=\xff\x00".to_vec()), (COMPRESSED_ZSTD, zstd)]
+    {
+        offsets.push(b.len() as u32);
+        b.extend(data_object(flags, &payload, true));
+    }
+    let off = b.len();
+    let mut e = vec![0u8; 64];
+    e[0] = OBJECT_ENTRY;
+    e[16..24].copy_from_slice(&7u64.to_le_bytes());
+    e[24..32].copy_from_slice(&1_767_225_600_000_000u64.to_le_bytes());
+    for o in &offsets {
+        e.extend_from_slice(&o.to_le_bytes());
+    }
+    let size = e.len() as u64;
+    e[8..16].copy_from_slice(&size.to_le_bytes());
+    b.extend(e);
+    let mut out = Vec::new();
+    let mut boot = (Vec::new(), String::new());
+    assert_eq!(entry(&b, off, size as usize, true, "abc", &mut boot, &mut out), Ok(7));
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["TAG"], serde_json::json!(["a", "b"]));
+    assert_eq!(v["BIN"], serde_json::json!([255, 0]));
+    assert_eq!(v["MESSAGE"], "hello");
+    assert_eq!(v["__SEQNUM"], "7");
+    assert_eq!(v["__REALTIME_TIMESTAMP"], "1767225600000000");
+    assert!(v["__CURSOR"].as_str().unwrap().starts_with("s=abc;i=7;b=0000"));
+}
