@@ -491,22 +491,11 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         return parse_grouped_block(job, tally, block);
     }
     let mut out = BlockOut::new(job, &block);
-    let data = &block.data[..];
-    let mut line_no = block.first_line;
     // The previous event's time, for placing a daylight-saving fold's lines by their order.
     let mut prev_ts: Option<i64> = None;
     // The last event, held back while lines that continue it (a stack trace) may follow.
     let mut pending: Option<(Event<'_>, Module)> = None;
-    let mut start = 0usize;
-    let total = data.len();
-    while start < total {
-        let end = memchr::memchr(b'\n', &data[start..]).map(|i| start + i).unwrap_or(total);
-        let mut raw = &data[start..end];
-        let is_last = end >= total.saturating_sub(1);
-        start = end + 1;
-        if raw.last() == Some(&b'\r') {
-            raw = &raw[..raw.len() - 1];
-        }
+    for (line_no, raw, is_last) in raw_lines(&block) {
         let valid: Option<&str> = std::str::from_utf8(raw).ok();
         let text: Cow<'_, str> = valid.map_or_else(|| String::from_utf8_lossy(raw), Cow::Borrowed);
         let invalid = valid.is_none().then_some(raw);
@@ -522,7 +511,6 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         let Some(parser) = job.parser.as_deref().filter(|_| forced.is_none()) else {
             flush(&mut out, &mut pending)?;
             out.reject(line_no, forced.unwrap_or(job.reject_reason), &text, invalid)?;
-            line_no += 1;
             continue;
         };
         let Some(s) = valid else {
@@ -538,7 +526,6 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
                 }
                 Err(r) => out.reject(line_no, r.reason, &text, invalid)?,
             }
-            line_no += 1;
             continue;
         };
         // Valid UTF-8 is parsed in place, so its event can wait for lines that continue it.
@@ -566,21 +553,21 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
                 out.reject(line_no, r.reason, &text, invalid)?;
             }
         }
-        line_no += 1;
     }
     flush(&mut out, &mut pending)?;
     out.finish(tally)
 }
 
-/// The lines of a block that is not one oversize line, with their numbers, each either text or
-/// the reason it is a reject (blank, invalid UTF-8, cut by damage).
-fn block_lines(block: &Block) -> Vec<(u64, &[u8], Option<&'static str>)> {
+/// A block's lines: (line number, bytes without CR/LF, whether it is the block's last line).
+fn raw_lines(block: &Block) -> impl Iterator<Item = (u64, &[u8], bool)> {
     let data = &block.data[..];
-    let mut lines = Vec::with_capacity(block.lines as usize);
-    let mut line_no = block.first_line;
-    let mut start = 0usize;
     let total = data.len();
-    while start < total {
+    let mut start = 0usize;
+    let mut line_no = block.first_line;
+    std::iter::from_fn(move || {
+        if start >= total {
+            return None;
+        }
         let end = memchr::memchr(b'\n', &data[start..]).map(|i| start + i).unwrap_or(total);
         let mut raw = &data[start..end];
         let is_last = end >= total.saturating_sub(1);
@@ -588,21 +575,30 @@ fn block_lines(block: &Block) -> Vec<(u64, &[u8], Option<&'static str>)> {
         if raw.last() == Some(&b'\r') {
             raw = &raw[..raw.len() - 1];
         }
-        let forced = if block.oversize {
-            Some(REASON_OVERSIZE)
-        } else if block.damaged_tail && is_last {
-            Some(REASON_DAMAGED_TAIL)
-        } else if raw.iter().all(u8::is_ascii_whitespace) {
-            Some(REASON_BLANK)
-        } else if std::str::from_utf8(raw).is_err() {
-            Some(REASON_INVALID_UTF8_RECORD)
-        } else {
-            None
-        };
-        lines.push((line_no, raw, forced));
         line_no += 1;
-    }
-    lines
+        Some((line_no - 1, raw, is_last))
+    })
+}
+
+/// The lines of a block that is not one oversize line, with their numbers, each either text or
+/// the reason it is a reject (blank, invalid UTF-8, cut by damage).
+fn block_lines(block: &Block) -> Vec<(u64, &[u8], Option<&'static str>)> {
+    raw_lines(block)
+        .map(|(line_no, raw, is_last)| {
+            let forced = if block.oversize {
+                Some(REASON_OVERSIZE)
+            } else if block.damaged_tail && is_last {
+                Some(REASON_DAMAGED_TAIL)
+            } else if raw.iter().all(u8::is_ascii_whitespace) {
+                Some(REASON_BLANK)
+            } else if std::str::from_utf8(raw).is_err() {
+                Some(REASON_INVALID_UTF8_RECORD)
+            } else {
+                None
+            };
+            (line_no, raw, forced)
+        })
+        .collect()
 }
 
 /// A block of a format whose events are groups of lines that may interleave (auditd): lines are

@@ -9,13 +9,7 @@ use super::{json_value, Decoded};
 
 /// Decodes a whole export stream into `Decoded::text` (one line per entry).
 pub fn decode(b: &[u8]) -> Decoded {
-    let mut text = Vec::new();
-    let mut d = decode_into(b, &mut |line: &[u8]| {
-        text.extend_from_slice(line);
-        text.push(b'\n');
-    });
-    d.text = text;
-    d
+    super::collected(|sink| decode_into(b, sink))
 }
 
 /// Decodes an export stream, handing each entry's line (without its newline) to `sink`.

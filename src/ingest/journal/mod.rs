@@ -95,8 +95,13 @@ fn realtime(v: Option<u64>) -> Option<i64> {
 
 /// Decodes a whole journal file into `Decoded::text` (one line per entry).
 pub fn decode(b: &[u8]) -> Decoded {
+    collected(|sink| decode_into(b, sink))
+}
+
+/// Runs a streaming decoder and keeps its lines in `Decoded::text`.
+pub(super) fn collected(decoder: impl FnOnce(&mut dyn FnMut(&[u8])) -> Decoded) -> Decoded {
     let mut text = Vec::new();
-    let mut d = decode_into(b, &mut |line: &[u8]| {
+    let mut d = decoder(&mut |line: &[u8]| {
         text.extend_from_slice(line);
         text.push(b'\n');
     });
