@@ -161,7 +161,11 @@ pub fn decode_into(b: &[u8], sink: &mut dyn FnMut(&[u8])) -> Decoded {
         }
         let valid = kind <= OBJECT_TAG && plausible(b, off, end);
         if !valid {
-            if off + size.max(OBJECT_HEADER) > b.len() && declared_end > b.len() && kind <= OBJECT_TAG && kind > 0 {
+            if off.saturating_add(size.max(OBJECT_HEADER)) > b.len()
+                && declared_end > b.len()
+                && kind <= OBJECT_TAG
+                && kind > 0
+            {
                 damage.push(format!(
                     "file truncated: the object at offset {off} needs {size} bytes, {} are left",
                     b.len() - off
@@ -265,6 +269,9 @@ fn entry(
 ) -> Result<u64, String> {
     use std::borrow::Cow;
     use std::io::Write;
+    if size < 64 {
+        return Err(format!("entry object of {size} bytes is shorter than its fixed fields"));
+    }
     let seqnum = u64_at(b, off + 16).ok_or("cut short")?;
     let rt = u64_at(b, off + 24).ok_or("cut short")?;
     let mono = u64_at(b, off + 32).ok_or("cut short")?;
@@ -279,7 +286,7 @@ fn entry(
     let step = if compact { 4 } else { 16 };
     let mut bad = 0usize;
     let mut at = off + 64;
-    while at + step <= off + size {
+    while at + step <= off.saturating_add(size) {
         let data_off = if compact { u32_at(b, at).map(u64::from) } else { u64_at(b, at) };
         at += step;
         match data_off.map(|d| data(b, d as usize, compact)) {
@@ -335,7 +342,7 @@ fn entry(
 
 /// A DATA object's `FIELD=value` payload, decompressed.
 fn data(b: &[u8], off: usize, compact: bool) -> Result<std::borrow::Cow<'_, [u8]>, String> {
-    if !off.is_multiple_of(8) || off + OBJECT_HEADER > b.len() || b[off] != OBJECT_DATA {
+    if !off.is_multiple_of(8) || off.checked_add(OBJECT_HEADER).is_none_or(|e| e > b.len()) || b[off] != OBJECT_DATA {
         return Err(format!("no data object at offset {off}"));
     }
     let flags = b[off + 1];

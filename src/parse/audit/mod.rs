@@ -208,6 +208,9 @@ impl AuditParser {
         let (whole, frac) = secs.split_once('.').unwrap_or((secs, "0"));
         let s: i64 = whole.parse().map_err(|_| Reject::new("audit record with a bad time"))?;
         let mut micros = 0i64;
+        if !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(Reject::new("audit record with a bad time"));
+        }
         for (i, d) in frac.bytes().take(6).enumerate() {
             micros += i64::from(d - b'0') * 10i64.pow(5 - i as u32);
         }

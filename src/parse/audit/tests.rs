@@ -182,3 +182,46 @@ fn enriched_user_records_name_the_account_not_the_writer() {
     assert_eq!(ev.user_name.as_deref(), Some("deploy"));
     assert_eq!(ev.event_action.as_deref(), Some(action::SUDO_COMMAND));
 }
+
+#[test]
+fn mangled_records_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let pieces = [
+        "type=",
+        "SYSCALL",
+        "EXECVE",
+        "USER_LOGIN",
+        " msg=audit(",
+        "1767262405.123",
+        ":45",
+        ")",
+        ": ",
+        "a0=",
+        "a1[",
+        "]=",
+        "_len=",
+        "\"",
+        "'",
+        "msg='",
+        "op=",
+        "acct=",
+        "=",
+        " ",
+        "é",
+        "\x1d",
+        "AUID=",
+        "ff",
+        "4294967295",
+        "node=",
+        "(null)",
+        "proctitle=",
+        "6869",
+    ];
+    for _ in 0..5000 {
+        let n = rng.random_range(1..25);
+        let line: String = (0..n).map(|_| pieces[rng.random_range(0..pieces.len())]).collect();
+        let mut ev = Event::default();
+        let _ = p().parse(Box::leak(line.into_boxed_str()), &mut ev);
+    }
+}
