@@ -203,6 +203,10 @@ pub fn write_jsonl(df: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
                 _ if dt.is_float() => {
                     cell(v).and_then(|s| s.parse::<f64>().ok()).map_or(serde_json::Value::Null, Into::into)
                 }
+                // A list of strings (`process_args`) stays a JSON array.
+                AnyValue::List(items) => serde_json::Value::Array(
+                    items.iter().map(|x| cell(&x).map_or(serde_json::Value::Null, serde_json::Value::String)).collect(),
+                ),
                 _ => cell(v).map_or(serde_json::Value::Null, serde_json::Value::String),
             };
             obj.insert(name.clone(), value);
