@@ -41,17 +41,9 @@ const FORMAT_INPUTS: &[(&str, &str)] = &[
 /// One file's events and rejects as JSON lines, in line order, null columns left out.
 fn rows(case: &std::path::Path, table: &str, file: &str) -> String {
     let order = if table == "events" { "log_line, event_module" } else { "log_line" };
-    let out = ok(&[
-        "query",
-        "--case",
-        case.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        &format!("SELECT * FROM {table} WHERE log_file_path = '{file}' ORDER BY {order}"),
-    ]);
+    let q = format!("SELECT * FROM {table} WHERE log_file_path = '{file}' ORDER BY {order}");
     let mut text = String::new();
-    for line in out.lines() {
-        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for mut v in query_jsonl(case, &q) {
         v.as_object_mut().unwrap().retain(|_, x| !x.is_null());
         text += &format!("{{\"table\":\"{table}\",{}\n", &v.to_string()[1..]);
     }

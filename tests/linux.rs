@@ -431,16 +431,8 @@ fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
         assert!(f.severity >= floor, "{:?} {}", f.severity, f.title);
     }
     // `process_args` is a list: a JSON array in `query --format jsonl`.
-    let out = ok(&[
-        "query",
-        "--case",
-        case.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        "SELECT process_args FROM events WHERE process_executable = '/tmp/kit'",
-    ]);
-    let row: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
-    assert_eq!(row["process_args"], serde_json::json!(["/tmp/kit", "--install"]));
+    let rows = query_jsonl(&case, "SELECT process_args FROM events WHERE process_executable = '/tmp/kit'");
+    assert_eq!(rows[0]["process_args"], serde_json::json!(["/tmp/kit", "--install"]));
     let chain = found.iter().find(|f| f.rule == "attack_chain").expect("an attack chain");
     assert!(chain.title.contains("command and control") && chain.title.contains("log tampering"), "{}", chain.title);
 }

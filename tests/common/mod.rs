@@ -79,6 +79,12 @@ pub fn sql(case: &Path, q: &str) -> DataFrame {
     CaseData::open(case).unwrap().sql("test", q).unwrap()
 }
 
+/// The rows of `logsleuth query --format jsonl`, as JSON objects.
+pub fn query_jsonl(case: &Path, q: &str) -> Vec<serde_json::Value> {
+    let out = ok(&["query", "--case", case.to_str().unwrap(), "--format", "jsonl", q]);
+    out.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
 pub fn count(case: &Path, q: &str) -> i64 {
     let df = sql(case, q);
     let v = df.columns()[0].get(0).unwrap();
