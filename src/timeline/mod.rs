@@ -165,6 +165,11 @@ pub fn write(data: &CaseData, f: &Filter, sink: &mut dyn Sink) -> Result<u64, An
     } else if f.ip.is_some() {
         base = base.and(col("source_ip").is_not_null().or(col("destination_ip").is_not_null()));
     }
+    for (column, pattern) in [("message", &f.grep), ("event_original", &f.grep_raw)] {
+        if let Some(p) = pattern {
+            base = base.and(col(column).str().contains(lit(p.clone()), true).fill_null(lit(false)));
+        }
+    }
     if let Some(ev) = &f.evidence {
         let mut files: Vec<String> = ev.iter().map(|(f, _)| f.clone()).collect();
         files.sort();
