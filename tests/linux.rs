@@ -494,6 +494,9 @@ fn timeline_grep_finds_text_in_messages_and_raw_lines() {
     assert_eq!(none.status.code(), Some(1), "no match exits 1, like grep");
     let out = ok(&["timeline", "--case", c, "--grep-raw", "a0=\"useradd\"", "--format", "jsonl"]);
     assert_eq!(out.lines().count(), 1, "{out}");
+    // pivot lists the events that name the address only in their text.
+    let out = ok(&["pivot", "--case", c, "--ip", ATTACKER]);
+    assert!(out.contains("mentioned in messages (1;") && out.contains("u.sh"), "{out}");
     // A pattern that is no regular expression is a usage error.
     let bad = run(&["timeline", "--case", c, "--grep", "("]);
     assert_eq!(bad.status.code(), Some(2));

@@ -124,6 +124,24 @@ fn print_text(p: &Pivot, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "  {:>8}  {}", c.count, terminal(&c.value))?;
         }
     }
+    if p.mentions_total > 0 {
+        writeln!(out, "\nmentioned in messages ({}; events whose text names it, not their fields)", p.mentions_total)?;
+        for m in &p.mentions {
+            writeln!(
+                out,
+                "  {}  {:<10} {:<20} {}  [{}:{}]",
+                m.timestamp,
+                terminal(&m.host_name),
+                terminal(&m.action),
+                terminal(&m.message),
+                terminal(&m.file),
+                m.line
+            )?;
+        }
+        if p.mentions_total > p.mentions.len() as u64 {
+            writeln!(out, "  … and {} more (timeline --grep)", p.mentions_total - p.mentions.len() as u64)?;
+        }
+    }
     writeln!(out, "\nfindings ({})", p.findings.len())?;
     for f in &p.findings {
         writeln!(out, "  [{}] {} {} ({})", f.severity, f.rule, terminal(&f.title), f.id)?;

@@ -1,6 +1,7 @@
 //! `pivot`: everything known about one address, user or host — first and last seen, counts per
 //! host, source and action, the users it tried, the paths it requested, the ports it hit, the
-//! addresses it came from, and the findings it appears in.
+//! addresses it came from, the events that name it only in their text, and the findings it
+//! appears in.
 
 use polars::prelude::*;
 
@@ -54,6 +55,21 @@ pub struct FindingRef {
     pub title: String,
 }
 
+/// An event whose message names the address or host without it being in the event's fields
+/// (an address in a `wget` command, a host in an `ssh` command line).
+#[derive(Debug, Clone, Serialize)]
+pub struct Mention {
+    pub timestamp: String,
+    pub host_name: String,
+    pub action: String,
+    pub message: String,
+    pub file: String,
+    pub line: i64,
+}
+
+/// At most this many mentions are listed (`mentions_total` counts them all).
+const MAX_MENTIONS: u32 = 50;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Pivot {
     pub kind: Kind,
@@ -68,6 +84,10 @@ pub struct Pivot {
     pub source_ips: Vec<Count>,
     pub paths: Vec<Count>,
     pub ports: Vec<Count>,
+    /// Events that name the address or host only in their text (for an exact address or a
+    /// host; user names are too common a word to search for).
+    pub mentions: Vec<Mention>,
+    pub mentions_total: u64,
     pub findings: Vec<FindingRef>,
 }
 
@@ -111,7 +131,12 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         Kind::User => col("user_name").eq(v()).or(col("user_target_name").eq(v())),
         Kind::Host => host_is(),
     };
-    let lf = data.events()?.filter(filter);
+    let lf = data.events()?.filter(filter.clone());
+    let (mentions, mentions_total) = match kind {
+        Kind::Ip if members.is_none() => mentions(data, value, filter)?,
+        Kind::Host => mentions(data, value, filter)?,
+        _ => (Vec::new(), 0),
+    };
     // The ledger keeps the address, user and host columns of its lines.
     let attempts_filter = match kind {
         Kind::Ip => is_ip("source_ip"),
@@ -171,10 +196,68 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
         source_ips: if kind == Kind::Ip { Vec::new() } else { top(lf.clone(), "source_ip")? },
         paths: top(lf.clone(), "url_path")?,
         ports: top(lf, "destination_port")?,
+        mentions,
+        mentions_total,
         activity,
         attempts,
         findings,
     })
+}
+
+/// A regular expression for `value` as a whole word, without regard to case: `198.51.100.23`
+/// but not `198.51.100.233`, `db01` and `db01.example.org` but not `db010`.
+fn as_word(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() * 2);
+    for c in value.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    // `IP:port` names the address; after an IPv6 address a `:` would continue it.
+    let after = if value.contains(':') { "[^0-9a-z_:-]" } else { "[^0-9a-z_-]" };
+    format!("(?i)(^|[^0-9a-z_.:-]){escaped}({after}|$)")
+}
+
+/// Events whose message names `value` as a word (without regard to case) but that the pivot's
+/// own filter does not select.
+fn mentions(data: &CaseData, value: &str, selected: Expr) -> Result<(Vec<Mention>, u64), AnalysisError> {
+    let hit = col("message")
+        .str()
+        .contains(lit(as_word(value)), true)
+        .fill_null(lit(false))
+        .and(selected.fill_null(lit(false)).not());
+    let lf = data.events()?.filter(hit);
+    let total = frame::ints(&lf.clone().select([len().alias("n")]).run()?, "n")?[0].unwrap_or(0) as u64;
+    let df = lf
+        .select([
+            col("timestamp").cast(DataType::Int64).alias("ts"),
+            col("host_name"),
+            col("event_action"),
+            col("message"),
+            col("log_file_path"),
+            col("log_line"),
+        ])
+        .sort(["ts", "log_file_path", "log_line"], Default::default())
+        .limit(MAX_MENTIONS)
+        .run()?;
+    let ts = frame::ints(&df, "ts")?;
+    let host = frame::strs(&df, "host_name")?;
+    let action = frame::strs(&df, "event_action")?;
+    let msg = frame::strs(&df, "message")?;
+    let file = frame::strs(&df, "log_file_path")?;
+    let line = frame::ints(&df, "log_line")?;
+    let out = (0..df.height())
+        .map(|i| Mention {
+            timestamp: format_rfc3339(ts[i].unwrap_or(0)),
+            host_name: host[i].clone().unwrap_or_default(),
+            action: action[i].clone().unwrap_or_default(),
+            message: msg[i].as_deref().unwrap_or("").chars().take(240).collect(),
+            file: file[i].clone().unwrap_or_default(),
+            line: line[i].unwrap_or(0),
+        })
+        .collect();
+    Ok((out, total))
 }
 
 fn attempts_by_host(data: &CaseData, filter: Expr) -> Result<Vec<Attempts>, AnalysisError> {
@@ -198,4 +281,27 @@ fn attempts_by_host(data: &CaseData, filter: Expr) -> Result<Vec<Attempts>, Anal
             last_seen: format_rfc3339(last[i].unwrap_or(0)),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_whole_words() {
+        let m = |v: &str, text: &str| {
+            let df = polars::df!("m" => [text]).unwrap();
+            let out = df.lazy().select([col("m").str().contains(lit(as_word(v)), true)]).collect().unwrap();
+            out.column("m").unwrap().bool().unwrap().get(0).unwrap()
+        };
+        assert!(m("198.51.100.23", "wget http://198.51.100.23/x.sh"));
+        assert!(m("198.51.100.23", "from 198.51.100.23 port 22"));
+        assert!(m("198.51.100.23", "wget http://198.51.100.23:8080/u.sh"));
+        assert!(!m("198.51.100.23", "from 198.51.100.233 port 22"));
+        assert!(!m("198.51.100.23", "from 10.198.51.100.23"));
+        assert!(m("DB01", "ssh deploy@db01.example.org"));
+        assert!(!m("db01", "ssh db010"));
+        assert!(m("2001:db8::7", "from 2001:db8::7 port 1"));
+        assert!(!m("2001:db8::7", "from 2001:db8::77 port 1"));
+    }
 }
