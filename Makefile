@@ -26,7 +26,7 @@ dataset: build
 
 demo: dataset
 	rm -rf $(DEMO_CASE)
-	$(BIN) run $(SAMPLE) --case $(DEMO_CASE) --report-out reports/demo
+	$(BIN) run $(SAMPLE) --case $(DEMO_CASE) -o reports/demo
 	@echo "open reports/demo/index.html"
 
 test:

@@ -216,3 +216,26 @@ fn single_file_report_embeds_its_charts() {
     }
     assert!(html.contains("img-src 'self' file: data:") && !html.to_lowercase().contains("<script"));
 }
+
+#[test]
+fn one_output_and_format_vocabulary_with_the_old_spellings_kept() {
+    let (dir, case) = sample_case("ingest");
+    let c = case.to_str().unwrap();
+    ok(&["detect", "--case", c, "-q"]);
+    // -o/--output names the output in report and run as in timeline; --out stays an alias.
+    for (flag, name) in [("-o", "r1"), ("--output", "r2"), ("--out", "r3")] {
+        let out = dir.path().join(name);
+        ok(&["report", "--case", c, flag, out.to_str().unwrap()]);
+        assert!(out.join("index.html").exists(), "report {flag}");
+    }
+    // pivot and verify: --format json, with --json kept.
+    for args in [
+        vec!["pivot", "--case", c, "--host", "db01", "--format", "json"],
+        vec!["pivot", "--case", c, "--host", "db01", "--json"],
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+        assert_eq!(v["kind"], "host");
+    }
+    let v: serde_json::Value = serde_json::from_str(&ok(&["verify", "--case", c, "--format", "json"])).unwrap();
+    assert!(v.get("verified_at").is_some());
+}

@@ -155,3 +155,10 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Formats(args) => formats(args),
     }
 }
+
+/// `--format` of the commands that print either text for a person or JSON for a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}

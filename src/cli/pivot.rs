@@ -25,8 +25,11 @@ pub struct PivotArgs {
     /// A host name (without regard to case).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format: `text` (default) or `json`.
+    #[arg(long, value_enum, default_value_t = super::TextOrJson::Text)]
+    pub format: super::TextOrJson,
+    /// Same as `--format json` (kept for one release).
+    #[arg(long, hide = true)]
     pub json: bool,
 }
 
@@ -46,7 +49,7 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
     let p = pivot::build(&data, kind, &value)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.json {
+    if args.json || args.format == super::TextOrJson::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(&p).expect("pivot serializes"))?;
     } else {
         print_text(&p, &mut out)?;

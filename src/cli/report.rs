@@ -1,4 +1,4 @@
-//! `logsleuth report --case DIR [--from/--to | --last 7d] [--until now] [--out DIR]` and
+//! `logsleuth report --case DIR [--from/--to | --last 7d] [--until now] [-o DIR]` and
 //! `logsleuth run PATH... --case DIR` (ingest → detect → report, what cron calls).
 
 use std::path::PathBuf;
@@ -39,8 +39,8 @@ pub struct ReportArgs {
     pub case: PathBuf,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output folder (default CASE/report).
-    #[arg(long, value_name = "DIR")]
+    /// Output folder (default CASE/report). `--out` is kept as an alias for one release.
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub rule: RuleArgs,
@@ -154,8 +154,8 @@ pub struct RunArgs {
     pub rule: RuleArgs,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Report folder (default CASE/report).
-    #[arg(long, value_name = "DIR")]
+    /// Report folder (default CASE/report). `--report-out` is kept as an alias for one release.
+    #[arg(short = 'o', long = "output", alias = "report-out", value_name = "DIR")]
     pub report_out: Option<PathBuf>,
     #[command(flatten)]
     pub deliver: DeliverArgs,

@@ -1,4 +1,4 @@
-//! `logsleuth verify --case DIR [--evidence PATH…] [--json]`: re-checks the chain of custody.
+//! `logsleuth verify --case DIR [--evidence PATH…] [--format json]`: re-checks the chain of custody.
 
 use std::path::PathBuf;
 
@@ -17,8 +17,11 @@ pub struct VerifyArgs {
     /// in these folders that the case does not hold are reported as new.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub evidence: Vec<PathBuf>,
-    /// The result as JSON (what is also written to CASE/verification.json).
-    #[arg(long)]
+    /// Output format: `text` (default) or `json`.
+    #[arg(long, value_enum, default_value_t = super::TextOrJson::Text)]
+    pub format: super::TextOrJson,
+    /// Same as `--format json` (kept for one release).
+    #[arg(long, hide = true)]
     pub json: bool,
 }
 
@@ -34,7 +37,7 @@ pub fn check(case: &std::path::Path, evidence: &[PathBuf]) -> Result<Verificatio
 
 pub fn run(args: VerifyArgs) -> Result<i32, Exit> {
     let v = check(&args.case, &args.evidence)?;
-    if args.json {
+    if args.json || args.format == super::TextOrJson::Json {
         println!("{}", serde_json::to_string_pretty(&v).expect("verification serializes"));
     } else {
         for c in v.checks.iter().filter(|c| c.status != "unchanged") {
