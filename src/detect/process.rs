@@ -151,7 +151,7 @@ fn matches(ctx: &Ctx<'_>, patterns: &[Pattern]) -> Result<(Vec<Hit>, Vec<Vec<usi
         e.fill_null(lit(false)).alias(format!("p{i}"))
     };
     let flags: Vec<Expr> = patterns.iter().enumerate().map(|(i, p)| flag(i, p)).collect();
-    let any = flags.iter().map(|_| ()).enumerate().fold(lit(false), |acc, (i, _)| acc.or(col(format!("p{i}"))));
+    let any = (0..patterns.len()).fold(lit(false), |acc, i| acc.or(col(format!("p{i}"))));
     let mut select = vec![
         col("timestamp").cast(DataType::Int64).alias("ts"),
         col("host_name"),
@@ -378,8 +378,6 @@ fn chmod_then_exec(
     let file = frame::strs(&df, "log_file_path")?;
     let line = frame::ints(&df, "log_line")?;
     let mut out = Vec::new();
-    let mut seq = patterns[p].clone();
-    seq.title = patterns[p].title.clone();
     for c in chmods {
         let targets = chmod_targets(&c.command);
         let ran = (0..df.height()).find(|&i| {
@@ -408,7 +406,7 @@ fn chmod_then_exec(
             file: file[i].clone().unwrap_or_default(),
             line: line[i].unwrap_or(0),
         };
-        let mut d = draft(SEQUENCE, &seq, &[c, &run], sessions);
+        let mut d = draft(SEQUENCE, &patterns[p], &[c, &run], sessions);
         d.title = format!("{} (then ran `{}`)", d.title, short(&run.command));
         d.details.insert("executed".into(), run.executable.clone().unwrap_or(run.command.clone()).into());
         out.push(d);

@@ -499,15 +499,7 @@ fn parse_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestE
         let valid: Option<&str> = std::str::from_utf8(raw).ok();
         let text: Cow<'_, str> = valid.map_or_else(|| String::from_utf8_lossy(raw), Cow::Borrowed);
         let invalid = valid.is_none().then_some(raw);
-        let forced = if block.oversize {
-            Some(REASON_OVERSIZE)
-        } else if block.damaged_tail && is_last {
-            Some(REASON_DAMAGED_TAIL)
-        } else if text.trim().is_empty() {
-            Some(REASON_BLANK)
-        } else {
-            None
-        };
+        let forced = forced_reason(&block, &text, is_last);
         let Some(parser) = job.parser.as_deref().filter(|_| forced.is_none()) else {
             flush(&mut out, &mut pending)?;
             out.reject(line_no, forced.unwrap_or(job.reject_reason), &text, invalid)?;
@@ -580,25 +572,18 @@ fn raw_lines(block: &Block) -> impl Iterator<Item = (u64, &[u8], bool)> {
     })
 }
 
-/// The lines of a block that is not one oversize line, with their numbers, each either text or
-/// the reason it is a reject (blank, invalid UTF-8, cut by damage).
-fn block_lines(block: &Block) -> Vec<(u64, &[u8], Option<&'static str>)> {
-    raw_lines(block)
-        .map(|(line_no, raw, is_last)| {
-            let forced = if block.oversize {
-                Some(REASON_OVERSIZE)
-            } else if block.damaged_tail && is_last {
-                Some(REASON_DAMAGED_TAIL)
-            } else if raw.iter().all(u8::is_ascii_whitespace) {
-                Some(REASON_BLANK)
-            } else if std::str::from_utf8(raw).is_err() {
-                Some(REASON_INVALID_UTF8_RECORD)
-            } else {
-                None
-            };
-            (line_no, raw, forced)
-        })
-        .collect()
+/// Why a line is a reject whatever the parser says: its block is one oversize line, it was cut
+/// by archive damage, or it is blank.
+fn forced_reason(block: &Block, text: &str, is_last: bool) -> Option<&'static str> {
+    if block.oversize {
+        Some(REASON_OVERSIZE)
+    } else if block.damaged_tail && is_last {
+        Some(REASON_DAMAGED_TAIL)
+    } else if text.trim().is_empty() {
+        Some(REASON_BLANK)
+    } else {
+        None
+    }
 }
 
 /// A block of a format whose events are groups of lines that may interleave (auditd): lines are
@@ -610,17 +595,20 @@ fn block_lines(block: &Block) -> Vec<(u64, &[u8], Option<&'static str>)> {
 fn parse_grouped_block(job: &FileJob, tally: &Tally, block: Block) -> Result<(), IngestError> {
     let parser = job.parser.as_deref().expect("grouped blocks have a parser");
     let mut out = BlockOut::new(job, &block);
-    let lines = block_lines(&block);
     let mut groups: Vec<Vec<(u64, &str)>> = Vec::new();
     let mut index: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
-    for &(no, raw, forced) in &lines {
-        let text = String::from_utf8_lossy(raw);
-        if let Some(reason) = forced {
-            let invalid = std::str::from_utf8(raw).is_err().then_some(raw);
-            out.reject(no, reason, &text, invalid)?;
+    for (no, raw, is_last) in raw_lines(&block) {
+        let valid = std::str::from_utf8(raw);
+        let text = valid.map_or_else(|_| String::from_utf8_lossy(raw), Cow::Borrowed);
+        let reason = match valid {
+            Ok(s) => forced_reason(&block, s, is_last),
+            Err(_) => forced_reason(&block, &text, is_last).or(Some(REASON_INVALID_UTF8_RECORD)),
+        };
+        let (Ok(s), None) = (valid, reason) else {
+            let invalid = valid.is_err().then_some(raw);
+            out.reject(no, reason.expect("a reject has its reason"), &text, invalid)?;
             continue;
-        }
-        let s = std::str::from_utf8(raw).expect("checked above");
+        };
         match parser.group_key(s) {
             Some(key) => {
                 let g = *index.entry(key).or_insert_with(|| {

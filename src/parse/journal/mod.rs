@@ -215,10 +215,10 @@ impl LineParser for JournalParser {
             .find_map(|k| fields.text(k).and_then(|t| t.parse::<i64>().ok()))
             .ok_or(Reject::new("journal entry without __REALTIME_TIMESTAMP"))?;
         let program = fields.text("SYSLOG_IDENTIFIER").or_else(|| fields.text("_COMM"));
-        let module = match (fields.text("MESSAGE"), program) {
+        let module = match (fields.text("MESSAGE"), program.clone()) {
             (Some(Cow::Borrowed(msg)), Some(Cow::Borrowed(p))) => analyze_message(Some(p), msg, ev),
             (Some(Cow::Borrowed(msg)), None) => analyze_message(None, msg, ev),
-            (Some(msg), program) => {
+            (Some(msg), _) => {
                 // An escaped or binary message: analyzed from an owned copy, whose event is then
                 // made to own its text.
                 let mut owned = Event { event_count: ev.event_count, ..Default::default() };
@@ -234,7 +234,7 @@ impl LineParser for JournalParser {
         ev.timestamp = ts;
         ev.year_source = Some(Cow::Borrowed(YearSource::Line.as_str()));
         ev.host_name = fields.text("_HOSTNAME").or_else(|| self.ctx.host_hint.as_deref().map(Cow::Borrowed));
-        ev.process_name = fields.text("SYSLOG_IDENTIFIER").or_else(|| fields.text("_COMM"));
+        ev.process_name = program;
         ev.process_pid = ["_PID", "SYSLOG_PID"].iter().find_map(|k| fields.text(k).and_then(|p| p.parse().ok()));
         ev.log_level = fields
             .text("PRIORITY")
