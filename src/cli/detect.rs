@@ -23,14 +23,38 @@ pub struct RuleArgs {
     /// pairs), each with a reason: matching findings are kept but marked suppressed.
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
+    /// Sigma rules to run besides the built-in ones: YAML files, or folders searched
+    /// recursively (a SigmaHQ checkout, queries/sigma/). Rules that cannot be compiled are
+    /// listed as skipped with the reason (see `logsleuth sigma check`).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub sigma: Vec<PathBuf>,
+    /// Sigma field and logsource mapping replacing the built-in queries/sigma_mapping.toml.
+    #[arg(long, value_name = "FILE")]
+    pub sigma_mapping: Option<PathBuf>,
 }
 
 impl RuleArgs {
     /// The rules, configuration and suppressions these arguments name.
     pub fn load(&self) -> Result<Rules, Exit> {
         let (sql, config) = triage::load(self.rules.as_deref(), self.config.as_deref())?;
-        let suppress = self.suppress.as_deref().map(|p| triage::load_suppressions(p, &sql)).transpose()?;
-        Ok(Rules { sql, config, suppress })
+        let sigma = if self.sigma.is_empty() {
+            None
+        } else {
+            let mapping = crate::detect::sigma::mapping::Mapping::load(self.sigma_mapping.as_deref())?;
+            let set = crate::detect::sigma::SigmaSet::load(&self.sigma, &mapping)?;
+            let u = &set.usage;
+            eprintln!(
+                "logsleuth: sigma: {} rule(s) compiled, {} skipped, from {} file(s){}",
+                u.compiled,
+                u.skipped,
+                u.files.len(),
+                if u.skipped > 0 { " (`logsleuth sigma check PATH` lists why)" } else { "" }
+            );
+            Some(set)
+        };
+        let suppress =
+            self.suppress.as_deref().map(|p| triage::load_suppressions(p, &sql, sigma.as_ref())).transpose()?;
+        Ok(Rules { sql, config, suppress, sigma })
     }
 }
 
@@ -39,12 +63,13 @@ pub struct Rules {
     pub sql: Vec<crate::detect::sql_rule::SqlRule>,
     pub config: crate::detect::config::Config,
     pub suppress: Option<triage::suppress::Suppressions>,
+    pub sigma: Option<crate::detect::sigma::SigmaSet>,
 }
 
 impl Rules {
     /// Detection and triage over `data`, written into the case.
     pub fn detect(&self, data: &CaseData) -> Result<(FindingsDoc, IncidentsDoc), Exit> {
-        Ok(triage::detect_and_write(data, &self.sql, &self.config, self.suppress.as_ref())?)
+        Ok(triage::detect_and_write(data, &self.sql, &self.config, self.suppress.as_ref(), self.sigma.as_ref())?)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod pivot;
 pub mod query;
 pub mod report;
+pub mod sigma;
 pub mod timeline;
 pub mod verify;
 
@@ -73,6 +74,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Re-check the chain of custody: inputs, Parquet parts and derived files against the manifest.
     Verify(verify::VerifyArgs),
+    /// Sigma rules: `sigma check PATH…` compiles them without a case and says what it cannot run.
+    Sigma(sigma::SigmaArgs),
     /// Print the event schema documentation (Markdown).
     Schema,
     /// List the log formats and what they read; `--explain FILE` shows how a file is sniffed.
@@ -153,6 +156,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
             Ok(exit::OK)
         }
         Command::Formats(args) => formats(args),
+        Command::Sigma(args) => sigma::run(args),
     }
 }
 

@@ -205,6 +205,9 @@ pub struct FindingsDoc {
     /// The `--suppress` entries in force and how many findings each muted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<SuppressionUse>,
+    /// The Sigma rule sets `--sigma` loaded: files with their SHA-256, and every rule's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<super::sigma::SigmaUse>,
 }
 
 /// One suppression entry as the report and auditors see it.

@@ -16,6 +16,7 @@ pub mod integrity;
 pub mod journal_integrity;
 pub mod process;
 pub mod rare;
+pub mod sigma;
 pub mod sql_rule;
 pub mod web;
 
@@ -213,8 +214,14 @@ fn run_jobs(jobs: &[Job<'_>]) -> Vec<Result<Vec<Draft>, AnalysisError>> {
     slots.into_iter().filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
 }
 
-/// Runs every rule over the case and returns the findings in their stable order.
-pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<Finding>, AnalysisError> {
+/// Runs every rule (and the Sigma rules given) over the case and returns the findings in their
+/// stable order.
+pub fn detect(
+    data: &CaseData,
+    sql: &[SqlRule],
+    config: &Config,
+    sigma: Option<&sigma::SigmaSet>,
+) -> Result<Vec<Finding>, AnalysisError> {
     let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
     // The attempt ledger is shared by several rules: built (or read back from the case) once,
     // before they run side by side. Building it alongside the other rules was tried: the two
@@ -228,9 +235,14 @@ pub fn detect(data: &CaseData, sql: &[SqlRule], config: &Config) -> Result<Vec<F
         .iter()
         .map(|r| Job { label: r.id().to_string(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) })
         .chain(sql.iter().map(|r| Job { label: r.file.clone(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) }))
+        .chain(sigma.filter(|s| !s.is_empty()).map(|s| Job {
+            label: format!("sigma ({} rules)", s.rules.len() + s.correlations.len()),
+            heavy: true,
+            run: Box::new(move || sigma::run(s, data)),
+        }))
         .collect();
     let n_rust = rust.len();
-    // Results in rule order: the SQL rules', then the Rust rules'.
+    // Results in rule order: the SQL rules', the Sigma rules', then the Rust rules'.
     let mut results = run_jobs(&jobs);
     results.rotate_left(n_rust);
     let mut drafts: Vec<Draft> = Vec::new();

@@ -61,10 +61,16 @@ pub fn load(rules_dir: Option<&Path>, config_file: Option<&Path>) -> Result<(Vec
     detect::load_with(rules_dir, config_file, declarations())
 }
 
-/// Loads a suppression file, its rule names checked against the loaded rules.
-pub fn load_suppressions(path: &Path, sql: &[SqlRule]) -> Result<Suppressions, AnalysisError> {
+/// Loads a suppression file, its rule names checked against the loaded rules (built-in, SQL and
+/// Sigma).
+pub fn load_suppressions(
+    path: &Path,
+    sql: &[SqlRule],
+    sigma: Option<&detect::sigma::SigmaSet>,
+) -> Result<Suppressions, AnalysisError> {
     let mut known: Vec<String> = detect::declarations(sql).into_iter().map(|(id, _, _)| id).collect();
     known.push(noise::RULE.to_string());
+    known.extend(sigma.map(|s| s.rule_ids()).unwrap_or_default());
     Suppressions::load(path, &known)
 }
 
@@ -75,8 +81,9 @@ pub fn detect_and_write(
     sql: &[SqlRule],
     config: &Config,
     suppressions: Option<&Suppressions>,
+    sigma: Option<&detect::sigma::SigmaSet>,
 ) -> Result<(FindingsDoc, IncidentsDoc), AnalysisError> {
-    let mut findings = detect::detect(data, sql, config)?;
+    let mut findings = detect::detect(data, sql, config, sigma)?;
     let (suppressions, incidents) = timed("triage", || triage(data, config, &mut findings, suppressions))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let generated_at = crate::parse::time::format_rfc3339(now.as_secs() as i64 * 1_000_000);
@@ -87,6 +94,7 @@ pub fn detect_and_write(
         generated_at: generated_at.clone(),
         findings,
         suppressions,
+        sigma: sigma.map(|s| s.usage.clone()),
     };
     let inc = IncidentsDoc {
         logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),

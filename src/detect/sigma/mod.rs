@@ -1,0 +1,681 @@
+//! Sigma rules over the case: the community's detection format (SigmaHQ) and the analyst's own,
+//! run beside the built-in rules (`detect --sigma PATH…`) or only compiled (`sigma check`).
+//!
+//! [`rule`] reads the YAML as the specification defines it, [`condition`] parses conditions,
+//! [`mapping`] resolves logsources and fields to the case's columns (a data file), [`compile`]
+//! turns each detection into one polars expression, and this module evaluates all of a
+//! logsource's rules in one lazy pass over the case and turns matches into findings;
+//! [`correlation`] evaluates correlation rules over those matches. Every rule is either
+//! compiled or skipped with its reason; none is dropped silently.
+
+pub mod compile;
+pub mod condition;
+pub mod correlation;
+pub mod mapping;
+pub mod rule;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::finding::{Draft, Severity, MAX_EVIDENCE};
+use super::frame;
+use crate::error::AnalysisError;
+use crate::query::{CaseData, Run};
+use compile::{CompiledDetection, Registry};
+use mapping::{Entry, Mapping};
+use rule::{Body, Correlation, Meta};
+
+/// Why a rule was not compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    Yaml(String),
+    Logsource(String),
+    Field(String),
+    Modifier(String),
+    Condition(String),
+    Value(String),
+    Correlation(String),
+    Duplicate(String),
+}
+
+impl Skip {
+    /// The reason's kind, as the coverage table groups them.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Skip::Yaml(_) => "yaml",
+            Skip::Logsource(_) => "logsource",
+            Skip::Field(_) => "field",
+            Skip::Modifier(_) => "modifier",
+            Skip::Condition(_) => "condition",
+            Skip::Value(_) => "value",
+            Skip::Correlation(_) => "correlation",
+            Skip::Duplicate(_) => "duplicate",
+        }
+    }
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::Yaml(m) => write!(f, "YAML error: {m}"),
+            Skip::Logsource(m) => write!(f, "unsupported logsource: {m}"),
+            Skip::Field(m) => write!(f, "field with no mapping: {m}"),
+            Skip::Modifier(m) => write!(f, "unsupported modifier: {m}"),
+            Skip::Condition(m) => write!(f, "condition: {m}"),
+            Skip::Value(m) => write!(f, "bad value: {m}"),
+            Skip::Correlation(m) => write!(f, "correlation: {m}"),
+            Skip::Duplicate(m) => write!(f, "duplicate rule id: {m}"),
+        }
+    }
+}
+
+/// What `sigma check` and the report say of each rule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleStatus {
+    pub path: String,
+    pub id: Option<String>,
+    pub title: String,
+    /// `compiled` or `skipped`.
+    pub status: String,
+    pub reason: Option<String>,
+    /// The reason's kind: yaml, logsource, field, modifier, condition, value, correlation,
+    /// duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_kind: Option<String>,
+    /// `product: linux, service: sshd`; `correlation` for correlation rules.
+    pub logsource: String,
+}
+
+/// A rule file as the method section cites it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleFile {
+    pub path: String,
+    pub sha256: String,
+    pub rules: usize,
+}
+
+/// The Sigma rule sets a detect run used: for `findings.json` and the report's method section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SigmaUse {
+    /// The paths given to `--sigma`.
+    pub paths: Vec<String>,
+    pub mapping: String,
+    pub files: Vec<RuleFile>,
+    pub compiled: usize,
+    pub skipped: usize,
+    /// Skipped rules per reason kind.
+    pub skipped_by_reason: BTreeMap<String, usize>,
+    /// Compiled and skipped rules per logsource.
+    pub by_logsource: BTreeMap<String, (usize, usize)>,
+    /// Every rule's status.
+    pub rules: Vec<RuleStatus>,
+}
+
+/// A compiled detection rule.
+#[derive(Debug)]
+pub struct SigmaRule {
+    pub rule_id: String,
+    pub meta: Meta,
+    pub file: String,
+    pub entry: Entry,
+    pub compiled: CompiledDetection,
+    /// Gives findings of its own (false for a rule only a correlation uses, unless `generate`).
+    pub generate: bool,
+}
+
+/// A compiled correlation rule.
+#[derive(Debug)]
+pub struct SigmaCorrelation {
+    pub rule_id: String,
+    pub meta: Meta,
+    pub file: String,
+    pub corr: Correlation,
+    /// The correlated detection rules (indices into `SigmaSet::rules`).
+    pub bases: Vec<usize>,
+    /// Per base, the source ids of the group-by fields, and of the value_count field.
+    pub group: Vec<Vec<usize>>,
+    pub value: Vec<Option<usize>>,
+}
+
+/// Loaded and compiled Sigma rules.
+#[derive(Debug, Default)]
+pub struct SigmaSet {
+    pub rules: Vec<SigmaRule>,
+    pub correlations: Vec<SigmaCorrelation>,
+    pub registry: Registry,
+    pub usage: SigmaUse,
+}
+
+/// The `.yml`/`.yaml` files under `path` (itself, or a folder searched recursively), sorted.
+fn rule_files(path: &Path) -> Result<Vec<PathBuf>, AnalysisError> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    if !path.is_dir() {
+        return Err(AnalysisError::Rule { path: path.to_path_buf(), msg: "no such file or folder".into() });
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let rd = std::fs::read_dir(&dir).map_err(|e| AnalysisError::Rule { path: dir.clone(), msg: e.to_string() })?;
+        for e in rd.flatten() {
+            let p = e.path();
+            let ft = e.file_type().ok();
+            if ft.is_some_and(|t| t.is_dir()) {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn level(meta: &Meta) -> Severity {
+    match meta.level.as_deref() {
+        Some("critical") => Severity::Critical,
+        Some("high") => Severity::High,
+        Some("low" | "informational") => Severity::Low,
+        _ => Severity::Medium,
+    }
+}
+
+/// A parsed document waiting for compilation.
+struct Pending {
+    file: String,
+    index: usize,
+    meta: Meta,
+    body: Result<Body, Skip>,
+}
+
+impl SigmaSet {
+    /// Loads every rule under `paths`, compiling what the mapping can serve. A path that does
+    /// not exist is an error; a rule that cannot be compiled is listed as skipped, with why.
+    pub fn load(paths: &[PathBuf], mapping: &Mapping) -> Result<SigmaSet, AnalysisError> {
+        let mut set = SigmaSet::default();
+        set.usage.paths = paths.iter().map(|p| p.display().to_string()).collect();
+        set.usage.mapping = mapping.origin.clone();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut seen_files = BTreeSet::new();
+        for root in paths {
+            for f in rule_files(root)? {
+                let shown = f.display().to_string();
+                if !seen_files.insert(shown.clone()) {
+                    continue;
+                }
+                let bytes =
+                    std::fs::read(&f).map_err(|e| AnalysisError::Rule { path: f.clone(), msg: e.to_string() })?;
+                let sha = hex::encode(Sha256::digest(&bytes));
+                let docs = match String::from_utf8(bytes) {
+                    Ok(text) => rule::parse_file(&text),
+                    Err(_) => vec![(Meta::default(), Err(Skip::Yaml("the file is not UTF-8".into())))],
+                };
+                set.usage.files.push(RuleFile { path: shown.clone(), sha256: sha, rules: docs.len() });
+                for (index, (meta, body)) in docs.into_iter().enumerate() {
+                    pending.push(Pending { file: shown.clone(), index, meta, body });
+                }
+            }
+        }
+        set.compile_all(pending, mapping);
+        set.summarize();
+        Ok(set)
+    }
+
+    fn rule_id(p: &Pending) -> String {
+        match &p.meta.id {
+            Some(id) => format!("sigma:{id}"),
+            None => {
+                let stem = Path::new(&p.file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                if p.index == 0 {
+                    format!("sigma:{stem}")
+                } else {
+                    format!("sigma:{stem}#{}", p.index + 1)
+                }
+            }
+        }
+    }
+
+    fn status(p: &Pending, logsource: String, result: Result<(), Skip>) -> RuleStatus {
+        RuleStatus {
+            path: p.file.clone(),
+            id: p.meta.id.clone(),
+            title: p.meta.title.clone(),
+            status: if result.is_ok() { "compiled" } else { "skipped" }.into(),
+            reason_kind: result.as_ref().err().map(|s| s.kind().to_string()),
+            reason: result.err().map(|s| s.to_string()),
+            logsource,
+        }
+    }
+
+    fn compile_all(&mut self, pending: Vec<Pending>, mapping: &Mapping) {
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        // Detection rules first: correlations refer to them.
+        let mut by_ref: HashMap<(String, String), usize> = HashMap::new();
+        let mut corr_pending = Vec::new();
+        for p in pending {
+            let id = Self::rule_id(&p);
+            let logsource = match &p.body {
+                Ok(Body::Detection(d)) => d.logsource.to_string(),
+                Ok(Body::Correlation(_)) => "correlation".to_string(),
+                Err(_) => "(unreadable)".to_string(),
+            };
+            if matches!(p.body, Ok(Body::Correlation(_))) {
+                corr_pending.push((p, id));
+                continue;
+            }
+            let result = (|| -> Result<SigmaRule, Skip> {
+                let det = match &p.body {
+                    Ok(Body::Detection(d)) => d,
+                    Ok(Body::Correlation(_)) => unreachable!("set aside above"),
+                    Err(e) => return Err(e.clone()),
+                };
+                if !ids.insert(id.clone()) {
+                    return Err(Skip::Duplicate(format!("{id} is already loaded")));
+                }
+                let entry = mapping
+                    .logsource(&det.logsource)
+                    .ok_or_else(|| Skip::Logsource(det.logsource.to_string()))?
+                    .clone();
+                let compiled = compile::detection(det, &entry, mapping, &mut self.registry).map_err(|e| match e {
+                    Skip::Field(f) => Skip::Field(format!("{f} (logsource '{}')", entry.name)),
+                    other => other,
+                })?;
+                Ok(SigmaRule {
+                    rule_id: id.clone(),
+                    meta: p.meta.clone(),
+                    file: p.file.clone(),
+                    entry,
+                    compiled,
+                    generate: true,
+                })
+            })();
+            let status = Self::status(&p, logsource, result.as_ref().map(drop).map_err(Clone::clone));
+            self.usage.rules.push(status);
+            if let Ok(r) = result {
+                let i = self.rules.len();
+                for key in [r.meta.id.clone(), r.meta.name.clone()].into_iter().flatten() {
+                    by_ref.insert((p.file.clone(), key.clone()), i);
+                    by_ref.entry((String::new(), key)).or_insert(i);
+                }
+                self.rules.push(r);
+            }
+        }
+        let mut used_only_by_correlations = BTreeSet::new();
+        let mut generated = BTreeSet::new();
+        for (p, id) in corr_pending {
+            let result = (|| -> Result<SigmaCorrelation, Skip> {
+                let Ok(Body::Correlation(c)) = &p.body else { unreachable!("only correlations here") };
+                if !ids.insert(id.clone()) {
+                    return Err(Skip::Duplicate(format!("{id} is already loaded")));
+                }
+                let mut bases = Vec::new();
+                for r in &c.rules {
+                    let found =
+                        by_ref.get(&(p.file.clone(), r.clone())).or_else(|| by_ref.get(&(String::new(), r.clone())));
+                    match found {
+                        Some(&i) => bases.push(i),
+                        None => {
+                            return Err(Skip::Correlation(format!(
+                                "'{r}' names no compiled detection rule (a skipped rule, or a correlation, which cannot be correlated again)"
+                            )))
+                        }
+                    }
+                }
+                let mut group = Vec::new();
+                let mut value = Vec::new();
+                for (k, &b) in bases.iter().enumerate() {
+                    let entry = self.rules[b].entry.clone();
+                    let names =
+                        [self.rules[b].meta.name.clone(), self.rules[b].meta.id.clone(), Some(c.rules[k].clone())];
+                    let registry = &mut self.registry;
+                    let mut resolve = |field: &str| -> Result<usize, Skip> {
+                        let actual = c
+                            .aliases
+                            .get(field)
+                            .and_then(|per| names.iter().flatten().find_map(|n| per.get(n)))
+                            .map(String::as_str)
+                            .unwrap_or(field);
+                        let s = mapping.field(&entry, actual).ok_or_else(|| {
+                            Skip::Field(format!("{actual} (group-by of '{}', logsource '{}')", c.rules[k], entry.name))
+                        })?;
+                        Ok(registry.id(&s))
+                    };
+                    group.push(c.group_by.iter().map(|g| resolve(g)).collect::<Result<Vec<_>, _>>()?);
+                    value.push(c.field.as_deref().map(&mut resolve).transpose()?);
+                }
+                Ok(SigmaCorrelation {
+                    rule_id: id.clone(),
+                    meta: p.meta.clone(),
+                    file: p.file.clone(),
+                    corr: c.clone(),
+                    bases,
+                    group,
+                    value,
+                })
+            })();
+            let status = Self::status(&p, "correlation".into(), result.as_ref().map(drop).map_err(Clone::clone));
+            self.usage.rules.push(status);
+            if let Ok(c) = result {
+                for &b in &c.bases {
+                    if c.corr.generate {
+                        generated.insert(b);
+                    } else {
+                        used_only_by_correlations.insert(b);
+                    }
+                }
+                self.correlations.push(c);
+            }
+        }
+        for b in used_only_by_correlations.difference(&generated) {
+            self.rules[*b].generate = false;
+        }
+    }
+
+    fn summarize(&mut self) {
+        let u = &mut self.usage;
+        u.compiled = u.rules.iter().filter(|r| r.status == "compiled").count();
+        u.skipped = u.rules.len() - u.compiled;
+        u.skipped_by_reason.clear();
+        u.by_logsource.clear();
+        for r in &u.rules {
+            if let Some(k) = &r.reason_kind {
+                *u.skipped_by_reason.entry(k.clone()).or_default() += 1;
+            }
+            let e = u.by_logsource.entry(r.logsource.clone()).or_default();
+            if r.status == "compiled" {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.correlations.is_empty()
+    }
+
+    /// The ids of the compiled rules that give findings (for `--rule` and suppressions).
+    pub fn rule_ids(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.generate)
+            .map(|r| r.rule_id.clone())
+            .chain(self.correlations.iter().map(|c| c.rule_id.clone()))
+            .collect()
+    }
+}
+
+/// One matched event of a rule.
+#[derive(Debug, Clone)]
+struct Match {
+    ts: i64,
+    host: Option<String>,
+    ip: Option<String>,
+    user: Option<String>,
+    file: String,
+    line: i64,
+    /// Values of the sources correlations read, by source id.
+    fields: HashMap<usize, Option<String>>,
+}
+
+/// Runs every compiled rule over the case: one pass per logsource (and table) for all of its
+/// rules; then the correlations over their rules' matches.
+pub fn run(set: &SigmaSet, data: &CaseData) -> Result<Vec<Draft>, AnalysisError> {
+    let files_of = |format: &str| -> Vec<String> {
+        data.manifest.inputs.iter().filter(|i| i.format.as_deref() == Some(format)).map(|i| i.path.clone()).collect()
+    };
+    // Sources each rule's matches must carry for the correlations over it.
+    let mut extra: HashMap<usize, BTreeSet<usize>> = HashMap::new();
+    for c in &set.correlations {
+        for (k, &b) in c.bases.iter().enumerate() {
+            let e = extra.entry(b).or_default();
+            e.extend(c.group[k].iter().copied());
+            e.extend(c.value[k]);
+        }
+    }
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in set.rules.iter().enumerate() {
+        groups.entry(r.entry.key()).or_default().push(i);
+    }
+    let mut matches: HashMap<usize, Vec<Match>> = HashMap::new();
+    for members in groups.values() {
+        let label = format!("sigma: {} ({} rules)", set.rules[members[0]].entry.name, members.len());
+        let found = super::timed(&label, || evaluate_group(set, data, members, &extra, &files_of))?;
+        matches.extend(found);
+    }
+    let mut drafts = Vec::new();
+    for (i, r) in set.rules.iter().enumerate() {
+        if r.generate {
+            if let Some(m) = matches.get(&i) {
+                drafts.extend(detection_drafts(r, m));
+            }
+        }
+    }
+    for c in &set.correlations {
+        drafts.extend(correlation_drafts(set, c, &matches));
+    }
+    Ok(drafts)
+}
+
+/// Evaluates the rules `members` (of one logsource) in one lazy pass; their matches by rule.
+fn evaluate_group(
+    set: &SigmaSet,
+    data: &CaseData,
+    members: &[usize],
+    extra: &HashMap<usize, BTreeSet<usize>>,
+    files_of: &dyn Fn(&str) -> Vec<String>,
+) -> Result<HashMap<usize, Vec<Match>>, AnalysisError> {
+    let entry = &set.rules[members[0]].entry;
+    let table = match entry.table.as_str() {
+        "attempts" => data.attempts()?,
+        _ => data.events()?,
+    };
+    let mut raw: BTreeSet<usize> = BTreeSet::new();
+    let mut lower: BTreeSet<usize> = BTreeSet::new();
+    let mut carried: BTreeSet<usize> = BTreeSet::new();
+    for &m in members {
+        raw.extend(&set.rules[m].compiled.uses.raw);
+        lower.extend(&set.rules[m].compiled.uses.lower);
+        if let Some(e) = extra.get(&m) {
+            raw.extend(e);
+            carried.extend(e);
+        }
+    }
+    let sources: Vec<Expr> = raw.iter().map(|&i| set.registry.sources[i].expr().alias(Registry::raw_name(i))).collect();
+    let lowered: Vec<Expr> = lower
+        .iter()
+        .map(|&i| col(Registry::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Registry::lower_name(i)))
+        .collect();
+    let flags: Vec<Expr> = members
+        .iter()
+        .map(|&m| set.rules[m].compiled.expr.clone().fill_null(lit(false)).alias(format!("__r{m}")))
+        .collect();
+    let mut keep = vec![
+        col("timestamp").cast(DataType::Int64).alias("__ts"),
+        col("host_name"),
+        col("source_ip"),
+        col("user_name"),
+        col("log_file_path"),
+        col("log_line"),
+    ];
+    keep.extend(carried.iter().map(|&i| col(Registry::raw_name(i)).cast(DataType::String)));
+    keep.extend(members.iter().map(|&m| col(format!("__r{m}"))));
+    let mut lf = table.filter(entry.filter(files_of));
+    if !sources.is_empty() {
+        lf = lf.with_columns(sources);
+    }
+    if !lowered.is_empty() {
+        lf = lf.with_columns(lowered);
+    }
+    let any = members.iter().map(|&m| col(format!("__r{m}"))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    let df = lf.with_columns(flags).select(keep).filter(any).run()?;
+    let ts = frame::ints(&df, "__ts")?;
+    let host = frame::strs(&df, "host_name")?;
+    let ip = frame::strs(&df, "source_ip")?;
+    let user = frame::strs(&df, "user_name")?;
+    let file = frame::strs(&df, "log_file_path")?;
+    let line = frame::ints(&df, "log_line")?;
+    let mut values: HashMap<usize, Vec<Option<String>>> = HashMap::new();
+    for &i in &carried {
+        values.insert(i, frame::strs(&df, &Registry::raw_name(i))?);
+    }
+    let mut out = HashMap::new();
+    for &m in members {
+        let flag = df.column(&format!("__r{m}"))?.bool()?.clone();
+        let wanted: Vec<usize> = extra.get(&m).map(|e| e.iter().copied().collect()).unwrap_or_default();
+        let rows: Vec<Match> = flag
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| *v == Some(true))
+            .map(|(r, _)| Match {
+                ts: ts[r].unwrap_or(0),
+                host: host[r].clone(),
+                ip: ip[r].clone(),
+                user: user[r].clone(),
+                file: file[r].clone().unwrap_or_default(),
+                line: line[r].unwrap_or(0),
+                fields: wanted.iter().map(|&i| (i, values[&i][r].clone())).collect(),
+            })
+            .collect();
+        if !rows.is_empty() {
+            out.insert(m, rows);
+        }
+    }
+    Ok(out)
+}
+
+/// What a finding says of the rule that made it.
+fn describe(d: &mut Draft, meta: &Meta, file: &str, severity: Severity) {
+    let json_list = |v: &[String]| serde_json::Value::from(v.to_vec());
+    d.title = meta.title.clone();
+    d.details.insert("sigma_file".into(), file.into());
+    if let Some(id) = &meta.id {
+        d.details.insert("sigma_id".into(), id.clone().into());
+    }
+    d.details.insert("level".into(), meta.level.clone().unwrap_or_else(|| "medium".into()).into());
+    if !meta.tags.is_empty() {
+        d.details.insert("tags".into(), json_list(&meta.tags));
+    }
+    if let Some(a) = &meta.author {
+        d.details.insert("author".into(), a.clone().into());
+    }
+    if !meta.references.is_empty() {
+        d.details.insert("references".into(), json_list(&meta.references));
+    }
+    if !meta.falsepositives.is_empty() {
+        d.details.insert("falsepositives".into(), json_list(&meta.falsepositives));
+    }
+    if let Some(s) = &meta.status {
+        d.details.insert("sigma_status".into(), s.clone().into());
+    }
+    if severity >= Severity::High {
+        d.details.insert(
+            "severity_reason".into(),
+            format!("the Sigma rule's level ({}): {}", meta.level.as_deref().unwrap_or("high"), meta.title).into(),
+        );
+    }
+}
+
+/// Keeps the earliest evidence lines only, so a rule that matches millions of events does not
+/// hold them all.
+fn prune(ev: &mut Vec<(i64, String, i64)>) {
+    if ev.len() > 8 * MAX_EVIDENCE {
+        ev.sort();
+        ev.dedup();
+        ev.truncate(MAX_EVIDENCE);
+    }
+}
+
+/// The common value of a field over events, if they all agree.
+fn common<'a>(mut values: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    let first = values.next()??;
+    values.all(|v| v == Some(first)).then(|| first.to_string())
+}
+
+/// A detection rule's matches, one finding per host and source address.
+fn detection_drafts(r: &SigmaRule, matches: &[Match]) -> Vec<Draft> {
+    let severity = level(&r.meta);
+    let mut by: BTreeMap<(Option<&str>, Option<&str>), Vec<&Match>> = BTreeMap::new();
+    for m in matches {
+        by.entry((m.host.as_deref(), m.ip.as_deref())).or_default().push(m);
+    }
+    by.into_iter()
+        .map(|((host, ip), ms)| {
+            let mut d = Draft::new(r.rule_id.clone(), severity);
+            d.host_name = host.map(str::to_string);
+            d.source_ip = ip.map(str::to_string);
+            d.user_name = common(ms.iter().map(|m| m.user.as_deref()));
+            d.count = ms.len() as u64;
+            for m in &ms {
+                d.first_seen = d.first_seen.min(m.ts);
+                d.last_seen = d.last_seen.max(m.ts);
+                d.evidence.push((m.ts, m.file.clone(), m.line));
+                prune(&mut d.evidence);
+            }
+            describe(&mut d, &r.meta, &r.file, severity);
+            d.details.insert("logsource".into(), r.entry.name.clone().into());
+            d
+        })
+        .collect()
+}
+
+fn correlation_drafts(set: &SigmaSet, c: &SigmaCorrelation, matches: &HashMap<usize, Vec<Match>>) -> Vec<Draft> {
+    let mut events = Vec::new();
+    for (k, &b) in c.bases.iter().enumerate() {
+        for m in matches.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
+            let group: Option<Vec<String>> = c.group[k].iter().map(|i| m.fields.get(i).cloned().flatten()).collect();
+            let Some(group) = group else { continue };
+            events.push(correlation::Event {
+                ts: m.ts,
+                file: m.file.clone(),
+                line: m.line,
+                kind: k,
+                group,
+                value: c.value[k].and_then(|i| m.fields.get(&i).cloned().flatten()),
+                host: m.host.clone(),
+                ip: m.ip.clone(),
+                user: m.user.clone(),
+            });
+        }
+    }
+    let severity = level(&c.meta);
+    let hits = correlation::evaluate(c.corr.kind, c.bases.len(), c.corr.timespan, &c.corr.condition, events);
+    hits.into_iter()
+        .map(|h| {
+            let mut d = Draft::new(c.rule_id.clone(), severity);
+            d.host_name = common(h.events.iter().map(|e| e.host.as_deref()));
+            d.source_ip = common(h.events.iter().map(|e| e.ip.as_deref()));
+            d.user_name = common(h.events.iter().map(|e| e.user.as_deref()));
+            d.first_seen = h.first;
+            d.last_seen = h.last;
+            d.count = h.events.len() as u64;
+            for e in &h.events {
+                d.evidence.push((e.ts, e.file.clone(), e.line));
+                prune(&mut d.evidence);
+            }
+            describe(&mut d, &c.meta, &c.file, severity);
+            let group: serde_json::Map<String, serde_json::Value> =
+                c.corr.group_by.iter().cloned().zip(h.group.iter().map(|v| v.clone().into())).collect();
+            d.details.insert("correlation".into(), c.corr.kind.as_str().into());
+            d.details.insert("group".into(), group.into());
+            d.details.insert("timespan".into(), c.corr.timespan_text.clone().into());
+            if c.corr.condition != rule::Bounds::default() {
+                d.details.insert("condition".into(), c.corr.condition.describe().into());
+            }
+            let peak = match c.corr.kind {
+                rule::CorrelationType::EventCount => "most_events_in_timespan",
+                rule::CorrelationType::ValueCount => "most_distinct_values_in_timespan",
+                _ => "rules_in_timespan",
+            };
+            d.details.insert(peak.into(), h.peak.into());
+            let names: Vec<String> = c.bases.iter().map(|&b| set.rules[b].meta.title.clone()).collect();
+            d.details.insert("correlated_rules".into(), names.into());
+            d
+        })
+        .collect()
+}
