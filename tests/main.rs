@@ -15,5 +15,6 @@ mod linux;
 mod real_datasets;
 mod report;
 mod sample;
+mod sigma;
 mod time;
 mod triage;

@@ -118,6 +118,7 @@ pub fn write(
     sections::compare(&mut h, data, doc, &findings, &period, &modules)?;
     sections::case(&mut h, data);
     sections::method(&mut h, config);
+    sections::sigma(&mut h, doc);
     h.raw("</main></body></html>\n");
     let mut charts_left = charts.drawn.clone();
     if single_file {

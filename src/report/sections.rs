@@ -557,7 +557,7 @@ pub fn case(h: &mut Html, data: &CaseData) {
 /// The severity policy, as the report states it (the same as `docs/triage.md`).
 pub const SEVERITY_POLICY: &[(&str, &str)] = &[
     ("critical", "Access gained after an attack and followed by more: privilege, persistence, downloads, lateral movement, data out or logs tampered (an attack chain)."),
-    ("high", "Needs a stated reason (details.severity_reason): a login that worked after a run of failures from its address; accounts or crontabs changed soon after such a login; the first shell a user runs through sudo; a download, password hashes read or logging touched through sudo; far more bytes to one address than usual; a regular log falling silent; an attack request answered 2xx; or an analyst's rule that gives a severity_reason."),
+    ("high", "Needs a stated reason (details.severity_reason): a login that worked after a run of failures from its address; accounts or crontabs changed soon after such a login; the first shell a user runs through sudo; a download, password hashes read or logging touched through sudo; far more bytes to one address than usual; a regular log falling silent; an attack request answered 2xx; an analyst's rule that gives a severity_reason; or a Sigma rule whose level is high (critical keeps critical)."),
     ("medium", "Attacks and probes without success however many (brute force, spraying, scans), sightings across sources, statistical outliers of counts."),
     ("low", "Routine administration (sudo commands the same user ran on other days, package management), rare events, background noise summaries."),
 ];
@@ -584,4 +584,45 @@ pub fn method(h: &mut Html, config: &Config) {
         })
         .collect();
     h.table("method", &["rule", "what it looks for", "thresholds"], &rows);
+}
+
+/// The Sigma rule sets detect ran (`--sigma`): paths, mapping, each file with its SHA-256 (to
+/// reproduce the run), and what compiled, by logsource and by reason for skipping.
+pub fn sigma(h: &mut Html, doc: &FindingsDoc) {
+    let Some(u) = &doc.sigma else { return };
+    h.raw("<h3 id=\"sigma\">Sigma rule sets</h3>");
+    h.el(
+        "p",
+        "meta",
+        &format!(
+            "From {} ({} file(s)), mapping {}: {} rule(s) compiled, {} skipped.",
+            u.paths.join(", "),
+            u.files.len(),
+            u.mapping,
+            u.compiled,
+            u.skipped
+        ),
+    );
+    let coverage: Vec<Vec<String>> =
+        u.by_logsource.iter().map(|(ls, (c, s))| vec![ls.clone(), c.to_string(), s.to_string()]).collect();
+    h.table("sigma-coverage", &["logsource", "compiled", "skipped"], &coverage);
+    if !u.skipped_by_reason.is_empty() {
+        let reasons: Vec<Vec<String>> = u
+            .skipped_by_reason
+            .iter()
+            .map(|(k, n)| {
+                let example = u
+                    .rules
+                    .iter()
+                    .find(|r| r.reason_kind.as_deref() == Some(k.as_str()))
+                    .and_then(|r| r.reason.clone())
+                    .unwrap_or_default();
+                vec![k.clone(), n.to_string(), example]
+            })
+            .collect();
+        h.table("sigma-skipped", &["skipped because", "rules", "for example"], &reasons);
+    }
+    let files: Vec<Vec<String>> =
+        u.files.iter().map(|f| vec![f.path.clone(), f.rules.to_string(), f.sha256.clone()]).collect();
+    h.table("sigma-files", &["rule file", "rules", "SHA-256"], &files);
 }

@@ -41,6 +41,74 @@ impl Registry {
     }
 }
 
+/// What an event must contain for a rule to match it, derived from its condition: at least one
+/// of some lower-cased literals in a lower-cased source (by source id), all of several such
+/// needs, or one of them; `Any` when nothing is known. A pass first keeps the events that hold a
+/// needed literal (one Aho-Corasick scan per source for all its rules), then runs the rules on
+/// those alone; since a need is necessary for a match, the narrowing never loses one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    Any,
+    Lits(BTreeSet<(usize, String)>),
+    /// Every part is necessary (so any one of them alone is too).
+    All(Vec<Need>),
+    /// One of the parts is.
+    OneOf(Vec<Need>),
+}
+
+impl Need {
+    fn and(parts: Vec<Need>) -> Need {
+        let mut parts: Vec<Need> = parts.into_iter().filter(|p| *p != Need::Any).collect();
+        match parts.len() {
+            0 => Need::Any,
+            1 => parts.remove(0),
+            _ => Need::All(parts),
+        }
+    }
+    fn or(parts: Vec<Need>) -> Need {
+        if parts.is_empty() || parts.contains(&Need::Any) {
+            return Need::Any;
+        }
+        let mut parts = parts;
+        if parts.len() == 1 {
+            return parts.remove(0);
+        }
+        Need::OneOf(parts)
+    }
+
+    /// Every literal the need may use.
+    pub fn literals(&self, out: &mut BTreeSet<(usize, String)>) {
+        match self {
+            Need::Any => {}
+            Need::Lits(l) => out.extend(l.iter().cloned()),
+            Need::All(p) | Need::OneOf(p) => p.iter().for_each(|x| x.literals(out)),
+        }
+    }
+
+    /// The cheapest literal set that is necessary, given how often each literal occurs (`rate`,
+    /// a share of a sample of events): with its estimated share of events, or `None` for `Any`.
+    pub fn resolve(&self, rate: &dyn Fn(&(usize, String)) -> f64) -> Option<(f64, BTreeSet<(usize, String)>)> {
+        match self {
+            Need::Any => None,
+            Need::Lits(l) => Some((l.iter().map(rate).sum(), l.clone())),
+            Need::All(parts) => parts
+                .iter()
+                .filter_map(|p| p.resolve(rate))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.len().cmp(&b.1.len()))),
+            Need::OneOf(parts) => {
+                let mut total = 0.0;
+                let mut out = BTreeSet::new();
+                for p in parts {
+                    let (r, l) = p.resolve(rate)?;
+                    total += r;
+                    out.extend(l);
+                }
+                Some((total, out))
+            }
+        }
+    }
+}
+
 /// What a compiled rule reads: source ids, raw and lower-cased.
 #[derive(Debug, Default, Clone)]
 pub struct Uses {
@@ -53,6 +121,8 @@ struct Ctx<'a> {
     entry: &'a Entry,
     reg: &'a mut Registry,
     uses: Uses,
+    /// The need of the item compiled last.
+    need: Need,
 }
 
 impl Ctx<'_> {
@@ -78,11 +148,12 @@ impl Ctx<'_> {
     }
 }
 
-/// A compiled detection: its expression and what it reads.
+/// A compiled detection: its expression, what it reads, and what a matching event contains.
 #[derive(Debug)]
 pub struct CompiledDetection {
     pub expr: Expr,
     pub uses: Uses,
+    pub need: Need,
 }
 
 /// Compiles a detection against the mapping.
@@ -92,19 +163,25 @@ pub fn detection(
     mapping: &Mapping,
     reg: &mut Registry,
 ) -> Result<CompiledDetection, Skip> {
-    let mut cx = Ctx { mapping, entry, reg, uses: Uses::default() };
+    let mut cx = Ctx { mapping, entry, reg, uses: Uses::default(), need: Need::Any };
     let mut searches: BTreeMap<String, Expr> = BTreeMap::new();
+    let mut needs: BTreeMap<String, Need> = BTreeMap::new();
     for (name, maps) in &det.searches {
         let mut any: Option<Expr> = None;
+        let mut any_need = Vec::new();
         for map in maps {
             let mut all: Option<Expr> = None;
+            let mut all_need = Vec::new();
             for item in map {
+                cx.need = Need::Any;
                 let e = item_expr(&mut cx, item)?.fill_null(lit(false));
+                all_need.push(std::mem::replace(&mut cx.need, Need::Any));
                 all = Some(match all {
                     Some(a) => a.and(e),
                     None => e,
                 });
             }
+            any_need.push(Need::and(all_need));
             let e = all.unwrap_or(lit(true));
             any = Some(match any {
                 Some(a) => a.or(e),
@@ -112,16 +189,38 @@ pub fn detection(
             });
         }
         searches.insert(name.clone(), any.unwrap_or(lit(false)));
+        needs.insert(name.clone(), Need::or(any_need));
     }
     let mut out: Option<Expr> = None;
+    let mut out_need = Vec::new();
     for c in &det.conditions {
         let e = cond_expr(c, &searches)?;
+        out_need.push(cond_need(c, &needs));
         out = Some(match out {
             Some(o) => o.or(e),
             None => e,
         });
     }
-    Ok(CompiledDetection { expr: out.unwrap_or(lit(false)), uses: cx.uses })
+    Ok(CompiledDetection { expr: out.unwrap_or(lit(false)), uses: cx.uses, need: Need::or(out_need) })
+}
+
+/// What a condition needs of an event, from what its searches need.
+fn cond_need(c: &Cond, needs: &BTreeMap<String, Need>) -> Need {
+    match c {
+        Cond::Ref(r) => needs.get(r).cloned().unwrap_or(Need::Any),
+        Cond::Not(_) => Need::Any,
+        Cond::And(xs) => Need::and(xs.iter().map(|x| cond_need(x, needs)).collect()),
+        Cond::Or(xs) => Need::or(xs.iter().map(|x| cond_need(x, needs)).collect()),
+        Cond::Of { count, pattern } => {
+            let parts: Vec<Need> =
+                condition::members(pattern.as_deref(), needs).iter().map(|n| needs[*n].clone()).collect();
+            if count.is_none() {
+                Need::and(parts)
+            } else {
+                Need::or(parts)
+            }
+        }
+    }
 }
 
 fn cond_expr(c: &Cond, searches: &BTreeMap<String, Expr>) -> Result<Expr, Skip> {
@@ -403,13 +502,38 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
+/// The literals an item's patterns need: each pattern's longest literal piece, lower-cased (for
+/// `all`, the longest one of all the patterns); `Any` when a pattern has no literal part.
+fn literal_need(cx: &mut Ctx<'_>, source: &Source, patterns: &[Vec<Piece>], all: bool) -> Need {
+    let longest = |p: &Vec<Piece>| -> Option<String> {
+        p.iter()
+            .filter_map(|x| match x {
+                Piece::Lit(s) if !s.is_empty() => Some(s.to_lowercase()),
+                _ => None,
+            })
+            .max_by_key(|s| s.chars().count())
+    };
+    let lits: Option<Vec<String>> = patterns.iter().map(longest).collect();
+    let Some(mut lits) = lits.filter(|l| !l.is_empty()) else { return Need::Any };
+    // Only ASCII lower-cases one character at a time (Unicode has context: a final sigma).
+    if source.numeric() || lits.iter().any(|l| !l.is_ascii()) {
+        return Need::Any;
+    }
+    lits.sort();
+    lits.dedup();
+    let i = cx.reg.id(source);
+    cx.uses.raw.insert(i);
+    cx.uses.lower.insert(i);
+    if all {
+        return Need::and(lits.into_iter().map(|l| Need::Lits([(i, l)].into())).collect());
+    }
+    Need::Lits(lits.into_iter().map(|l| (i, l)).collect())
+}
+
 fn item_expr(cx: &mut Ctx<'_>, item: &Item) -> Result<Expr, Skip> {
     let source = cx.source(item)?;
     let has = |m| item.has(m);
     let all = has(Modifier::All);
-    if all && item.values.len() < 2 && item.field.is_some() {
-        // The specification forbids it; read it as the single value.
-    }
     let combine = |exprs: Vec<Expr>| -> Expr {
         if all { exprs.into_iter().reduce(|a, b| a.and(b)) } else { exprs.into_iter().reduce(|a, b| a.or(b)) }
             .unwrap_or(lit(false))
@@ -429,7 +553,7 @@ fn item_expr(cx: &mut Ctx<'_>, item: &Item) -> Result<Expr, Skip> {
         return Ok(if want { raw.is_not_null() } else { raw.is_null() });
     }
     // null: the field is absent.
-    if item.values.iter().any(|v| *v == Value::Null) {
+    if item.values.contains(&Value::Null) {
         if item.values.len() > 1 {
             return Err(Skip::Value("null cannot be part of a list of values".into()));
         }
@@ -570,6 +694,9 @@ fn item_expr(cx: &mut Ctx<'_>, item: &Item) -> Result<Expr, Skip> {
         }
     }
     let patterns = transform(item, texts(item)?)?;
+    if !neq {
+        cx.need = literal_need(cx, &source, &patterns, all);
+    }
     let encoded = item.modifiers.iter().any(|m| matches!(m, Modifier::Base64 | Modifier::Base64Offset));
     let (target, patterns) = if cased || encoded {
         (cx.raw(&source).cast(DataType::String), patterns)

@@ -9,27 +9,28 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::rule::{Bounds, CorrelationType};
 
-/// One event of a correlated rule.
-#[derive(Debug, Clone)]
+/// One event of a correlated rule (small and plain: a correlation over the attempt ledger of a
+/// large case sees millions).
+#[derive(Debug, Clone, Copy)]
 pub struct Event {
     pub ts: i64,
-    pub file: String,
+    /// The event's file (a rank in file-name order) and line: the order of events at one time.
+    pub file: u32,
     pub line: i64,
     /// Which of the correlation's rules matched it (index into its `rules`).
     pub kind: usize,
-    /// Its `group-by` values (events with any of them null take no part).
-    pub group: Vec<String>,
-    /// `value_count`: the counted field's value.
-    pub value: Option<String>,
-    pub host: Option<String>,
-    pub ip: Option<String>,
-    pub user: Option<String>,
+    /// Its `group-by` values, interned (events with any of them null take no part).
+    pub group: u32,
+    /// `value_count`: the counted field's value, interned.
+    pub value: Option<u32>,
+    /// Where the caller keeps the rest of it.
+    pub at: (u32, u32),
 }
 
 /// A group that met the condition.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub group: Vec<String>,
+    pub group: u32,
     pub first: i64,
     pub last: i64,
     /// The group's events from `first` to `last`, in time order.
@@ -40,13 +41,13 @@ pub struct Hit {
 
 /// Evaluates a correlation over its rules' events.
 pub fn evaluate(kind: CorrelationType, rules: usize, span: i64, cond: &Bounds, events: Vec<Event>) -> Vec<Hit> {
-    let mut groups: BTreeMap<Vec<String>, Vec<Event>> = BTreeMap::new();
+    let mut groups: BTreeMap<u32, Vec<Event>> = BTreeMap::new();
     for e in events {
-        groups.entry(e.group.clone()).or_default().push(e);
+        groups.entry(e.group).or_default().push(e);
     }
     let mut out = Vec::new();
     for (group, mut evs) in groups {
-        evs.sort_by(|a, b| (a.ts, &a.file, a.line, a.kind).cmp(&(b.ts, &b.file, b.line, b.kind)));
+        evs.sort_by_key(|e| (e.ts, e.file, e.line, e.kind));
         if kind == CorrelationType::ValueCount {
             evs.retain(|e| e.value.is_some());
         }
@@ -66,9 +67,9 @@ pub fn evaluate(kind: CorrelationType, rules: usize, span: i64, cond: &Bounds, e
 /// Windows ending at each event, counting events or (`values`) distinct values: the span from
 /// the earliest start to the latest end of the windows that meet `cond`, and the peak count.
 fn counted(evs: &[Event], span: i64, cond: &Bounds, values: bool) -> Option<(i64, i64, usize)> {
-    let key = |e: &Event| if values { e.value.clone() } else { None };
+    let key = |e: &Event| if values { e.value } else { None };
     let mut lo = 0;
-    let mut distinct: HashMap<String, usize> = HashMap::new();
+    let mut distinct: HashMap<u32, usize> = HashMap::new();
     let mut best: Option<(i64, i64, usize)> = None;
     for j in 0..evs.len() {
         if let Some(k) = key(&evs[j]) {
@@ -167,16 +168,15 @@ mod tests {
     const MIN: i64 = 60_000_000;
 
     fn ev(ts_min: i64, kind: usize, group: &str, value: Option<&str>) -> Event {
+        let intern = |s: &str| s.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
         Event {
             ts: ts_min * MIN,
-            file: "f".into(),
+            file: 0,
             line: ts_min,
             kind,
-            group: vec![group.into()],
-            value: value.map(str::to_string),
-            host: None,
-            ip: None,
-            user: None,
+            group: intern(group),
+            value: value.map(intern),
+            at: (0, 0),
         }
     }
 

@@ -273,11 +273,12 @@ impl Mapping {
 }
 
 impl Entry {
-    /// The events it selects, given the case's input files of each format.
-    pub fn filter(&self, files_of: &dyn Fn(&str) -> Vec<String>) -> Expr {
+    /// The events of its pass: the `event_module` partitions (read only those) and formats,
+    /// given the case's input files of each format.
+    pub fn pass_filter(&self, files_of: &dyn Fn(&str) -> Vec<String>) -> Expr {
         let mut e = lit(true);
-        for (c, values) in &self.filter {
-            e = e.and(crate::query::one_of(col(c.as_str()), values.iter().map(String::as_str)));
+        if let Some(values) = self.filter.get(crate::schema::EVENT_PARTITION) {
+            e = e.and(crate::query::one_of(col(crate::schema::EVENT_PARTITION), values.iter().map(String::as_str)));
         }
         if !self.formats.is_empty() {
             let files: Vec<String> = self.formats.iter().flat_map(|f| files_of(f)).collect();
@@ -286,9 +287,24 @@ impl Entry {
         e
     }
 
-    /// A stable key: rules with the same key are evaluated in one pass.
-    pub fn key(&self) -> String {
-        format!("{}|{:?}|{:?}|{}", self.table, self.filter, self.formats, self.name)
+    /// The rest of its `where`: what each of its rules checks within the pass.
+    pub fn rule_filter(&self) -> Expr {
+        let mut e = lit(true);
+        for (c, values) in self.filter.iter().filter(|(c, _)| c.as_str() != crate::schema::EVENT_PARTITION) {
+            e = e.and(crate::query::one_of(col(c.as_str()), values.iter().map(String::as_str)).fill_null(lit(false)));
+        }
+        e
+    }
+
+    /// Rules whose entries share this key read the same events (table, partitions, formats)
+    /// and share a pass.
+    pub fn pass_key(&self) -> String {
+        // Without partitions to narrow by, only entries with the same filter share a pass (else
+        // a web rule and a process rule would read every event of the case).
+        match self.filter.get(crate::schema::EVENT_PARTITION) {
+            Some(modules) => format!("{}|{modules:?}|{:?}", self.table, self.formats),
+            None => format!("{}|{:?}|{:?}", self.table, self.filter, self.formats),
+        }
     }
 }
 

@@ -410,17 +410,18 @@ impl SigmaSet {
     }
 }
 
-/// One matched event of a rule.
-#[derive(Debug, Clone)]
-struct Match {
-    ts: i64,
-    host: Option<String>,
-    ip: Option<String>,
-    user: Option<String>,
-    file: String,
-    line: i64,
+/// The matched events of one pass: their columns, and which rows each rule matched.
+struct Frame {
+    ts: Vec<Option<i64>>,
+    host: Vec<Option<String>>,
+    ip: Vec<Option<String>>,
+    user: Vec<Option<String>>,
+    file: Vec<Option<String>>,
+    line: Vec<Option<i64>>,
     /// Values of the sources correlations read, by source id.
-    fields: HashMap<usize, Option<String>>,
+    fields: HashMap<usize, Vec<Option<String>>>,
+    /// Rule index → matched rows.
+    hits: HashMap<usize, Vec<u32>>,
 }
 
 /// Runs every compiled rule over the case: one pass per logsource (and table) for all of its
@@ -438,38 +439,169 @@ pub fn run(set: &SigmaSet, data: &CaseData) -> Result<Vec<Draft>, AnalysisError>
             e.extend(c.value[k]);
         }
     }
+    // Rules over the same events (table, filter, formats) share a pass.
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, r) in set.rules.iter().enumerate() {
-        groups.entry(r.entry.key()).or_default().push(i);
+        groups.entry(r.entry.pass_key()).or_default().push(i);
     }
-    let mut matches: HashMap<usize, Vec<Match>> = HashMap::new();
+    let mut frames: Vec<Frame> = Vec::new();
     for members in groups.values() {
-        let label = format!("sigma: {} ({} rules)", set.rules[members[0]].entry.name, members.len());
-        let found = super::timed(&label, || evaluate_group(set, data, members, &extra, &files_of))?;
-        matches.extend(found);
+        // A logsource of input formats the case does not hold has no events: no pass.
+        let formats = &set.rules[members[0]].entry.formats;
+        if !formats.is_empty() && formats.iter().all(|f| files_of(f).is_empty()) {
+            continue;
+        }
+        let names: BTreeSet<&str> = members.iter().map(|&m| set.rules[m].entry.name.as_str()).collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        let label = format!("sigma: {} ({} rules)", names.join(", "), members.len());
+        let plan = super::timed(&format!("{label}: sampling literals"), || narrowing(set, data, members, &files_of))?;
+        super::timed(&label, || -> Result<(), AnalysisError> {
+            if !plan.narrowed.is_empty() {
+                let f = super::timed(
+                    &format!("  {} rules on the events with their literals", plan.narrowed.len()),
+                    || evaluate(set, data, &plan.narrowed, Some(&plan.literals), &extra, &files_of),
+                )?;
+                frames.push(f);
+            }
+            if !plan.rest.is_empty() {
+                let f = super::timed(&format!("  {} rules on every event", plan.rest.len()), || {
+                    evaluate(set, data, &plan.rest, None, &extra, &files_of)
+                })?;
+                frames.push(f);
+            }
+            Ok(())
+        })?;
     }
     let mut drafts = Vec::new();
-    for (i, r) in set.rules.iter().enumerate() {
-        if r.generate {
-            if let Some(m) = matches.get(&i) {
-                drafts.extend(detection_drafts(r, m));
+    for f in &frames {
+        for (&i, rows) in &f.hits {
+            if set.rules[i].generate {
+                drafts.extend(detection_drafts(&set.rules[i], f, rows));
             }
         }
     }
     for c in &set.correlations {
-        drafts.extend(correlation_drafts(set, c, &matches));
+        drafts.extend(correlation_drafts(set, c, &frames));
     }
     Ok(drafts)
 }
 
-/// Evaluates the rules `members` (of one logsource) in one lazy pass; their matches by rule.
-fn evaluate_group(
+/// How a pass's rules run: those whose needed literals are rare, on the events that hold one
+/// (`literals`: per source, all of them); the rest on every event of the pass.
+struct Narrowing {
+    narrowed: Vec<usize>,
+    literals: BTreeMap<usize, BTreeSet<String>>,
+    rest: Vec<usize>,
+}
+
+/// Events sampled to see how common each needed literal is.
+const SAMPLE_ROWS: u32 = 20_000;
+/// A rule is narrowed when its literals are estimated in at most this share of the events.
+const NARROW_RATE: f64 = 0.002;
+
+/// Chooses for each rule of a pass the rarest literals it needs, by their share of a sample of
+/// the pass's events (the first [`SAMPLE_ROWS`]); a wrong estimate costs time, never a match.
+fn narrowing(
     set: &SigmaSet,
     data: &CaseData,
     members: &[usize],
+    files_of: &dyn Fn(&str) -> Vec<String>,
+) -> Result<Narrowing, AnalysisError> {
+    let mut all = BTreeSet::new();
+    for &m in members {
+        set.rules[m].compiled.need.literals(&mut all);
+    }
+    let mut rates: HashMap<(usize, String), f64> = HashMap::new();
+    if !all.is_empty() {
+        let entry = &set.rules[members[0]].entry;
+        let table = match entry.table.as_str() {
+            "attempts" => data.attempts()?,
+            _ => data.events()?,
+        };
+        let ids: BTreeSet<usize> = all.iter().map(|(i, _)| *i).collect();
+        let sample = table
+            .filter(entry.pass_filter(files_of))
+            .limit(SAMPLE_ROWS)
+            .with_columns(
+                ids.iter().map(|&i| set.registry.sources[i].expr().alias(Registry::raw_name(i))).collect::<Vec<_>>(),
+            )
+            .select(
+                ids.iter()
+                    .map(|&i| {
+                        col(Registry::raw_name(i))
+                            .cast(DataType::String)
+                            .str()
+                            .to_lowercase()
+                            .alias(Registry::lower_name(i))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .run()?;
+        let n = sample.height().max(1) as f64;
+        let counts = sample
+            .lazy()
+            .select(
+                all.iter()
+                    .enumerate()
+                    .map(|(k, (i, l))| {
+                        col(Registry::lower_name(*i))
+                            .str()
+                            .contains_literal(lit(l.clone()))
+                            .fill_null(lit(false))
+                            .cast(DataType::UInt32)
+                            .sum()
+                            .alias(format!("c{k}"))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .collect()?;
+        for (k, key) in all.iter().enumerate() {
+            let c = counts.column(&format!("c{k}"))?.cast(&DataType::Float64)?;
+            rates.insert(key.clone(), c.f64()?.get(0).unwrap_or(0.0) / n);
+        }
+    }
+    let rate = |k: &(usize, String)| rates.get(k).copied().unwrap_or(1.0);
+    // LOGSLEUTH_SIGMA_NARROW=off runs every rule on every event (to check the narrowing).
+    let off = std::env::var("LOGSLEUTH_SIGMA_NARROW").is_ok_and(|v| v == "off");
+    let mut plan = Narrowing { narrowed: Vec::new(), literals: BTreeMap::new(), rest: Vec::new() };
+    let mut total = 0.0;
+    for &m in members {
+        match set.rules[m].compiled.need.resolve(&rate) {
+            Some((r, lits)) if r <= NARROW_RATE && !off => {
+                total += r;
+                plan.narrowed.push(m);
+                for (i, l) in lits {
+                    plan.literals.entry(i).or_default().insert(l);
+                }
+            }
+            _ => plan.rest.push(m),
+        }
+    }
+    if std::env::var_os("LOGSLEUTH_SIGMA_DEBUG").is_some() {
+        let names: Vec<&str> = plan.rest.iter().map(|&m| set.rules[m].meta.title.as_str()).collect();
+        eprintln!(
+            "  narrowed {} (sampled share {total:.4}), on every event {}: {names:?}",
+            plan.narrowed.len(),
+            plan.rest.len()
+        );
+        for (i, l) in &plan.literals {
+            eprintln!("    {}: {} literals", set.registry.sources[*i].describe(), l.len());
+        }
+    }
+    Ok(plan)
+}
+
+/// Evaluates the rules `members` (over the same events) in one lazy pass. With `narrowed`
+/// literals, the pass first keeps the events that hold one of them (one scan per source), then
+/// runs the rules on those alone.
+fn evaluate(
+    set: &SigmaSet,
+    data: &CaseData,
+    members: &[usize],
+    narrowed: Option<&BTreeMap<usize, BTreeSet<String>>>,
     extra: &HashMap<usize, BTreeSet<usize>>,
     files_of: &dyn Fn(&str) -> Vec<String>,
-) -> Result<HashMap<usize, Vec<Match>>, AnalysisError> {
+) -> Result<Frame, AnalysisError> {
     let entry = &set.rules[members[0]].entry;
     let table = match entry.table.as_str() {
         "attempts" => data.attempts()?,
@@ -486,14 +618,43 @@ fn evaluate_group(
             carried.extend(e);
         }
     }
-    let sources: Vec<Expr> = raw.iter().map(|&i| set.registry.sources[i].expr().alias(Registry::raw_name(i))).collect();
-    let lowered: Vec<Expr> = lower
-        .iter()
-        .map(|&i| col(Registry::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Registry::lower_name(i)))
-        .collect();
+    let source = |i: usize| set.registry.sources[i].expr().alias(Registry::raw_name(i));
+    let lowered = |i: usize| {
+        col(Registry::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Registry::lower_name(i))
+    };
+    let mut lf = table.filter(entry.pass_filter(files_of));
+    if let Some(lits) = narrowed {
+        // The sources first, searched case-insensitively as they are (no lower-cased copy of
+        // every event's text); lower-cased copies only for the candidates, after the filter.
+        let ids: Vec<usize> = lits.keys().copied().collect();
+        lf = lf.with_columns(ids.iter().map(|&i| source(i)).collect::<Vec<_>>());
+        let candidate = lits
+            .iter()
+            .map(|(i, set)| {
+                let alt: Vec<String> = set.iter().map(|s| mapping::regex_escape(s)).collect();
+                col(Registry::raw_name(*i))
+                    .cast(DataType::String)
+                    .str()
+                    .contains(lit(format!("(?i){}", alt.join("|"))), false)
+                    .fill_null(lit(false))
+            })
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(true));
+        lf = lf.filter(candidate);
+        raw.retain(|i| !ids.contains(i));
+    }
+    if !raw.is_empty() {
+        lf = lf.with_columns(raw.iter().map(|&i| source(i)).collect::<Vec<_>>());
+    }
+    if !lower.is_empty() {
+        lf = lf.with_columns(lower.iter().map(|&i| lowered(i)).collect::<Vec<_>>());
+    }
     let flags: Vec<Expr> = members
         .iter()
-        .map(|&m| set.rules[m].compiled.expr.clone().fill_null(lit(false)).alias(format!("__r{m}")))
+        .map(|&m| {
+            let r = &set.rules[m];
+            r.entry.rule_filter().and(r.compiled.expr.clone().fill_null(lit(false))).alias(format!("__r{m}"))
+        })
         .collect();
     let mut keep = vec![
         col("timestamp").cast(DataType::Int64).alias("__ts"),
@@ -505,48 +666,30 @@ fn evaluate_group(
     ];
     keep.extend(carried.iter().map(|&i| col(Registry::raw_name(i)).cast(DataType::String)));
     keep.extend(members.iter().map(|&m| col(format!("__r{m}"))));
-    let mut lf = table.filter(entry.filter(files_of));
-    if !sources.is_empty() {
-        lf = lf.with_columns(sources);
-    }
-    if !lowered.is_empty() {
-        lf = lf.with_columns(lowered);
-    }
     let any = members.iter().map(|&m| col(format!("__r{m}"))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     let df = lf.with_columns(flags).select(keep).filter(any).run()?;
-    let ts = frame::ints(&df, "__ts")?;
-    let host = frame::strs(&df, "host_name")?;
-    let ip = frame::strs(&df, "source_ip")?;
-    let user = frame::strs(&df, "user_name")?;
-    let file = frame::strs(&df, "log_file_path")?;
-    let line = frame::ints(&df, "log_line")?;
-    let mut values: HashMap<usize, Vec<Option<String>>> = HashMap::new();
+    let mut fields = HashMap::new();
     for &i in &carried {
-        values.insert(i, frame::strs(&df, &Registry::raw_name(i))?);
+        fields.insert(i, frame::strs(&df, &Registry::raw_name(i))?);
     }
-    let mut out = HashMap::new();
+    let mut hits = HashMap::new();
     for &m in members {
         let flag = df.column(&format!("__r{m}"))?.bool()?.clone();
-        let wanted: Vec<usize> = extra.get(&m).map(|e| e.iter().copied().collect()).unwrap_or_default();
-        let rows: Vec<Match> = flag
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| *v == Some(true))
-            .map(|(r, _)| Match {
-                ts: ts[r].unwrap_or(0),
-                host: host[r].clone(),
-                ip: ip[r].clone(),
-                user: user[r].clone(),
-                file: file[r].clone().unwrap_or_default(),
-                line: line[r].unwrap_or(0),
-                fields: wanted.iter().map(|&i| (i, values[&i][r].clone())).collect(),
-            })
-            .collect();
+        let rows: Vec<u32> = flag.iter().enumerate().filter(|(_, v)| *v == Some(true)).map(|(r, _)| r as u32).collect();
         if !rows.is_empty() {
-            out.insert(m, rows);
+            hits.insert(m, rows);
         }
     }
-    Ok(out)
+    Ok(Frame {
+        ts: frame::ints(&df, "__ts")?,
+        host: frame::strs(&df, "host_name")?,
+        ip: frame::strs(&df, "source_ip")?,
+        user: frame::strs(&df, "user_name")?,
+        file: frame::strs(&df, "log_file_path")?,
+        line: frame::ints(&df, "log_line")?,
+        fields,
+        hits,
+    })
 }
 
 /// What a finding says of the rule that made it.
@@ -598,23 +741,25 @@ fn common<'a>(mut values: impl Iterator<Item = Option<&'a str>>) -> Option<Strin
 }
 
 /// A detection rule's matches, one finding per host and source address.
-fn detection_drafts(r: &SigmaRule, matches: &[Match]) -> Vec<Draft> {
+fn detection_drafts(r: &SigmaRule, f: &Frame, rows: &[u32]) -> Vec<Draft> {
     let severity = level(&r.meta);
-    let mut by: BTreeMap<(Option<&str>, Option<&str>), Vec<&Match>> = BTreeMap::new();
-    for m in matches {
-        by.entry((m.host.as_deref(), m.ip.as_deref())).or_default().push(m);
+    let mut by: BTreeMap<(Option<&str>, Option<&str>), Vec<usize>> = BTreeMap::new();
+    for &row in rows {
+        let i = row as usize;
+        by.entry((f.host[i].as_deref(), f.ip[i].as_deref())).or_default().push(i);
     }
     by.into_iter()
-        .map(|((host, ip), ms)| {
+        .map(|((host, ip), rows)| {
             let mut d = Draft::new(r.rule_id.clone(), severity);
             d.host_name = host.map(str::to_string);
             d.source_ip = ip.map(str::to_string);
-            d.user_name = common(ms.iter().map(|m| m.user.as_deref()));
-            d.count = ms.len() as u64;
-            for m in &ms {
-                d.first_seen = d.first_seen.min(m.ts);
-                d.last_seen = d.last_seen.max(m.ts);
-                d.evidence.push((m.ts, m.file.clone(), m.line));
+            d.user_name = common(rows.iter().map(|&i| f.user[i].as_deref()));
+            d.count = rows.len() as u64;
+            for &i in &rows {
+                let ts = f.ts[i].unwrap_or(0);
+                d.first_seen = d.first_seen.min(ts);
+                d.last_seen = d.last_seen.max(ts);
+                d.evidence.push((ts, f.file[i].clone().unwrap_or_default(), f.line[i].unwrap_or(0)));
                 prune(&mut d.evidence);
             }
             describe(&mut d, &r.meta, &r.file, severity);
@@ -624,43 +769,79 @@ fn detection_drafts(r: &SigmaRule, matches: &[Match]) -> Vec<Draft> {
         .collect()
 }
 
-fn correlation_drafts(set: &SigmaSet, c: &SigmaCorrelation, matches: &HashMap<usize, Vec<Match>>) -> Vec<Draft> {
+/// Numbers for strings: the same string always gets the same number.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), self.names.len() as u32 - 1);
+        self.names.len() as u32 - 1
+    }
+}
+
+fn correlation_drafts(set: &SigmaSet, c: &SigmaCorrelation, frames: &[Frame]) -> Vec<Draft> {
+    // Files ranked by name, so that events at one time sort the same on every run.
+    let mut file_names: BTreeSet<&str> = BTreeSet::new();
+    for f in frames {
+        for &b in &c.bases {
+            for &row in f.hits.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
+                file_names.insert(f.file[row as usize].as_deref().unwrap_or(""));
+            }
+        }
+    }
+    let file_rank: HashMap<&str, u32> = file_names.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect();
+    let mut groups = Interner::default();
+    let mut values = Interner::default();
     let mut events = Vec::new();
-    for (k, &b) in c.bases.iter().enumerate() {
-        for m in matches.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
-            let group: Option<Vec<String>> = c.group[k].iter().map(|i| m.fields.get(i).cloned().flatten()).collect();
-            let Some(group) = group else { continue };
-            events.push(correlation::Event {
-                ts: m.ts,
-                file: m.file.clone(),
-                line: m.line,
-                kind: k,
-                group,
-                value: c.value[k].and_then(|i| m.fields.get(&i).cloned().flatten()),
-                host: m.host.clone(),
-                ip: m.ip.clone(),
-                user: m.user.clone(),
-            });
+    for (fi, f) in frames.iter().enumerate() {
+        for (k, &b) in c.bases.iter().enumerate() {
+            for &row in f.hits.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
+                let i = row as usize;
+                let group: Option<Vec<&str>> =
+                    c.group[k].iter().map(|s| f.fields.get(s).and_then(|v| v[i].as_deref())).collect();
+                let Some(group) = group else { continue };
+                let value = c.value[k].and_then(|s| f.fields.get(&s).and_then(|v| v[i].as_deref()));
+                events.push(correlation::Event {
+                    ts: f.ts[i].unwrap_or(0),
+                    file: file_rank[f.file[i].as_deref().unwrap_or("")],
+                    line: f.line[i].unwrap_or(0),
+                    kind: k,
+                    group: groups.id(&group.join("\u{1f}")),
+                    value: value.map(|v| values.id(v)),
+                    at: (fi as u32, row),
+                });
+            }
         }
     }
     let severity = level(&c.meta);
     let hits = correlation::evaluate(c.corr.kind, c.bases.len(), c.corr.timespan, &c.corr.condition, events);
     hits.into_iter()
         .map(|h| {
+            let at = |e: &correlation::Event| (&frames[e.at.0 as usize], e.at.1 as usize);
             let mut d = Draft::new(c.rule_id.clone(), severity);
-            d.host_name = common(h.events.iter().map(|e| e.host.as_deref()));
-            d.source_ip = common(h.events.iter().map(|e| e.ip.as_deref()));
-            d.user_name = common(h.events.iter().map(|e| e.user.as_deref()));
+            d.host_name = common(h.events.iter().map(|e| at(e).0.host[at(e).1].as_deref()));
+            d.source_ip = common(h.events.iter().map(|e| at(e).0.ip[at(e).1].as_deref()));
+            d.user_name = common(h.events.iter().map(|e| at(e).0.user[at(e).1].as_deref()));
             d.first_seen = h.first;
             d.last_seen = h.last;
             d.count = h.events.len() as u64;
             for e in &h.events {
-                d.evidence.push((e.ts, e.file.clone(), e.line));
+                let (f, i) = at(e);
+                d.evidence.push((e.ts, f.file[i].clone().unwrap_or_default(), e.line));
                 prune(&mut d.evidence);
             }
             describe(&mut d, &c.meta, &c.file, severity);
+            let group_values = groups.names[h.group as usize].split('\u{1f}').map(serde_json::Value::from);
             let group: serde_json::Map<String, serde_json::Value> =
-                c.corr.group_by.iter().cloned().zip(h.group.iter().map(|v| v.clone().into())).collect();
+                c.corr.group_by.iter().cloned().zip(group_values).collect();
             d.details.insert("correlation".into(), c.corr.kind.as_str().into());
             d.details.insert("group".into(), group.into());
             d.details.insert("timespan".into(), c.corr.timespan_text.clone().into());
