@@ -228,7 +228,7 @@ fn broken_rules_are_skipped_with_the_file_rule_and_reason_and_the_others_run() {
 /// lower number is a regression.
 const COVERAGE: &[(&str, usize, usize)] = &[
     ("category: firewall", 1, 1),
-    ("category: proxy", 51, 5),
+    ("category: proxy", 54, 2),
     ("category: webserver", 85, 1),
     ("product: linux", 16, 0),
     ("product: linux, category: file_event", 18, 0),
@@ -291,4 +291,20 @@ fn the_corpus_runs_on_the_sample_and_narrowing_never_changes_a_finding() {
     let out = std::process::Command::new(bin()).args(args).env("LOGSLEUTH_SIGMA_NARROW", "off").output().unwrap();
     assert!(out.status.success());
     assert_eq!(strip(findings(&case)), narrowed);
+}
+
+#[test]
+fn the_report_lists_sigma_findings_and_the_rule_sets() {
+    let (_d, case, all) = sample_with_own_rules();
+    assert!(!of(&all, WEB).is_empty());
+    let out = case.join("report");
+    ok(&["report", "--case", case.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("Sigma rule sets"), "method section");
+    assert!(html.contains("Path traversal, file disclosure or command injection in a web request"), "finding");
+    let doc: Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
+    for f in doc["sigma"]["files"].as_array().unwrap() {
+        assert!(html.contains(f["sha256"].as_str().unwrap()), "{f}");
+    }
+    assert!(html.contains("login_attempt"), "coverage by logsource");
 }

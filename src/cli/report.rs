@@ -52,7 +52,8 @@ pub struct ReportArgs {
 /// file is given, so that it applies).
 fn findings_of(data: &CaseData, rules: &Rules) -> Result<(FindingsDoc, IncidentsDoc), Exit> {
     let case = &data.case.dir;
-    if rules.suppress.is_some() {
+    // Suppressions or Sigma rules given now: detect with them.
+    if rules.suppress.is_some() || rules.sigma.is_some() {
         return rules.detect(data);
     }
     // Missing files mean "not detected yet"; damaged ones are errors, never overwritten.
@@ -60,7 +61,15 @@ fn findings_of(data: &CaseData, rules: &Rules) -> Result<(FindingsDoc, Incidents
     let incidents = IncidentsDoc::load(&case.join(INCIDENTS_FILE))?;
     match (findings, incidents) {
         // Findings from before the newest ingest miss what it added: detect again.
-        (Some(f), Some(_)) if f.is_stale(&data.manifest) => rules.detect(data),
+        (Some(f), Some(_)) if f.is_stale(&data.manifest) => {
+            if let Some(u) = &f.sigma {
+                eprintln!(
+                    "logsleuth: warning: the stale findings had Sigma rules ({}); detecting again without them (give --sigma to keep them)",
+                    crate::sanitize::terminal(&u.paths.join(", "))
+                );
+            }
+            rules.detect(data)
+        }
         (Some(f), Some(i)) => Ok((f, i)),
         _ => rules.detect(data),
     }

@@ -807,6 +807,10 @@ mod tests {
     fn wildcards_and_their_escapes() {
         assert_eq!(web_rule("    sel:\n        cs-uri-stem: '/*/login'\n    condition: sel"), vec![3]);
         assert_eq!(web_rule("    sel:\n        cs-uri-stem: '/?'\n    condition: sel"), vec![4]);
+        assert_eq!(
+            run(&web(), "    category: proxy", "    sel:\n        c-uri-extension: PHP\n    condition: sel").unwrap(),
+            vec![0]
+        );
         // \\* is a plain star: only the query that holds one.
         assert_eq!(web_rule("    sel:\n        cs-uri-query|contains: '=\\*star\\*'\n    condition: sel"), vec![4]);
         assert_eq!(pieces(r"a\*b"), vec![Piece::Lit("a*b".into())]);

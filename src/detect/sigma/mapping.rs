@@ -70,6 +70,7 @@ struct Detailed {
     audit_field: Option<String>,
     #[serde(default)]
     audit_type: bool,
+    extension: Option<String>,
 }
 
 /// A Sigma field resolved to the case's data.
@@ -90,13 +91,15 @@ pub enum Source {
     AuditField(String),
     /// The record types of an audit event (`type=EXECVE`): matched against each record.
     AuditType,
+    /// The file extension at the end of a path column (`/a/b.php` → `php`).
+    Extension(String),
 }
 
 impl Source {
     /// The columns it reads.
     pub fn columns(&self) -> Vec<String> {
         match self {
-            Source::Column(c) | Source::ListItem { column: c, .. } => vec![c.clone()],
+            Source::Column(c) | Source::ListItem { column: c, .. } | Source::Extension(c) => vec![c.clone()],
             Source::Join { columns, .. } => columns.clone(),
             Source::AuditField(_) | Source::AuditType => vec!["event_original".into()],
         }
@@ -134,6 +137,7 @@ impl Source {
             Source::AuditField(name) => col("event_original")
                 .str()
                 .extract(lit(format!(r#"(?:^|[\s\x1d]){}="?([^"\s\x1d]*)"#, regex_escape(name))), 1),
+            Source::Extension(c) => col(c.as_str()).cast(DataType::String).str().extract(lit(r"\.([^./]+)$"), 1),
             // Matched specially (see compile); as a value, the first record's type.
             Source::AuditType => {
                 col("event_original").str().extract(lit(r"(?:^|\n)(?:node=\S+ )?type=([A-Z_0-9]+)"), 1)
@@ -148,6 +152,7 @@ impl Source {
             Source::Join { columns, sep } => columns.join(&format!(" {sep} ")),
             Source::AuditField(n) => format!("audit {n}="),
             Source::AuditType => "audit record type".into(),
+            Source::Extension(c) => format!("extension of {c}"),
         }
     }
 }
@@ -197,9 +202,10 @@ fn source(set: &str, field: &str, spec: &Spec) -> Result<Source, String> {
             },
             Detailed { audit_field: Some(n), .. } => Source::AuditField(n.clone()),
             Detailed { audit_type: true, .. } => Source::AuditType,
+            Detailed { extension: Some(c), .. } => Source::Extension(known(c)?),
             _ => {
                 return Err(format!(
-                    "[fields.{set}] {field}: give a column, list+index, join, audit_field or audit_type"
+                    "[fields.{set}] {field}: give a column, list+index, join, audit_field, audit_type or extension"
                 ))
             }
         },
