@@ -37,4 +37,76 @@ fn main() {
             doc.findings.len()
         );
     }
+    sigma(&bin, &case, n);
+}
+
+/// `LOGSLEUTH_TIMINGS` lines of a detect run: (seconds, label, peak RSS MB).
+fn timings(stderr: &str) -> Vec<(f64, String, u64)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let (secs, rest) = l.trim().split_once(" s  ")?;
+            let (label, rss) = rest.rsplit_once("  (peak RSS ")?;
+            Some((secs.trim().parse().ok()?, label.to_string(), rss.trim_end_matches(" MB)").parse().ok()?))
+        })
+        .collect()
+}
+
+/// SigmaHQ's Linux and web rules (`../shared/datasets/sigma`) over the bench case: the Sigma
+/// job's time for a growing share of the rule files, and the run's peak memory.
+fn sigma(bin: &PathBuf, case: &PathBuf, n: u64) {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/sigma");
+    if !corpus.is_dir() {
+        println!("sigma: skipped, {} not present", corpus.display());
+        return;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![corpus.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for share in [0.25, 0.5, 1.0] {
+        let k = ((files.len() as f64) * share).ceil() as usize;
+        let dir = tempfile::tempdir().unwrap();
+        // Every 1/share-th file, so each subset mixes logsources like the whole.
+        let step = (files.len() as f64 / k as f64).max(1.0);
+        let chosen: Vec<&PathBuf> = (0..k).map(|i| &files[((i as f64) * step) as usize]).collect();
+        for (i, f) in chosen.iter().enumerate() {
+            std::fs::copy(f, dir.path().join(format!("{i:04}.yml"))).unwrap();
+        }
+        let t = Instant::now();
+        let out = Command::new(bin)
+            .args(["detect", "--case", case.to_str().unwrap(), "-q", "--sigma", dir.path().to_str().unwrap()])
+            .env("LOGSLEUTH_TIMINGS", "1")
+            .output()
+            .expect("detect --sigma");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let total = t.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines = timings(&stderr);
+        let job = lines.iter().find(|(_, l, _)| l.starts_with("sigma (")).cloned().unwrap_or((
+            0.0,
+            "sigma (0 rules)".into(),
+            0,
+        ));
+        let peak = lines.iter().map(|(_, _, r)| *r).max().unwrap_or(0);
+        let compiled = stderr.lines().find(|l| l.contains("rule(s) compiled")).unwrap_or("").trim().to_string();
+        println!(
+            "sigma: {} of {} rule files, {}: Sigma job {:.2} s ({:.1} M events/s), whole detect {total:.2} s, peak RSS {peak} MB",
+            chosen.len(),
+            files.len(),
+            job.1,
+            job.0,
+            n as f64 / job.0.max(1e-9) / 1e6
+        );
+        println!("       {compiled}");
+    }
 }
