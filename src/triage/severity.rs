@@ -20,7 +20,8 @@
 //! - Routine administration is **low**: sudo commands the same user ran on other days, and
 //!   package management.
 //! - A rule of the analyst's own that says high or critical keeps it only with a
-//!   `severity_reason` column; otherwise it becomes medium. A changed severity keeps the
+//!   `severity_reason` column; otherwise it becomes medium. Sigma findings carry their rule's
+//!   `level` as the reason. A changed severity keeps the
 //!   rule's own in `details.rule_severity`.
 
 use std::collections::{BTreeMap, BTreeSet};
