@@ -1,7 +1,7 @@
 //! Detection benchmark (`make bench`): the whole rule set over a case of at least 10 million
 //! events, built once from the generated benchmark tree (BENCH_DIR, as for the ingest bench).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -54,7 +54,7 @@ fn timings(stderr: &str) -> Vec<(f64, String, u64)> {
 
 /// SigmaHQ's Linux and web rules (`../shared/datasets/sigma`) over the bench case: the Sigma
 /// job's time for a growing share of the rule files, and the run's peak memory.
-fn sigma(bin: &PathBuf, case: &PathBuf, n: u64) {
+fn sigma(bin: &Path, case: &Path, n: u64) {
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/sigma");
     if !corpus.is_dir() {
         println!("sigma: skipped, {} not present", corpus.display());
