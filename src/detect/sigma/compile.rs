@@ -886,6 +886,31 @@ mod tests {
     }
 
     #[test]
+    fn neq_and_utf16_encodings() {
+        // neq: present and different from every value.
+        assert_eq!(web_rule("    sel:\n        cs-method|neq: get\n    condition: sel"), vec![2, 4]);
+        assert_eq!(web_rule("    sel:\n        c-useragent|neq: nikto\n    condition: sel"), vec![0, 1, 3]);
+        // utf16le then base64: "ev" as UTF-16LE is 65 00 76 00, base64 ZQB2AA==.
+        assert_eq!(utf16("ev", Modifier::Utf16Le), vec![0x65, 0, 0x76, 0]);
+        assert_eq!(utf16("ev", Modifier::Utf16Be), vec![0, 0x65, 0, 0x76]);
+        assert_eq!(utf16("e", Modifier::Utf16), vec![0xFF, 0xFE, 0x65, 0]);
+        let df =
+            df!("url_path" => ["/x"], "url_query" => [Some("a=ZQB2AA==")], "event_action" => ["http.request"]).unwrap();
+        assert_eq!(
+            run(&df, WEB, "    sel:\n        cs-uri-query|wide|base64|contains: 'ev'\n    condition: sel").unwrap(),
+            vec![0]
+        );
+        assert!(run(&df, WEB, "    sel:\n        cs-uri-query|base64|contains: 'ev'\n    condition: sel")
+            .unwrap()
+            .is_empty());
+        // UTF-16 alone cannot match text.
+        assert_eq!(
+            run(&df, WEB, "    sel:\n        cs-uri-query|wide: 'ev'\n    condition: sel").unwrap_err().kind(),
+            "modifier"
+        );
+    }
+
+    #[test]
     fn windash_expands_every_dash() {
         let v = windash("-a /b").unwrap();
         assert_eq!(v.len(), 25);
