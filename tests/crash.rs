@@ -38,8 +38,13 @@ fn ingest_killed_at_any_moment_leaves_the_old_case_or_the_new_one() {
     let case = dir.path().join("case");
     // (kills that left no case yet, kills that left a complete case)
     let mut outcomes = (0, 0);
-    for k in 0..12u32 {
-        let delay = full.mul_f64(f64::from(k) / 11.0 * 1.6);
+    // Twelve kills over 0..1.6 times the length of a run; when the machine is busy (other tests
+    // beside this one) a run can take longer than that, so later kills wait longer until one
+    // has landed after a commit.
+    let mut k = 0u32;
+    while k < 12 || (outcomes.1 == 0 && k < 20) {
+        let share = if k < 12 { f64::from(k) / 11.0 * 1.6 } else { 1.6 * 1.5f64.powi(k as i32 - 11) };
+        let delay = full.mul_f64(share);
         let mut child = Command::new(bin())
             .args(["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"])
             .spawn()
@@ -55,6 +60,7 @@ fn ingest_killed_at_any_moment_leaves_the_old_case_or_the_new_one() {
         } else {
             outcomes.0 += 1;
         }
+        k += 1;
     }
     // A last, complete run: the case equals the uninterrupted one.
     ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);

@@ -4,6 +4,7 @@
 mod common;
 
 mod archive;
+mod cli;
 mod correlate;
 mod crash;
 mod deliver;

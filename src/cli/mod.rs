@@ -70,7 +70,7 @@ pub enum Command {
     Run(report::RunArgs),
     /// Everything known about one address, user or host.
     Pivot(pivot::PivotArgs),
-    /// Run SQL over a case (tables: events, rejects, inputs, findings, correlations).
+    /// Run SQL over a case (tables: events, rejects, inputs, attempts, findings, correlations).
     Query(query::QueryArgs),
     /// Re-check the chain of custody: inputs, Parquet parts and derived files against the manifest.
     Verify(verify::VerifyArgs),
