@@ -103,7 +103,12 @@ fn the_readme_exit_code_table_is_what_the_binary_returns() {
     // 1: --fail-on reached; a timeline filter that matches nothing.
     assert!(codes[&1].contains("--fail-on") && codes[&1].contains("timeline"));
     assert_eq!(code(&["detect", "--case", c, "-q", "--fail-on", "high"]), Some(1));
-    assert_eq!(code(&["timeline", "--case", c, "--user", "no-such-user-anywhere"]), Some(1));
+    let none = run(&["timeline", "--case", c, "--user", "no-such-user-anywhere"]);
+    assert_eq!(none.status.code(), Some(1));
+    // No silent empty answer: the span, the hosts and the rules with findings.
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(err.contains("the case holds events from") && err.contains("web01 ("), "{err}");
+    assert!(err.contains("findings by rule: ") && err.contains("attack_chain (1)"), "{err}");
     // 2: usage: a bad flag, a bad value, a missing input path, a case inside the evidence.
     assert_eq!(code(&["timeline", "--case", c, "--no-such-flag"]), Some(2));
     assert_eq!(code(&["timeline", "--case", c, "--from", "yesterday-ish"]), Some(2));

@@ -94,7 +94,7 @@ fn print_text(p: &Pivot, out: &mut dyn Write) -> std::io::Result<()> {
         p.first_seen.as_deref().unwrap_or("-"),
         p.last_seen.as_deref().unwrap_or("-")
     )?;
-    writeln!(out, "\nactivity (host, source, action: count, first .. last)")?;
+    writeln!(out, "\nactivity (host, log source, action: count, first .. last)")?;
     for a in &p.activity {
         writeln!(
             out,

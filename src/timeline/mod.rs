@@ -122,8 +122,21 @@ pub fn holdings(data: &CaseData) -> Result<String, AnalysisError> {
     let Some((lo, hi)) = span(data)? else { return Ok("the case holds no events".into()) };
     let hosts = frame::top_values(data.events()?, "host_name", 20)?;
     let names: Vec<String> = hosts.iter().map(|(h, n)| format!("{} ({n})", crate::sanitize::terminal(h))).collect();
+    let doc = crate::detect::finding::FindingsDoc::load_if_present(&data.case.dir.join("findings.json"))?;
+    let rules = match doc {
+        None => "no findings yet (run `logsleuth detect`)".to_string(),
+        Some(d) => {
+            let mut by: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+            for f in &d.findings {
+                *by.entry(f.rule.as_str()).or_default() += 1;
+            }
+            let rules: Vec<String> =
+                by.iter().map(|(r, n)| format!("{} ({n})", crate::sanitize::terminal(r))).collect();
+            format!("findings by rule: {}", if rules.is_empty() { "none".to_string() } else { rules.join(", ") })
+        }
+    };
     Ok(format!(
-        "the case holds events from {} to {} on host(s) {}",
+        "the case holds events from {} to {} on host(s) {}; {rules}",
         crate::parse::time::format_rfc3339(lo),
         crate::parse::time::format_rfc3339(hi),
         names.join(", ")

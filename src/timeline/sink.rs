@@ -54,7 +54,7 @@ pub struct Table<W: Write> {
 
 impl<W: Write> Sink for Table<W> {
     fn begin(&mut self) -> Result<(), AnalysisError> {
-        writeln!(self.out, "{:<27} {:<10} {:<16} event  [file:line]", "time (UTC)", "host", "source").map_err(io)
+        writeln!(self.out, "{:<27} {:<10} {:<16} event  [file:line]", "time (UTC)", "host", "source ip").map_err(io)
     }
     fn batch(&mut self, df: &DataFrame) -> Result<(), AnalysisError> {
         let ts = frame::strs(df, "timestamp")?;
