@@ -233,7 +233,7 @@ const COVERAGE: &[(&str, usize, usize)] = &[
     ("product: linux", 16, 0),
     ("product: linux, category: file_event", 18, 0),
     ("product: linux, category: network_connection", 0, 5),
-    ("product: linux, category: process_creation", 124, 20),
+    ("product: linux, category: process_creation", 144, 0),
     ("product: linux, service: auditd", 54, 0),
     ("product: linux, service: auth", 1, 0),
     ("product: linux, service: clamav", 1, 0),
@@ -265,6 +265,7 @@ fn sigmahq_linux_and_web_rules_compile_per_logsource() {
     for r in doc["rules"].as_array().unwrap().iter().filter(|r| r["status"] == "skipped") {
         let kind = r["reason_kind"].as_str().unwrap();
         assert!(["field", "logsource"].contains(&kind), "{r}");
+        assert!(!r["reason"].as_str().unwrap().contains("ParentImage"), "parent fields are mapped: {r}");
         assert!(r["reason"].as_str().unwrap().len() > 20, "{r}");
     }
 }
@@ -307,4 +308,63 @@ fn the_report_lists_sigma_findings_and_the_rule_sets() {
         assert!(html.contains(f["sha256"].as_str().unwrap()), "{f}");
     }
     assert!(html.contains("login_attempt"), "coverage by logsource");
+}
+
+/// One execve event as the kernel's audit writes it (SYSCALL, EXECVE, CWD, EOE).
+fn execve(t: i64, serial: u32, pid: u32, ppid: u32, exe: &str, args: &[&str]) -> String {
+    let id = format!("{}.100:{serial}", 1_767_000_000 + t);
+    let comm = exe.rsplit('/').next().unwrap();
+    let argv: Vec<String> = args.iter().enumerate().map(|(i, a)| format!("a{i}=\"{a}\"")).collect();
+    format!(
+        "type=SYSCALL msg=audit({id}): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=2 ppid={ppid} pid={pid} auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"{comm}\" exe=\"{exe}\" key=\"exec\"\n\
+         type=EXECVE msg=audit({id}): argc={} {}\n\
+         type=CWD msg=audit({id}): cwd=\"/tmp\"\n\
+         type=EOE msg=audit({id}): \n",
+        args.len(),
+        argv.join(" ")
+    )
+}
+
+#[test]
+fn parent_process_fields_come_from_the_parents_own_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let mut log = String::new();
+    log += &execve(0, 10, 4101, 4000, "/usr/bin/bash", &["bash", "-i"]);
+    // curl started by that bash: its parent is known.
+    log += &execve(5, 11, 4102, 4101, "/usr/bin/curl", &["curl", "-o", "/tmp/x", "http://203.0.113.7/x"]);
+    // curl whose parent's start is not in the log.
+    log += &execve(6, 12, 4103, 3999, "/usr/bin/curl", &["curl", "http://203.0.113.7/y"]);
+    // A later process reusing pid 4101 must not become the parent of what bash started before it.
+    log += &execve(9, 13, 4101, 1, "/usr/bin/python3", &["python3", "-c", "pass"]);
+    write(&ev, "h1/var/log/audit/audit.log", log.as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let rules = dir.path().join("rules");
+    write(
+        &rules,
+        "shell_download.yml",
+        b"title: Download from an interactive shell\nid: shell-download\nlogsource:\n    product: linux\n    category: process_creation\ndetection:\n    selection:\n        ParentImage|endswith: '/bash'\n        ParentCommandLine|contains: ' -i'\n        Image|endswith: '/curl'\n    condition: selection\nlevel: medium\n",
+    );
+    write(
+        &rules,
+        "orphan.yml",
+        b"title: Parent unknown\nid: orphan\nlogsource:\n    product: linux\n    category: process_creation\ndetection:\n    selection:\n        Image|endswith: '/curl'\n    filter:\n        ParentImage|exists: true\n    condition: selection and not filter\nlevel: low\n",
+    );
+    let out = ok(&["sigma", "check", rules.to_str().unwrap()]);
+    assert!(out.contains("2 compiled, 0 skipped"), "{out}");
+    ok(&["detect", "--case", case.to_str().unwrap(), "--sigma", rules.to_str().unwrap(), "-q"]);
+    let all = findings(&case);
+    let hit = of(&all, "sigma:shell-download");
+    assert_eq!(hit.len(), 1, "{all:?}");
+    assert_eq!(hit[0]["count"], 1);
+    let ev_lines = evidence(hit[0]);
+    let text = std::fs::read_to_string(ev.join("h1/var/log/audit/audit.log")).unwrap();
+    let first = text.lines().nth(ev_lines[0].1 as usize - 1).unwrap();
+    assert!(first.contains("pid=4102"), "the child's own record: {first}");
+    let orphan = of(&all, "sigma:orphan");
+    assert_eq!(orphan.len(), 1);
+    assert_eq!(orphan[0]["count"], 1, "only the curl whose parent was not logged");
+    let line = text.lines().nth(evidence(orphan[0])[0].1 as usize - 1).unwrap();
+    assert!(line.contains("pid=4103"), "{line}");
 }

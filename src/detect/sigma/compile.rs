@@ -516,7 +516,7 @@ fn literal_need(cx: &mut Ctx<'_>, source: &Source, patterns: &[Vec<Piece>], all:
     let lits: Option<Vec<String>> = patterns.iter().map(longest).collect();
     let Some(mut lits) = lits.filter(|l| !l.is_empty()) else { return Need::Any };
     // Only ASCII lower-cases one character at a time (Unicode has context: a final sigma).
-    if source.numeric() || lits.iter().any(|l| !l.is_ascii()) {
+    if source.numeric() || matches!(source, Source::Parent(_)) || lits.iter().any(|l| !l.is_ascii()) {
         return Need::Any;
     }
     lits.sort();

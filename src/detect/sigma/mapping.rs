@@ -71,6 +71,7 @@ struct Detailed {
     #[serde(default)]
     audit_type: bool,
     extension: Option<String>,
+    parent: Option<String>,
 }
 
 /// A Sigma field resolved to the case's data.
@@ -93,6 +94,10 @@ pub enum Source {
     AuditType,
     /// The file extension at the end of a path column (`/a/b.php` → `php`).
     Extension(String),
+    /// A column of the parent process's start (`ParentImage` → the parent's
+    /// `process_executable`): the latest `process.start` on the same host whose pid is the
+    /// event's `process_parent_pid`, found before the pass runs ([`parent_columns`]).
+    Parent(String),
 }
 
 impl Source {
@@ -100,6 +105,7 @@ impl Source {
     pub fn columns(&self) -> Vec<String> {
         match self {
             Source::Column(c) | Source::ListItem { column: c, .. } | Source::Extension(c) => vec![c.clone()],
+            Source::Parent(c) => vec![c.clone(), "process_pid".into(), "process_parent_pid".into()],
             Source::Join { columns, .. } => columns.clone(),
             Source::AuditField(_) | Source::AuditType => vec!["event_original".into()],
         }
@@ -138,6 +144,7 @@ impl Source {
                 .str()
                 .extract(lit(format!(r#"(?:^|[\s\x1d]){}="?([^"\s\x1d]*)"#, regex_escape(name))), 1),
             Source::Extension(c) => col(c.as_str()).cast(DataType::String).str().extract(lit(r"\.([^./]+)$"), 1),
+            Source::Parent(c) => col(parent_name(c)),
             // Matched specially (see compile); as a value, the first record's type.
             Source::AuditType => {
                 col("event_original").str().extract(lit(r"(?:^|\n)(?:node=\S+ )?type=([A-Z_0-9]+)"), 1)
@@ -153,8 +160,55 @@ impl Source {
             Source::AuditField(n) => format!("audit {n}="),
             Source::AuditType => "audit record type".into(),
             Source::Extension(c) => format!("extension of {c}"),
+            Source::Parent(c) => format!("parent's {c}"),
         }
     }
+}
+
+/// The pass column holding the parent process's `column`.
+pub fn parent_name(column: &str) -> String {
+    format!("__parent_{column}")
+}
+
+/// Adds to `df` (the events of a pass) each `columns`' value of the event's parent process: the
+/// latest `process.start` on the same host, at or before the event, whose `process_pid` is the
+/// event's `process_parent_pid` (null when the parent's start was not logged).
+pub fn parent_columns(df: &mut DataFrame, columns: &[String]) -> PolarsResult<()> {
+    use std::collections::HashMap;
+    fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+        Ok(df.column(name)?.cast(&DataType::String)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+    }
+    fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+        Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
+    }
+    let host = strs(df, "host_name")?;
+    let action = strs(df, "event_action")?;
+    let pid = ints(df, "process_pid")?;
+    let ppid = ints(df, "process_parent_pid")?;
+    let ts = ints(df, "timestamp")?;
+    let mut starts: HashMap<(Option<&str>, i64), Vec<(i64, usize)>> = HashMap::new();
+    for i in 0..df.height() {
+        if let (Some("process.start"), Some(p)) = (action[i].as_deref(), pid[i]) {
+            starts.entry((host[i].as_deref(), p)).or_default().push((ts[i].unwrap_or(0), i));
+        }
+    }
+    for v in starts.values_mut() {
+        v.sort();
+    }
+    let parent: Vec<Option<usize>> = (0..df.height())
+        .map(|i| {
+            let list = starts.get(&(host[i].as_deref(), ppid[i]?))?;
+            let t = ts[i].unwrap_or(0);
+            let n = list.partition_point(|(s, _)| *s <= t);
+            list[..n].iter().rev().map(|(_, j)| *j).find(|j| *j != i)
+        })
+        .collect();
+    for c in columns {
+        let values = strs(df, c)?;
+        let out: Vec<Option<String>> = parent.iter().map(|p| p.and_then(|j| values[j].clone())).collect();
+        df.with_column(Column::new(parent_name(c).into(), out))?;
+    }
+    Ok(())
 }
 
 /// Whether the case has a column of that name (the partition column included).
@@ -203,11 +257,10 @@ fn source(set: &str, field: &str, spec: &Spec) -> Result<Source, String> {
             Detailed { audit_field: Some(n), .. } => Source::AuditField(n.clone()),
             Detailed { audit_type: true, .. } => Source::AuditType,
             Detailed { extension: Some(c), .. } => Source::Extension(known(c)?),
-            _ => {
-                return Err(format!(
-                    "[fields.{set}] {field}: give a column, list+index, join, audit_field, audit_type or extension"
-                ))
-            }
+            Detailed { parent: Some(c), .. } => Source::Parent(known(c)?),
+            _ => return Err(format!(
+                "[fields.{set}] {field}: give a column, list+index, join, audit_field, audit_type, extension or parent"
+            )),
         },
     })
 }

@@ -623,6 +623,21 @@ fn evaluate(
         col(Registry::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Registry::lower_name(i))
     };
     let mut lf = table.filter(entry.pass_filter(files_of));
+    // Parent-process fields: the pass's events are joined to their parents' starts first.
+    let parents: Vec<String> = raw
+        .iter()
+        .filter_map(|&i| match &set.registry.sources[i] {
+            mapping::Source::Parent(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !parents.is_empty() {
+        let mut df = lf.run()?;
+        mapping::parent_columns(&mut df, &parents)?;
+        lf = df.lazy();
+    }
     if let Some(lits) = narrowed {
         // The sources first, searched case-insensitively as they are (no lower-cased copy of
         // every event's text); lower-cased copies only for the candidates, after the filter.
