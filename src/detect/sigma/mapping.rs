@@ -186,7 +186,9 @@ pub fn parent_columns(df: &mut DataFrame, columns: &[String]) -> PolarsResult<()
     let pid = ints(df, "process_pid")?;
     let ppid = ints(df, "process_parent_pid")?;
     let ts = ints(df, "timestamp")?;
-    let mut starts: HashMap<(Option<&str>, i64), Vec<(i64, usize)>> = HashMap::new();
+    // (host, pid) → the process starts with that pid: (time, row).
+    type Starts<'a> = HashMap<(Option<&'a str>, i64), Vec<(i64, usize)>>;
+    let mut starts: Starts<'_> = HashMap::new();
     for i in 0..df.height() {
         if let (Some("process.start"), Some(p)) = (action[i].as_deref(), pid[i]) {
             starts.entry((host[i].as_deref(), p)).or_default().push((ts[i].unwrap_or(0), i));
@@ -258,9 +260,11 @@ fn source(set: &str, field: &str, spec: &Spec) -> Result<Source, String> {
             Detailed { audit_type: true, .. } => Source::AuditType,
             Detailed { extension: Some(c), .. } => Source::Extension(known(c)?),
             Detailed { parent: Some(c), .. } => Source::Parent(known(c)?),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "[fields.{set}] {field}: give a column, list+index, join, audit_field, audit_type, extension or parent"
-            )),
+            ))
+            }
         },
     })
 }
