@@ -8,15 +8,7 @@ use std::path::PathBuf;
 use crate::common::*;
 
 fn real() -> Option<PathBuf> {
-    let p = project_dir().join("../shared/datasets/real");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        // Locally a missing corpus skips with a message; in CI it must be there.
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {} is not present", p.display());
-        eprintln!("skipped: {} not present", p.display());
-        None
-    }
+    shared_dataset("real")
 }
 
 fn ingest_file(src: &std::path::Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {

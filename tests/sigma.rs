@@ -15,14 +15,7 @@ const WEB: &str = "sigma:6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e05";
 const BACKDOOR: &str = "sigma:6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e06";
 
 fn corpus() -> Option<PathBuf> {
-    let p = project_dir().join("../shared/datasets/sigma");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {} is not present", p.display());
-        eprintln!("skipped: {} not present", p.display());
-        None
-    }
+    shared_dataset("sigma")
 }
 
 fn findings(case: &std::path::Path) -> Vec<Value> {

@@ -17,6 +17,18 @@ pub fn project_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
+/// `../shared/datasets/NAME` (not shipped with the project): `None` with a message when absent
+/// locally; in CI (`CI=true`) it must be there.
+pub fn shared_dataset(name: &str) -> Option<PathBuf> {
+    let p = project_dir().join("../shared/datasets").join(name);
+    if p.is_dir() {
+        return Some(p);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {} is not present", p.display());
+    eprintln!("skipped: {} not present", p.display());
+    None
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_logsleuth"))
 }
