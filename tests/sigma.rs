@@ -361,3 +361,34 @@ fn parent_process_fields_come_from_the_parents_own_start() {
     let line = text.lines().nth(evidence(orphan[0])[0].1 as usize - 1).unwrap();
     assert!(line.contains("pid=4103"), "{line}");
 }
+
+#[test]
+fn a_temporal_ordered_correlation_across_logsources_with_aliases() {
+    let (dir, case) = sample_case("ingest");
+    let rules = dir.path().join("rules");
+    // Web attack requests from an address, then an SSH login from the same address within four
+    // days: two logsources (two passes), the address in different fields, joined by an alias.
+    let text = "title: Web attack then SSH login from the same address\nid: web-then-ssh\ncorrelation:\n    type: temporal_ordered\n    rules:\n        - web_attack_request\n        - ssh_login\n    group-by:\n        - attacker\n    timespan: 4d\n    aliases:\n        attacker:\n            web_attack_request: c-ip\n            ssh_login: SourceIp\nlevel: high\n---\ntitle: Traversal in a request\nname: web_attack_request\nlogsource:\n    category: webserver\ndetection:\n    selection:\n        cs-uri-query|contains: '..%2f'\n    condition: selection\n---\ntitle: SSH login\nname: ssh_login\nlogsource:\n    product: linux\n    service: sshd\ndetection:\n    keywords:\n        - 'Accepted password for'\n    condition: keywords\n";
+    write(&rules, "chain.yml", text.as_bytes());
+    ok(&["detect", "--case", case.to_str().unwrap(), "--sigma", rules.to_str().unwrap(), "-q"]);
+    let all = findings(&case);
+    let hits = of(&all, "sigma:web-then-ssh");
+    let attacker: Vec<&&Value> = hits.iter().filter(|f| f["details"]["group"]["attacker"] == "198.51.100.23").collect();
+    assert_eq!(attacker.len(), 1, "{hits:?}");
+    let f = attacker[0];
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["source_ip"], "198.51.100.23");
+    assert_eq!(f["details"]["correlation"], "temporal_ordered");
+    // From a traversal request (27 Dec 09:0x) to the login (30 Dec 02:21:03), within 4 days.
+    assert!(f["first_seen"].as_str().unwrap().starts_with("2025-12-27T09:0"), "{f}");
+    assert_eq!(f["last_seen"], "2025-12-30T02:21:03Z");
+    let files: Vec<String> = evidence(f).into_iter().map(|(file, _)| file).collect();
+    assert!(files.iter().any(|x| x.contains("apache2")) && files.iter().any(|x| x.ends_with("auth.log")), "{files:?}");
+    // The correlated rules give no findings of their own (no `generate: true`).
+    assert!(all.iter().all(|x| !x["title"].as_str().unwrap().starts_with("Traversal in a request")));
+    // Two days are too short: the login came 2 days 17 hours after the last traversal request.
+    write(&rules, "chain.yml", text.replace("timespan: 4d", "timespan: 2d").as_bytes());
+    ok(&["detect", "--case", case.to_str().unwrap(), "--sigma", rules.to_str().unwrap(), "-q"]);
+    let all = findings(&case);
+    assert!(of(&all, "sigma:web-then-ssh").iter().all(|f| f["details"]["group"]["attacker"] != "198.51.100.23"));
+}
