@@ -211,10 +211,14 @@ impl SigmaSet {
                 let bytes =
                     std::fs::read(&f).map_err(|e| AnalysisError::Rule { path: f.clone(), msg: e.to_string() })?;
                 let sha = hex::encode(Sha256::digest(&bytes));
-                let docs = match String::from_utf8(bytes) {
+                let mut docs = match String::from_utf8(bytes) {
                     Ok(text) => rule::parse_file(&text),
                     Err(_) => vec![(Meta::default(), Err(Skip::Yaml("the file is not UTF-8".into())))],
                 };
+                // Every file is accounted for: an empty one is a skip, not nothing.
+                if docs.is_empty() {
+                    docs.push((Meta::default(), Err(Skip::Yaml("the file holds no rule".into()))));
+                }
                 set.usage.files.push(RuleFile { path: shown.clone(), sha256: sha, rules: docs.len() });
                 for (index, (meta, body)) in docs.into_iter().enumerate() {
                     pending.push(Pending { file: shown.clone(), index, meta, body });
