@@ -530,18 +530,90 @@ fn literal_need(cx: &mut Ctx<'_>, source: &Source, patterns: &[Vec<Piece>], all:
     Need::Lits(lits.into_iter().map(|l| (i, l)).collect())
 }
 
+/// How an item's values combine: OR, or AND with `all`; `neq` negates each (for a present
+/// field); the match mode and case.
+#[derive(Clone, Copy)]
+struct Shape {
+    all: bool,
+    neq: bool,
+    mode: Mode,
+    cased: bool,
+}
+
+impl Shape {
+    fn of(item: &Item) -> Shape {
+        let has = |m| item.has(m);
+        let mode = if has(Modifier::Contains)
+            || (item.field.is_none() && !has(Modifier::StartsWith) && !has(Modifier::EndsWith))
+        {
+            Mode::Contains
+        } else if has(Modifier::StartsWith) {
+            Mode::Starts
+        } else if has(Modifier::EndsWith) {
+            Mode::Ends
+        } else {
+            Mode::Exact
+        };
+        Shape { all: has(Modifier::All), neq: has(Modifier::Neq), mode, cased: has(Modifier::Cased) }
+    }
+    fn combine(self, exprs: Vec<Expr>) -> Expr {
+        if self.all { exprs.into_iter().reduce(|a, b| a.and(b)) } else { exprs.into_iter().reduce(|a, b| a.or(b)) }
+            .unwrap_or(lit(false))
+    }
+    fn negate(self, e: Expr, raw: Expr) -> Expr {
+        if self.neq {
+            raw.is_not_null().and(e.not())
+        } else {
+            e
+        }
+    }
+}
+
+/// One `field|modifiers: values` item as an expression, by the kind of match its modifiers ask.
 fn item_expr(cx: &mut Ctx<'_>, item: &Item) -> Result<Expr, Skip> {
     let source = cx.source(item)?;
-    let has = |m| item.has(m);
-    let all = has(Modifier::All);
-    let combine = |exprs: Vec<Expr>| -> Expr {
-        if all { exprs.into_iter().reduce(|a, b| a.and(b)) } else { exprs.into_iter().reduce(|a, b| a.or(b)) }
-            .unwrap_or(lit(false))
-    };
-    let neq = has(Modifier::Neq);
-    let negate = |e: Expr, raw: Expr| if neq { raw.is_not_null().and(e.not()) } else { e };
+    let shape = Shape::of(item);
+    if item.has(Modifier::Exists) || item.values.contains(&Value::Null) {
+        return presence_expr(cx, item, &source, shape);
+    }
+    if let Some(op) = [Modifier::Lt, Modifier::Lte, Modifier::Gt, Modifier::Gte].into_iter().find(|m| item.has(*m)) {
+        return compare_expr(cx, item, &source, shape, op);
+    }
+    if item.has(Modifier::FieldRef) {
+        return fieldref_expr(cx, item, &source, shape);
+    }
+    if item.has(Modifier::Cidr) {
+        return cidr_expr(cx, item, &source, shape);
+    }
+    if item.has(Modifier::Re) {
+        return regex_expr(cx, item, &source, shape);
+    }
+    if item.modifiers.iter().any(|m| matches!(m, Modifier::ReFlag(_))) {
+        return Err(Skip::Modifier("regular expression flags without 're'".into()));
+    }
+    if source == Source::AuditType {
+        return audit_type_expr(cx, item, shape);
+    }
+    // Numbers against a numeric column, compared as numbers.
+    if source.numeric()
+        && shape.mode == Mode::Exact
+        && item.modifiers.iter().all(|m| *m == Modifier::All || *m == Modifier::Neq)
+    {
+        if let Some(nums) = item.values.iter().map(number).collect::<Option<Vec<f64>>>() {
+            let raw = cx.raw(&source);
+            let exprs = nums
+                .into_iter()
+                .map(|n| shape.negate(raw.clone().cast(DataType::Float64).eq(lit(n)), raw.clone()))
+                .collect();
+            return Ok(shape.combine(exprs));
+        }
+    }
+    string_expr(cx, item, &source, shape)
+}
 
-    if has(Modifier::Exists) {
+/// `exists: true/false`, and `null` (the field is absent).
+fn presence_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> Result<Expr, Skip> {
+    if item.has(Modifier::Exists) {
         let want = match item.values.as_slice() {
             [Value::Bool(b)] => *b,
             [Value::Str(s)] if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
@@ -549,79 +621,71 @@ fn item_expr(cx: &mut Ctx<'_>, item: &Item) -> Result<Expr, Skip> {
             }
             _ => return Err(Skip::Value("'exists' takes true or false".into())),
         };
-        let raw = cx.raw(&source);
+        let raw = cx.raw(source);
         return Ok(if want { raw.is_not_null() } else { raw.is_null() });
     }
-    // null: the field is absent.
-    if item.values.contains(&Value::Null) {
-        if item.values.len() > 1 {
-            return Err(Skip::Value("null cannot be part of a list of values".into()));
-        }
-        let raw = cx.raw(&source);
-        return Ok(if neq { raw.is_not_null() } else { raw.is_null() });
+    if item.values.len() > 1 {
+        return Err(Skip::Value("null cannot be part of a list of values".into()));
     }
-    let cmp = [Modifier::Lt, Modifier::Lte, Modifier::Gt, Modifier::Gte].into_iter().find(|m| has(*m));
-    if let Some(op) = cmp {
-        let raw = cx.raw(&source).cast(DataType::Float64);
-        let exprs = item
-            .values
-            .iter()
-            .map(|v| {
-                let n = number(v).ok_or_else(|| Skip::Value(format!("{v:?} is not a number")))?;
-                Ok(match op {
-                    Modifier::Lt => raw.clone().lt(lit(n)),
-                    Modifier::Lte => raw.clone().lt_eq(lit(n)),
-                    Modifier::Gt => raw.clone().gt(lit(n)),
-                    _ => raw.clone().gt_eq(lit(n)),
-                })
+    let raw = cx.raw(source);
+    Ok(if shape.neq { raw.is_not_null() } else { raw.is_null() })
+}
+
+/// `lt`, `lte`, `gt`, `gte`: the field as a number.
+fn compare_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape, op: Modifier) -> Result<Expr, Skip> {
+    let raw = cx.raw(source).cast(DataType::Float64);
+    let exprs = item
+        .values
+        .iter()
+        .map(|v| {
+            let n = number(v).ok_or_else(|| Skip::Value(format!("{v:?} is not a number")))?;
+            Ok(match op {
+                Modifier::Lt => raw.clone().lt(lit(n)),
+                Modifier::Lte => raw.clone().lt_eq(lit(n)),
+                Modifier::Gt => raw.clone().gt(lit(n)),
+                _ => raw.clone().gt_eq(lit(n)),
             })
-            .collect::<Result<Vec<_>, Skip>>()?;
-        return Ok(combine(exprs));
+        })
+        .collect::<Result<Vec<_>, Skip>>()?;
+    Ok(shape.combine(exprs))
+}
+
+/// `fieldref`: the values name other fields of the same event.
+fn fieldref_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> Result<Expr, Skip> {
+    let mut exprs = Vec::new();
+    for name in texts(item)? {
+        let other = cx.mapping.field(cx.entry, &name).ok_or_else(|| Skip::Field(name.clone()))?;
+        let (a, b) = if shape.cased {
+            (cx.raw(source).cast(DataType::String), cx.raw(&other).cast(DataType::String))
+        } else if source.numeric() && other.numeric() {
+            (cx.raw(source), cx.raw(&other))
+        } else {
+            (cx.lower(source), cx.lower(&other))
+        };
+        let e = match shape.mode {
+            Mode::Exact => a.clone().eq(b),
+            Mode::Contains => a.clone().str().contains_literal(b),
+            Mode::Starts => a.clone().str().starts_with(b),
+            Mode::Ends => a.clone().str().ends_with(b),
+        };
+        exprs.push(shape.negate(e, a));
     }
-    let mode = if has(Modifier::Contains)
-        || (item.field.is_none() && !has(Modifier::StartsWith) && !has(Modifier::EndsWith))
-    {
-        Mode::Contains
-    } else if has(Modifier::StartsWith) {
-        Mode::Starts
-    } else if has(Modifier::EndsWith) {
-        Mode::Ends
-    } else {
-        Mode::Exact
-    };
-    let cased = has(Modifier::Cased);
-    if has(Modifier::FieldRef) {
-        let mut exprs = Vec::new();
-        for name in texts(item)? {
-            let other = cx.mapping.field(cx.entry, &name).ok_or_else(|| Skip::Field(name.clone()))?;
-            let (a, b) = if cased {
-                (cx.raw(&source).cast(DataType::String), cx.raw(&other).cast(DataType::String))
-            } else if source.numeric() && other.numeric() {
-                (cx.raw(&source), cx.raw(&other))
-            } else {
-                (cx.lower(&source), cx.lower(&other))
-            };
-            let e = match mode {
-                Mode::Exact => a.clone().eq(b),
-                Mode::Contains => a.clone().str().contains_literal(b),
-                Mode::Starts => a.clone().str().starts_with(b),
-                Mode::Ends => a.clone().str().ends_with(b),
-            };
-            exprs.push(negate(e, a));
-        }
-        return Ok(combine(exprs));
-    }
-    if has(Modifier::Cidr) {
-        let nets = texts(item)?
-            .iter()
-            .map(|t| crate::timeline::filter::Cidr::parse(t).map_err(Skip::Value))
-            .collect::<Result<Vec<_>, _>>()?;
-        let raw = cx.raw(&source).cast(DataType::String);
-        let e = raw.clone().map(
-            move |c: Column| {
-                let s = c.str()?;
-                let out: BooleanChunked = s
-                    .iter()
+    Ok(shape.combine(exprs))
+}
+
+/// `cidr`: the address in one (or with `all`, every) network; a polars UDF in the same pass.
+fn cidr_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> Result<Expr, Skip> {
+    let nets = texts(item)?
+        .iter()
+        .map(|t| crate::timeline::filter::Cidr::parse(t).map_err(Skip::Value))
+        .collect::<Result<Vec<_>, _>>()?;
+    let all = shape.all;
+    let raw = cx.raw(source).cast(DataType::String);
+    let e = raw.clone().map(
+        move |c: Column| {
+            let s = c.str()?;
+            let out: BooleanChunked =
+                s.iter()
                     .map(|v| {
                         v.map(|ip| {
                             if all {
@@ -632,82 +696,71 @@ fn item_expr(cx: &mut Ctx<'_>, item: &Item) -> Result<Expr, Skip> {
                         })
                     })
                     .collect();
-                Ok(out.with_name(c.name().clone()).into_column())
-            },
-            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-        );
-        return Ok(negate(e, raw));
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    );
+    Ok(shape.negate(e, raw))
+}
+
+/// `re` with its flags: case-sensitive unless `i`, checked before the pass runs.
+fn regex_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> Result<Expr, Skip> {
+    let flags: String = item
+        .modifiers
+        .iter()
+        .filter_map(|m| match m {
+            Modifier::ReFlag(c) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    let raw = cx.raw(source).cast(DataType::String);
+    let mut exprs = Vec::new();
+    for r in texts(item)? {
+        let pattern = if flags.is_empty() { r } else { format!("(?{flags}){r}") };
+        check_regex(&pattern)?;
+        exprs.push(shape.negate(raw.clone().str().contains(lit(pattern), false), raw.clone()));
     }
-    if has(Modifier::Re) {
-        let mut flags = String::new();
-        for m in &item.modifiers {
-            if let Modifier::ReFlag(c) = m {
-                flags.push(*c);
-            }
-        }
-        let raw = cx.raw(&source).cast(DataType::String);
-        let mut exprs = Vec::new();
-        for r in texts(item)? {
-            let pattern = if flags.is_empty() { r } else { format!("(?{flags}){r}") };
-            check_regex(&pattern)?;
-            exprs.push(negate(raw.clone().str().contains(lit(pattern), false), raw.clone()));
-        }
-        return Ok(combine(exprs));
+    Ok(shape.combine(exprs))
+}
+
+/// `type: EXECVE`: the audit event has a record of that type.
+fn audit_type_expr(cx: &mut Ctx<'_>, item: &Item, shape: Shape) -> Result<Expr, Skip> {
+    let types = texts(item)?;
+    if shape.mode != Mode::Exact || types.iter().any(|t| literal(&pieces(t)).is_none()) {
+        return Err(Skip::Modifier("audit record types are matched by plain value only".into()));
     }
-    if item.modifiers.iter().any(|m| matches!(m, Modifier::ReFlag(_))) {
-        return Err(Skip::Modifier("regular expression flags without 're'".into()));
-    }
-    if source == Source::AuditType {
-        // type: EXECVE → the event has an EXECVE record.
-        let types = texts(item)?;
-        if mode != Mode::Exact || types.iter().any(|t| pieces(t).len() != 1 || literal(&pieces(t)).is_none()) {
-            return Err(Skip::Modifier("audit record types are matched by plain value only".into()));
-        }
-        let alts: Vec<String> = types.iter().map(|t| regex_escape(t)).collect();
-        let re = format!("(?m)^(?:node=\\S+ )?type=(?i:{})(?: |$)", alts.join("|"));
-        let raw_i = cx.reg.id(&Source::Column("event_original".into()));
-        cx.uses.raw.insert(raw_i);
-        let exprs: Vec<Expr> = if all {
-            types
-                .iter()
-                .map(|t| {
-                    col(Registry::raw_name(raw_i))
-                        .str()
-                        .contains(lit(format!("(?m)^(?:node=\\S+ )?type=(?i:{})(?: |$)", regex_escape(t))), false)
-                })
-                .collect()
-        } else {
-            vec![col(Registry::raw_name(raw_i)).str().contains(lit(re), false)]
-        };
-        return Ok(combine(exprs));
-    }
-    // Numbers against a numeric column, compared as numbers.
-    if source.numeric()
-        && mode == Mode::Exact
-        && item.modifiers.iter().all(|m| *m == Modifier::All || *m == Modifier::Neq)
-    {
-        if let Some(nums) = item.values.iter().map(number).collect::<Option<Vec<f64>>>() {
-            let raw = cx.raw(&source);
-            let exprs =
-                nums.into_iter().map(|n| negate(raw.clone().cast(DataType::Float64).eq(lit(n)), raw.clone())).collect();
-            return Ok(combine(exprs));
-        }
-    }
+    let record = |alts: &[String]| {
+        let alts: Vec<String> = alts.iter().map(|t| regex_escape(t)).collect();
+        format!("(?m)^(?:node=\\S+ )?type=(?i:{})(?: |$)", alts.join("|"))
+    };
+    let i = cx.reg.id(&Source::Column("event_original".into()));
+    cx.uses.raw.insert(i);
+    let text = col(Registry::raw_name(i));
+    let exprs: Vec<Expr> = if shape.all {
+        types.iter().map(|t| text.clone().str().contains(lit(record(std::slice::from_ref(t))), false)).collect()
+    } else {
+        vec![text.str().contains(lit(record(&types)), false)]
+    };
+    Ok(shape.combine(exprs))
+}
+
+/// Text values after the transforming modifiers, with wildcards, in the match mode.
+fn string_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> Result<Expr, Skip> {
     let patterns = transform(item, texts(item)?)?;
-    if !neq {
-        cx.need = literal_need(cx, &source, &patterns, all);
+    if !shape.neq {
+        cx.need = literal_need(cx, source, &patterns, shape.all);
     }
     let encoded = item.modifiers.iter().any(|m| matches!(m, Modifier::Base64 | Modifier::Base64Offset));
-    let (target, patterns) = if cased || encoded {
-        (cx.raw(&source).cast(DataType::String), patterns)
+    let (target, patterns) = if shape.cased || encoded {
+        (cx.raw(source).cast(DataType::String), patterns)
     } else if source.numeric() {
-        let raw = cx.raw(&source).cast(DataType::String);
+        let raw = cx.raw(source).cast(DataType::String);
         (raw, patterns.iter().map(|p| lowered(p)).collect())
     } else {
-        (cx.lower(&source), patterns.iter().map(|p| lowered(p)).collect::<Vec<_>>())
+        (cx.lower(source), patterns.iter().map(|p| lowered(p)).collect::<Vec<_>>())
     };
-    let e = match_patterns(target.clone(), &patterns, mode, all);
-    Ok(negate(e, target))
+    let e = match_patterns(target.clone(), &patterns, shape.mode, shape.all);
+    Ok(shape.negate(e, target))
 }
 
 #[cfg(test)]
