@@ -60,19 +60,7 @@ fn sigma(bin: &Path, case: &Path, n: u64) {
         println!("sigma: skipped, {} not present", corpus.display());
         return;
     }
-    let mut files = Vec::new();
-    let mut stack = vec![corpus.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = logsleuth::detect::sigma::rule_files(&corpus).expect("the Sigma corpus");
     for share in [0.25, 0.5, 1.0] {
         let k = ((files.len() as f64) * share).ceil() as usize;
         let dir = tempfile::tempdir().unwrap();

@@ -400,18 +400,7 @@ fn a_temporal_ordered_correlation_across_logsources_with_aliases() {
 fn mangled_rules_never_crash_the_loader() {
     use logsleuth::detect::sigma::{mapping::Mapping, SigmaSet};
     let Some(corpus) = corpus() else { return };
-    let mut files = Vec::new();
-    let mut stack = vec![corpus];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else if e.path().extension().is_some_and(|x| x == "yml") {
-                files.push(e.path());
-            }
-        }
-    }
-    files.sort();
+    let files = logsleuth::detect::sigma::rule_files(&corpus).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut seed: u64 = 0x5eed;
     let mut next = |n: usize| {

@@ -84,7 +84,7 @@ impl Signatures {
         }
         let matcher =
             AhoCorasick::new(list.iter().map(|s| s.pattern.as_str())).map_err(|e| format!("{origin}: {e}"))?;
-        let alternation: Vec<String> = list.iter().map(|s| regex_escape(&s.pattern)).collect();
+        let alternation: Vec<String> = list.iter().map(|s| regex::escape(&s.pattern)).collect();
         let prefilter = format!("(?i)[%+]|{}", alternation.join("|"));
         Ok(Signatures { list, matcher, prefilter })
     }
@@ -109,17 +109,6 @@ impl Signatures {
         out.sort_unstable();
         out
     }
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 2);
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Percent-decodes twice (`+` as space in the query), lower-cased.

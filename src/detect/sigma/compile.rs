@@ -12,7 +12,7 @@ use base64::Engine;
 use polars::prelude::*;
 
 use super::condition::{self, Cond};
-use super::mapping::{regex_escape, Entry, Mapping, Source};
+use super::mapping::{Entry, Mapping, Source};
 use super::rule::{Detection, Item, Modifier, Value};
 use super::Skip;
 
@@ -38,6 +38,14 @@ impl Registry {
     }
     pub fn lower_name(i: usize) -> String {
         format!("__l{i}")
+    }
+    /// Source `i` computed into its pass column.
+    pub fn raw_expr(&self, i: usize) -> Expr {
+        self.sources[i].expr().alias(Self::raw_name(i))
+    }
+    /// The lower-cased copy of source `i`'s pass column.
+    pub fn lower_expr(i: usize) -> Expr {
+        col(Self::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Self::lower_name(i))
     }
 }
 
@@ -140,11 +148,15 @@ impl Ctx<'_> {
         self.uses.raw.insert(i);
         col(Registry::raw_name(i))
     }
-    fn lower(&mut self, s: &Source) -> Expr {
+    /// Registers the source with its lower-cased copy; its id.
+    fn lower_id(&mut self, s: &Source) -> usize {
         let i = self.reg.id(s);
         self.uses.raw.insert(i);
         self.uses.lower.insert(i);
-        col(Registry::lower_name(i))
+        i
+    }
+    fn lower(&mut self, s: &Source) -> Expr {
+        col(Registry::lower_name(self.lower_id(s)))
     }
 }
 
@@ -431,7 +443,7 @@ fn regex_of(p: &[Piece], mode: Mode) -> String {
     }
     for x in p {
         match x {
-            Piece::Lit(s) => r.push_str(&regex_escape(s)),
+            Piece::Lit(s) => r.push_str(&regex::escape(s)),
             Piece::Star => r.push_str(".*"),
             Piece::One => r.push('.'),
         }
@@ -521,9 +533,7 @@ fn literal_need(cx: &mut Ctx<'_>, source: &Source, patterns: &[Vec<Piece>], all:
     }
     lits.sort();
     lits.dedup();
-    let i = cx.reg.id(source);
-    cx.uses.raw.insert(i);
-    cx.uses.lower.insert(i);
+    let i = cx.lower_id(source);
     if all {
         return Need::and(lits.into_iter().map(|l| Need::Lits([(i, l)].into())).collect());
     }
@@ -730,12 +740,10 @@ fn audit_type_expr(cx: &mut Ctx<'_>, item: &Item, shape: Shape) -> Result<Expr, 
         return Err(Skip::Modifier("audit record types are matched by plain value only".into()));
     }
     let record = |alts: &[String]| {
-        let alts: Vec<String> = alts.iter().map(|t| regex_escape(t)).collect();
+        let alts: Vec<String> = alts.iter().map(|t| regex::escape(t)).collect();
         format!("(?m)^(?:node=\\S+ )?type=(?i:{})(?: |$)", alts.join("|"))
     };
-    let i = cx.reg.id(&Source::Column("event_original".into()));
-    cx.uses.raw.insert(i);
-    let text = col(Registry::raw_name(i));
+    let text = cx.raw(&Source::Column("event_original".into()));
     let exprs: Vec<Expr> = if shape.all {
         types.iter().map(|t| text.clone().str().contains(lit(record(std::slice::from_ref(t))), false)).collect()
     } else {
@@ -795,18 +803,11 @@ mod tests {
         let mut reg = Registry::default();
         let c = detection(&det, &entry, &mapping, &mut reg)?;
         let mut lf = df.clone().lazy();
-        let raw: Vec<Expr> = c.uses.raw.iter().map(|&i| reg.sources[i].expr().alias(Registry::raw_name(i))).collect();
+        let raw: Vec<Expr> = c.uses.raw.iter().map(|&i| reg.raw_expr(i)).collect();
         if !raw.is_empty() {
             lf = lf.with_columns(raw);
         }
-        let low: Vec<Expr> = c
-            .uses
-            .lower
-            .iter()
-            .map(|&i| {
-                col(Registry::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Registry::lower_name(i))
-            })
-            .collect();
+        let low: Vec<Expr> = c.uses.lower.iter().map(|&i| Registry::lower_expr(i)).collect();
         if !low.is_empty() {
             lf = lf.with_columns(low);
         }

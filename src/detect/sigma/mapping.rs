@@ -101,16 +101,6 @@ pub enum Source {
 }
 
 impl Source {
-    /// The columns it reads.
-    pub fn columns(&self) -> Vec<String> {
-        match self {
-            Source::Column(c) | Source::ListItem { column: c, .. } | Source::Extension(c) => vec![c.clone()],
-            Source::Parent(c) => vec![c.clone(), "process_pid".into(), "process_parent_pid".into()],
-            Source::Join { columns, .. } => columns.clone(),
-            Source::AuditField(_) | Source::AuditType => vec!["event_original".into()],
-        }
-    }
-
     /// Whether it holds numbers (compared as numbers).
     pub fn numeric(&self) -> bool {
         match self {
@@ -142,7 +132,7 @@ impl Source {
             }
             Source::AuditField(name) => col("event_original")
                 .str()
-                .extract(lit(format!(r#"(?:^|[\s\x1d]){}="?([^"\s\x1d]*)"#, regex_escape(name))), 1),
+                .extract(lit(format!(r#"(?:^|[\s\x1d]){}="?([^"\s\x1d]*)"#, regex::escape(name))), 1),
             Source::Extension(c) => col(c.as_str()).cast(DataType::String).str().extract(lit(r"\.([^./]+)$"), 1),
             Source::Parent(c) => col(parent_name(c)),
             // Matched specially (see compile); as a value, the first record's type.
@@ -216,18 +206,6 @@ pub fn parent_columns(df: &mut DataFrame, columns: &[String]) -> PolarsResult<()
 /// Whether the case has a column of that name (the partition column included).
 fn is_column(c: &str) -> bool {
     c == crate::schema::EVENT_PARTITION || EVENT_COLUMNS.iter().any(|k| k.name == c)
-}
-
-/// Escapes regex metacharacters (the Rust `regex` syntax polars uses).
-pub fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A loaded mapping.

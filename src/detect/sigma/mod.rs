@@ -151,7 +151,7 @@ pub struct SigmaSet {
 }
 
 /// The `.yml`/`.yaml` files under `path` (itself, or a folder searched recursively), sorted.
-fn rule_files(path: &Path) -> Result<Vec<PathBuf>, AnalysisError> {
+pub fn rule_files(path: &Path) -> Result<Vec<PathBuf>, AnalysisError> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -176,12 +176,19 @@ fn rule_files(path: &Path) -> Result<Vec<PathBuf>, AnalysisError> {
     Ok(out)
 }
 
+/// A rule's `level` as a severity: informational is low, no level medium.
 fn level(meta: &Meta) -> Severity {
     match meta.level.as_deref() {
-        Some("critical") => Severity::Critical,
-        Some("high") => Severity::High,
-        Some("low" | "informational") => Severity::Low,
-        _ => Severity::Medium,
+        Some("informational") => Severity::Low,
+        l => l.and_then(Severity::parse).unwrap_or(Severity::Medium),
+    }
+}
+
+/// The table a logsource's rules read: the events, or the attempt ledger.
+fn table(data: &CaseData, entry: &Entry) -> Result<LazyFrame, AnalysisError> {
+    match entry.table.as_str() {
+        "attempts" => data.attempts(),
+        _ => data.events(),
     }
 }
 
@@ -518,28 +525,12 @@ fn narrowing(
     let mut rates: HashMap<(usize, String), f64> = HashMap::new();
     if !all.is_empty() {
         let entry = &set.rules[members[0]].entry;
-        let table = match entry.table.as_str() {
-            "attempts" => data.attempts()?,
-            _ => data.events()?,
-        };
         let ids: BTreeSet<usize> = all.iter().map(|(i, _)| *i).collect();
-        let sample = table
+        let sample = table(data, entry)?
             .filter(entry.pass_filter(files_of))
             .limit(SAMPLE_ROWS)
-            .with_columns(
-                ids.iter().map(|&i| set.registry.sources[i].expr().alias(Registry::raw_name(i))).collect::<Vec<_>>(),
-            )
-            .select(
-                ids.iter()
-                    .map(|&i| {
-                        col(Registry::raw_name(i))
-                            .cast(DataType::String)
-                            .str()
-                            .to_lowercase()
-                            .alias(Registry::lower_name(i))
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            .with_columns(ids.iter().map(|&i| set.registry.raw_expr(i)).collect::<Vec<_>>())
+            .select(ids.iter().map(|&i| Registry::lower_expr(i)).collect::<Vec<_>>())
             .run()?;
         let n = sample.height().max(1) as f64;
         let counts = sample
@@ -607,10 +598,6 @@ fn evaluate(
     files_of: &dyn Fn(&str) -> Vec<String>,
 ) -> Result<Frame, AnalysisError> {
     let entry = &set.rules[members[0]].entry;
-    let table = match entry.table.as_str() {
-        "attempts" => data.attempts()?,
-        _ => data.events()?,
-    };
     let mut raw: BTreeSet<usize> = BTreeSet::new();
     let mut lower: BTreeSet<usize> = BTreeSet::new();
     let mut carried: BTreeSet<usize> = BTreeSet::new();
@@ -622,11 +609,8 @@ fn evaluate(
             carried.extend(e);
         }
     }
-    let source = |i: usize| set.registry.sources[i].expr().alias(Registry::raw_name(i));
-    let lowered = |i: usize| {
-        col(Registry::raw_name(i)).cast(DataType::String).str().to_lowercase().alias(Registry::lower_name(i))
-    };
-    let mut lf = table.filter(entry.pass_filter(files_of));
+    let source = |i: usize| set.registry.raw_expr(i);
+    let mut lf = table(data, entry)?.filter(entry.pass_filter(files_of));
     // Parent-process fields: the pass's events are joined to their parents' starts first.
     let parents: Vec<String> = raw
         .iter()
@@ -650,7 +634,7 @@ fn evaluate(
         let candidate = lits
             .iter()
             .map(|(i, set)| {
-                let alt: Vec<String> = set.iter().map(|s| mapping::regex_escape(s)).collect();
+                let alt: Vec<String> = set.iter().map(|s| regex::escape(s)).collect();
                 col(Registry::raw_name(*i))
                     .cast(DataType::String)
                     .str()
@@ -666,7 +650,7 @@ fn evaluate(
         lf = lf.with_columns(raw.iter().map(|&i| source(i)).collect::<Vec<_>>());
     }
     if !lower.is_empty() {
-        lf = lf.with_columns(lower.iter().map(|&i| lowered(i)).collect::<Vec<_>>());
+        lf = lf.with_columns(lower.iter().map(|&i| Registry::lower_expr(i)).collect::<Vec<_>>());
     }
     let flags: Vec<Expr> = members
         .iter()

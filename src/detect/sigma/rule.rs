@@ -205,13 +205,6 @@ impl Bounds {
             && self.eq.is_none_or(|b| n == b)
             && self.neq.is_none_or(|b| n != b)
     }
-    /// The smallest count that satisfies the lower bounds (1 without one).
-    pub fn minimum(&self) -> usize {
-        let from_gt = self.gt.map(|b| b.floor() as i64 + 1);
-        let from_gte = self.gte.map(|b| b.ceil() as i64);
-        let from_eq = self.eq.map(|b| b.ceil() as i64);
-        [from_gt, from_gte, from_eq].into_iter().flatten().max().unwrap_or(1).max(1) as usize
-    }
     pub fn describe(&self) -> String {
         let parts: Vec<String> = [
             ("gt", self.gt),
@@ -571,8 +564,8 @@ mod tests {
         assert_eq!((meta.title.as_str(), meta.level.as_deref()), ("Many failed logins", Some("high")));
         let Ok(Body::Correlation(c)) = body else { panic!("{body:?}") };
         assert_eq!(
-            (c.kind, c.timespan, c.condition.minimum(), c.generate),
-            (CorrelationType::EventCount, 600_000_000, 10, true)
+            (c.kind, c.timespan, &c.condition, c.generate),
+            (CorrelationType::EventCount, 600_000_000, &Bounds { gte: Some(10.0), ..Default::default() }, true)
         );
         let Ok(Body::Detection(d)) = &docs[1].1 else { panic!() };
         assert_eq!(d.logsource.service.as_deref(), Some("sshd"));
@@ -601,6 +594,5 @@ mod tests {
         assert_eq!(timespan("m"), None);
         let b = Bounds { gt: Some(100.0), lte: Some(200.0), ..Default::default() };
         assert!(!b.holds(100.0) && b.holds(101.0) && b.holds(200.0) && !b.holds(201.0));
-        assert_eq!(b.minimum(), 101);
     }
 }
