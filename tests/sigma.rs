@@ -457,3 +457,27 @@ fn mangled_rules_never_crash_the_loader() {
     let (_d, case) = sample_case("ingest");
     ok(&["detect", "--case", case.to_str().unwrap(), "--sigma", dir.path().to_str().unwrap(), "-q"]);
 }
+
+#[test]
+fn the_backdoor_rule_reads_old_shadow_quoting_in_a_flat_folder() {
+    // One auth log given on its own (no host folder layout): the host comes from the syslog
+    // line. shadow-utils before 4.2 wrote add `user' to group `sudo'.
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "auth.log",
+        b"Mar  3 10:00:01 oldbox useradd[901]: new group: name=svc, GID=1001\n\
+          Mar  3 10:00:01 oldbox usermod[905]: add `svc' to group `wheel'\n\
+          Mar  3 10:00:02 oldbox usermod[905]: add `svc' to shadow group `wheel'\n",
+    );
+    let case = dir.path().join("case");
+    ok(&["ingest", log.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    let rules = project_dir().join("queries/sigma/linux_backdoor_account.yml");
+    ok(&["detect", "--case", case.to_str().unwrap(), "--sigma", rules.to_str().unwrap(), "-q"]);
+    let all = findings(&case);
+    let hits = of(&all, BACKDOOR);
+    assert_eq!(hits.len(), 1, "{all:?}");
+    assert_eq!(hits[0]["host_name"], "oldbox");
+    assert!(hits[0]["source_ip"].is_null());
+    assert_eq!(evidence(hits[0]), vec![("auth.log".to_string(), 2)]);
+}
