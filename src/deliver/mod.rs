@@ -1,7 +1,9 @@
-//! Delivery: what a scheduled run sends out after the report, only when asked (`--webhook`).
-//! The summary is built once ([`Summary`]) and shaped per target; every attempt is recorded in
-//! the case's `deliveries.jsonl` (the target's scheme and host, never its path or token).
+//! Delivery: what a scheduled run sends out after the report, only when asked (`--webhook`,
+//! `--mail-to`). The summary is built once ([`Summary`]) and shaped per target; every attempt is
+//! recorded in the case's `deliveries.jsonl` (the target's scheme and host, never its path,
+//! token or password).
 
+pub mod mail;
 pub mod webhook;
 
 use std::collections::BTreeMap;
@@ -9,7 +11,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::detect::finding::{FindingsDoc, Severity};
+use crate::detect::finding::Severity;
 use crate::parse::time::format_rfc3339;
 use crate::triage::incidents::Incident;
 
@@ -36,12 +38,15 @@ pub struct Summary {
     pub period_to: String,
     /// Incidents (not background noise) in the period, by severity.
     pub incidents_by_severity: BTreeMap<String, usize>,
+    /// Findings active in the period.
     pub findings: usize,
     pub events: u64,
     pub hosts: usize,
     /// The incidents at or above the threshold (`--fail-on`, else high).
     pub incidents: Vec<Item>,
     pub report: String,
+    /// The case's last verification (`OK: 31 unchanged (verified …)`), when there is one.
+    pub verification: Option<String>,
 }
 
 impl Summary {
@@ -67,8 +72,11 @@ impl Summary {
     /// What a quiet period says: the proof of review.
     pub fn quiet_line(&self) -> String {
         format!(
-            "no incident at or above the threshold; {} findings; {} events from {} hosts in the period",
-            self.findings, self.events, self.hosts
+            "no incident at or above the threshold; {} findings and {} events in the period; {} host{} in the case",
+            self.findings,
+            self.events,
+            self.hosts,
+            if self.hosts == 1 { "" } else { "s" }
         )
     }
 }
@@ -77,7 +85,7 @@ impl Summary {
 #[allow(clippy::too_many_arguments)]
 pub fn summary(
     case: &Path,
-    doc: &FindingsDoc,
+    findings: usize,
     incidents: &[&Incident],
     selected: &[&Incident],
     period: (i64, i64),
@@ -95,7 +103,7 @@ pub fn summary(
         period_from: format_rfc3339(period.0),
         period_to: format_rfc3339(period.1 - 1),
         incidents_by_severity: by_sev,
-        findings: doc.findings.len(),
+        findings,
         events,
         hosts,
         incidents: selected
@@ -113,6 +121,8 @@ pub fn summary(
             })
             .collect(),
         report: report.display().to_string(),
+        verification: crate::ingest::verify::Verification::load(case)
+            .map(|v| format!("{} (verified {})", v.headline(), v.verified_at)),
     }
 }
 
@@ -124,18 +134,24 @@ pub fn target_of(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-/// Appends one delivery attempt to `CASE/deliveries.jsonl`.
-pub fn record(case: &Path, kind: &str, target: &str, result: &Result<webhook::Sent, String>) {
+/// Appends one delivery attempt to `CASE/deliveries.jsonl`: `details` (an object) on success,
+/// the error otherwise.
+pub fn record(case: &Path, kind: &str, target: &str, result: &Result<serde_json::Value, String>) {
     use std::io::Write;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let line = match result {
-        Ok(s) => {
-            serde_json::json!({"time": format_rfc3339(now.as_secs() as i64 * 1_000_000), "kind": kind, "target": target, "ok": true, "status": s.status, "attempts": s.attempts})
+    let mut line =
+        serde_json::json!({"time": format_rfc3339(now.as_secs() as i64 * 1_000_000), "kind": kind, "target": target});
+    match result {
+        Ok(serde_json::Value::Object(details)) => {
+            line["ok"] = true.into();
+            line.as_object_mut().expect("an object").extend(details.clone());
         }
+        Ok(_) => line["ok"] = true.into(),
         Err(e) => {
-            serde_json::json!({"time": format_rfc3339(now.as_secs() as i64 * 1_000_000), "kind": kind, "target": target, "ok": false, "error": e})
+            line["ok"] = false.into();
+            line["error"] = e.as_str().into();
         }
-    };
+    }
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(case.join("deliveries.jsonl")) {
         let _ = writeln!(f, "{line}");
     }

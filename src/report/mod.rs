@@ -141,18 +141,36 @@ pub fn write(
     })
 }
 
-/// Puts each chart into the page as a `data:` PNG image (the page's CSP allows `img-src
-/// data:`) and removes the file, so that the report is one self-contained HTML file.
-fn embed_charts(page: &mut String, drawn: &[PathBuf]) -> Result<(), AnalysisError> {
+/// The page with each chart put in as a `data:` PNG image (the page's CSP allows `img-src
+/// data:`); the chart files stay where they are.
+fn inline_charts(page: &str, drawn: &[PathBuf]) -> Result<String, AnalysisError> {
     use base64::Engine;
+    let mut page = page.to_string();
     for p in drawn {
         let bytes = std::fs::read(p).map_err(|e| AnalysisError::Write { path: p.clone(), source: e })?;
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let data = format!("src=\"data:image/png;base64,{}\"", base64::engine::general_purpose::STANDARD.encode(bytes));
-        *page = page.replace(&format!("src=\"{}\"", html_text(&name)), &data);
+        page = page.replace(&format!("src=\"{}\"", html_text(&name)), &data);
+    }
+    Ok(page)
+}
+
+/// Puts each chart into the page and removes its file, so that the report is one
+/// self-contained HTML file.
+fn embed_charts(page: &mut String, drawn: &[PathBuf]) -> Result<(), AnalysisError> {
+    *page = inline_charts(page, drawn)?;
+    for p in drawn {
         std::fs::remove_file(p).map_err(|e| AnalysisError::Write { path: p.clone(), source: e })?;
     }
     Ok(())
+}
+
+/// A written report as one self-contained HTML page (for a mail attachment): `index` with the
+/// `charts` that are still files embedded; the report on disk is left as it is.
+pub fn single_file_html(index: &Path, charts: &[PathBuf]) -> Result<String, AnalysisError> {
+    let page = std::fs::read_to_string(index)
+        .map_err(|e| AnalysisError::Case { path: index.to_path_buf(), msg: format!("cannot read the report: {e}") })?;
+    inline_charts(&page, charts)
 }
 
 /// Draws every chart of the report into `out`.
