@@ -823,3 +823,173 @@ fn exit_codes_match_the_readme_and_config_values_are_checked() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid table header") && err.lines().count() > 2 && !err.contains("\\x0a"), "{err}");
 }
+
+/// Three sources' lines as the programs write them (sshd via syslog, Apache combined, UFW), `n`
+/// lines each, as (relative path, text).
+fn three_sources(n: u32) -> Vec<(&'static str, String)> {
+    let (mut auth, mut web, mut fw) = (String::new(), String::new(), String::new());
+    for i in 0..n {
+        let (h, m, s) = (10 + i / 3600, i / 60 % 60, i % 60);
+        auth += &format!(
+            "Dec  1 {h:02}:{m:02}:{s:02} web01 sshd[{}]: Failed password for invalid user u{} from 203.0.113.{} port {} ssh2\n",
+            2000 + i,
+            i % 7,
+            i % 5,
+            40000 + i
+        );
+        web += &format!(
+            "198.51.100.{} - - [01/Dec/2026:{h:02}:{m:02}:{s:02} +0000] \"GET /index.php?id={i} HTTP/1.1\" {} 512 \"-\" \"Mozilla/5.0\"\n",
+            i % 9,
+            if i % 4 == 0 { 404 } else { 200 }
+        );
+        fw += &format!(
+            "Dec  1 {h:02}:{m:02}:{s:02} web01 kernel: [{i}.000000] [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:00:00:01:00:16:3e:00:00:02:08:00 SRC=192.0.2.{} DST=10.0.0.5 LEN=44 TOS=0x00 PREC=0x00 TTL=49 ID={i} PROTO=TCP SPT={} DPT={} WINDOW=1024 RES=0x00 SYN URGP=0\n",
+            i % 3,
+            50000 + i,
+            20 + i % 1000
+        );
+    }
+    vec![("web01/var/log/auth.log", auth), ("web01/var/log/apache2/access.log", web), ("web01/var/log/ufw.log", fw)]
+}
+
+fn part_count(case: &std::path::Path) -> usize {
+    let c = logsleuth::ingest::case::Case::new(case);
+    c.parts("events").len() + c.parts("rejects").len()
+}
+
+#[test]
+fn many_small_files_are_packed_into_the_layout_one_file_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (few, many) = (dir.path().join("few"), dir.path().join("many"));
+    let mut files = 0;
+    for (rel, text) in three_sources(600) {
+        let p = write(&few, rel, text.as_bytes());
+        set_mtime(&p, secs(2026, 12, 1, 23));
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, chunk) in lines.chunks(20).enumerate() {
+            let p = write(&many, &format!("{rel}.d/part-{n:03}.log"), (chunk.join("\n") + "\n").as_bytes());
+            set_mtime(&p, secs(2026, 12, 1, 23));
+            files += 1;
+        }
+    }
+    assert_eq!(files, 90);
+    let (a, b) = (dir.path().join("case-few"), dir.path().join("case-many"));
+    ok(&["ingest", few.to_str().unwrap(), "--case", a.to_str().unwrap(), "-q"]);
+    ok(&["ingest", many.to_str().unwrap(), "--case", b.to_str().unwrap(), "-q"]);
+    assert_invariant(&b);
+    assert_eq!(manifest(&b).inputs.len(), 90, "each small file keeps its own record and hashes");
+    assert!(part_count(&b) <= part_count(&a), "parts: {} from 90 files, {} from 3", part_count(&b), part_count(&a));
+    // The same events and findings; only where each line was read from differs.
+    let (x, y) = (contents(&a, false), contents(&b, false));
+    assert_eq!(x.0.height(), 1800);
+    assert!(x.0.equals_missing(&y.0), "packed rows differ from one file's");
+    assert!(!x.1.is_empty());
+    same_findings(&x.1, &y.1, "90 small files vs 3");
+    // Provenance is kept per line: the 21st line of auth.log is line 1 of its second piece.
+    let df = sql(&b, "SELECT log_file_path, log_line FROM events WHERE source_port = 40020");
+    assert_eq!(strings(&df, "log_file_path"), [Some("web01/var/log/auth.log.d/part-001.log".to_string())]);
+    assert_eq!(count(&b, "SELECT log_line FROM events WHERE source_port = 40020"), 1);
+    ok(&["verify", "--case", b.to_str().unwrap()]);
+}
+
+#[test]
+fn incremental_runs_are_compacted_atomically_and_verify_still_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let case = dir.path().join("case");
+    let c = case.to_str().unwrap();
+    let (_, text) = three_sources(400).remove(0);
+    let lines: Vec<&str> = text.lines().collect();
+    let auto = logsleuth::ingest::pack::AUTO_COMPACT_SMALL_PARTS;
+    // A day's piece per run: each run leaves one small part until enough of them add up.
+    for (n, chunk) in lines.chunks(20).enumerate() {
+        let p = write(&ev, &format!("web01/var/log/auth/day-{n:02}.log"), (chunk.join("\n") + "\n").as_bytes());
+        set_mtime(&p, secs(2026, 12, 1, 23));
+        let out = run(&["ingest", ev.to_str().unwrap(), "--case", c]);
+        assert!(out.status.success());
+        if n + 1 < auto {
+            assert_eq!(part_count(&case), n + 1, "run {n}: one part per run so far");
+        }
+        if n + 1 == auto {
+            assert_eq!(part_count(&case), 1, "run {n}: compacted at commit");
+            assert!(String::from_utf8_lossy(&out.stdout).contains("small parts of earlier runs packed together"));
+        }
+    }
+    assert_eq!(part_count(&case), 1 + 20 - auto);
+    assert_invariant(&case);
+    let before = contents(&case, true);
+    let out = ok(&["compact", "--case", c]);
+    assert!(out.contains("parts ->") && out.contains("small parts packed"), "{out}");
+    assert_eq!(part_count(&case), 1);
+    let after = contents(&case, true);
+    assert_eq!(after.0.height(), 400);
+    assert!(after.0.equals_missing(&before.0), "compaction changes no row");
+    same_findings(&after.1, &before.1, "before and after compact");
+    // The manifest's part hashes follow the new layout; the inputs and runs are untouched.
+    ok(&["verify", "--case", c]);
+    let m = manifest(&case);
+    assert_eq!((m.inputs.len(), m.runs.len(), m.parts.len()), (20, 20, 1));
+    assert!(ok(&["compact", "--case", c]).contains("nothing to compact"));
+    assert!(!case.join(".staging").exists() && !case.join(".commit").exists());
+}
+
+#[test]
+fn shards_merge_into_what_one_ingest_gives_and_merging_twice_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let d = |p: &str| dir.path().join(p);
+    let s = |p: &std::path::PathBuf| p.to_str().unwrap().to_string();
+    for (rel, text) in three_sources(300) {
+        for host in ["web01", "db01"] {
+            // The same shapes, other content on each host (identical files would be stored once).
+            let body = text.replace("web01", host).replace("/index.php", &format!("/{host}.php"));
+            let p = write(&ev, &format!("{host}/{}", rel.trim_start_matches("web01/")), body.as_bytes());
+            set_mtime(&p, secs(2026, 12, 1, 23));
+        }
+    }
+    // Sharded by host folder, as scale/spark/ingest.py does, and all at once.
+    ok(&["ingest", &s(&ev.join("web01")), &s(&ev.join("db01")), "--case", &s(&d("once")), "-q"]);
+    ok(&["ingest", &s(&ev.join("web01")), "--root", &s(&ev), "--case", &s(&d("shard-a")), "-q"]);
+    ok(&["ingest", &s(&ev.join("db01")), "--root", &s(&ev), "--case", &s(&d("shard-b")), "-q"]);
+    let out = ok(&["merge", &s(&d("shard-a")), &s(&d("shard-b")), "--into", &s(&d("merged"))]);
+    assert!(out.contains("run 1: 3 inputs") && out.contains("run 2: 3 inputs"), "{out}");
+    assert_invariant(&d("merged"));
+    let (x, y) = (contents(&d("once"), true), contents(&d("merged"), true));
+    assert_eq!(x.0.height(), 1800);
+    assert!(x.0.equals_missing(&y.0), "merged rows differ from one ingest's");
+    same_findings(&x.1, &y.1, "merged shards vs one ingest");
+    let m = manifest(&d("merged"));
+    assert_eq!(m.inputs.len(), 6);
+    assert!(m.runs[0].command.contains("shard-a") && m.runs[0].command.contains("SHA-256"), "{:?}", m.runs[0]);
+    ok(&["verify", "--case", &s(&d("merged"))]);
+    // Merging a shard again adds nothing.
+    let out = ok(&["merge", &s(&d("shard-a")), "--into", &s(&d("merged"))]);
+    assert!(out.contains("nothing new (3 inputs already in the case)"), "{out}");
+    assert_eq!(manifest(&d("merged")).runs.len(), 2);
+    // A shard holding a copy of content the case has (another name): recorded, not stored twice;
+    // and another file under a path the case uses already: renamed, rows and record alike.
+    let other = d("other");
+    let copy = std::fs::read(ev.join("web01/var/log/auth.log")).unwrap();
+    write(&other, "web01/var/log/auth.log.bak", &copy);
+    write(&other, "web01/var/log/ufw.log", three_sources(10).remove(2).1.replace("SPT=", "SPT=1").as_bytes());
+    ok(&["ingest", &s(&other.join("web01")), "--root", &s(&other), "--case", &s(&d("shard-c")), "-q"]);
+    let out = ok(&["merge", &s(&d("shard-c")), "--into", &s(&d("merged"))]);
+    assert!(out.contains("1 duplicate content, 1 renamed"), "{out}");
+    assert_invariant(&d("merged"));
+    let m = manifest(&d("merged"));
+    let bak = m.inputs.iter().find(|i| i.path.ends_with("auth.log.bak")).unwrap();
+    assert_eq!((bak.duplicate_of.as_deref(), bak.events), (Some("web01/var/log/auth.log"), 0));
+    assert!(
+        m.inputs.iter().any(|i| i.path == "web01/var/log/ufw.log#m3" && i.events == 10),
+        "{:?}",
+        m.inputs.iter().map(|i| &i.path).collect::<Vec<_>>()
+    );
+    assert_eq!(count(&d("merged"), "SELECT COUNT(*) FROM events"), 1810);
+    ok(&["verify", "--case", &s(&d("merged"))]);
+    // A folder that is neither a case nor empty is refused, and so is a shard that is no case.
+    let out = run(&["merge", &s(&d("shard-a")), "--into", &s(&ev)]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["merge", &s(&ev), "--into", &s(&d("x"))]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!d("x").exists(), "no case left behind");
+}

@@ -62,6 +62,11 @@ pub struct ReadArgs {
     /// Follow symlinks that point outside the evidence tree.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Name files relative to DIR (default: a single folder given, else the deepest folder
+    /// holding every input). Sharded ingest gives the evidence root, so that `merge` puts the
+    /// shards' files under the paths one ingest of the whole tree would give.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 fn parse_format(s: &str) -> Result<&'static dyn parse::FormatSpec, String> {
@@ -95,6 +100,7 @@ pub fn options(a: &IngestArgs) -> IngestOptions {
         tz: read.tz.clone(),
         host: read.host.clone(),
         symlinks: if read.follow_symlinks { Symlinks::Follow } else { Symlinks::Skip },
+        root: read.root.clone(),
         force: a.run.force,
         threads: a.run.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         progress: !a.run.quiet,
@@ -196,6 +202,9 @@ fn print_summary(s: &IngestSummary, opts: &IngestOptions) {
     }
     for (path, err) in &s.damaged {
         println!("  damaged: {}: {}", t(path), t(err));
+    }
+    if s.compacted > 0 {
+        println!("  {} small parts of earlier runs packed together", s.compacted);
     }
     println!("  {:.2} s, {:.1} MB/s of stored input ({} bytes)", s.seconds, s.mb_per_s(), s.bytes_stored);
 }

@@ -1,8 +1,10 @@
 //! Command-line interface: argument groups shared by the subcommands, one module per
 //! subcommand with one `run` function, and the documented exit codes.
 
+pub mod compact;
 pub mod detect;
 pub mod ingest;
+pub mod merge;
 pub mod pivot;
 pub mod query;
 pub mod report;
@@ -41,7 +43,7 @@ pub mod exit {
     pub const DAMAGED: i32 = 4;
     /// Any other failure: the case cannot be written or read, I/O errors.
     pub const FAILURE: i32 = 5;
-    /// `report`/`run --webhook`: the report was written but could not be delivered
+    /// `report`/`run --webhook`/`--mail-to`: the report was written but could not be delivered
     /// (`--fail-on` takes precedence when both apply).
     pub const DELIVERY: i32 = 6;
     /// `verify`: an input, a Parquet part or a derived file differs from what the manifest
@@ -74,6 +76,10 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Re-check the chain of custody: inputs, Parquet parts and derived files against the manifest.
     Verify(verify::VerifyArgs),
+    /// Merge cases ingested apart (shards) into one case, atomically.
+    Merge(merge::MergeArgs),
+    /// Pack the small Parquet parts that incremental runs left in a case (atomic).
+    Compact(compact::CompactArgs),
     /// Sigma rules: `sigma check PATH…` compiles them without a case and says what it cannot run.
     Sigma(sigma::SigmaArgs),
     /// Print the event schema documentation (Markdown).
@@ -146,6 +152,8 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Ingest(args) => ingest::run(args),
         Command::Query(args) => query::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Compact(args) => compact::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Pivot(args) => pivot::run(args),

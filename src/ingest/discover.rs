@@ -80,13 +80,29 @@ pub fn ingest_root(inputs: &[PathBuf]) -> PathBuf {
     root
 }
 
-/// Walks all inputs; paths are made relative to [`ingest_root`].
-pub fn discover(inputs: &[PathBuf], symlinks: Symlinks) -> Result<Vec<Candidate>, IngestError> {
+/// Walks all inputs; paths are made relative to `root` when given (`ingest --root`, which every
+/// input must be inside), else to [`ingest_root`].
+pub fn discover(inputs: &[PathBuf], symlinks: Symlinks, root: Option<&Path>) -> Result<Vec<Candidate>, IngestError> {
     let mut out: BTreeMap<String, Candidate> = BTreeMap::new();
     for input in inputs {
         std::fs::symlink_metadata(input).map_err(|_| IngestError::MissingInput { path: input.clone() })?;
     }
-    let root = ingest_root(inputs);
+    let root = match root {
+        Some(r) => {
+            let r = std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf());
+            for input in inputs {
+                if !std::path::absolute(input).unwrap_or_else(|_| input.clone()).starts_with(&r) {
+                    return Err(IngestError::Placement(format!(
+                        "--root {}: the input {} is not inside it",
+                        r.display(),
+                        input.display()
+                    )));
+                }
+            }
+            r
+        }
+        None => ingest_root(inputs),
+    };
     for input in inputs {
         let input = &std::path::absolute(input).unwrap_or_else(|_| input.clone());
         let meta = std::fs::symlink_metadata(input).map_err(|_| IngestError::MissingInput { path: input.clone() })?;
@@ -339,14 +355,19 @@ mod tests {
         std::fs::create_dir_all(&b).unwrap();
         std::fs::write(a.join("x.log"), "1\n").unwrap();
         std::fs::write(b.join("x.log"), "2\n").unwrap();
-        let c = discover(&[a.join("x.log"), b.join("x.log")], Symlinks::Skip).unwrap();
+        let c = discover(&[a.join("x.log"), b.join("x.log")], Symlinks::Skip, None).unwrap();
         assert_eq!(c.iter().map(|c| c.rel.as_str()).collect::<Vec<_>>(), ["h00/var/log/x.log", "h01/var/log/x.log"]);
-        let c = discover(&[dir.path().join("ev/h00"), dir.path().join("ev/h01")], Symlinks::Skip).unwrap();
+        let c = discover(&[dir.path().join("ev/h00"), dir.path().join("ev/h01")], Symlinks::Skip, None).unwrap();
         assert_eq!(c[0].rel, "h00/var/log/x.log");
-        let c = discover(&[dir.path().join("ev")], Symlinks::Skip).unwrap();
+        let c = discover(&[dir.path().join("ev")], Symlinks::Skip, None).unwrap();
         assert_eq!(c[1].rel, "h01/var/log/x.log");
-        let c = discover(&[a.join("x.log")], Symlinks::Skip).unwrap();
+        let c = discover(&[a.join("x.log")], Symlinks::Skip, None).unwrap();
         assert_eq!(c[0].rel, "x.log");
+        // A shard of the tree named as the whole tree names it (`--root`).
+        let c = discover(&[dir.path().join("ev/h01")], Symlinks::Skip, Some(&dir.path().join("ev"))).unwrap();
+        assert_eq!(c[0].rel, "h01/var/log/x.log");
+        let outside = discover(&[dir.path().join("ev/h01")], Symlinks::Skip, Some(&dir.path().join("ev/h00")));
+        assert!(matches!(outside, Err(IngestError::Placement(m)) if m.contains("not inside")));
     }
 
     #[test]
@@ -359,13 +380,13 @@ mod tests {
         std::fs::write(dir.path().join("outside.log"), "z\n").unwrap();
         std::os::unix::fs::symlink(dir.path().join("outside.log"), root.join("h1/var/log/out.log")).unwrap();
         std::os::unix::fs::symlink(root.join("h1/var/log/a.log"), root.join("h1/var/log/alias.log")).unwrap();
-        let c = discover(std::slice::from_ref(&root), Symlinks::Skip).unwrap();
+        let c = discover(std::slice::from_ref(&root), Symlinks::Skip, None).unwrap();
         let rels: Vec<_> = c.iter().map(|c| c.rel.as_str()).collect();
         assert_eq!(rels, ["h1/var/log/a.log", "h1/var/log/alias.log", "h1/var/log/b.log", "h1/var/log/out.log"]);
         assert!(c[1].skipped.as_deref().unwrap().contains("inside the evidence tree"));
         assert!(c[3].skipped.as_deref().unwrap().contains("outside"));
         assert!(c[0].skipped.is_none());
-        let c = discover(&[root], Symlinks::Follow).unwrap();
+        let c = discover(&[root], Symlinks::Follow, None).unwrap();
         assert!(c.iter().all(|c| c.skipped.is_none()));
     }
 }

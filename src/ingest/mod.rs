@@ -13,6 +13,8 @@ pub mod decode;
 pub mod discover;
 pub mod journal;
 pub mod manifest;
+pub mod merge;
+pub mod pack;
 pub mod pipeline;
 pub mod plan;
 pub mod rotation;
@@ -44,6 +46,8 @@ pub struct IngestOptions {
     pub tz: Vec<clock::TzArg>,
     pub host: Option<String>,
     pub symlinks: Symlinks,
+    /// `--root`: name files relative to this folder (default [`discover::ingest_root`]).
+    pub root: Option<PathBuf>,
     pub force: bool,
     pub threads: usize,
     pub progress: bool,
@@ -81,6 +85,8 @@ pub struct IngestSummary {
     pub not_understood: Vec<(String, String, u64, u64)>,
     /// How time was decided: one line per host zone, per year shift, per uncertain year.
     pub time: Vec<String>,
+    /// Small parts of earlier runs packed together at this commit.
+    pub compacted: usize,
 }
 
 impl IngestSummary {
@@ -340,7 +346,9 @@ fn prehash(cands: &[Candidate], old_inputs: &[InputRecord]) -> Vec<Option<String
     cands
         .par_iter()
         .map(|c| {
-            let wanted = c.skipped.is_none() && c.size > 0 && (size_count[&c.size] > 1 || old_sizes.contains(&c.size));
+            // Empty files too (hashing nothing is free): an empty log is then "unchanged" on the
+            // next run instead of new content under its own path each time.
+            let wanted = c.skipped.is_none() && (c.size == 0 || size_count[&c.size] > 1 || old_sizes.contains(&c.size));
             wanted.then(|| decode::sha256_file(&c.source()).ok()).flatten()
         })
         .collect()
@@ -420,6 +428,9 @@ fn classify(
                 summary.files_unchanged += 1;
                 continue; // already in the case, unchanged: keep the old record
             }
+        }
+        // Empty files hold no content to share: never one another's duplicates.
+        if let Some(sha) = prehash[i].as_ref().filter(|_| c.size > 0) {
             if let Some(prev) = old_by_sha.get(sha.as_str()) {
                 rec.sha256 = Some(sha.clone());
                 rec.content_sha256 = prev.content_sha256.clone();
@@ -539,7 +550,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     };
     let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
 
-    let mut cands = archive::expand(discover::discover(&opts.inputs, opts.symlinks)?);
+    let mut cands = archive::expand(discover::discover(&opts.inputs, opts.symlinks, opts.root.as_deref())?);
     unique_paths(&mut cands, &old_inputs);
     let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
 
@@ -598,6 +609,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let mut journal = Journal::default();
     let staging_rel = staging.strip_prefix(&case.dir).unwrap_or(&staging).to_string_lossy().into_owned();
     let mut by_module: HashMap<Module, u64> = HashMap::new();
+    let mut kept_parts: Vec<writer::WrittenPart> = Vec::new();
     for &i in &order {
         let c = &cands[i];
         let Some(j) = job_of[i] else { continue };
@@ -640,10 +652,13 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
                 *by_module.entry(Module::ALL[m]).or_default() += n;
             }
         }
-        for part in &res.parts {
-            let src = format!("{staging_rel}/{}", part.rel.to_string_lossy());
-            journal.moves.push((src, part.rel.to_string_lossy().into_owned()));
-        }
+        kept_parts.extend(res.parts.iter().cloned());
+    }
+    // The case's layout does not follow the evidence's: small parts are packed per partition.
+    let packed = pack::pack(kept_parts, &staging, &staging, &format!("r{run_no:04}"))?;
+    for part in packed.kept.iter().chain(&packed.packs) {
+        let src = format!("{staging_rel}/{}", part.rel.to_string_lossy());
+        journal.moves.push((src, part.rel.to_string_lossy().into_owned()));
     }
 
     // Assemble the manifest: every earlier record stays (a file that changed keeps the record of
@@ -660,6 +675,8 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
 
     let staged = Staged { dir: &staging, rel: staging_rel, journal };
     commit_run(&case, &lock, opts, old.as_ref(), (run_no, started_at), inputs, staged, &summary)?;
+    // Incremental runs each leave their own small parts: packed once they add up.
+    summary.compacted = pack::compact(&case, &lock, Some(pack::AUTO_COMPACT_SMALL_PARTS))?.replaced;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

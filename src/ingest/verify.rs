@@ -75,6 +75,19 @@ fn check(kind: &str, path: String, recorded: Option<&str>, file: &Path) -> Check
     }
 }
 
+/// The file a record's path names: without the suffix that tells apart what one path held in
+/// different runs (`auth.log#r3`, `auth.log#r3-2`: logrotate reused the name) or in a merged
+/// shard (`auth.log#m2`).
+pub fn file_path(path: &str) -> &str {
+    if let Some((file, tag)) = path.rsplit_once('#') {
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+        if tag.strip_prefix('r').is_some_and(digits) || tag.strip_prefix('m').is_some_and(digits) {
+            return file;
+        }
+    }
+    path
+}
+
 /// Where an input is now: under the first `--evidence` root that holds its path, else where
 /// ingest read it.
 fn locate(path: &str, source: Option<&str>, evidence: &[PathBuf]) -> PathBuf {
@@ -100,14 +113,14 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
     let manifest_sha256 = sha256_path(&mpath).map_err(|e| IngestError::read(&mpath, e))?;
     let mut checks = Vec::new();
 
-    // Inputs: the latest record of each path (a file that changed between runs keeps its older
-    // records); archive members are vouched for by their archive's hash.
+    // Inputs: the latest record of each file (a file that changed between runs keeps its older
+    // records, some under `PATH#rRUN`); archive members are vouched for by their archive's hash.
     let mut latest: BTreeMap<&str, &super::manifest::InputRecord> = BTreeMap::new();
     for r in &manifest.inputs {
         if r.archive.is_some() || r.sha256.is_none() {
             continue;
         }
-        latest.entry(r.path.as_str()).and_modify(|e| *e = if r.run >= e.run { r } else { e }).or_insert(r);
+        latest.entry(file_path(&r.path)).and_modify(|e| *e = if r.run >= e.run { r } else { e }).or_insert(r);
     }
     for (path, r) in &latest {
         let file = locate(path, r.source_path.as_deref(), evidence);
@@ -115,7 +128,7 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
     }
     // New: files in the evidence folders that the case does not name (the case folder itself
     // and everything ingest records anyway, skipped or not, excepted).
-    let known: BTreeSet<&str> = manifest.inputs.iter().map(|r| r.path.as_str()).collect();
+    let known: BTreeSet<&str> = manifest.inputs.iter().map(|r| file_path(&r.path)).collect();
     let case_abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     for root in evidence.iter().filter(|r| r.is_dir()) {
         for e in walkdir::WalkDir::new(root).sort_by_file_name().into_iter().flatten() {

@@ -2,6 +2,7 @@
 //! (`events/event_module=auth/…`, `rejects/log_format=syslog/…`). Each input file owns its
 //! parts, so a duplicate discovered after reading can be dropped whole; each part is written
 //! by one thread at a time from a small pool, so encoding and compression run in parallel.
+//! Small parts are packed together before commit ([`super::pack`]).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -167,7 +168,8 @@ impl FileSink {
         })
     }
 
-    /// Closes every part (footer written, file synced) and returns what was written.
+    /// Closes every part (footer written; synced when it is large, since small parts are
+    /// packed and synced by [`super::pack`]) and returns what was written.
     pub fn close(&self) -> Result<Vec<WrittenPart>, IngestError> {
         let mut parts: Vec<Part> = Vec::new();
         for pool in self.events.iter().chain(std::iter::once(&self.rejects)) {
@@ -181,7 +183,9 @@ impl FileSink {
                 + part.writer.in_progress_rows() as u64;
             let buf = part.writer.into_inner().map_err(pq)?;
             let file = buf.into_inner().map_err(|e| IngestError::write(&abs, e.into_error()))?;
-            file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
+            if rows >= super::pack::SMALL_PART_ROWS {
+                file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
+            }
             written.push(WrittenPart { rel: part.path, rows });
         }
         written.sort_by(|a, b| a.rel.cmp(&b.rel));

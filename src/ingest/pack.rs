@@ -1,0 +1,274 @@
+//! Packing: small Parquet parts of one partition rewritten into parts of a bounded size, so that
+//! the case's layout does not depend on how many files the evidence came in (2,800 files of 20
+//! lines are a handful of parts, not 2,800). Ingest packs its run's small parts before commit;
+//! `logsleuth compact` packs the small parts that incremental runs left in a case. Rows keep
+//! their order (parts in name order, rows in file order); provenance is in the columns
+//! (`log_file_path`, `log_line`), so nothing is lost by merging files.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use rayon::prelude::*;
+
+use super::writer::{properties, WrittenPart, ROW_GROUP_ROWS};
+use crate::error::IngestError;
+
+/// A part with fewer rows than one row group is small: it is packed with its neighbours.
+pub const SMALL_PART_ROWS: u64 = ROW_GROUP_ROWS as u64;
+/// Rows per packed part (four row groups).
+pub const PACK_ROWS: u64 = 4 * ROW_GROUP_ROWS as u64;
+
+/// One packed part to write: its sources in order, and where it goes.
+struct Pack {
+    sources: Vec<PathBuf>,
+    rel: PathBuf,
+    rows: u64,
+}
+
+/// Plans the packs of `parts` (paths relative to `src_root`): in each partition folder with more
+/// than one small part, the small ones in name order, cut every [`PACK_ROWS`] rows. Returns the
+/// parts left as they are and the packs, named `STEM-pNNNN.parquet` in their partition.
+fn plan(parts: Vec<WrittenPart>, src_root: &Path, stem: &str) -> (Vec<WrittenPart>, Vec<Pack>) {
+    let mut by_dir: BTreeMap<PathBuf, Vec<WrittenPart>> = BTreeMap::new();
+    for p in parts {
+        by_dir.entry(p.rel.parent().map(Path::to_path_buf).unwrap_or_default()).or_default().push(p);
+    }
+    let mut keep = Vec::new();
+    let mut packs = Vec::new();
+    for (dir, mut group) in by_dir {
+        group.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let (small, large): (Vec<_>, Vec<_>) = group.into_iter().partition(|p| p.rows < SMALL_PART_ROWS);
+        keep.extend(large);
+        if small.len() < 2 {
+            keep.extend(small);
+            continue;
+        }
+        let mut current: Option<Pack> = None;
+        for p in small {
+            if current.as_ref().is_some_and(|c| c.rows + p.rows > PACK_ROWS) {
+                packs.extend(current.take());
+            }
+            let c = current.get_or_insert_with(|| Pack {
+                sources: Vec::new(),
+                rel: dir.join(format!("{stem}-p{:04}.parquet", packs.len())),
+                rows: 0,
+            });
+            c.sources.push(src_root.join(&p.rel));
+            c.rows += p.rows;
+        }
+        packs.extend(current);
+    }
+    (keep, packs)
+}
+
+/// Writes one pack: every source's batches in order into one part file, synced.
+fn write_pack(pack: &Pack, dst_root: &Path) -> Result<WrittenPart, IngestError> {
+    let abs = dst_root.join(&pack.rel);
+    if let Some(dir) = abs.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| IngestError::write(dir, e))?;
+    }
+    let mut writer: Option<ArrowWriter<BufWriter<File>>> = None;
+    let mut rows = 0u64;
+    for src in &pack.sources {
+        let pq = |e| IngestError::Parquet { path: src.clone(), source: e };
+        let file = File::open(src).map_err(|e| IngestError::read(src, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(pq)?
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(pq)?;
+        for batch in reader {
+            let batch = batch.map_err(|e| IngestError::Parquet { path: src.clone(), source: e.into() })?;
+            let w = match &mut writer {
+                Some(w) => w,
+                None => {
+                    let file = File::create(&abs).map_err(|e| IngestError::write(&abs, e))?;
+                    let w = ArrowWriter::try_new(
+                        BufWriter::with_capacity(1 << 20, file),
+                        batch.schema(),
+                        Some(properties()),
+                    )
+                    .map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
+                    writer.insert(w)
+                }
+            };
+            rows += batch.num_rows() as u64;
+            w.write(&batch).map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
+        }
+    }
+    let writer = writer.ok_or_else(|| IngestError::Invalid(format!("{}: nothing to pack", abs.display())))?;
+    let buf = writer.into_inner().map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
+    let file = buf.into_inner().map_err(|e| IngestError::write(&abs, e.into_error()))?;
+    file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
+    Ok(WrittenPart { rel: pack.rel.clone(), rows })
+}
+
+/// The parts after packing.
+pub struct Packed {
+    /// Large parts and lone small ones, as they were (relative to the source root).
+    pub kept: Vec<WrittenPart>,
+    /// The packs written (relative to the destination root).
+    pub packs: Vec<WrittenPart>,
+    /// The small parts the packs replace (relative to the source root).
+    pub replaced: Vec<PathBuf>,
+}
+
+/// Packs the small parts among `parts` (relative to `src_root`) into new parts under
+/// `dst_root`, in parallel across packs. Lone small parts are synced here: the writer leaves
+/// small parts unsynced, as most of them are packed.
+pub fn pack(parts: Vec<WrittenPart>, src_root: &Path, dst_root: &Path, stem: &str) -> Result<Packed, IngestError> {
+    let (keep, packs) = plan(parts, src_root, stem);
+    for p in keep.iter().filter(|p| p.rows < SMALL_PART_ROWS) {
+        let abs = src_root.join(&p.rel);
+        File::open(&abs).and_then(|f| f.sync_all()).map_err(|e| IngestError::write(&abs, e))?;
+    }
+    let written = packs.par_iter().map(|p| write_pack(p, dst_root)).collect::<Result<Vec<_>, _>>()?;
+    let replaced = packs
+        .iter()
+        .flat_map(|p| p.sources.iter().map(|s| s.strip_prefix(src_root).unwrap_or(s).to_path_buf()))
+        .collect();
+    Ok(Packed { kept: keep, packs: written, replaced })
+}
+
+/// What compacting a case did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Compacted {
+    pub parts_before: usize,
+    pub parts_after: usize,
+    /// Small parts replaced by packs, and the packs written.
+    pub replaced: usize,
+    pub packs: usize,
+    pub rows_packed: u64,
+}
+
+/// Small parts a partition may hold before ingest compacts the case at commit.
+pub const AUTO_COMPACT_SMALL_PARTS: usize = 16;
+
+/// Packs the small parts of a committed case (left by incremental runs) through the case's
+/// commit journal: the packs are written to staging, then moved in while the parts they replace
+/// are deleted and the manifest's part hashes updated, atomically. With `min_small`, only when
+/// some partition holds at least that many small parts. The recorded inputs, runs and derived
+/// files are untouched: the events are the same, only their files change.
+pub fn compact(
+    case: &super::case::Case,
+    lock: &super::case::CaseLock,
+    min_small: Option<usize>,
+) -> Result<Compacted, IngestError> {
+    use super::manifest::Manifest;
+    let mut manifest = Manifest::load(&case.manifest_path())?
+        .ok_or_else(|| IngestError::Invalid(format!("{} is not a logsleuth case (no manifest)", case.dir.display())))?;
+    let rels: Vec<String> = case.parts("events").into_iter().chain(case.parts("rejects")).collect();
+    let parts = rels
+        .par_iter()
+        .map(|r| rows_of(&case.dir.join(r)).map(|rows| WrittenPart { rel: r.into(), rows }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut done = Compacted { parts_before: parts.len(), parts_after: parts.len(), ..Default::default() };
+    if let Some(min) = min_small {
+        let mut small: BTreeMap<&Path, usize> = BTreeMap::new();
+        for p in parts.iter().filter(|p| p.rows < SMALL_PART_ROWS) {
+            *small.entry(p.rel.parent().unwrap_or(Path::new(""))).or_default() += 1;
+        }
+        if small.values().all(|&n| n < min) {
+            return Ok(done);
+        }
+    }
+    let last_run = manifest.runs.iter().map(|r| r.run).max().unwrap_or(0);
+    let staging = case.staging_dir(last_run + 1);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let Packed { packs, replaced, .. } = pack(parts, &case.dir, &staging, &format!("r{last_run:04}-c{secs}"))?;
+    if packs.is_empty() {
+        return Ok(done);
+    }
+    let staging_rel = staging.strip_prefix(&case.dir).unwrap_or(&staging).to_string_lossy().into_owned();
+    let mut journal = super::case::Journal::default();
+    for r in &replaced {
+        let rel = r.to_string_lossy().into_owned();
+        manifest.parts.remove(&rel);
+        journal.deletes.push(rel);
+    }
+    let hashes = packs
+        .par_iter()
+        .map(|p| {
+            let abs = staging.join(&p.rel);
+            super::decode::sha256_path(&abs)
+                .map(|h| (p.rel.to_string_lossy().into_owned(), h))
+                .map_err(|e| IngestError::read(&abs, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (rel, h) in hashes {
+        journal.moves.push((format!("{staging_rel}/{rel}"), rel.clone()));
+        manifest.parts.insert(rel, h);
+    }
+    let manifest_tmp = staging.join(super::case::MANIFEST);
+    std::fs::write(&manifest_tmp, manifest.to_json()).map_err(|e| IngestError::write(&manifest_tmp, e))?;
+    journal.manifest_tmp = format!("{staging_rel}/{}", super::case::MANIFEST);
+    journal.staging = staging_rel;
+    case.commit(lock, &journal)?;
+    done.replaced = replaced.len();
+    done.packs = packs.len();
+    done.rows_packed = packs.iter().map(|p| p.rows).sum();
+    done.parts_after = done.parts_before - done.replaced + done.packs;
+    Ok(done)
+}
+
+/// Rows of a part file, from its footer.
+pub fn rows_of(path: &Path) -> Result<u64, IngestError> {
+    let file = File::open(path).map_err(|e| IngestError::read(path, e))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| IngestError::Parquet { path: path.to_path_buf(), source: e })?;
+    Ok(b.metadata().file_metadata().num_rows().max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(rel: &str, rows: u64) -> WrittenPart {
+        WrittenPart { rel: rel.into(), rows }
+    }
+
+    #[test]
+    fn small_parts_of_a_partition_are_packed_in_name_order_and_cut_by_rows() {
+        let many = SMALL_PART_ROWS - 1; // the largest small part: four fill a pack
+        let mut parts: Vec<WrittenPart> = [5, 1, 3, 2, 4]
+            .iter()
+            .map(|i| part(&format!("events/event_module=auth/r0001-f00000{i}-000.parquet"), many))
+            .collect();
+        parts.extend([
+            part("events/event_module=web/r0001-f000007-000.parquet", 10),
+            part("events/event_module=web/r0001-f000008-000.parquet", SMALL_PART_ROWS),
+            part("rejects/log_format=syslog/r0001-f000001-000.parquet", 3),
+        ]);
+        let (keep, packs) = plan(parts, Path::new("/s"), "r0001");
+        let kept: Vec<_> = keep.iter().map(|p| p.rel.to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            kept,
+            [
+                "events/event_module=web/r0001-f000008-000.parquet",
+                "events/event_module=web/r0001-f000007-000.parquet",
+                "rejects/log_format=syslog/r0001-f000001-000.parquet"
+            ],
+            "a large part, and lone small ones, stay"
+        );
+        assert_eq!(packs.len(), 2);
+        assert_eq!(packs[0].rel, Path::new("events/event_module=auth/r0001-p0000.parquet"));
+        assert_eq!(packs[0].rows, 4 * many);
+        let srcs: Vec<_> =
+            packs[0].sources.iter().map(|s| s.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            srcs,
+            [
+                "r0001-f000001-000.parquet",
+                "r0001-f000002-000.parquet",
+                "r0001-f000003-000.parquet",
+                "r0001-f000004-000.parquet"
+            ]
+        );
+        assert_eq!(packs[1].rel, Path::new("events/event_module=auth/r0001-p0001.parquet"));
+        assert_eq!(packs[1].sources, [Path::new("/s/events/event_module=auth/r0001-f000005-000.parquet")]);
+    }
+}
