@@ -16,6 +16,7 @@ mod linux;
 mod real_datasets;
 mod report;
 mod sample;
+mod scale;
 mod sigma;
 mod time;
 mod triage;

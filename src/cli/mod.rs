@@ -8,6 +8,7 @@ pub mod merge;
 pub mod pivot;
 pub mod query;
 pub mod report;
+pub mod rules;
 pub mod sigma;
 pub mod timeline;
 pub mod verify;
@@ -76,6 +77,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Re-check the chain of custody: inputs, Parquet parts and derived files against the manifest.
     Verify(verify::VerifyArgs),
+    /// SQL rules for other engines: `rules export --dialect spark|duckdb|trino|polars --out DIR`.
+    Rules(rules::RulesArgs),
     /// Merge cases ingested apart (shards) into one case, atomically.
     Merge(merge::MergeArgs),
     /// Pack the small Parquet parts that incremental runs left in a case (atomic).
@@ -154,6 +157,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Verify(args) => verify::run(args),
         Command::Compact(args) => compact::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Rules(args) => rules::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Timeline(args) => timeline::run(args),
         Command::Pivot(args) => pivot::run(args),

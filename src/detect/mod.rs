@@ -10,6 +10,7 @@ pub mod anomaly;
 pub mod auth;
 pub mod config;
 pub mod correlate;
+pub mod export;
 pub mod finding;
 pub mod frame;
 pub mod integrity;

@@ -1,0 +1,255 @@
+//! `logsleuth rules export --dialect D --out DIR`: the SQL rules as plain SQL another engine runs
+//! as it is, over tables named `events` (the case's `events/` dataset) and `attempts` (the
+//! attempt ledger, `CASE/attempts-*.parquet`, which `detect` stores). Parameters are filled in
+//! from the effective configuration; what differs between dialects is translated here, in one
+//! place: interval literals, and the date of a timestamp, which is taken in UTC whatever the
+//! session's zone. `rules.json` lists the rules with their parameters, their evidence predicate
+//! and what the engine must do first (`setup`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::config::Config;
+use super::sql_rule::{substitute, SqlRule};
+use crate::error::AnalysisError;
+
+/// The engines the rules are exported for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Spark SQL 3.4+ (PySpark: scale/spark/detect.py).
+    Spark,
+    /// DuckDB 1.x (scale/duckdb/detect.py).
+    Duckdb,
+    /// Trino / Presto.
+    Trino,
+    /// polars SQL, as `logsleuth detect` runs them.
+    Polars,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Spark => "spark",
+            Dialect::Duckdb => "duckdb",
+            Dialect::Trino => "trino",
+            Dialect::Polars => "polars",
+        }
+    }
+
+    /// Statements to run once per session before the rules. Timestamps are instants in UTC;
+    /// Spark turns one into a date in the session's zone, so the session is set to UTC.
+    pub fn setup(self) -> Vec<&'static str> {
+        match self {
+            Dialect::Spark => vec!["SET spark.sql.session.timeZone = UTC"],
+            Dialect::Duckdb => vec!["SET TimeZone = 'UTC'"],
+            Dialect::Trino => vec!["SET TIME ZONE 'UTC'"],
+            Dialect::Polars => vec![],
+        }
+    }
+}
+
+/// `INTERVAL 'N unit'` as the dialect writes it: Spark `INTERVAL N MINUTES`, Trino `INTERVAL
+/// 'N' MINUTE`; DuckDB and polars read the rules' own form.
+fn interval(n: &str, unit: &str, d: Dialect) -> String {
+    let unit = unit.to_ascii_uppercase();
+    let singular = unit.trim_end_matches('S');
+    match d {
+        Dialect::Spark => format!("INTERVAL {n} {singular}S"),
+        Dialect::Trino => format!("INTERVAL '{n}' {singular}"),
+        Dialect::Duckdb | Dialect::Polars => format!("INTERVAL '{n} {}s'", singular.to_ascii_lowercase()),
+    }
+}
+
+/// The date of the `timestamp` column in UTC, independent of the session's zone where the
+/// dialect allows it.
+fn utc_date(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Duckdb => "CAST(timezone('UTC', timestamp) AS DATE)",
+        Dialect::Trino => "CAST(timestamp AT TIME ZONE 'UTC' AS DATE)",
+        // Spark: the session zone is UTC (setup); polars: timestamps are UTC.
+        Dialect::Spark | Dialect::Polars => "CAST(timestamp AS DATE)",
+    }
+}
+
+/// Translates a rule's SQL (parameters already filled in) into `d`.
+pub fn translate(sql: &str, d: Dialect) -> String {
+    let re = regex::Regex::new(r"(?i)INTERVAL\s+'(\d+)\s+(second|minute|hour|day)s?'").expect("a valid pattern");
+    let out = re.replace_all(sql, |c: &regex::Captures<'_>| interval(&c[1], &c[2], d));
+    let date = regex::Regex::new(r"(?i)CAST\(\s*timestamp\s+AS\s+DATE\s*\)").expect("a valid pattern");
+    date.replace_all(&out, utc_date(d)).into_owned()
+}
+
+/// One exported rule, as `rules.json` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    pub id: String,
+    pub file: String,
+    pub title: String,
+    pub severity: String,
+    pub description: String,
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// `events` or `attempts`: where the evidence lines are taken from.
+    pub evidence_table: String,
+    /// Which rows of `evidence_table` are a finding's evidence: those matching this, with the
+    /// finding's host, source and user (null matching null; a column the query does not
+    /// return matches anything) inside its span. `null`: the rule has no evidence lines.
+    pub evidence: Option<String>,
+    /// Tables the query reads.
+    pub tables: Vec<String>,
+}
+
+/// The `rules.json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalog {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub dialect: Dialect,
+    pub setup: Vec<&'static str>,
+    /// Where `events` and `attempts` come from in a case.
+    pub tables: BTreeMap<&'static str, &'static str>,
+    /// How a finding is made from a result row (the findings contract).
+    pub findings: &'static str,
+    pub rules: Vec<Exported>,
+    /// Built-in rules written in Rust (statistics, template mining, tamper heuristics,
+    /// correlation): not exported.
+    pub not_portable: Vec<&'static str>,
+}
+
+/// The rule families `detect` runs in Rust, not exportable as SQL.
+pub const RUST_RULES: &[&str] = &[
+    "success_after_failures",
+    "account_change",
+    "web_attack",
+    "cross_source",
+    "attack_chain",
+    "rare_event",
+    "volume_anomaly",
+    "log_integrity",
+    "process_activity",
+];
+
+const FINDINGS_CONTRACT: &str = "One finding per row: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the first 20 matching rows in (timestamp, log_file_path, log_line) order.";
+
+fn json_value(v: &super::config::Value) -> serde_json::Value {
+    use super::config::Value;
+    match v {
+        Value::Int(i) => (*i).into(),
+        Value::Float(f) => (*f).into(),
+        Value::Str(s) => s.clone().into(),
+        Value::List(l) => l.clone().into(),
+    }
+}
+
+/// Which of `events` and `attempts` a query reads.
+fn tables_of(sql: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"(?i)\b(FROM|JOIN)\s+(events|attempts)\b").expect("a valid pattern");
+    let mut t: Vec<String> = re.captures_iter(sql).map(|c| c[2].to_ascii_lowercase()).collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
+/// Writes every rule of `rules` with the parameters of `config` into `out` as `ID.sql` in
+/// dialect `d`, and `rules.json`. Ids must be unique (two files with one id are an error).
+pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Result<Catalog, AnalysisError> {
+    let err = |msg: String| AnalysisError::Rule { path: out.to_path_buf(), msg };
+    std::fs::create_dir_all(out).map_err(|e| AnalysisError::Write { path: out.to_path_buf(), source: e })?;
+    let mut exported: Vec<Exported> = Vec::new();
+    let mut files: BTreeMap<String, &str> = BTreeMap::new();
+    for r in rules {
+        let params = config.params(&r.id);
+        let sql = substitute(&r.body, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
+        let sql = translate(sql.trim_end().trim_end_matches(';'), d);
+        let evidence = match &r.evidence {
+            Some(p) => Some(translate(&substitute(p, &params).map_err(|e| err(format!("{}: {e}", r.file)))?, d)),
+            None => None,
+        };
+        let mut name = format!("{}.sql", r.id);
+        // Two files of one id (port_scan and port_sweep): each keeps its own file.
+        if files.contains_key(&name) {
+            name = format!("{}.sql", Path::new(&r.file).file_stem().unwrap_or_default().to_string_lossy());
+        }
+        if let Some(prev) = files.insert(name.clone(), &r.file) {
+            return Err(err(format!("{} and {prev} both export as {name}", r.file)));
+        }
+        let e = Exported {
+            id: r.id.clone(),
+            file: name.clone(),
+            title: r.title.clone(),
+            severity: r.severity.as_str().to_string(),
+            description: r.description.clone(),
+            params: params.iter().map(|(k, v)| (k.clone(), json_value(v))).collect(),
+            evidence_table: r.evidence_table.clone(),
+            evidence,
+            tables: tables_of(&sql),
+        };
+        let mut text = format!(
+            "-- id: {}\n-- title: {}\n-- severity: {}\n-- dialect: {}\n",
+            e.id,
+            e.title,
+            e.severity,
+            d.as_str()
+        );
+        for (k, v) in &e.params {
+            text += &format!("-- param: {k} = {v}\n");
+        }
+        text += &format!("-- evidence_table: {}\n", e.evidence_table);
+        if let Some(p) = &e.evidence {
+            text += &format!("-- evidence: {p}\n");
+        }
+        for s in d.setup() {
+            text += &format!("-- setup: {s};\n");
+        }
+        text += &format!("-- tables: {}\n{sql}\n", e.tables.join(", "));
+        let path = out.join(&name);
+        std::fs::write(&path, text).map_err(|e| AnalysisError::Write { path, source: e })?;
+        exported.push(e);
+    }
+    let catalog = Catalog {
+        tool: "logsleuth",
+        version: env!("CARGO_PKG_VERSION"),
+        dialect: d,
+        setup: d.setup(),
+        tables: BTreeMap::from([
+            ("events", "CASE/events/ (Parquet, hive-partitioned by event_module)"),
+            ("attempts", "CASE/attempts-*.parquet (the attempt ledger; written by `logsleuth detect`)"),
+        ]),
+        findings: FINDINGS_CONTRACT,
+        rules: exported,
+        not_portable: RUST_RULES.to_vec(),
+    };
+    let path = out.join("rules.json");
+    let text = serde_json::to_string_pretty(&catalog).expect("the catalog serializes") + "\n";
+    std::fs::write(&path, text).map_err(|e| AnalysisError::Write { path, source: e })?;
+    Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_and_dates_per_dialect() {
+        let sql = "WHERE t - s <= INTERVAL '30 minutes' AND u <= interval '2 hours' GROUP BY CAST(timestamp AS DATE)";
+        assert_eq!(
+            translate(sql, Dialect::Spark),
+            "WHERE t - s <= INTERVAL 30 MINUTES AND u <= INTERVAL 2 HOURS GROUP BY CAST(timestamp AS DATE)"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Trino),
+            "WHERE t - s <= INTERVAL '30' MINUTE AND u <= INTERVAL '2' HOUR GROUP BY CAST(timestamp AT TIME ZONE 'UTC' AS DATE)"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Duckdb),
+            "WHERE t - s <= INTERVAL '30 minutes' AND u <= INTERVAL '2 hours' GROUP BY CAST(timezone('UTC', timestamp) AS DATE)"
+        );
+        assert_eq!(translate("INTERVAL '1 second'", Dialect::Spark), "INTERVAL 1 SECONDS");
+        assert_eq!(
+            tables_of("SELECT 1 FROM attempts a JOIN events e ON 1=1 JOIN (SELECT * FROM attempts)"),
+            ["attempts", "events"]
+        );
+    }
+}

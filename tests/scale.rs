@@ -1,0 +1,130 @@
+//! The case and the SQL rules on another engine: `rules export` for each dialect, and DuckDB
+//! (scale/duckdb/detect.py, a real DuckDB) giving the same findings as `logsleuth detect` for
+//! every exported rule on the sample.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::common::*;
+
+/// Whether Python has `module`; a failure under CI=true (`make test-deps` installs it).
+fn python_has(module: &str) -> bool {
+    let has = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but Python's {module} is missing (`make test-deps` installs it)"
+        );
+        eprintln!("skipped: Python's {module} is not installed (make test-deps)");
+    }
+    has
+}
+
+/// A finding as parity compares it: (rule, host, source, user, first, last, count, evidence).
+type Key = (String, String, String, String, String, String, u64, Vec<(String, i64)>);
+
+fn key(f: &serde_json::Value) -> Key {
+    let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+    let evidence = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["file"].as_str().unwrap().to_string(), e["line"].as_i64().unwrap()))
+        .collect();
+    (
+        s("rule"),
+        s("host_name"),
+        s("source_ip"),
+        s("user_name"),
+        s("first_seen"),
+        s("last_seen"),
+        f["count"].as_u64().unwrap(),
+        evidence,
+    )
+}
+
+#[test]
+fn exported_rules_are_plain_sql_for_each_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    for dialect in ["spark", "duckdb", "trino", "polars"] {
+        let out = dir.path().join(dialect);
+        let said = ok(&["rules", "export", "--dialect", dialect, "--out", out.to_str().unwrap()]);
+        assert!(said.contains("rules written for"), "{said}");
+        let catalog: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("rules.json")).unwrap()).unwrap();
+        let rules = catalog["rules"].as_array().unwrap();
+        assert!(rules.len() >= 13, "every SQL rule: {}", rules.len());
+        let mut files: Vec<&str> = rules.iter().map(|r| r["file"].as_str().unwrap()).collect();
+        files.sort();
+        files.dedup();
+        assert_eq!(files.len(), rules.len(), "one file per rule");
+        for r in rules {
+            let sql = std::fs::read_to_string(out.join(r["file"].as_str().unwrap())).unwrap();
+            let body: String = sql.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+            assert!(!body.contains('{'), "{dialect} {}: a parameter left unfilled", r["file"]);
+            match dialect {
+                "spark" => assert!(!body.contains("INTERVAL '"), "{body}"),
+                "trino" => assert!(!body.contains("minutes'") && !body.contains("hours'"), "{body}"),
+                _ => {}
+            }
+        }
+        assert_eq!(catalog["dialect"], dialect);
+    }
+    // Parameters come from the configuration.
+    let cfg = write(dir.path(), "cfg.toml", b"[ssh_bruteforce]\nmin_failures = 9\n");
+    let out = dir.path().join("cfg");
+    ok(&["rules", "export", "--dialect", "duckdb", "--out", out.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
+    let sql = std::fs::read_to_string(out.join("ssh_bruteforce.sql")).unwrap();
+    assert!(sql.contains("LAG(timestamp, 8)") && sql.contains("-- param: min_failures = 9"), "{sql}");
+}
+
+#[test]
+fn duckdb_gives_the_findings_logsleuth_gives_for_every_exported_rule() {
+    if !python_has("duckdb") {
+        return;
+    }
+    let (dir, case) = sample_case("run");
+    let rules = dir.path().join("rules");
+    ok(&["rules", "export", "--dialect", "duckdb", "--out", rules.to_str().unwrap()]);
+    let out = dir.path().join("duckdb.jsonl");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scale/duckdb/detect.py");
+    let run = std::process::Command::new("python3").arg(script).arg(&case).arg(&rules).arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let theirs: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(rules.join("rules.json")).unwrap()).unwrap();
+    let ids: Vec<String> =
+        catalog["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
+    let ours: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| ids.contains(&f["rule"].as_str().unwrap().to_string()))
+        .collect();
+    let mut by_rule: BTreeMap<String, (Vec<Key>, Vec<Key>)> = BTreeMap::new();
+    for f in &ours {
+        by_rule.entry(f["rule"].as_str().unwrap().into()).or_default().0.push(key(f));
+    }
+    for f in &theirs {
+        by_rule.entry(f["rule"].as_str().unwrap().into()).or_default().1.push(key(f));
+    }
+    assert!(by_rule.len() >= 6, "rules with findings on the sample: {:?}", by_rule.keys());
+    for (rule, (mut a, mut b)) in by_rule {
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{rule}: logsleuth (left) and DuckDB (right) differ");
+    }
+    // Titles are filled the same way.
+    let title = |v: &[&serde_json::Value], r: &str| -> Vec<String> {
+        let mut t: Vec<String> =
+            v.iter().filter(|f| f["rule"] == r).map(|f| f["title"].as_str().unwrap().to_string()).collect();
+        t.sort();
+        t
+    };
+    let theirs_ref: Vec<&serde_json::Value> = theirs.iter().collect();
+    assert_eq!(title(&ours, "ssh_bruteforce"), title(&theirs_ref, "ssh_bruteforce"));
+}
