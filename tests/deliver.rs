@@ -337,6 +337,16 @@ fn email_refusals_and_bad_options_are_clear() {
     let d = deliveries(&case);
     assert_eq!((d[0]["kind"].as_str(), d[0]["ok"].as_bool()), (Some("email"), Some(false)));
     assert!(d[0]["error"].as_str().unwrap().contains("550"));
+    // The next report shows that attempt in its case section.
+    ok(&["report", "--case", c]);
+    let html = std::fs::read_to_string(case.join("report/index.html")).unwrap();
+    assert!(
+        html.contains("Deliveries of this case&#x27;s reports") || html.contains("Deliveries of this case's reports")
+    );
+    assert!(
+        html.contains("nobody@example.org") && html.contains("failed: email via smtp://127.0.0.1"),
+        "the refusal is in the report"
+    );
     // --fail-on keeps precedence over the failed delivery.
     let out = run(&[
         "run",

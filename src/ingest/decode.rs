@@ -84,6 +84,16 @@ impl Source {
     }
 
     /// Opens the evidence read-only, `offset` bytes in.
+    /// The stored size, when known without reading.
+    pub fn stored_len(&self) -> Option<u64> {
+        match self {
+            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::Bytes(b) => Some(b.len() as u64),
+            Source::TarMember { size, .. } => Some(*size),
+            Source::ZipMember { stored, .. } => Some(*stored),
+        }
+    }
+
     pub fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
         use std::io::{Seek, SeekFrom};
         match self {
@@ -199,7 +209,10 @@ pub fn open_decoded_at(
         hasher: hash.hasher.clone(),
         bytes: hash.bytes.clone(),
     };
-    let raw = BufReader::with_capacity(1 << 20, raw);
+    // A buffer no larger than the stored bytes: thousands of small logs each got a fresh 1 MiB
+    // buffer, and zeroing its fresh pages cost more than reading them.
+    let capacity = src.stored_len().map_or(1 << 20, |n| n.saturating_sub(offset).clamp(8 << 10, 1 << 20) as usize);
+    let raw = BufReader::with_capacity(capacity, raw);
     let reader: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
@@ -213,20 +226,19 @@ pub fn open_decoded_at(
 /// Reads up to `n` bytes of the decompressed start of a file, to sniff its format. Errors
 /// after some bytes were read just end the sample (the full read reports damage).
 pub fn read_head(src: &Source, compression: Compression, n: usize) -> io::Result<Vec<u8>> {
-    let (mut r, _) = open_decoded(src, compression)?;
-    let mut buf = vec![0u8; n];
-    let mut filled = 0;
-    while filled < n {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(k) => filled += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if filled == 0 => return Err(e),
-            Err(_) => break,
-        }
+    let (r, _) = open_decoded(src, compression)?;
+    // Grown as bytes arrive, never zero-filled to `n` first: most logs are far smaller than
+    // the sample size, and thousands of them each got a zeroed buffer of it.
+    // Planning holds every file's head at once, so each is kept at its size.
+    let first = if compression == Compression::None { src.stored_len().map_or(n, |l| l as usize + 1) } else { 8 << 10 };
+    let mut buf = Vec::with_capacity(n.min(first));
+    let res = r.take(n as u64).read_to_end(&mut buf);
+    buf.shrink_to_fit();
+    match res {
+        Ok(_) => Ok(buf),
+        Err(e) if buf.is_empty() => Err(e),
+        Err(_) => Ok(buf),
     }
-    buf.truncate(filled);
-    Ok(buf)
 }
 
 /// The last whole lines within the last `n` bytes of an uncompressed file (the first, likely
@@ -282,7 +294,7 @@ pub fn sha256_prefix(src: &Source, limit: u64) -> io::Result<(Sha256, u64)> {
     let f = src.open()?;
     let mut f = f.take(limit);
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; 64 << 10];
     let mut total = 0u64;
     loop {
         match f.read(&mut buf)? {

@@ -567,6 +567,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let staging = case.staging_dir(run_no);
     std::fs::create_dir_all(&staging).map_err(|e| IngestError::write(&staging, e))?;
     let mut jobs: Vec<FileJob> = Vec::new();
+    let mut mem_budget = MEMORY_STAGING_BYTES;
     let mut job_of: Vec<Option<usize>> = vec![None; cands.len()];
     for (k, p) in planned.iter().enumerate() {
         let i = to_read[k];
@@ -582,7 +583,13 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             ctx: p.ctx.clone(),
             parser,
             reject_reason,
-            sink: writer::FileSink::new(&staging, format!("r{run_no:04}-f{i:06}"), format_id),
+            sink: writer::FileSink::new(&staging, format!("r{run_no:04}-f{i:06}"), format_id, {
+                let mode = sink_mode(cands[i].size, p.compression, mem_budget);
+                if mode == writer::SinkMode::Memory {
+                    mem_budget -= text_estimate(cands[i].size, p.compression);
+                }
+                mode
+            }),
             size: cands[i].size,
             transcode: p.format.and_then(|f| f.transcode()),
             start_offset: resume.get(&i).map_or(0, |r| r.0),
@@ -679,6 +686,32 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     summary.compacted = pack::compact(&case, &lock, Some(pack::AUTO_COMPACT_SMALL_PARTS))?.replaced;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Text a small input holds, at most (for the memory budget): its size, or ten times a
+/// compressed one's.
+fn text_estimate(size: u64, compression: decode::Compression) -> u64 {
+    if compression == decode::Compression::None {
+        size
+    } else {
+        size.saturating_mul(10)
+    }
+}
+
+/// Estimated text of the small inputs whose parts a run keeps in memory until they are packed;
+/// beyond it they are staged on disk.
+const MEMORY_STAGING_BYTES: u64 = 256 << 20;
+
+/// How an input's parts are written: large inputs' as final parts; small ones' as staging parts
+/// to pack, in memory while the budget lasts.
+fn sink_mode(size: u64, compression: decode::Compression, budget: u64) -> writer::SinkMode {
+    if size > writer::SMALL_INPUT_BYTES {
+        writer::SinkMode::Final
+    } else if text_estimate(size, compression) <= budget {
+        writer::SinkMode::Memory
+    } else {
+        writer::SinkMode::Staging
+    }
 }
 
 /// The ingest summary's lines about time: each host's zone and where it came from, the files

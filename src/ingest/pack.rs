@@ -22,16 +22,18 @@ pub const SMALL_PART_ROWS: u64 = ROW_GROUP_ROWS as u64;
 /// Rows per packed part (four row groups).
 pub const PACK_ROWS: u64 = 4 * ROW_GROUP_ROWS as u64;
 
-/// One packed part to write: its sources in order, and where it goes.
+/// One packed part to write: its sources in order (a file, or a part held in memory), and
+/// where it goes.
 struct Pack {
-    sources: Vec<PathBuf>,
+    sources: Vec<(PathBuf, Option<bytes::Bytes>)>,
     rel: PathBuf,
     rows: u64,
 }
 
-/// Plans the packs of `parts` (paths relative to `src_root`): in each partition folder with more
-/// than one small part, the small ones in name order, cut every [`PACK_ROWS`] rows. Returns the
-/// parts left as they are and the packs, named `STEM-pNNNN.parquet` in their partition.
+/// Plans the packs of `parts` (paths relative to `src_root`): in each partition folder, the
+/// staging parts and, where there is more than one, the small ones, in name order, cut every
+/// [`PACK_ROWS`] rows. Returns the parts left as they are and the packs, named
+/// `STEM-pNNNN.parquet` in their partition.
 fn plan(parts: Vec<WrittenPart>, src_root: &Path, stem: &str) -> (Vec<WrittenPart>, Vec<Pack>) {
     let mut by_dir: BTreeMap<PathBuf, Vec<WrittenPart>> = BTreeMap::new();
     for p in parts {
@@ -41,9 +43,9 @@ fn plan(parts: Vec<WrittenPart>, src_root: &Path, stem: &str) -> (Vec<WrittenPar
     let mut packs = Vec::new();
     for (dir, mut group) in by_dir {
         group.sort_by(|a, b| a.rel.cmp(&b.rel));
-        let (small, large): (Vec<_>, Vec<_>) = group.into_iter().partition(|p| p.rows < SMALL_PART_ROWS);
+        let (small, large): (Vec<_>, Vec<_>) = group.into_iter().partition(|p| p.staging || p.rows < SMALL_PART_ROWS);
         keep.extend(large);
-        if small.len() < 2 {
+        if small.len() < 2 && small.iter().all(|p| !p.staging) {
             keep.extend(small);
             continue;
         }
@@ -57,7 +59,7 @@ fn plan(parts: Vec<WrittenPart>, src_root: &Path, stem: &str) -> (Vec<WrittenPar
                 rel: dir.join(format!("{stem}-p{:04}.parquet", packs.len())),
                 rows: 0,
             });
-            c.sources.push(src_root.join(&p.rel));
+            c.sources.push((src_root.join(&p.rel), p.mem));
             c.rows += p.rows;
         }
         packs.extend(current);
@@ -73,14 +75,18 @@ fn write_pack(pack: &Pack, dst_root: &Path) -> Result<WrittenPart, IngestError> 
     }
     let mut writer: Option<ArrowWriter<BufWriter<File>>> = None;
     let mut rows = 0u64;
-    for src in &pack.sources {
+    for (src, mem) in &pack.sources {
         let pq = |e| IngestError::Parquet { path: src.clone(), source: e };
-        let file = File::open(src).map_err(|e| IngestError::read(src, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(pq)?
-            .with_batch_size(64 * 1024)
-            .build()
-            .map_err(pq)?;
+        let reader = match mem {
+            Some(bytes) => {
+                ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(pq)?.with_batch_size(64 * 1024).build()
+            }
+            None => {
+                let file = File::open(src).map_err(|e| IngestError::read(src, e))?;
+                ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?.with_batch_size(64 * 1024).build()
+            }
+        }
+        .map_err(pq)?;
         for batch in reader {
             let batch = batch.map_err(|e| IngestError::Parquet { path: src.clone(), source: e.into() })?;
             let w = match &mut writer {
@@ -104,7 +110,7 @@ fn write_pack(pack: &Pack, dst_root: &Path) -> Result<WrittenPart, IngestError> 
     let buf = writer.into_inner().map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
     let file = buf.into_inner().map_err(|e| IngestError::write(&abs, e.into_error()))?;
     file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
-    Ok(WrittenPart { rel: pack.rel.clone(), rows })
+    Ok(WrittenPart { rel: pack.rel.clone(), rows, staging: false, mem: None })
 }
 
 /// The parts after packing.
@@ -129,7 +135,8 @@ pub fn pack(parts: Vec<WrittenPart>, src_root: &Path, dst_root: &Path, stem: &st
     let written = packs.par_iter().map(|p| write_pack(p, dst_root)).collect::<Result<Vec<_>, _>>()?;
     let replaced = packs
         .iter()
-        .flat_map(|p| p.sources.iter().map(|s| s.strip_prefix(src_root).unwrap_or(s).to_path_buf()))
+        .flat_map(|p| p.sources.iter().filter(|(_, mem)| mem.is_none()))
+        .map(|(s, _)| s.strip_prefix(src_root).unwrap_or(s).to_path_buf())
         .collect();
     Ok(Packed { kept: keep, packs: written, replaced })
 }
@@ -164,7 +171,7 @@ pub fn compact(
     let rels: Vec<String> = case.parts("events").into_iter().chain(case.parts("rejects")).collect();
     let parts = rels
         .par_iter()
-        .map(|r| rows_of(&case.dir.join(r)).map(|rows| WrittenPart { rel: r.into(), rows }))
+        .map(|r| rows_of(&case.dir.join(r)).map(|rows| WrittenPart { rel: r.into(), rows, staging: false, mem: None }))
         .collect::<Result<Vec<_>, _>>()?;
     let mut done = Compacted { parts_before: parts.len(), parts_after: parts.len(), ..Default::default() };
     if let Some(min) = min_small {
@@ -228,7 +235,7 @@ mod tests {
     use super::*;
 
     fn part(rel: &str, rows: u64) -> WrittenPart {
-        WrittenPart { rel: rel.into(), rows }
+        WrittenPart { rel: rel.into(), rows, staging: false, mem: None }
     }
 
     #[test]
@@ -258,7 +265,7 @@ mod tests {
         assert_eq!(packs[0].rel, Path::new("events/event_module=auth/r0001-p0000.parquet"));
         assert_eq!(packs[0].rows, 4 * many);
         let srcs: Vec<_> =
-            packs[0].sources.iter().map(|s| s.file_name().unwrap().to_string_lossy().into_owned()).collect();
+            packs[0].sources.iter().map(|(s, _)| s.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(
             srcs,
             [
@@ -269,6 +276,10 @@ mod tests {
             ]
         );
         assert_eq!(packs[1].rel, Path::new("events/event_module=auth/r0001-p0001.parquet"));
-        assert_eq!(packs[1].sources, [Path::new("/s/events/event_module=auth/r0001-f000005-000.parquet")]);
+        assert_eq!(packs[1].sources[0].0, Path::new("/s/events/event_module=auth/r0001-f000005-000.parquet"));
+        // A lone staging part (uncompressed) is packed all the same.
+        let lone = WrittenPart { staging: true, ..part("events/event_module=web/r0001-f000001-000.parquet", 5) };
+        let (keep, packs) = plan(vec![lone], Path::new("/s"), "r0001");
+        assert!(keep.is_empty() && packs.len() == 1 && packs[0].rows == 5);
     }
 }

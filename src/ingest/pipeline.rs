@@ -198,8 +198,12 @@ fn produce(job: &FileJob, state: &FileState, tx: &SyncSender<Block>, progress: &
     let mut line: u64 = job.start_line.max(1);
     let block_bytes =
         if job.parser.as_deref().is_some_and(|p| p.grouped()) { GROUPED_BLOCK_BYTES } else { BLOCK_BYTES };
-    let mut buf: Vec<u8> = Vec::with_capacity(block_bytes + (1 << 16));
-    let mut target = block_bytes;
+    // A plain file's first block is no larger than the file (plus a byte to see its end): a 2 KB
+    // log does not get a 4 MiB zero-filled buffer, and the blocks are the same as before (a
+    // file under a block is one block). A compressed file's size says nothing of its text.
+    let expected = if plain { job.size.saturating_sub(job.start_offset) } else { u64::MAX };
+    let mut target = block_bytes.min(usize::try_from(expected).unwrap_or(usize::MAX).saturating_add(1));
+    let mut buf: Vec<u8> = Vec::with_capacity(target + (1 << 16));
     let mut skipping_oversize = false;
     let mut last_stored = 0u64;
     let mut decoded = job.start_offset;

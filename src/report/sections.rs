@@ -476,6 +476,44 @@ pub fn compare(
 }
 
 /// The case: ingest runs, how time was decided, and every input with its hash.
+/// The last deliveries of this case's reports (`deliveries.jsonl`): when, how, to where, and
+/// the result. This report's own delivery happens after it is written, so it shows in the next.
+fn deliveries(h: &mut Html, data: &CaseData) {
+    const SHOWN: usize = 10;
+    let Ok(text) = std::fs::read_to_string(data.case.dir.join("deliveries.jsonl")) else { return };
+    let all: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    if all.is_empty() {
+        return;
+    }
+    let s = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .rev()
+        .take(SHOWN)
+        .map(|d| {
+            let to = d
+                .get("recipients")
+                .and_then(|r| r.as_array())
+                .map(|r| r.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "));
+            let result = if d.get("ok").and_then(|x| x.as_bool()) == Some(true) {
+                format!(
+                    "delivered{}",
+                    d.get("answer").and_then(|x| x.as_str()).map(|a| format!(" ({a})")).unwrap_or_default()
+                )
+            } else {
+                format!("failed: {}", s(d, "error"))
+            };
+            vec![s(d, "time"), s(d, "kind"), s(d, "target"), to.unwrap_or_default(), result]
+        })
+        .collect();
+    h.el(
+        "p",
+        "meta",
+        &format!("Deliveries of this case's reports: the last {} of {} (deliveries.jsonl).", rows.len(), all.len()),
+    );
+    h.table("deliveries", &["time", "kind", "to", "recipients", "result"], &rows);
+}
+
 pub fn case(h: &mut Html, data: &CaseData) {
     h.raw("<h2 id=\"case\">Case and inputs</h2>");
     match crate::ingest::verify::Verification::load(&data.case.dir) {
@@ -526,6 +564,7 @@ pub fn case(h: &mut Html, data: &CaseData) {
         })
         .collect();
     h.table("runs", &["run", "started", "command", "files", "events", "rejects"], &runs);
+    deliveries(h, data);
     super::time_basis(h, &data.manifest.inputs);
     let inputs: Vec<Vec<String>> = data
         .manifest
