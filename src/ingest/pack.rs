@@ -18,9 +18,12 @@ use super::writer::{properties, WrittenPart, ROW_GROUP_ROWS};
 use crate::error::IngestError;
 
 /// A part with fewer rows than one row group is small: it is packed with its neighbours.
-pub const SMALL_PART_ROWS: u64 = ROW_GROUP_ROWS as u64;
+/// A final part with fewer rows than this is small and packed with its neighbours (parts of
+/// large inputs, often 100,000 rows and more, are left as they are: rewriting them costs).
+pub const SMALL_PART_ROWS: u64 = 32 * 1024;
 /// Rows per packed part (four row groups).
 pub const PACK_ROWS: u64 = 4 * ROW_GROUP_ROWS as u64;
+const _: () = assert!(PACK_ROWS == 32 * SMALL_PART_ROWS);
 
 /// One packed part to write: its sources in order (a file, or a part held in memory), and
 /// where it goes.
@@ -240,14 +243,12 @@ mod tests {
 
     #[test]
     fn small_parts_of_a_partition_are_packed_in_name_order_and_cut_by_rows() {
-        let many = SMALL_PART_ROWS - 1; // the largest small part: four fill a pack
-        let mut parts: Vec<WrittenPart> = [5, 1, 3, 2, 4]
-            .iter()
-            .map(|i| part(&format!("events/event_module=auth/r0001-f00000{i}-000.parquet"), many))
-            .collect();
+        let many = SMALL_PART_ROWS; // 32 of them fill a pack
+        let name = |i: usize| format!("events/event_module=auth/r0001-f{i:06}-000.parquet");
+        let mut parts: Vec<WrittenPart> = (1..=33).rev().map(|i| part(&name(i), many - 1)).collect();
         parts.extend([
-            part("events/event_module=web/r0001-f000007-000.parquet", 10),
-            part("events/event_module=web/r0001-f000008-000.parquet", SMALL_PART_ROWS),
+            part("events/event_module=web/r0001-f000047-000.parquet", 10),
+            part("events/event_module=web/r0001-f000048-000.parquet", SMALL_PART_ROWS),
             part("rejects/log_format=syslog/r0001-f000001-000.parquet", 3),
         ]);
         let (keep, packs) = plan(parts, Path::new("/s"), "r0001");
@@ -255,28 +256,20 @@ mod tests {
         assert_eq!(
             kept,
             [
-                "events/event_module=web/r0001-f000008-000.parquet",
-                "events/event_module=web/r0001-f000007-000.parquet",
+                "events/event_module=web/r0001-f000048-000.parquet",
+                "events/event_module=web/r0001-f000047-000.parquet",
                 "rejects/log_format=syslog/r0001-f000001-000.parquet"
             ],
             "a large part, and lone small ones, stay"
         );
         assert_eq!(packs.len(), 2);
         assert_eq!(packs[0].rel, Path::new("events/event_module=auth/r0001-p0000.parquet"));
-        assert_eq!(packs[0].rows, 4 * many);
-        let srcs: Vec<_> =
-            packs[0].sources.iter().map(|(s, _)| s.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(
-            srcs,
-            [
-                "r0001-f000001-000.parquet",
-                "r0001-f000002-000.parquet",
-                "r0001-f000003-000.parquet",
-                "r0001-f000004-000.parquet"
-            ]
-        );
+        assert_eq!(packs[0].rows, 32 * (many - 1));
+        let srcs: Vec<PathBuf> = packs[0].sources.iter().map(|(s, _)| s.clone()).collect();
+        let want: Vec<PathBuf> = (1..=32).map(|i| Path::new("/s").join(name(i))).collect();
+        assert_eq!(srcs, want, "in name order");
         assert_eq!(packs[1].rel, Path::new("events/event_module=auth/r0001-p0001.parquet"));
-        assert_eq!(packs[1].sources[0].0, Path::new("/s/events/event_module=auth/r0001-f000005-000.parquet"));
+        assert_eq!(packs[1].sources[0].0, Path::new("/s").join(name(33)));
         // A lone staging part (uncompressed) is packed all the same.
         let lone = WrittenPart { staging: true, ..part("events/event_module=web/r0001-f000001-000.parquet", 5) };
         let (keep, packs) = plan(vec![lone], Path::new("/s"), "r0001");
