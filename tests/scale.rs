@@ -7,22 +7,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// Whether Python has `module`; a failure under CI=true (`make test-deps` installs it).
-fn python_has(module: &str) -> bool {
-    let has = std::process::Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but Python's {module} is missing (`make test-deps` installs it)"
-        );
-        eprintln!("skipped: Python's {module} is not installed (make test-deps)");
-    }
-    has
-}
-
 /// A finding as parity compares it: (rule, host, source, user, first, last, count, evidence).
 type Key = (String, String, String, String, String, String, u64, Vec<(String, i64)>);
 

@@ -149,3 +149,20 @@ pub fn assert_invariant(case: &Path) {
         assert_eq!(total(&rj, path), rejects, "stored rejects for {path}");
     }
 }
+
+/// Whether Python has `module` (a test's real component): skipped with a message locally when it
+/// does not, a failure under CI=true (`make test-deps` installs it).
+pub fn python_has(module: &str) -> bool {
+    let has = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but Python's {module} is missing (`make test-deps` installs it)"
+        );
+        eprintln!("skipped: Python's {module} is not installed (make test-deps)");
+    }
+    has
+}
