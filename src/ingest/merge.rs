@@ -14,13 +14,10 @@ use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
 use rayon::prelude::*;
 
 use super::case::{Case, Journal, MANIFEST};
 use super::manifest::{InputRecord, Manifest, RunRecord};
-use super::writer::properties;
 use crate::error::IngestError;
 
 /// What merging one shard did.
@@ -135,38 +132,17 @@ fn rewrite(
 /// Copies one shard part to `dst`: byte for byte when no row changes, else rewritten. Returns
 /// the rows written (`0`: nothing written).
 fn copy_part(src: &Path, dst: &Path, plan: &Plan) -> Result<u64, IngestError> {
-    if let Some(dir) = dst.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| IngestError::write(dir, e))?;
-    }
-    let pq = |e| IngestError::Parquet { path: src.to_path_buf(), source: e };
-    let file = std::fs::File::open(src).map_err(|e| IngestError::read(src, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     if plan.drop.is_empty() && plan.rename.is_empty() {
+        if let Some(dir) = dst.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| IngestError::write(dir, e))?;
+        }
         std::fs::copy(src, dst).map_err(|e| IngestError::write(dst, e))?;
         std::fs::File::open(dst).and_then(|f| f.sync_all()).map_err(|e| IngestError::write(dst, e))?;
-        return Ok(rows);
+        return super::pack::rows_of(dst);
     }
-    let schema = builder.schema().clone();
-    let reader = builder.with_batch_size(64 * 1024).build().map_err(pq)?;
-    let out = std::fs::File::create(dst).map_err(|e| IngestError::write(dst, e))?;
-    let mut w = ArrowWriter::try_new(std::io::BufWriter::new(out), schema, Some(properties()))
-        .map_err(|e| IngestError::Parquet { path: dst.to_path_buf(), source: e })?;
-    let mut written = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| IngestError::Parquet { path: src.to_path_buf(), source: e.into() })?;
-        let batch = rewrite(batch, &plan.drop, &plan.rename)
-            .map_err(|e| IngestError::Invalid(format!("{}: {e}", src.display())))?;
-        written += batch.num_rows() as u64;
-        w.write(&batch).map_err(|e| IngestError::Parquet { path: dst.to_path_buf(), source: e })?;
-    }
-    let buf = w.into_inner().map_err(|e| IngestError::Parquet { path: dst.to_path_buf(), source: e })?;
-    let f = buf.into_inner().map_err(|e| IngestError::write(dst, e.into_error()))?;
-    f.sync_all().map_err(|e| IngestError::write(dst, e))?;
-    if written == 0 {
-        std::fs::remove_file(dst).map_err(|e| IngestError::write(dst, e))?;
-    }
-    Ok(written)
+    super::pack::write_part(&[(src.to_path_buf(), None)], dst, |batch, src| {
+        rewrite(batch, &plan.drop, &plan.rename).map_err(|e| IngestError::Invalid(format!("{}: {e}", src.display())))
+    })
 }
 
 /// Opens a shard for reading: a committed case of this schema version.

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use rayon::prelude::*;
@@ -70,15 +71,20 @@ fn plan(parts: Vec<WrittenPart>, src_root: &Path, stem: &str) -> (Vec<WrittenPar
     (keep, packs)
 }
 
-/// Writes one pack: every source's batches in order into one part file, synced.
-fn write_pack(pack: &Pack, dst_root: &Path) -> Result<WrittenPart, IngestError> {
-    let abs = dst_root.join(&pack.rel);
+/// Writes the batches of `sources` (part files, or parts held in memory), in order and each
+/// passed through `map`, into one final part at `abs`, synced. The file is created at the first
+/// row: returns the rows written, and 0 leaves no file. Packing and merging both write so.
+pub(super) fn write_part(
+    sources: &[(PathBuf, Option<bytes::Bytes>)],
+    abs: &Path,
+    map: impl Fn(RecordBatch, &Path) -> Result<RecordBatch, IngestError>,
+) -> Result<u64, IngestError> {
     if let Some(dir) = abs.parent() {
         std::fs::create_dir_all(dir).map_err(|e| IngestError::write(dir, e))?;
     }
     let mut writer: Option<ArrowWriter<BufWriter<File>>> = None;
     let mut rows = 0u64;
-    for (src, mem) in &pack.sources {
+    for (src, mem) in sources {
         let pq = |e| IngestError::Parquet { path: src.clone(), source: e };
         let reader = match mem {
             Some(bytes) => {
@@ -91,28 +97,42 @@ fn write_pack(pack: &Pack, dst_root: &Path) -> Result<WrittenPart, IngestError> 
         }
         .map_err(pq)?;
         for batch in reader {
-            let batch = batch.map_err(|e| IngestError::Parquet { path: src.clone(), source: e.into() })?;
+            let batch = map(batch.map_err(|e| IngestError::Parquet { path: src.clone(), source: e.into() })?, src)?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
             let w = match &mut writer {
                 Some(w) => w,
                 None => {
-                    let file = File::create(&abs).map_err(|e| IngestError::write(&abs, e))?;
+                    let file = File::create(abs).map_err(|e| IngestError::write(abs, e))?;
                     let w = ArrowWriter::try_new(
                         BufWriter::with_capacity(1 << 20, file),
                         batch.schema(),
                         Some(properties()),
                     )
-                    .map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
+                    .map_err(|e| IngestError::Parquet { path: abs.to_path_buf(), source: e })?;
                     writer.insert(w)
                 }
             };
             rows += batch.num_rows() as u64;
-            w.write(&batch).map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
+            w.write(&batch).map_err(|e| IngestError::Parquet { path: abs.to_path_buf(), source: e })?;
         }
     }
-    let writer = writer.ok_or_else(|| IngestError::Invalid(format!("{}: nothing to pack", abs.display())))?;
-    let buf = writer.into_inner().map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
-    let file = buf.into_inner().map_err(|e| IngestError::write(&abs, e.into_error()))?;
-    file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
+    if let Some(writer) = writer {
+        let buf = writer.into_inner().map_err(|e| IngestError::Parquet { path: abs.to_path_buf(), source: e })?;
+        let file = buf.into_inner().map_err(|e| IngestError::write(abs, e.into_error()))?;
+        file.sync_all().map_err(|e| IngestError::write(abs, e))?;
+    }
+    Ok(rows)
+}
+
+/// Writes one pack: every source's batches in order into one part file, synced.
+fn write_pack(pack: &Pack, dst_root: &Path) -> Result<WrittenPart, IngestError> {
+    let abs = dst_root.join(&pack.rel);
+    let rows = write_part(&pack.sources, &abs, |b, _| Ok(b))?;
+    if rows == 0 {
+        return Err(IngestError::Invalid(format!("{}: nothing to pack", abs.display())));
+    }
     Ok(WrittenPart { rel: pack.rel.clone(), rows, staging: false, mem: None })
 }
 
