@@ -29,20 +29,20 @@ demo: dataset
 	$(BIN) run $(SAMPLE) --case $(DEMO_CASE) -o reports/demo
 	@echo "open reports/demo/index.html"
 
-# What the tests need beyond Rust and the system packages .ci/run installs, pinned: Python's
-# aiosmtpd (a real SMTP server on 127.0.0.1 for the email tests) and DuckDB (the exported rules
-# run on another engine). Debian's own python3 refuses plain `pip install` (PEP 668), hence
-# the second try.
-PY_TEST_DEPS := aiosmtpd==1.4.6 duckdb==1.5.6
+# What the tests need beyond Rust and the system packages .ci/run installs (Java among them),
+# pinned: Python's aiosmtpd (a real SMTP server on 127.0.0.1 for the email tests), DuckDB and
+# PySpark (the exported rules run on other engines; PySpark bundles Spark and needs a JRE).
+# Debian's own python3 refuses plain `pip install` (PEP 668), hence the second try.
+PY_TEST_DEPS := aiosmtpd==1.4.6 duckdb==1.5.6 pyspark==3.5.7
 test-deps:
-	@python3 -c "import aiosmtpd, duckdb; assert duckdb.__version__ == '1.5.6'" 2>/dev/null \
+	@python3 -c "import aiosmtpd, duckdb, pyspark; assert duckdb.__version__ == '1.5.6' and pyspark.__version__ == '3.5.7'" 2>/dev/null \
 	  || python3 -m pip install --quiet $(PY_TEST_DEPS) \
 	  || python3 -m pip install --quiet --break-system-packages $(PY_TEST_DEPS)
-	@python3 -c "import aiosmtpd, duckdb; print('aiosmtpd', aiosmtpd.__version__, '· duckdb', duckdb.__version__)"
+	@python3 -c "import aiosmtpd, duckdb, pyspark; print('aiosmtpd', aiosmtpd.__version__, '· duckdb', duckdb.__version__, '· pyspark', pyspark.__version__)"
 
 # Tests whose component is missing locally skip with a message; under CI=true they fail.
 test:
-	@$(MAKE) --no-print-directory test-deps || echo "warning: make test-deps failed: the email and DuckDB tests will skip"
+	@$(MAKE) --no-print-directory test-deps || echo "warning: make test-deps failed: the email, DuckDB and Spark tests will skip"
 	$(CARGO) test --release --locked
 
 lint:

@@ -658,53 +658,6 @@ fn recoded(from: &std::path::Path, to: &std::path::Path, codec: &str, skip: &[&s
 }
 
 /// Asserts two findings lists are equal, naming the first finding that differs.
-fn same_findings(a: &[serde_json::Value], b: &[serde_json::Value], what: &str) {
-    let titles = |v: &[serde_json::Value]| -> Vec<String> {
-        v.iter().map(|f| format!("{} {}", f["rule"], f["title"])).collect()
-    };
-    let (ta, tb) = (titles(a), titles(b));
-    let only_a: Vec<&String> = ta.iter().filter(|t| !tb.contains(t)).collect();
-    let only_b: Vec<&String> = tb.iter().filter(|t| !ta.contains(t)).collect();
-    assert!(only_a.is_empty() && only_b.is_empty(), "{what}: findings only here {only_a:?}, only there {only_b:?}");
-    for (x, y) in a.iter().zip(b) {
-        let keys: Vec<String> = x
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(k, v)| y.get(k.as_str()) != Some(v))
-            .map(|(k, v)| format!("{k}: {v} vs {}", y.get(k.as_str()).cloned().unwrap_or_default()))
-            .collect();
-        assert!(keys.is_empty(), "{what}: finding {} differs in {keys:?}", x["title"]);
-    }
-    assert_eq!(a.len(), b.len(), "{what}");
-}
-
-/// A case's rows in a stable order, and its findings without the run's time and folder.
-fn contents(case: &std::path::Path, provenance: bool) -> (polars::prelude::DataFrame, Vec<serde_json::Value>) {
-    let q = "SELECT * FROM events ORDER BY timestamp, log_file_path, log_line";
-    let mut rows = sql(case, q);
-    if !provenance {
-        rows = rows.drop_many(["log_file_path", "log_line", "log_line_end", "year_source"]);
-        let sorted: Vec<String> = rows.get_column_names().iter().map(|c| c.to_string()).collect();
-        rows = rows.sort(sorted, Default::default()).unwrap();
-    }
-    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
-    let findings = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let mut f = f.clone();
-            if !provenance {
-                f.as_object_mut().unwrap().remove("evidence");
-            }
-            f
-        })
-        .collect();
-    (rows, findings)
-}
-
 #[test]
 fn parity_across_compression_threads_and_folder_order() {
     let dir = tempfile::tempdir().unwrap();

@@ -65,18 +65,23 @@ fn exported_rules_are_plain_sql_for_each_dialect() {
     assert!(sql.contains("LAG(timestamp, 8)") && sql.contains("-- param: min_failures = 9"), "{sql}");
 }
 
-#[test]
-fn duckdb_gives_the_findings_logsleuth_gives_for_every_exported_rule() {
-    if !python_has("duckdb") {
-        return;
-    }
+/// Runs `script CASE RULES OUT` (an engine's job over the rules exported for `dialect`) on the
+/// sample case and checks that its findings are logsleuth's for every exported rule.
+fn same_findings_on(engine: &str, dialect: &str, script: &str, env: &[(&str, &str)]) {
     let (dir, case) = sample_case("run");
     let rules = dir.path().join("rules");
-    ok(&["rules", "export", "--dialect", "duckdb", "--out", rules.to_str().unwrap()]);
-    let out = dir.path().join("duckdb.jsonl");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scale/duckdb/detect.py");
-    let run = std::process::Command::new("python3").arg(script).arg(&case).arg(&rules).arg(&out).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    ok(&["rules", "export", "--dialect", dialect, "--out", rules.to_str().unwrap()]);
+    let out = dir.path().join("findings.jsonl");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let run = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&case)
+        .arg(&rules)
+        .arg(&out)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{engine}: {}", String::from_utf8_lossy(&run.stderr));
     let theirs: Vec<serde_json::Value> =
         std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(rules.join("rules.json")).unwrap()).unwrap();
@@ -100,7 +105,7 @@ fn duckdb_gives_the_findings_logsleuth_gives_for_every_exported_rule() {
     for (rule, (mut a, mut b)) in by_rule {
         a.sort();
         b.sort();
-        assert_eq!(a, b, "{rule}: logsleuth (left) and DuckDB (right) differ");
+        assert_eq!(a, b, "{rule}: logsleuth (left) and {engine} (right) differ");
     }
     // Titles are filled the same way.
     let title = |v: &[&serde_json::Value], r: &str| -> Vec<String> {
@@ -110,5 +115,93 @@ fn duckdb_gives_the_findings_logsleuth_gives_for_every_exported_rule() {
         t
     };
     let theirs_ref: Vec<&serde_json::Value> = theirs.iter().collect();
-    assert_eq!(title(&ours, "ssh_bruteforce"), title(&theirs_ref, "ssh_bruteforce"));
+    for rule in ["ssh_bruteforce", "web_scan", "password_spraying"] {
+        assert_eq!(title(&ours, rule), title(&theirs_ref, rule), "{engine}: titles of {rule}");
+    }
+}
+
+#[test]
+fn duckdb_gives_the_findings_logsleuth_gives_for_every_exported_rule() {
+    if !python_has("duckdb") {
+        return;
+    }
+    same_findings_on("DuckDB", "duckdb", "scale/duckdb/detect.py", &[]);
+}
+
+/// A real Spark (PySpark, local[2], a JVM) runs the exported rules over the case's Parquet.
+#[test]
+fn spark_gives_the_findings_logsleuth_gives_for_every_exported_rule() {
+    if !python_has("pyspark") || !has_java() {
+        return;
+    }
+    same_findings_on(
+        "Spark",
+        "spark",
+        "scale/spark/detect.py",
+        &[("SPARK_MASTER", "local[2]"), ("SPARK_SHUFFLE_PARTITIONS", "2")],
+    );
+}
+
+/// Java for Spark: skipped locally when missing, never under CI=true.
+fn has_java() -> bool {
+    let has = std::process::Command::new("java").arg("-version").output().is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but java is missing (.ci/run installs it)");
+        eprintln!("skipped: no java on PATH (Spark needs a JRE: apt-get install default-jre-headless)");
+    }
+    has
+}
+
+/// scale/spark/ingest.py on a real Spark: host folders ingested as shards on the executors,
+/// merged on the driver, give the case one ingest gives: the same rows, the same findings.
+#[test]
+fn spark_sharded_ingest_merges_into_what_one_ingest_gives() {
+    if !python_has("pyspark") || !has_java() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("sample");
+    logsleuth::gen::scenario::write_sample(&ev, 20261205).unwrap();
+    let once = dir.path().join("once");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", once.to_str().unwrap(), "-q"]);
+    let out = dir.path().join("out");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scale/spark/ingest.py");
+    // Groups of at most 1 MB: every host of the sample a shard of its own.
+    let run = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&ev)
+        .arg(&out)
+        .args(["--logsleuth", env!("CARGO_BIN_EXE_logsleuth"), "--group-mb", "1", "--threads", "1"])
+        .env("SPARK_MASTER", "local[2]")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(said.contains("4 shards ingested on Spark"), "{said}");
+    let hosts: Vec<String> = std::fs::read_dir(out.join("shards"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(hosts, ["app01", "db01", "gw01", "web01"]);
+    let merged = out.join("case");
+    assert_invariant(&merged);
+    let (x, y) = (contents(&once, true), contents(&merged, true));
+    assert!(x.0.height() > 50_000);
+    assert!(x.0.equals_missing(&y.0), "the merged shards' rows differ from one ingest's");
+    same_findings(&x.1, &y.1, "Spark shards vs one ingest");
+    assert_eq!(manifest(&merged).runs.len(), 4, "a run per shard");
+    ok(&["verify", "--case", merged.to_str().unwrap()]);
+    // A rerun adds nothing: every shard and the merge are idempotent.
+    let again = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scale/spark/ingest.py"))
+        .arg(&ev)
+        .arg(&out)
+        .args(["--logsleuth", env!("CARGO_BIN_EXE_logsleuth"), "--group-mb", "1"])
+        .env("SPARK_MASTER", "local[2]")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(manifest(&merged).runs.len(), 4, "nothing merged twice");
 }

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Runs logsleuth's exported SQL rules on Spark over a case, and writes findings.jsonl in the
+findings contract (rule, severity, title, host_name, source_ip, user_name, first_seen,
+last_seen, count, details, evidence), as `logsleuth detect` makes them.
+
+    logsleuth rules export --dialect spark --out rules/
+    spark-submit scale/spark/detect.py CASE rules/ findings.jsonl
+    python3 scale/spark/detect.py CASE rules/ findings.jsonl     # local[*] with pyspark installed
+
+CASE is any path Spark reads (a local folder, hdfs://..., s3a://...) holding a logsleuth case
+after `logsleuth detect`, which stores the attempt ledger (CASE/attempts-*.parquet) that the
+attempt-counting rules read. rules/ and findings.jsonl are paths on the driver.
+
+The master comes from spark-submit or SPARK_MASTER (default local[*]). The session zone is set
+to UTC by the catalog's setup statements, so dates and times are the case's UTC instants.
+"""
+import datetime
+import json
+import os
+import sys
+
+MAX_EVIDENCE = 20
+KEYS = ("host_name", "source_ip", "user_name")
+RESERVED = ("first_seen", "last_seen") + KEYS + ("count", "severity", "title")
+
+
+def rfc3339(us):
+    """logsleuth's time format from UTC microseconds: seconds, and microseconds when nonzero."""
+    if us is None:
+        return None
+    secs, frac = divmod(us, 1_000_000)
+    text = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += ".%06d" % frac
+    return text + "Z"
+
+
+def session():
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("logsleuth-detect")
+    # Under spark-submit (which starts Python with a gateway port) the master is spark-submit's.
+    if os.environ.get("SPARK_MASTER") or "PYSPARK_GATEWAY_PORT" not in os.environ:
+        builder = builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
+    return (
+        builder.config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+
+
+def latest_ledger(spark, case):
+    """The newest CASE/attempts-*.parquet by modification time, through Hadoop's file system
+    (any scheme Spark reads), or None."""
+    jvm = spark._jvm
+    conf = spark._jsc.hadoopConfiguration()
+    pattern = jvm.org.apache.hadoop.fs.Path(case.rstrip("/") + "/attempts-*.parquet")
+    statuses = pattern.getFileSystem(conf).globStatus(pattern) or []
+    best = None
+    for s in statuses:
+        if best is None or s.getModificationTime() > best.getModificationTime():
+            best = s
+    return best.getPath().toString() if best is not None else None
+
+
+def register(spark, case):
+    events = (
+        spark.read.option("mergeSchema", "true")
+        .option("basePath", case.rstrip("/") + "/events")
+        .parquet(case.rstrip("/") + "/events")
+    )
+    events.createOrReplaceTempView("events")
+    ledger = latest_ledger(spark, case)
+    if ledger:
+        spark.read.parquet(ledger).createOrReplaceTempView("attempts")
+    return ledger is not None
+
+
+def fill(template, f, details):
+    """The title as logsleuth fills it (sql_rule.rs `fill`)."""
+    out = template.replace("{count}", str(f["count"]))
+    for k in KEYS:
+        out = out.replace("{%s}" % k, f[k] if f[k] is not None else "-")
+    for k, v in details.items():
+        text = v if isinstance(v, str) else json.dumps(v)
+        out = out.replace("{%s}" % k, text)
+        if k.startswith("threshold_"):
+            out = out.replace("{%s}" % k[len("threshold_"):], text)
+    return out
+
+
+def evidence(spark, rule, rows, present):
+    """(count, lines) per finding row: the evidence table's rows matching the predicate, with the
+    finding's keys (null meets null; a key the query does not return matches anything), inside
+    its span; the first MAX_EVIDENCE in (timestamp, file, line) order."""
+    if not rule.get("evidence") or not rows:
+        return [(0, [])] * len(rows)
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    schema = StructType(
+        [StructField("fid", LongType())]
+        + [StructField(k, StringType()) for k in KEYS]
+        + [StructField("first_seen", LongType()), StructField("last_seen", LongType())]
+    )
+    spans = [(i, r.get("host_name"), r.get("source_ip"), r.get("user_name"), r["first_seen"], r["last_seen"])
+             for i, r in enumerate(rows)]
+    spark.createDataFrame(spans, schema).createOrReplaceTempView("logsleuth_spans")
+    on = " AND ".join(f"e.{k} <=> f.{k}" for k in KEYS if k in present) or "TRUE"
+    q = f"""
+        SELECT f.fid, SUM(COALESCE(e.event_count, 1)) AS n,
+               slice(array_sort(collect_list(struct(unix_micros(e.timestamp) AS t, e.log_file_path AS file,
+                                                    e.log_line AS line))), 1, {MAX_EVIDENCE}) AS lines
+        FROM (SELECT * FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
+        JOIN logsleuth_spans f ON {on}
+         AND unix_micros(e.timestamp) >= f.first_seen AND unix_micros(e.timestamp) <= f.last_seen
+        GROUP BY f.fid"""
+    got = {r["fid"]: (int(r["n"]), [{"file": l["file"], "line": int(l["line"])} for l in r["lines"]])
+           for r in spark.sql(q).collect()}
+    return [got.get(i, (0, [])) for i in range(len(rows))]
+
+
+def plain(v):
+    """A Spark value as JSON shows it: decimals as numbers, floats rounded as logsleuth does."""
+    import decimal
+
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if isinstance(v, float):
+        return round(v, 3)
+    return v
+
+
+def run_rule(spark, rules_dir, rule):
+    sql = "\n".join(l for l in open(os.path.join(rules_dir, rule["file"])).read().splitlines()
+                    if not l.startswith("-- "))
+    # Times come back as UTC microseconds: no time zone conversion on the Python side.
+    from pyspark.sql import functions
+
+    df = spark.sql(sql)
+    names = df.columns
+    for c in ("first_seen", "last_seen"):
+        if c in names:
+            df = df.withColumn(c, functions.unix_micros(c))
+    rows = [r.asDict() for r in df.collect()]
+    ev = evidence(spark, rule, rows, set(names))
+    out = []
+    for r, (n, lines) in zip(rows, ev):
+        if r.get("first_seen") is None or r.get("last_seen") is None:
+            continue
+        details = {k: plain(r[k]) for k in names if k not in RESERVED}
+        for k, v in rule["params"].items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                details.setdefault("threshold_" + k, str(v))
+        f = {
+            "rule": rule["id"],
+            "severity": r.get("severity") or rule["severity"],
+            "host_name": r.get("host_name"),
+            "source_ip": r.get("source_ip"),
+            "user_name": r.get("user_name"),
+            "first_seen": rfc3339(r["first_seen"]),
+            "last_seen": rfc3339(r["last_seen"]),
+            "count": max(int(r["count"]), 0) if r.get("count") is not None else n,
+            "details": details,
+            "evidence": lines,
+        }
+        f["title"] = fill(r.get("title") or rule["title"], f, details)
+        out.append(f)
+    return out
+
+
+def main(case, rules_dir, out_path):
+    catalog = json.load(open(os.path.join(rules_dir, "rules.json")))
+    if catalog["dialect"] != "spark":
+        sys.exit(f"{rules_dir} holds rules for {catalog['dialect']}; export them with --dialect spark")
+    spark = session()
+    try:
+        for s in catalog["setup"]:
+            spark.sql(s)
+        has_ledger = register(spark, case)
+        findings = []
+        for rule in catalog["rules"]:
+            if "attempts" in rule["tables"] + [rule["evidence_table"]] and not has_ledger:
+                sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
+            findings.extend(run_rule(spark, rules_dir, rule))
+    finally:
+        spark.stop()
+    with open(out_path, "w") as f:
+        for x in findings:
+            f.write(json.dumps(x, default=str) + "\n")
+    print(f"{len(findings)} findings from {len(catalog['rules'])} rules -> {out_path}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])
