@@ -9,6 +9,7 @@ pub mod correlation;
 pub mod deliver;
 pub mod detect;
 pub mod error;
+pub mod export;
 pub mod gen;
 pub mod ingest;
 pub mod parse;

@@ -9,6 +9,7 @@ mod correlate;
 mod crash;
 mod deliver;
 mod detect;
+mod export;
 mod golden;
 mod hostile;
 mod ingest;

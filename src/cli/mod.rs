@@ -3,6 +3,7 @@
 
 pub mod compact;
 pub mod detect;
+pub mod export;
 pub mod ingest;
 pub mod merge;
 pub mod pivot;
@@ -79,6 +80,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// SQL rules for other engines: `rules export --dialect spark|duckdb|trino|polars --out DIR`.
     Rules(rules::RulesArgs),
+    /// The events (or findings) as an Elasticsearch/OpenSearch bulk body in ECS: `export --format ecs-ndjson -o FILE`.
+    Export(export::ExportArgs),
     /// Merge cases ingested apart (shards) into one case, atomically.
     Merge(merge::MergeArgs),
     /// Pack the small Parquet parts that incremental runs left in a case (atomic).
@@ -157,6 +160,7 @@ pub fn run(cli: Cli) -> Result<i32, Exit> {
         Command::Verify(args) => verify::run(args),
         Command::Compact(args) => compact::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Export(args) => export::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Timeline(args) => timeline::run(args),
