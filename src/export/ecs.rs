@@ -349,7 +349,7 @@ mod tests {
         insert(&mut d, &["@timestamp".into()], "2026-01-05T14:10:05Z".into());
         assert_eq!(
             Value::Object(d).to_string(),
-            r#"{"@timestamp":"2026-01-05T14:10:05Z","source":{"ip":"192.0.2.7","port":22}}"#
+            r#"{"source":{"ip":"192.0.2.7","port":22},"@timestamp":"2026-01-05T14:10:05Z"}"#
         );
         assert_ne!(event_id(Some("a.log"), Some(1), None), event_id(Some("a.log"), Some(2), None));
         assert_eq!(event_id(Some("a.log"), Some(1), None).len(), 40);
