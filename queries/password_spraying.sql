@@ -5,8 +5,6 @@
 -- param: min_users = 10 | Distinct user names tried from one source.
 -- param: window_hours = 6 | Window in which those names are first tried, in hours.
 -- param: max_attempts_per_user = 3.0 | Average attempts per name at most (more is brute force).
--- evidence_table: attempts
--- evidence: event_module = 'auth'
 WITH tries AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, user_name, timestamp, attempts
     FROM attempts

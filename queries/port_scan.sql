@@ -4,7 +4,6 @@
 -- description: One source IP hitting at least {min_ports} distinct destination ports within any {window_minutes}-minute window in firewall logs (every packet log counts: blocked, allowed, and plain LOG lines without a verdict). Defaults from Zeek's scan detection (15 ports in 5 minutes), so a fast scan of the usual top 15-20 ports fires.
 -- param: min_ports = 15 | Distinct destination ports from one source (Zeek scan.zeek port_scan_threshold = 15).
 -- param: window_minutes = 5 | Length of the sliding window, in minutes (Zeek port_scan_interval = 5 min).
--- evidence: event_module = 'firewall'
 WITH fw AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, destination_port, timestamp
     FROM events

@@ -1,10 +1,9 @@
--- id: port_scan
+-- id: port_sweep
+-- rule: port_scan
 -- title: Host sweep from {source_ip}: {distinct_hosts} destinations
 -- severity: medium
 -- description: One source IP reaching at least {min_hosts} distinct destination addresses within any {window_minutes}-minute window (a sweep across the network, as a gateway firewall sees it).
 -- param: min_hosts = 10 | Distinct destination addresses from one source.
--- param: window_minutes = 5 | Length of the sliding window, in minutes.
--- evidence: event_module = 'firewall'
 WITH fw AS (
     SELECT source_ip, destination_ip, timestamp
     FROM events

@@ -4,8 +4,6 @@
 -- description: Authentication attempts (attempt ledger) from one source IP against at least {min_accounts} distinct privileged (root, admin, …) or nonexistent account names on one host in one day.
 -- param: min_accounts = 5 | Distinct privileged or nonexistent names tried from one source in a day.
 -- param: privileged_users = ['root', 'admin', 'administrator', 'oracle', 'postgres', 'mysql', 'ubuntu', 'pi', 'sa', 'git', 'ftp', 'support', 'toor'] | Account names treated as privileged.
--- evidence_table: attempts
--- evidence: event_module = 'auth' AND (user_name IN ({privileged_users}) OR event_action = 'auth.invalid_user' OR invalid_user)
 WITH tries AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, user_name, timestamp, attempts, CAST(timestamp AS DATE) AS day,
            CASE WHEN user_name IN ({privileged_users}) THEN 1 ELSE 0 END AS privileged

@@ -1,11 +1,8 @@
--- id: ssh_bruteforce
+-- id: ssh_bruteforce_distributed
+-- rule: ssh_bruteforce
 -- title: SSH brute force across {hosts} hosts from {source_ip}: {count} attempts
 -- severity: high
 -- description: The same burst test across hosts: at least {min_failures} attempts (from the attempt ledger) from one source IP within {window_minutes} minutes, counted over all hosts, when they hit two or more hosts.
--- param: min_failures = 5 | Attempts from one source that make a burst.
--- param: window_minutes = 30 | Length of the sliding window, in minutes.
--- evidence_table: attempts
--- evidence: event_module = 'auth'
 WITH tries AS (
     SELECT host_name, source_ip, timestamp
     FROM attempts

@@ -6,8 +6,6 @@
 -- param: window_hours = 24 | Length of the sliding window, in hours.
 -- param: burst_minutes = 30 | Windows this short are the fast rule's (ssh_bruteforce) business.
 -- param: burst_size = 5 | Attempts in burst_minutes that make the source a fast brute force instead.
--- evidence_table: attempts
--- evidence: event_module = 'auth'
 WITH tries AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, timestamp
     FROM attempts

@@ -5,7 +5,6 @@
 -- param: min_connections = 10 | Connections without an attempt from one source.
 -- param: window_minutes = 60 | Length of the sliding window, in minutes.
 -- param: medium_connections = 100 | Connections that make it medium severity.
--- evidence: event_module = 'auth' AND event_action IN ('ssh.preauth_close', 'ssh.no_identification', 'ssh.bad_protocol', 'ssh.kex_failed', 'ssh.negotiation_failed', 'ssh.preauth_timeout', 'ssh.dropped')
 WITH probes AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, COALESCE(process_pid, 0) AS pid, MIN(timestamp) AS timestamp
     FROM events

@@ -2,7 +2,6 @@
 -- title: Unusual sudo commands by {user_name} on {host_name}: {count}
 -- severity: medium
 -- description: sudo used for a shell, a download, user or sudoers management, reading password hashes, or silencing logs (high for all but account management).
--- evidence: event_module = 'auth' AND event_action = 'sudo.command' AND (process_command_line LIKE '%bin/bash%' OR process_command_line LIKE '%bin/sh%' OR process_command_line LIKE '%bin/zsh%' OR process_command_line LIKE '%bin/su' OR process_command_line LIKE '%wget %' OR process_command_line LIKE '%curl %' OR process_command_line LIKE '%bin/nc %' OR process_command_line LIKE '%ncat %' OR process_command_line LIKE '%/etc/shadow%' OR process_command_line LIKE '%sudoers%' OR process_command_line LIKE '%visudo%' OR process_command_line LIKE '%useradd%' OR process_command_line LIKE '%usermod%' OR process_command_line LIKE '%userdel%' OR process_command_line LIKE '%passwd%' OR process_command_line LIKE '%stop rsyslog%' OR process_command_line LIKE '%stop systemd-journald%' OR process_command_line LIKE '%/var/log%')
 WITH cmds AS (
     SELECT host_name, user_name, timestamp, process_command_line AS cmd,
            CASE WHEN process_command_line LIKE '%useradd%' OR process_command_line LIKE '%usermod%'

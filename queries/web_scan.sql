@@ -4,7 +4,6 @@
 -- description: One IP receiving at least {min_errors} 4xx responses within any {window_minutes}-minute window (probing for paths that do not exist).
 -- param: min_errors = 50 | 4xx responses to one source that make a scan.
 -- param: window_minutes = 10 | Length of the sliding window, in minutes.
--- evidence: event_action = 'http.request' AND http_response_status_code >= 400 AND http_response_status_code < 500
 WITH errors AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, timestamp, url_path
     FROM events

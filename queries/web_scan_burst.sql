@@ -1,10 +1,10 @@
--- id: web_scan
+-- id: web_scan_burst
+-- rule: web_scan
 -- title: Web scan burst on {host_name} from {source_ip}: {distinct_paths} missing paths in {burst_seconds} s
 -- severity: medium
 -- description: One IP asking for at least {min_paths} distinct paths that do not exist (404/410) within any {burst_seconds}-second window: a content-discovery tool (dirb, gobuster, ffuf, Nikto) in a short, dense burst that stays under the per-window error count. Default: dirb and gobuster request hundreds of paths a minute; no browser asks for 20 missing paths in a minute.
 -- param: min_paths = 20 | Distinct missing paths from one source that make a burst.
 -- param: burst_seconds = 60 | Length of the sliding window, in seconds.
--- evidence: event_action = 'http.request' AND http_response_status_code IN (404, 410)
 WITH missing AS (
     SELECT COALESCE(host_name, '') AS host_name, source_ip, url_path, MIN(timestamp) AS first_hit
     FROM events

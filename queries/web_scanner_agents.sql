@@ -1,8 +1,8 @@
--- id: web_scan
+-- id: web_scanner_agents
+-- rule: web_scan
 -- title: Known scanner ({scanner}) on {host_name} from {source_ip}: {count} requests
 -- severity: medium
 -- description: Requests whose User-Agent names a known scanning tool (sqlmap, Nikto, Nmap, masscan, gobuster, dirbuster, wpscan, zgrab, nuclei, ffuf, …).
--- evidence: event_action = 'http.request'
 WITH agents AS (
     SELECT DISTINCT user_agent_original AS agent
     FROM events

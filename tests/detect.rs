@@ -315,6 +315,43 @@ fn config_rules_print_config_and_fail_on() {
     let r = run(&["detect", "--case", case, "--rules", rules.to_str().unwrap()]);
     assert_ne!(r.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&r.stderr).contains("broken.sql"), "{}", String::from_utf8_lossy(&r.stderr));
+    std::fs::remove_file(rules.join("broken.sql")).unwrap();
+    // Without an evidence header, the evidence is the rows the query counts; a variant of a
+    // built-in rule reads its parameters; a repeated id or a parameter declared again is an
+    // error naming both files.
+    std::fs::write(
+        rules.join("root_failures.sql"),
+        "-- id: root_failures\n-- title: root failures from {source_ip}\n\
+         SELECT source_ip, MIN(timestamp) AS first_seen, MAX(timestamp) AS last_seen FROM events WHERE user_name = 'root' AND event_action = 'auth.failure' GROUP BY source_ip\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("bf_root.sql"),
+        "-- id: bf_root\n-- rule: ssh_bruteforce\n-- title: root tries from {source_ip} under a {min_failures}-try burst\n\
+         SELECT source_ip, MIN(timestamp) AS first_seen, MAX(timestamp) AS last_seen FROM attempts WHERE user_name = 'root' GROUP BY source_ip HAVING COUNT(*) >= {min_failures - 1}\n",
+    )
+    .unwrap();
+    ok(&["detect", "--case", case, "--rules", rules.to_str().unwrap(), "-q"]);
+    let doc = FindingsDoc::load(&c.case.join("findings.json")).unwrap();
+    let custom = of(&doc.findings, "root_failures");
+    assert_eq!((custom[0].count, custom[0].evidence.len()), (4, 4), "derived evidence: the counted rows");
+    assert!(
+        of(&doc.findings, "ssh_bruteforce").iter().any(|f| f.title == "root tries from 192.0.2.44 under a 5-try burst"),
+        "a variant finding of ssh_bruteforce with its parameter"
+    );
+    std::fs::write(
+        rules.join("again.sql"),
+        "-- id: ssh_probe\n-- param: window_minutes = 9\nSELECT 1 AS x FROM events WHERE {window_minutes} > 0\n",
+    )
+    .unwrap();
+    let r = run(&["detect", "--case", case, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("again.sql: id ssh_probe is already queries/ssh_probe.sql's"), "{err}");
+    assert!(
+        err.contains("again.sql: param window_minutes of rule ssh_probe is already declared in queries/ssh_probe.sql"),
+        "{err}"
+    );
 }
 
 fn findings(case: &Path) -> Vec<Finding> {

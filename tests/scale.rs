@@ -86,7 +86,7 @@ fn same_findings_on(engine: &str, dialect: &str, script: &str, env: &[(&str, &st
         std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let catalog: serde_json::Value = serde_json::from_slice(&std::fs::read(rules.join("rules.json")).unwrap()).unwrap();
     let ids: Vec<String> =
-        catalog["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        catalog["rules"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap().to_string()).collect();
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
     let ours: Vec<&serde_json::Value> = doc["findings"]
         .as_array()

@@ -153,7 +153,7 @@ def run_rule(spark, rules_dir, rule):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 details.setdefault("threshold_" + k, str(v))
         f = {
-            "rule": rule["id"],
+            "rule": rule["rule"],
             "severity": r.get("severity") or rule["severity"],
             "host_name": r.get("host_name"),
             "source_ip": r.get("source_ip"),

@@ -85,7 +85,11 @@ pub fn translate(sql: &str, d: Dialect) -> String {
 /// One exported rule, as `rules.json` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exported {
+    /// The query's own id (its file is `ID.sql`).
     pub id: String,
+    /// The rule its findings belong to (`rule` of a finding): the id, or the rule a variant
+    /// query answers (`port_sweep` is a `port_scan`).
+    pub rule: String,
     pub file: String,
     pub title: String,
     pub severity: String,
@@ -131,7 +135,7 @@ pub const RUST_RULES: &[&str] = &[
     "process_activity",
 ];
 
-const FINDINGS_CONTRACT: &str = "One finding per row: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the first 20 matching rows in (timestamp, log_file_path, log_line) order.";
+const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the first 20 matching rows in (timestamp, log_file_path, log_line) order.";
 
 fn json_value(v: &super::config::Value) -> serde_json::Value {
     use super::config::Value;
@@ -153,30 +157,27 @@ fn tables_of(sql: &str) -> Vec<String> {
 }
 
 /// Writes every rule of `rules` with the parameters of `config` into `out` as `ID.sql` in
-/// dialect `d`, and `rules.json`. Ids must be unique (two files with one id are an error).
+/// dialect `d`, and `rules.json`. Ids are unique (the loader checks it).
 pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Result<Catalog, AnalysisError> {
     let err = |msg: String| AnalysisError::Rule { path: out.to_path_buf(), msg };
     std::fs::create_dir_all(out).map_err(|e| AnalysisError::Write { path: out.to_path_buf(), source: e })?;
     let mut exported: Vec<Exported> = Vec::new();
     let mut files: BTreeMap<String, &str> = BTreeMap::new();
     for r in rules {
-        let params = config.params(&r.id);
+        let params = config.params(&r.rule);
         let sql = substitute(&r.body, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
         let sql = translate(sql.trim_end().trim_end_matches(';'), d);
         let evidence = match &r.evidence {
             Some(p) => Some(translate(&substitute(p, &params).map_err(|e| err(format!("{}: {e}", r.file)))?, d)),
             None => None,
         };
-        let mut name = format!("{}.sql", r.id);
-        // Two files of one id (port_scan and port_sweep): each keeps its own file.
-        if files.contains_key(&name) {
-            name = format!("{}.sql", Path::new(&r.file).file_stem().unwrap_or_default().to_string_lossy());
-        }
+        let name = format!("{}.sql", r.id);
         if let Some(prev) = files.insert(name.clone(), &r.file) {
             return Err(err(format!("{} and {prev} both export as {name}", r.file)));
         }
         let e = Exported {
             id: r.id.clone(),
+            rule: r.rule.clone(),
             file: name.clone(),
             title: r.title.clone(),
             severity: r.severity.as_str().to_string(),
@@ -187,8 +188,9 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             tables: tables_of(&sql),
         };
         let mut text = format!(
-            "-- id: {}\n-- title: {}\n-- severity: {}\n-- dialect: {}\n",
+            "-- id: {}\n-- rule: {}\n-- title: {}\n-- severity: {}\n-- dialect: {}\n",
             e.id,
+            e.rule,
             e.title,
             e.severity,
             d.as_str()

@@ -72,17 +72,14 @@ pub fn rust_rules() -> Vec<Box<dyn Rule>> {
 pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
     let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
     for r in sql {
-        match out.iter_mut().find(|(id, _, _)| *id == r.id) {
+        // A rule's files: their descriptions joined, their parameters (each declared once).
+        match out.iter_mut().find(|(id, _, _)| *id == r.rule) {
             Some((_, desc, params)) => {
                 desc.push(' ');
                 desc.push_str(&r.description);
-                for p in &r.params {
-                    if !params.iter().any(|q| q.name == p.name) {
-                        params.push(p.clone());
-                    }
-                }
+                params.extend(r.params.iter().cloned());
             }
-            None => out.push((r.id.clone(), r.description.clone(), r.params.clone())),
+            None => out.push((r.rule.clone(), r.description.clone(), r.params.clone())),
         }
     }
     for r in rust_rules() {

@@ -8,12 +8,21 @@
 //! -- description: At least {min_failures} failures from one source within {window_minutes} minutes.
 //! -- param: min_failures = 5 | Failures that make a burst.
 //! -- param: window_minutes = 30 | Sliding window length.
-//! -- evidence: event_module = 'auth' AND event_action = 'auth.failure'
 //! SELECT host_name, source_ip, first_seen, last_seen FROM …
 //! ```
 //!
-//! `-- evidence_table: attempts` takes the evidence lines from the attempt ledger instead of
-//! `events` (for rules that count attempts, so the evidence shows each try once).
+//! A finding's evidence lines are the rows the query counts: the `WHERE` predicate of its first
+//! `SELECT` reading `events` or `attempts` (the attempt ledger, for rules that count attempts,
+//! so the evidence shows each try once), derived from the query ([`derive_evidence`]).
+//! `-- evidence: PREDICATE` (with `-- evidence_table: attempts` when it applies there) says
+//! otherwise; `-- evidence: none` gives no lines.
+//!
+//! A file's id is unique. One rule may be answered by several queries (a port scan and a host
+//! sweep are both `port_scan`): a variant file names its own id and the rule its findings belong
+//! to, `-- rule: port_scan`. A rule's parameters are declared once, in any one of its files,
+//! and every file of the rule reads them (`[port_scan]` in `--config`). Loading checks the
+//! catalog and reports every problem with its file: a repeated id, a variant of no rule, a
+//! parameter declared twice or never used, a placeholder naming no parameter.
 //!
 //! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
 //! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
@@ -55,7 +64,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct SqlRule {
     pub file: String,
+    /// The file's own id, unique in the catalog.
     pub id: String,
+    /// The rule its findings belong to: `-- rule:`, else the id.
+    pub rule: String,
     pub title: String,
     pub severity: Severity,
     pub description: String,
@@ -108,6 +120,10 @@ impl SqlRule {
         if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return Err(format!("{origin}: id {id:?} must be lower_snake_case"));
         }
+        let family = get("rule").unwrap_or_else(|| id.clone());
+        if !family.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err(format!("{origin}: rule {family:?} must be lower_snake_case"));
+        }
         let severity = get("severity")
             .map_or(Some(Severity::Medium), |s| Severity::parse(&s))
             .ok_or(format!("{origin}: severity must be low, medium, high or critical"))?;
@@ -126,28 +142,99 @@ impl SqlRule {
         if body.trim().is_empty() {
             return Err(format!("{origin}: no SQL statement after the header"));
         }
+        // The evidence: the rows the query counts (derived from it), unless the header says
+        // otherwise (`-- evidence: PREDICATE`, with `-- evidence_table:`; `none` for no lines).
+        let derived = derive_evidence(&body);
+        let (evidence, evidence_table) = match get("evidence").as_deref() {
+            Some("none") => (None, "events".to_string()),
+            Some(p) => (Some(p.to_string()), get("evidence_table").unwrap_or_else(|| "events".into())),
+            None => {
+                if get("evidence_table").is_some() {
+                    return Err(format!("{origin}: `-- evidence_table:` without `-- evidence:` (the derived evidence names its own table)"));
+                }
+                match derived {
+                    Some((table, pred)) => (Some(pred), table),
+                    None => (None, "events".to_string()),
+                }
+            }
+        };
         let rule = SqlRule {
             file: origin.to_string(),
             id,
+            rule: family,
             title: get("title").unwrap_or_default(),
             severity,
             description: get("description").unwrap_or_default(),
             params,
-            evidence: get("evidence"),
-            evidence_table: get("evidence_table").unwrap_or_else(|| "events".into()),
+            evidence,
+            evidence_table,
             body,
         };
         if !matches!(rule.evidence_table.as_str(), "events" | "attempts") {
             return Err(format!("{origin}: evidence_table must be events or attempts, not {:?}", rule.evidence_table));
         }
-        // Every placeholder must name a declared parameter.
-        let defaults: BTreeMap<String, Value> =
-            rule.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
-        substitute(&rule.body, &defaults).map_err(|e| format!("{origin}: {e}"))?;
-        if let Some(ev) = &rule.evidence {
-            substitute(ev, &defaults).map_err(|e| format!("{origin}: {e}"))?;
+        for (i, p) in rule.params.iter().enumerate() {
+            if rule.params[..i].iter().any(|q| q.name == p.name) {
+                return Err(format!("{origin}: param {} is declared twice", p.name));
+            }
         }
         Ok(rule)
+    }
+
+    /// The texts of the file whose parameters change what it finds: the query and the
+    /// evidence predicate.
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.body.as_str()).chain(self.evidence.as_deref())
+    }
+
+    /// The parameters of `rule`, gathered from all its files.
+    pub fn family_params<'a>(rules: &'a [SqlRule], family: &str) -> Vec<&'a Param> {
+        rules.iter().filter(|r| r.rule == family).flat_map(|r| r.params.iter()).collect()
+    }
+
+    /// The catalog's problems, each naming its file: repeated ids, variants of no rule,
+    /// parameters declared twice in one rule or never used by it, placeholders naming none.
+    pub fn check_catalog(rules: &[SqlRule]) -> Vec<String> {
+        let mut errors = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if let Some(first) = rules[..i].iter().find(|q| q.id == r.id) {
+                errors.push(format!(
+                    "{}: id {} is already {}'s (ids are unique; a variant names its rule with `-- rule:`)",
+                    r.file, r.id, first.file
+                ));
+            }
+            if r.rule != r.id && !rules.iter().any(|q| q.id == r.rule && q.rule == r.rule) {
+                errors.push(format!("{}: `-- rule: {}` names no rule file (no file has that id)", r.file, r.rule));
+            }
+            let family: Vec<&SqlRule> = rules.iter().filter(|q| q.rule == r.rule).collect();
+            for p in &r.params {
+                if let Some(other) = family
+                    .iter()
+                    .take_while(|q| !std::ptr::eq(**q, r))
+                    .find(|q| q.params.iter().any(|x| x.name == p.name))
+                {
+                    errors.push(format!(
+                        "{}: param {} of rule {} is already declared in {} (declare it once; every file of the rule reads it)",
+                        r.file, p.name, r.rule, other.file
+                    ));
+                }
+                let named = |t: &str| placeholders(t).iter().any(|n| n == &p.name);
+                if !family.iter().any(|q| q.texts().any(named)) {
+                    errors.push(format!(
+                        "{}: param {} is declared but no file of rule {} uses it",
+                        r.file, p.name, r.rule
+                    ));
+                }
+            }
+            let defaults: BTreeMap<String, Value> =
+                family.iter().flat_map(|q| q.params.iter()).map(|p| (p.name.clone(), p.default.clone())).collect();
+            for t in [Some(r.body.as_str()), r.evidence.as_deref()].into_iter().flatten() {
+                if let Err(e) = substitute(t, &defaults) {
+                    errors.push(format!("{}: {e}", r.file));
+                }
+            }
+        }
+        errors
     }
 
     /// Loads the built-in rules plus every `*.sql` file of `extra` (sorted), reporting all errors.
@@ -178,6 +265,7 @@ impl SqlRule {
                 }
             }
         }
+        errors.extend(SqlRule::check_catalog(&rules));
         if !errors.is_empty() {
             return Err(AnalysisError::Rule {
                 path: extra.map(Path::to_path_buf).unwrap_or_else(|| "queries".into()),
@@ -194,7 +282,7 @@ impl SqlRule {
     }
 
     pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
-        let params = ctx.config.params(&self.id);
+        let params = ctx.config.params(&self.rule);
         let sql = substitute(&self.body, &params)
             .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
         let df = ctx.data.sql(&self.file, &sql)?;
@@ -258,7 +346,7 @@ impl SqlRule {
         for i in 0..df.height() {
             let (Some(f), Some(l)) = (first[i], last[i]) else { continue };
             let sev = severity[i].as_deref().and_then(Severity::parse).unwrap_or(self.severity);
-            let mut d = Draft::new(self.id.clone(), sev);
+            let mut d = Draft::new(self.rule.clone(), sev);
             d.host_name = host[i].clone();
             d.source_ip = ip[i].clone();
             d.user_name = user[i].clone();
@@ -284,6 +372,69 @@ impl SqlRule {
         }
         Ok(out)
     }
+}
+
+/// The evidence a query names itself: the table and the `WHERE` predicate of its first
+/// `SELECT` that reads `events` or `attempts` directly (no alias, no join: the predicate's
+/// columns must be the table's), the rows it counts. The predicate keeps its `{param}`
+/// placeholders, filled at run time like the query. `None` when the first such read has no
+/// `WHERE` or is aliased or joined.
+pub fn derive_evidence(body: &str) -> Option<(String, String)> {
+    // Comments out, so a `--` line cannot hide or fake a clause.
+    let text: String =
+        body.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n");
+    let from = regex::Regex::new(r"(?i)\bFROM\s+(events|attempts)\b\s*").expect("a valid pattern");
+    let m = from.captures(&text)?;
+    let table = m[1].to_ascii_lowercase();
+    let rest = &text[m.get(0)?.end()..];
+    let where_kw = regex::Regex::new(r"(?i)^WHERE\b").expect("a valid pattern");
+    let w = where_kw.find(rest)?;
+    let clause = &rest[w.end()..];
+    // The predicate runs to the end of its SELECT: a closing parenthesis of the enclosing
+    // query, a clause keyword at its own depth, or the end.
+    let stop = regex::Regex::new(r"(?i)^(GROUP\s+BY|ORDER\s+BY|HAVING|LIMIT|WINDOW|QUALIFY|UNION|EXCEPT|INTERSECT)\b")
+        .expect("a valid pattern");
+    let (mut depth, mut quoted, mut end) = (0i32, false, clause.len());
+    for (i, c) in clause.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            _ if quoted => {}
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                end = i;
+                break;
+            }
+            ')' => depth -= 1,
+            ';' => {
+                end = i;
+                break;
+            }
+            _ if depth == 0
+                && (i == 0 || !clause.as_bytes()[i - 1].is_ascii_alphanumeric())
+                && stop.is_match(&clause[i..]) =>
+            {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let pred = clause[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    (!pred.is_empty()).then_some((table, pred))
+}
+
+/// The parameter names `{…}` placeholders of `text` name (with or without arithmetic).
+fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let inner = &after[..close];
+        out.push(inner[..inner.find(['-', '+', '*']).unwrap_or(inner.len())].trim().to_string());
+        rest = &after[close + 1..];
+    }
+    out
 }
 
 /// Replaces `{name}`, `{name - N}`, `{name + N}`, `{name * N}` by parameter values.
@@ -492,8 +643,60 @@ mod tests {
         let params: BTreeMap<String, Value> = r.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
         assert_eq!(substitute(&r.body, &params).unwrap(), "SELECT 4, 300, ('root', 'admin')\n");
         assert!(SqlRule::parse("t.sql", "SELECT 1").is_err(), "no id");
-        assert!(SqlRule::parse("t.sql", "-- id: x\nSELECT {nope}").is_err(), "undeclared placeholder");
+        assert!(SqlRule::check_catalog(&[SqlRule::parse("t.sql", "-- id: x\nSELECT {nope}").unwrap()])[0]
+            .contains("t.sql: unknown parameter {nope}"));
         assert!(SqlRule::parse("t.sql", "-- id: x\n-- severity: huge\nSELECT 1").is_err());
+        let twice = SqlRule::parse("t.sql", "-- id: x\n-- param: n = 1\n-- param: n = 2\nSELECT {n}").unwrap_err();
+        assert!(twice.contains("param n is declared twice"), "{twice}");
+    }
+
+    #[test]
+    fn evidence_is_the_predicate_of_the_first_read() {
+        let sql = "WITH tries AS (\n    SELECT host_name FROM attempts -- the ledger\n    WHERE event_module = 'auth' AND (user_name IN ({names}) OR x = ')')\n    GROUP BY host_name\n),\nb AS (SELECT * FROM events WHERE y = 1)\nSELECT * FROM tries";
+        assert_eq!(
+            derive_evidence(sql),
+            Some(("attempts".into(), "event_module = 'auth' AND (user_name IN ({names}) OR x = ')')".into()))
+        );
+        assert_eq!(
+            derive_evidence("WITH a AS (SELECT * FROM events\n WHERE a = 1\n), b AS (SELECT 1) SELECT * FROM a"),
+            Some(("events".into(), "a = 1".into()))
+        );
+        assert_eq!(
+            derive_evidence("SELECT * FROM events WHERE k = 2 ORDER BY 1"),
+            Some(("events".into(), "k = 2".into()))
+        );
+        assert_eq!(
+            derive_evidence("SELECT * FROM events e JOIN x ON 1 = 1 WHERE e.k = 2"),
+            None,
+            "aliased: no derivation"
+        );
+        assert_eq!(derive_evidence("SELECT * FROM events"), None);
+        // The header overrides; `none` gives no lines; a derived table needs no header.
+        let r = SqlRule::parse("t.sql", "-- id: t\n-- evidence: none\nSELECT * FROM events WHERE a = 1").unwrap();
+        assert_eq!(r.evidence, None);
+        let r = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM attempts WHERE a = 1").unwrap();
+        assert_eq!((r.evidence.as_deref(), r.evidence_table.as_str()), (Some("a = 1"), "attempts"));
+    }
+
+    #[test]
+    fn the_catalog_is_checked_file_by_file() {
+        let p = |file: &str, text: &str| SqlRule::parse(file, text).unwrap();
+        let scan = p("scan.sql", "-- id: scan\n-- param: n = 15\n-- param: w = 5\nSELECT {n}, {w}");
+        // A variant reads its rule's parameters and declares only its own.
+        let sweep = p("sweep.sql", "-- id: sweep\n-- rule: scan\n-- param: hosts = 10\nSELECT {hosts}, {w}");
+        assert!(SqlRule::check_catalog(&[scan.clone(), sweep.clone()]).is_empty());
+        assert_eq!(SqlRule::family_params(&[scan.clone(), sweep.clone()], "scan").len(), 3);
+        let again = p("again.sql", "-- id: scan\nSELECT 1");
+        let redeclared = p("sweep2.sql", "-- id: sweep2\n-- rule: scan\n-- param: w = 9\nSELECT {w}");
+        let orphan = p("orphan.sql", "-- id: orphan\n-- rule: nothing\nSELECT 1");
+        let unused = p("unused.sql", "-- id: unused\n-- param: k = 3\n-- description: k is {k}\nSELECT 1");
+        let errors = SqlRule::check_catalog(&[scan, sweep, again, redeclared, orphan, unused]);
+        let all = errors.join("\n");
+        assert!(all.contains("again.sql: id scan is already scan.sql's"), "{all}");
+        assert!(all.contains("sweep2.sql: param w of rule scan is already declared in scan.sql"), "{all}");
+        assert!(all.contains("orphan.sql: `-- rule: nothing` names no rule file"), "{all}");
+        assert!(all.contains("unused.sql: param k is declared but no file of rule unused uses it"), "{all}");
+        assert_eq!(errors.len(), 4, "{all}");
     }
 
     #[test]
