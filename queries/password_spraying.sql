@@ -15,17 +15,7 @@ per_user AS (
     FROM tries
     GROUP BY host_name, source_ip, user_name
 ),
-windows AS (
-    SELECT host_name, source_ip, first_try,
-           LAG(first_try, {min_users - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY first_try) AS window_start
-    FROM per_user
-),
-spans AS (
-    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(first_try) AS last_seen
-    FROM windows
-    WHERE first_try - window_start <= INTERVAL '{window_hours} hours'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: per_user BY host_name, source_ip ON first_try ROWS min_users WITHIN window_hours HOURS})
 SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen,
        COUNT(*) AS distinct_users, SUM(p.tries) AS count,
        CAST(SUM(p.tries) AS DOUBLE) / COUNT(*) AS attempts_per_user

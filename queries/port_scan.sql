@@ -14,17 +14,7 @@ first_hits AS (
     FROM fw
     GROUP BY host_name, source_ip, destination_port
 ),
-windows AS (
-    SELECT host_name, source_ip, first_hit,
-           LAG(first_hit, {min_ports - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY first_hit) AS window_start
-    FROM first_hits
-),
-spans AS (
-    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(first_hit) AS last_seen
-    FROM windows
-    WHERE first_hit - window_start <= INTERVAL '{window_minutes} minutes'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: first_hits BY host_name, source_ip ON first_hit ROWS min_ports WITHIN window_minutes MINUTES})
 SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
        COUNT(DISTINCT f.destination_port) AS distinct_ports, 'port scan' AS kind
 FROM spans s

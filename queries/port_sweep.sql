@@ -14,17 +14,7 @@ first_hits AS (
     FROM fw
     GROUP BY source_ip, destination_ip
 ),
-windows AS (
-    SELECT source_ip, first_hit,
-           LAG(first_hit, {min_hosts - 1}) OVER (PARTITION BY source_ip ORDER BY first_hit) AS window_start
-    FROM first_hits
-),
-spans AS (
-    SELECT source_ip, MIN(window_start) AS first_seen, MAX(first_hit) AS last_seen
-    FROM windows
-    WHERE first_hit - window_start <= INTERVAL '{window_minutes} minutes'
-    GROUP BY source_ip
-)
+spans AS ({window: first_hits BY source_ip ON first_hit ROWS min_hosts WITHIN window_minutes MINUTES})
 SELECT s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
        COUNT(DISTINCT f.destination_ip) AS distinct_hosts, 'host sweep' AS kind
 FROM spans s

@@ -9,16 +9,6 @@ WITH tries AS (
     FROM attempts
     WHERE event_module = 'auth' AND source_ip IS NOT NULL
 ),
-bursts AS (
-    SELECT host_name, source_ip, timestamp,
-           LAG(timestamp, {min_failures - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS burst_start
-    FROM tries
-),
-spans AS (
-    SELECT host_name, source_ip, MIN(burst_start) AS first_seen, MAX(timestamp) AS last_seen
-    FROM bursts
-    WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: tries BY host_name, source_ip ON timestamp ROWS min_failures WITHIN window_minutes MINUTES})
 SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen
 FROM spans s

@@ -8,17 +8,7 @@ WITH tries AS (
     FROM attempts
     WHERE event_module = 'auth' AND source_ip IS NOT NULL
 ),
-bursts AS (
-    SELECT source_ip, timestamp,
-           LAG(timestamp, {min_failures - 1}) OVER (PARTITION BY source_ip ORDER BY timestamp) AS burst_start
-    FROM tries
-),
-spans AS (
-    SELECT source_ip, MIN(burst_start) AS first_seen, MAX(timestamp) AS last_seen
-    FROM bursts
-    WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
-    GROUP BY source_ip
-)
+spans AS ({window: tries BY source_ip ON timestamp ROWS min_failures WITHIN window_minutes MINUTES})
 SELECT s.source_ip, s.first_seen, s.last_seen, COUNT(DISTINCT t.host_name) AS hosts
 FROM spans s
 JOIN tries t ON t.source_ip = s.source_ip

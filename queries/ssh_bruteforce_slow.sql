@@ -25,17 +25,11 @@ paced AS (
     GROUP BY host_name, source_ip
 ),
 slow AS (
-    SELECT t.host_name, t.source_ip, t.timestamp,
-           LAG(t.timestamp, {min_attempts - 1}) OVER (PARTITION BY t.host_name, t.source_ip ORDER BY t.timestamp) AS window_start
+    SELECT t.host_name, t.source_ip, t.timestamp
     FROM tries t
     JOIN paced p ON p.host_name = t.host_name AND p.source_ip = t.source_ip
     WHERE p.has_burst = 0 AND p.tries_total >= {min_attempts}
 ),
-spans AS (
-    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(timestamp) AS last_seen
-    FROM slow
-    WHERE timestamp - window_start <= INTERVAL '{window_hours} hours'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: slow BY host_name, source_ip ON timestamp ROWS min_attempts WITHIN window_hours HOURS})
 SELECT NULLIF(host_name, '') AS host_name, source_ip, first_seen, last_seen
 FROM spans

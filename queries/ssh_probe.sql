@@ -29,17 +29,7 @@ quiet AS (
     LEFT JOIN tried t ON p.host_name = t.host_name AND p.source_ip = t.source_ip AND p.pid = t.pid
     WHERE t.n IS NULL
 ),
-windows AS (
-    SELECT host_name, source_ip, timestamp,
-           LAG(timestamp, {min_connections - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS window_start
-    FROM quiet
-),
-spans AS (
-    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(timestamp) AS last_seen
-    FROM windows
-    WHERE timestamp - window_start <= INTERVAL '{window_minutes} minutes'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: quiet BY host_name, source_ip ON timestamp ROWS min_connections WITHIN window_minutes MINUTES})
 SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS connections,
        CASE WHEN COUNT(*) >= {medium_connections} THEN 'medium' ELSE 'low' END AS severity
 FROM spans s

@@ -10,17 +10,7 @@ WITH errors AS (
     WHERE event_action = 'http.request' AND source_ip IS NOT NULL
       AND http_response_status_code >= 400 AND http_response_status_code < 500
 ),
-bursts AS (
-    SELECT host_name, source_ip, timestamp,
-           LAG(timestamp, {min_errors - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY timestamp) AS burst_start
-    FROM errors
-),
-spans AS (
-    SELECT host_name, source_ip, MIN(burst_start) AS first_seen, MAX(timestamp) AS last_seen
-    FROM bursts
-    WHERE timestamp - burst_start <= INTERVAL '{window_minutes} minutes'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: errors BY host_name, source_ip ON timestamp ROWS min_errors WITHIN window_minutes MINUTES})
 SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen, COUNT(*) AS count,
        COUNT(DISTINCT e.url_path) AS distinct_paths, 'error burst' AS kind
 FROM spans s

@@ -12,17 +12,7 @@ WITH missing AS (
       AND http_response_status_code IN (404, 410)
     GROUP BY COALESCE(host_name, ''), source_ip, url_path
 ),
-windows AS (
-    SELECT host_name, source_ip, first_hit,
-           LAG(first_hit, {min_paths - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY first_hit) AS window_start
-    FROM missing
-),
-spans AS (
-    SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(first_hit) AS last_seen
-    FROM windows
-    WHERE first_hit - window_start <= INTERVAL '{burst_seconds} seconds'
-    GROUP BY host_name, source_ip
-)
+spans AS ({window: missing BY host_name, source_ip ON first_hit ROWS min_paths WITHIN burst_seconds SECONDS})
 SELECT NULLIF(s.host_name, '') AS host_name, s.source_ip, s.first_seen, s.last_seen,
        COUNT(*) AS distinct_paths, 'missing-path burst' AS kind
 FROM spans s

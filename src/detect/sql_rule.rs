@@ -142,6 +142,7 @@ impl SqlRule {
         if body.trim().is_empty() {
             return Err(format!("{origin}: no SQL statement after the header"));
         }
+        let body = expand_windows(&body).map_err(|e| format!("{origin}: {e}"))?;
         // The evidence: the rows the query counts (derived from it), unless the header says
         // otherwise (`-- evidence: PREDICATE`, with `-- evidence_table:`; `none` for no lines).
         let derived = derive_evidence(&body);
@@ -372,6 +373,46 @@ impl SqlRule {
         }
         Ok(out)
     }
+}
+
+/// Expands the sliding-window macro, the pattern most rules share: `{window: SOURCE BY KEYS ON
+/// TIME ROWS PARAM WITHIN PARAM UNIT}` becomes the query giving, per KEYS, the span from the
+/// first to the last row of every run of at least ROWS rows of SOURCE whose first and last TIME
+/// lie within the interval: `first_seen` (the earliest such run's start) and `last_seen` (the
+/// latest such run's end). It is written out with `LAG(TIME, ROWS - 1)`, which every engine the
+/// rules are exported to runs.
+///
+/// ```sql
+/// spans AS ({window: tries BY host_name, source_ip ON timestamp ROWS min_failures WITHIN window_minutes MINUTES})
+/// ```
+pub fn expand_windows(body: &str) -> Result<String, String> {
+    let re = regex::Regex::new(
+        r"(?is)\{\s*window\s*:\s*(\w+)\s+BY\s+(\w+(?:\s*,\s*\w+)*)\s+ON\s+(\w+)\s+ROWS\s+(\w+)\s+WITHIN\s+(\w+)\s+(SECONDS|MINUTES|HOURS|DAYS)\s*\}",
+    )
+    .expect("a valid pattern");
+    let starts: Vec<usize> = re.find_iter(body).map(|m| m.start()).collect();
+    let opening = regex::Regex::new(r"(?i)\{\s*window\s*:").expect("a valid pattern");
+    if let Some(bad) = opening.find_iter(body).find(|m| !starts.contains(&m.start())) {
+        let line = body[..bad.start()].lines().count().max(1);
+        return Err(format!(
+            "line {line}: a window macro reads `{{window: SOURCE BY KEY[, KEY…] ON TIME ROWS PARAM WITHIN PARAM SECONDS|MINUTES|HOURS|DAYS}}`"
+        ));
+    }
+    Ok(re
+        .replace_all(body, |c: &regex::Captures<'_>| {
+            let (source, keys, time, rows, within, unit) =
+                (&c[1], &c[2], &c[3], &c[4], &c[5], c[6].to_ascii_lowercase());
+            let keys = keys.split(',').map(str::trim).collect::<Vec<_>>().join(", ");
+            format!(
+                "SELECT {keys}, MIN(window_start) AS first_seen, MAX({time}) AS last_seen\n    \
+                 FROM (SELECT {keys}, {time},\n                 \
+                 LAG({time}, {{{rows} - 1}}) OVER (PARTITION BY {keys} ORDER BY {time}) AS window_start\n          \
+                 FROM {source}) windowed\n    \
+                 WHERE {time} - window_start <= INTERVAL '{{{within}}} {unit}'\n    \
+                 GROUP BY {keys}"
+            )
+        })
+        .into_owned())
 }
 
 /// The evidence a query names itself: the table and the `WHERE` predicate of its first
@@ -676,6 +717,35 @@ mod tests {
         assert_eq!(r.evidence, None);
         let r = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM attempts WHERE a = 1").unwrap();
         assert_eq!((r.evidence.as_deref(), r.evidence_table.as_str()), (Some("a = 1"), "attempts"));
+    }
+
+    #[test]
+    fn the_sliding_window_is_written_once() {
+        let body = "WITH t AS (SELECT 1),\nspans AS ({window: t BY host_name, source_ip ON ts ROWS n WITHIN w MINUTES})\nSELECT * FROM spans";
+        let out = expand_windows(body).unwrap();
+        assert!(
+            out.contains("SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(ts) AS last_seen"),
+            "{out}"
+        );
+        assert!(
+            out.contains("LAG(ts, {n - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY ts) AS window_start"),
+            "{out}"
+        );
+        assert!(
+            out.contains("FROM t) windowed") && out.contains("WHERE ts - window_start <= INTERVAL '{w} minutes'"),
+            "{out}"
+        );
+        assert!(out.ends_with("GROUP BY host_name, source_ip)\nSELECT * FROM spans"), "{out}");
+        // Placeholders named window_… are no macro; a malformed macro is an error with its line.
+        assert_eq!(expand_windows("SELECT {window_minutes}").unwrap(), "SELECT {window_minutes}");
+        let e = expand_windows("SELECT 1\nFROM ({window: t ON ts ROWS n})").unwrap_err();
+        assert!(e.starts_with("line 2: a window macro reads"), "{e}");
+        // The built-in rules use it; none spells the pattern out again.
+        for (name, text) in BUILTIN {
+            if text.contains("LAG(") && !text.contains("{window:") {
+                assert_eq!(*name, "ssh_bruteforce_slow.sql", "{name} spells out a sliding window");
+            }
+        }
     }
 
     #[test]
