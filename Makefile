@@ -2,6 +2,7 @@
 # Everything builds in the release profile so demo, tests and benches share one set of
 # compiled dependencies (polars is a heavy build). Set CARGO_TARGET_DIR to share a cache.
 
+SHELL := /bin/bash
 CARGO ?= cargo
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
@@ -12,7 +13,7 @@ DEMO_CASE := reports/demo-case
 BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench-evidence
 BENCH_MB ?= 1650
 
-.PHONY: all build demo dataset test test-deps lint fmt bench bless clean
+.PHONY: all build demo dataset test test-deps lint fmt bench bless clean fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -59,6 +60,30 @@ bench: build
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench detect
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench small_files
 	$(CARGO) bench --locked --bench parsers
+
+# Coverage-guided fuzzing (cargo-fuzz and libFuzzer on the stable toolchain: sanitizer none) of
+# the format parsers, the sniffer, the timestamp scanners and the decompressors. The fuzz crate
+# compiles the project's parse, schema and decode sources without polars, in its own target
+# folder. Corpora are seeded from the bundled sample and real line shapes (fuzz/seed.py) and
+# grow in $(FUZZ_CORPUS); a crash or a hang stops the run with its input in fuzz/artifacts/.
+FUZZ_TARGETS := parse_lines sniff timestamps decompress
+FUZZ_SECONDS ?= 300
+FUZZ_DIR := $(abspath $(CARGO_TARGET_DIR))/fuzz
+FUZZ_CORPUS ?= $(FUZZ_DIR)/corpus
+fuzz-build:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+	cd fuzz && CARGO_TARGET_DIR=$(FUZZ_DIR)/target $(CARGO) fuzz build -s none -O
+fuzz: fuzz-build
+	python3 fuzz/seed.py $(FUZZ_CORPUS)
+	set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && CARGO_TARGET_DIR=$(FUZZ_DIR)/target $(CARGO) fuzz run -s none -O $$t $(FUZZ_CORPUS)/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+	    | grep -E --line-buffered "^(Done|stat::number_of_executed)|INITED|panicked|ERROR|SUMMARY|artifact|Test unit"); \
+	done
+# What .ci/run runs: every target for a short while.
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 # Re-writes golden files from the current output (review the diff before committing).
 bless:

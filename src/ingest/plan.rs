@@ -26,12 +26,6 @@ pub struct PlanOptions {
     pub host: Option<String>,
 }
 
-impl std::fmt::Debug for dyn FormatSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
 /// What planning decided about one file.
 pub struct Planned {
     pub compression: Compression,

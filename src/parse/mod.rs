@@ -225,6 +225,12 @@ pub trait FormatSpec: Sync {
     fn build(&self, ctx: &FileCtx, head: &[&str]) -> Result<Box<dyn LineParser>, String>;
 }
 
+impl std::fmt::Debug for dyn FormatSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 /// Every format, in sniffing priority order (earlier wins a tie).
 pub static FORMATS: &[&dyn FormatSpec] = &[
     &syslog::Rfc5424Spec,
