@@ -101,6 +101,25 @@ pub fn load_with(
     extra: Vec<(String, String, Vec<Param>)>,
 ) -> Result<(Vec<SqlRule>, Config), AnalysisError> {
     let sql = SqlRule::load_all(rules_dir)?;
+    // A SQL rule may not take the id of a rule written in Rust (their findings and parameters
+    // would mix under one name).
+    let builtin: Vec<String> = rust_rules()
+        .iter()
+        .map(|r| r.id().to_string())
+        .chain(correlate::declarations().into_iter().map(|(id, _, _)| id))
+        .chain(extra.iter().map(|(id, _, _)| id.clone()))
+        .collect();
+    let clashes: Vec<String> = sql
+        .iter()
+        .filter(|r| builtin.contains(&r.rule))
+        .map(|r| format!("{}: rule {} is a built-in rule written in Rust; choose another id", r.file, r.rule))
+        .collect();
+    if !clashes.is_empty() {
+        return Err(AnalysisError::Rule {
+            path: rules_dir.map(Path::to_path_buf).unwrap_or_else(|| "queries".into()),
+            msg: clashes.join("; "),
+        });
+    }
     let mut decls = declarations(&sql);
     decls.extend(extra);
     let mut config = Config::defaults(&decls);

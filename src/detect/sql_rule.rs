@@ -188,11 +188,6 @@ impl SqlRule {
         std::iter::once(self.body.as_str()).chain(self.evidence.as_deref())
     }
 
-    /// The parameters of `rule`, gathered from all its files.
-    pub fn family_params<'a>(rules: &'a [SqlRule], family: &str) -> Vec<&'a Param> {
-        rules.iter().filter(|r| r.rule == family).flat_map(|r| r.params.iter()).collect()
-    }
-
     /// The catalog's problems, each naming its file: repeated ids, variants of no rule,
     /// parameters declared twice in one rule or never used by it, placeholders naming none.
     pub fn check_catalog(rules: &[SqlRule]) -> Vec<String> {
@@ -755,7 +750,6 @@ mod tests {
         // A variant reads its rule's parameters and declares only its own.
         let sweep = p("sweep.sql", "-- id: sweep\n-- rule: scan\n-- param: hosts = 10\nSELECT {hosts}, {w}");
         assert!(SqlRule::check_catalog(&[scan.clone(), sweep.clone()]).is_empty());
-        assert_eq!(SqlRule::family_params(&[scan.clone(), sweep.clone()], "scan").len(), 3);
         let again = p("again.sql", "-- id: scan\nSELECT 1");
         let redeclared = p("sweep2.sql", "-- id: sweep2\n-- rule: scan\n-- param: w = 9\nSELECT {w}");
         let orphan = p("orphan.sql", "-- id: orphan\n-- rule: nothing\nSELECT 1");
