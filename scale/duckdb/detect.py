@@ -9,28 +9,14 @@ last_seen, count, details, evidence), as `logsleuth detect` makes them.
 CASE is a logsleuth case after `logsleuth detect` (which stores the attempt ledger the
 attempt-counting rules read, CASE/attempts-*.parquet). Needs the `duckdb` Python package.
 """
-import datetime
 import glob
-import json
 import os
 import sys
 
 import duckdb
 
-MAX_EVIDENCE = 20
-KEYS = ("host_name", "source_ip", "user_name")
-RESERVED = ("first_seen", "last_seen") + KEYS + ("count", "severity", "title")
-
-
-def rfc3339(us):
-    """logsleuth's time format from UTC microseconds: seconds, and microseconds when nonzero."""
-    if us is None:
-        return None
-    secs, frac = divmod(us, 1_000_000)
-    text = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
-    if frac:
-        text += ".%06d" % frac
-    return text + "Z"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from findings import KEYS, MAX_EVIDENCE, catalog, finding, needs_ledger, write  # noqa: E402
 
 
 def connect(case):
@@ -41,19 +27,6 @@ def connect(case):
     if ledgers:
         con.execute(f"CREATE VIEW attempts AS SELECT * FROM read_parquet('{ledgers[-1]}')")
     return con, bool(ledgers)
-
-
-def fill(template, f, details):
-    """The title as logsleuth fills it (sql_rule.rs `fill`)."""
-    out = template.replace("{count}", str(f["count"]))
-    for k in KEYS:
-        out = out.replace("{%s}" % k, f[k] if f[k] is not None else "-")
-    for k, v in details.items():
-        text = v if isinstance(v, str) else json.dumps(v)
-        out = out.replace("{%s}" % k, text)
-        if k.startswith("threshold_"):
-            out = out.replace("{%s}" % k[len("threshold_"):], text)
-    return out
 
 
 def evidence(con, rule, rows, present):
@@ -88,52 +61,21 @@ def run_rule(con, rules_dir, rule):
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r)) for r in cur.fetchall()]
     ev = evidence(con, rule, rows, set(names))
-    out = []
-    for r, (n, lines) in zip(rows, ev):
-        if r.get("first_seen") is None or r.get("last_seen") is None:
-            continue
-        details = {}
-        for k in names:
-            if k in RESERVED:
-                continue
-            v = r[k]
-            details[k] = round(v, 3) if isinstance(v, float) else v
-        for k, v in rule["params"].items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                details.setdefault("threshold_" + k, str(v))
-        f = {
-            "rule": rule["rule"],
-            "severity": r.get("severity") or rule["severity"],
-            "host_name": r.get("host_name"),
-            "source_ip": r.get("source_ip"),
-            "user_name": r.get("user_name"),
-            "first_seen": rfc3339(r["first_seen"]),
-            "last_seen": rfc3339(r["last_seen"]),
-            "count": max(int(r["count"]), 0) if r.get("count") is not None else n,
-            "details": details,
-            "evidence": lines,
-        }
-        f["title"] = fill(r.get("title") or rule["title"], f, details)
-        out.append(f)
-    return out
+    out = [finding(rule, r, names, n, lines) for r, (n, lines) in zip(rows, ev)]
+    return [f for f in out if f is not None]
 
 
 def main(case, rules_dir, out_path):
-    catalog = json.load(open(os.path.join(rules_dir, "rules.json")))
-    if catalog["dialect"] != "duckdb":
-        sys.exit(f"{rules_dir} holds rules for {catalog['dialect']}; export them with --dialect duckdb")
+    rules = catalog(rules_dir, "duckdb")
     con, has_ledger = connect(case)
-    for s in catalog["setup"]:
+    for s in rules["setup"]:
         con.execute(s)
     findings = []
-    for rule in catalog["rules"]:
-        if "attempts" in rule["tables"] + [rule["evidence_table"]] and not has_ledger:
+    for rule in rules["rules"]:
+        if needs_ledger(rule) and not has_ledger:
             sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
         findings.extend(run_rule(con, rules_dir, rule))
-    with open(out_path, "w") as f:
-        for x in findings:
-            f.write(json.dumps(x, default=str) + "\n")
-    print(f"{len(findings)} findings from {len(catalog['rules'])} rules -> {out_path}")
+    write(findings, out_path, len(rules["rules"]))
 
 
 if __name__ == "__main__":

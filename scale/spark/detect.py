@@ -14,25 +14,11 @@ attempt-counting rules read. rules/ and findings.jsonl are paths on the driver.
 The master comes from spark-submit or SPARK_MASTER (default local[*]). The session zone is set
 to UTC by the catalog's setup statements, so dates and times are the case's UTC instants.
 """
-import datetime
-import json
 import os
 import sys
 
-MAX_EVIDENCE = 20
-KEYS = ("host_name", "source_ip", "user_name")
-RESERVED = ("first_seen", "last_seen") + KEYS + ("count", "severity", "title")
-
-
-def rfc3339(us):
-    """logsleuth's time format from UTC microseconds: seconds, and microseconds when nonzero."""
-    if us is None:
-        return None
-    secs, frac = divmod(us, 1_000_000)
-    text = (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
-    if frac:
-        text += ".%06d" % frac
-    return text + "Z"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from findings import KEYS, MAX_EVIDENCE, catalog, finding, needs_ledger, write  # noqa: E402
 
 
 def session():
@@ -75,19 +61,6 @@ def register(spark, case):
     if ledger:
         spark.read.parquet(ledger).createOrReplaceTempView("attempts")
     return ledger is not None
-
-
-def fill(template, f, details):
-    """The title as logsleuth fills it (sql_rule.rs `fill`)."""
-    out = template.replace("{count}", str(f["count"]))
-    for k in KEYS:
-        out = out.replace("{%s}" % k, f[k] if f[k] is not None else "-")
-    for k, v in details.items():
-        text = v if isinstance(v, str) else json.dumps(v)
-        out = out.replace("{%s}" % k, text)
-        if k.startswith("threshold_"):
-            out = out.replace("{%s}" % k[len("threshold_"):], text)
-    return out
 
 
 def evidence(spark, rule, rows, present):
@@ -144,51 +117,25 @@ def run_rule(spark, rules_dir, rule):
             df = df.withColumn(c, functions.unix_micros(c))
     rows = [r.asDict() for r in df.collect()]
     ev = evidence(spark, rule, rows, set(names))
-    out = []
-    for r, (n, lines) in zip(rows, ev):
-        if r.get("first_seen") is None or r.get("last_seen") is None:
-            continue
-        details = {k: plain(r[k]) for k in names if k not in RESERVED}
-        for k, v in rule["params"].items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                details.setdefault("threshold_" + k, str(v))
-        f = {
-            "rule": rule["rule"],
-            "severity": r.get("severity") or rule["severity"],
-            "host_name": r.get("host_name"),
-            "source_ip": r.get("source_ip"),
-            "user_name": r.get("user_name"),
-            "first_seen": rfc3339(r["first_seen"]),
-            "last_seen": rfc3339(r["last_seen"]),
-            "count": max(int(r["count"]), 0) if r.get("count") is not None else n,
-            "details": details,
-            "evidence": lines,
-        }
-        f["title"] = fill(r.get("title") or rule["title"], f, details)
-        out.append(f)
-    return out
+    out = [finding(rule, r, names, n, lines, plain) for r, (n, lines) in zip(rows, ev)]
+    return [f for f in out if f is not None]
 
 
 def main(case, rules_dir, out_path):
-    catalog = json.load(open(os.path.join(rules_dir, "rules.json")))
-    if catalog["dialect"] != "spark":
-        sys.exit(f"{rules_dir} holds rules for {catalog['dialect']}; export them with --dialect spark")
+    rules = catalog(rules_dir, "spark")
     spark = session()
     try:
-        for s in catalog["setup"]:
+        for s in rules["setup"]:
             spark.sql(s)
         has_ledger = register(spark, case)
         findings = []
-        for rule in catalog["rules"]:
-            if "attempts" in rule["tables"] + [rule["evidence_table"]] and not has_ledger:
+        for rule in rules["rules"]:
+            if needs_ledger(rule) and not has_ledger:
                 sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
             findings.extend(run_rule(spark, rules_dir, rule))
     finally:
         spark.stop()
-    with open(out_path, "w") as f:
-        for x in findings:
-            f.write(json.dumps(x, default=str) + "\n")
-    print(f"{len(findings)} findings from {len(catalog['rules'])} rules -> {out_path}")
+    write(findings, out_path, len(rules["rules"]))
 
 
 if __name__ == "__main__":
