@@ -13,7 +13,7 @@ DEMO_CASE := reports/demo-case
 BENCH_DIR ?= $(CARGO_TARGET_DIR)/bench-evidence
 BENCH_MB ?= 1650
 
-.PHONY: all build demo dataset test test-deps lint fmt bench bless clean fuzz fuzz-smoke fuzz-build
+.PHONY: all build demo dataset test test-faults test-deps lint fmt bench bless clean fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -46,9 +46,15 @@ test:
 	@$(MAKE) --no-print-directory test-deps || echo "warning: make test-deps failed: the email, DuckDB and Spark tests will skip"
 	$(CARGO) test --release --locked
 
+# Crash consistency at every step of the commit sequence: a build with the test-only
+# `fault-injection` feature, which stops ingest at a named point (src/ingest/fault.rs).
+test-faults:
+	$(CARGO) test --release --locked --features fault-injection --test main crash::
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked --all-targets --features fault-injection -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

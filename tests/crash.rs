@@ -71,3 +71,116 @@ fn ingest_killed_at_any_moment_leaves_the_old_case_or_the_new_one() {
     assert!(!case.join(".staging").exists() && !case.join(".lock").exists(), "no staging or lock left behind");
     assert!(outcomes.0 > 0 && outcomes.1 > 0, "kills landed before and after the commit: {outcomes:?}");
 }
+
+/// Copies a folder tree (a case, to restart each fault from the same old case).
+#[cfg(feature = "fault-injection")]
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dst = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// Lines of three sources on one host: sshd failures (auth), UFW blocks (firewall) and Apache
+/// requests, `n` of each, at minute `m0` on.
+#[cfg(feature = "fault-injection")]
+fn three_logs(ev: &std::path::Path, host: &str, n: usize, m0: usize) {
+    let mut auth = String::new();
+    let mut ufw = String::new();
+    let mut web = String::new();
+    for i in 0..n {
+        let (m, s) = ((m0 + i / 60) % 60, i % 60);
+        auth += &format!(
+            "Jan  5 14:{m:02}:{s:02} {host} sshd[{}]: Failed password for root from 192.0.2.{} port {} ssh2\n",
+            900 + i,
+            i % 250,
+            40000 + i
+        );
+        ufw += &format!("Jan  5 14:{m:02}:{s:02} {host} kernel: [UFW BLOCK] IN=eth0 OUT= MAC= SRC=198.51.100.{} DST=203.0.113.5 LEN=40 TOS=0x00 PREC=0x00 TTL=50 ID=1 PROTO=TCP SPT={} DPT={} WINDOW=1024 RES=0x00 SYN URGP=0\n", i % 250, 50000 + i, 20 + i % 1000);
+        web += &format!(
+            "192.0.2.{} - - [05/Jan/2026:14:{m:02}:{s:02} +0000] \"GET /p{i} HTTP/1.1\" 404 196 \"-\" \"curl/8.5.0\"\n",
+            i % 250
+        );
+    }
+    for (rel, text) in [("var/log/auth.log", auth), ("var/log/ufw.log", ufw), ("var/log/apache2/access.log", web)] {
+        let p = write(ev, &format!("{host}/{rel}"), text.as_bytes());
+        set_mtime(&p, 1_767_625_200 + 86_400);
+    }
+}
+
+/// `ingest` stopped at every point of the commit sequence (the `fault-injection` feature:
+/// `make test-faults`). Before the commit point the next command sees the old case, from it on
+/// the new one (the next open finishes the journal); never a mix, and the manifest always
+/// states the events the dataset holds. A `--force` run stopped while deleting the old parts
+/// is finished the same way.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn ingest_stopped_at_each_commit_step_leaves_the_old_case_or_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    three_logs(&ev, "web01", 300, 0);
+    let old = dir.path().join("old");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", old.to_str().unwrap(), "-q"]);
+    let (old_n, _) = state(&old).unwrap();
+    // The new run adds a second host: parts in three partitions, moved in one by one.
+    three_logs(&ev, "db01", 200, 10);
+    let reference = dir.path().join("reference");
+    copy_tree(&old, &reference);
+    ok(&["ingest", ev.to_str().unwrap(), "--case", reference.to_str().unwrap(), "-q"]);
+    let (new_n, _) = state(&reference).unwrap();
+    assert_eq!((old_n, new_n), (900, 1500));
+    let points: &[(&str, bool)] = &[
+        ("staged", false),
+        ("journal_written", false),
+        ("committed", true),
+        ("moved#1", true),
+        ("moved#2", true),
+        ("parts_in", true),
+        ("manifest", true),
+        ("done", true),
+    ];
+    let q = "SELECT log_file_path, log_line, timestamp, event_original FROM events ORDER BY log_file_path, log_line";
+    for (k, (point, committed)) in points.iter().enumerate() {
+        let case = dir.path().join(format!("case{k}"));
+        copy_tree(&old, &case);
+        let out = Command::new(bin())
+            .args(["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"])
+            .env("LOGSLEUTH_FAULT_AT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the run was not stopped (point not reached)");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("fault injection: stopping at"), "{point}");
+        let (n, stated) = state(&case).expect("a case");
+        assert_eq!(n as u64, stated, "{point}: the dataset and the manifest disagree");
+        assert_eq!(n, if *committed { new_n } else { old_n }, "{point}: neither all of the run nor none of it");
+        assert_invariant(&case);
+        if *committed {
+            assert!(sql(&case, q).equals_missing(&sql(&reference, q)), "{point}: the finished commit equals the run");
+        }
+        // A reader finished the journal; abandoned staging waits for the next writer.
+        assert!(!case.join(".commit").exists(), "{point}: the journal was applied");
+        // The next run completes the case and cleans up.
+        ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+        assert!(sql(&case, q).equals_missing(&sql(&reference, q)), "{point}: then one more run = one run");
+        assert!(!case.join(".staging").exists() && !case.join(".lock").exists(), "{point}: nothing left behind");
+    }
+    // --force replaces every part: stopped while deleting the old ones, it is finished too.
+    for point in ["deleted#1", "deleted#2"] {
+        let case = dir.path().join(format!("force-{point}"));
+        copy_tree(&reference, &case);
+        let out = Command::new(bin())
+            .args(["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--force", "-q"])
+            .env("LOGSLEUTH_FAULT_AT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the run was not stopped");
+        let (n, stated) = state(&case).expect("a case");
+        assert_eq!((n, stated), (new_n, new_n as u64), "{point}");
+        assert!(sql(&case, q).equals_missing(&sql(&reference, q)), "{point}");
+    }
+}

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::fault;
 use crate::error::IngestError;
 
 pub const MANIFEST: &str = "manifest.json";
@@ -118,6 +119,7 @@ impl Case {
 
     /// Commits a run: writes the journal (the commit point), then applies it.
     pub fn commit(&self, _lock: &CaseLock, journal: &Journal) -> Result<(), IngestError> {
+        fault::point("staged");
         let tmp = self.dir.join(".commit.tmp");
         {
             let mut f = File::create(&tmp).map_err(|e| IngestError::write(&tmp, e))?;
@@ -125,9 +127,11 @@ impl Case {
                 .map_err(|e| IngestError::write(&tmp, e))?;
             f.sync_all().map_err(|e| IngestError::write(&tmp, e))?;
         }
+        fault::point("journal_written");
         let journal_path = self.dir.join(JOURNAL);
         std::fs::rename(&tmp, &journal_path).map_err(|e| IngestError::write(&journal_path, e))?;
         sync_dir(&self.dir);
+        fault::point("committed");
         self.apply(journal)
     }
 
@@ -139,6 +143,7 @@ impl Case {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(IngestError::write(&p, e)),
             }
+            fault::point("deleted");
         }
         let mut dirs = std::collections::BTreeSet::new();
         for (src, dst) in &journal.moves {
@@ -152,10 +157,12 @@ impl Case {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && d.exists() => {}
                 Err(e) => return Err(IngestError::write(&d, e)),
             }
+            fault::point("moved");
         }
         for d in &dirs {
             sync_dir(d);
         }
+        fault::point("parts_in");
         let tmp = self.dir.join(&journal.manifest_tmp);
         let manifest = self.manifest_path();
         match std::fs::rename(&tmp, &manifest) {
@@ -164,8 +171,10 @@ impl Case {
             Err(e) => return Err(IngestError::write(&manifest, e)),
         }
         sync_dir(&self.dir);
+        fault::point("manifest");
         let journal_path = self.dir.join(JOURNAL);
         std::fs::remove_file(&journal_path).map_err(|e| IngestError::write(&journal_path, e))?;
+        fault::point("done");
         let staging = self.dir.join(&journal.staging);
         if staging.exists() {
             let _ = std::fs::remove_dir_all(&staging);

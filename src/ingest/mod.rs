@@ -11,6 +11,7 @@ pub mod case;
 pub mod clock;
 pub mod decode;
 pub mod discover;
+pub mod fault;
 pub mod journal;
 pub mod manifest;
 pub mod merge;
