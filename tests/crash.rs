@@ -184,3 +184,110 @@ fn ingest_stopped_at_each_commit_step_leaves_the_old_case_or_the_new_one() {
         assert!(sql(&case, q).equals_missing(&sql(&reference, q)), "{point}");
     }
 }
+
+/// A tmpfs of `mb` MB mounted at `dir` (CI runs as root); `None`, skipping with a message,
+/// where mounting is not allowed (never under CI=true).
+fn tmpfs(dir: &std::path::Path, mb: u32) -> Option<Mounted> {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={mb}m"), "tmpfs", dir.to_str().unwrap()])
+        .output();
+    if !out.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but a tmpfs cannot be mounted (run as root)");
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return None;
+    }
+    Some(Mounted(dir.to_path_buf()))
+}
+
+/// Unmounts on drop.
+struct Mounted(std::path::PathBuf);
+
+/// A folder bind-mounted read-only onto itself; writable again on drop.
+struct ReadOnly(std::path::PathBuf);
+
+impl ReadOnly {
+    fn bind(dir: &std::path::Path) -> ReadOnly {
+        let d = dir.to_str().unwrap();
+        assert!(Command::new("mount").args(["--bind", d, d]).status().unwrap().success());
+        assert!(Command::new("mount").args(["-o", "remount,bind,ro", d]).status().unwrap().success());
+        ReadOnly(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk and a case folder made read-only in the middle of a run: a clear error naming the
+/// file (exit 5), the case left as it was (or complete, when the run finished first), and a full
+/// disk's space given back at once (the failed run's staging is removed).
+#[test]
+fn a_full_disk_or_a_read_only_case_fails_cleanly_and_keeps_the_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    let big = dir.path().join("big");
+    write(
+        &small,
+        "gw01/var/log/auth.log",
+        b"Jan  5 14:10:05 gw01 sshd[812]: Failed password for root from 192.0.2.7 port 50412 ssh2\n",
+    );
+    logsleuth::gen::bench::write_bench(&big, 24, 7).unwrap();
+    // Full: 2 MB hold the small case, not the big run.
+    let disk = dir.path().join("disk");
+    let Some(mounted) = tmpfs(&disk, 2) else { return };
+    let case = disk.join("case");
+    let c = case.to_str().unwrap();
+    ok(&["ingest", small.to_str().unwrap(), "--case", c, "-q"]);
+    let out = run(&["ingest", big.to_str().unwrap(), "--case", c, "-q"]);
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No space left on device") && err.contains(c), "{err}");
+    assert_eq!(state(&case), Some((1, 1)), "the old case, whole");
+    assert_invariant(&case);
+    assert!(!case.join(".staging").exists() && !case.join(".lock").exists(), "the failed run's staging is gone");
+    ok(&["verify", "--case", c]);
+    drop(mounted);
+    // Read-only in the middle of a run: as root only a read-only mount stops writes, and a
+    // file system with files open for writing cannot be remounted, so the case folder gets a
+    // read-only bind mount of itself (new files, renames and removals then fail).
+    let Some(_mounted) = tmpfs(&disk, 256) else { return };
+    ok(&["ingest", small.to_str().unwrap(), "--case", c, "-q"]);
+    let t = std::time::Instant::now();
+    let probe = dir.path().join("probe");
+    ok(&["ingest", big.to_str().unwrap(), "--case", probe.to_str().unwrap(), "-q"]);
+    let full = t.elapsed();
+    let (mut failed, mut finished) = (0, 0);
+    for share in [0.2, 0.5, 0.8] {
+        let child = Command::new(bin()).args(["ingest", big.to_str().unwrap(), "--case", c, "-q"]).spawn().unwrap();
+        std::thread::sleep(full.mul_f64(share));
+        let ro = ReadOnly::bind(&case);
+        let out = child.wait_with_output().unwrap();
+        match out.status.code() {
+            Some(0) => finished += 1,
+            Some(5) => failed += 1,
+            other => panic!("read-only at {share}: exit {other:?}, expected 0 or 5"),
+        }
+        let (n, stated) = state(&case).expect("the case stays readable read-only");
+        assert_eq!(n as u64, stated, "read-only at {share}: the dataset and the manifest disagree");
+        drop(ro);
+        if finished > 0 {
+            break; // the case is complete; later runs would add nothing
+        }
+    }
+    // Once writable again, the next run completes the case.
+    ok(&["ingest", big.to_str().unwrap(), "--case", c, "-q"]);
+    let (n, _) = state(&case).unwrap();
+    let (want, _) = state(&probe).unwrap();
+    assert_eq!(n, want + 1);
+    assert_invariant(&case);
+    assert!(failed + finished > 0);
+}

@@ -567,6 +567,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
 
     let staging = case.staging_dir(run_no);
     std::fs::create_dir_all(&staging).map_err(|e| IngestError::write(&staging, e))?;
+    // A run that fails before its commit point (a full disk, a read-only folder) takes its
+    // staging with it, so the space is free again at once.
+    let _cleanup = StagingCleanup { case: &case, staging: &staging };
     let mut jobs: Vec<FileJob> = Vec::new();
     let mut mem_budget = MEMORY_STAGING_BYTES;
     let mut job_of: Vec<Option<usize>> = vec![None; cands.len()];
@@ -687,6 +690,25 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     summary.compacted = pack::compact(&case, &lock, Some(pack::AUTO_COMPACT_SMALL_PARTS))?.replaced;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Removes a run's staging on the way out unless the run reached its commit point (a journal
+/// then names the staged parts: the commit, or the next open, moves them in). Runs before the
+/// case lock is released.
+struct StagingCleanup<'a> {
+    case: &'a case::Case,
+    staging: &'a std::path::Path,
+}
+
+impl Drop for StagingCleanup<'_> {
+    fn drop(&mut self) {
+        if !self.case.needs_recovery() && self.staging.exists() {
+            let _ = std::fs::remove_dir_all(self.staging);
+            if let Some(parent) = self.staging.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+    }
 }
 
 /// Text a small input holds, at most (for the memory budget): its size, or ten times a
