@@ -558,8 +558,6 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let prehash = prehash(&cands, &old_inputs);
     let Classified { mut records, to_read, resume, order } =
         classify(&mut cands, &old_inputs, &prehash, run_no, &mut summary);
-    // Inputs whose year the year check confirmed against lines that carry years.
-    let mut year_confirmed: Vec<bool> = vec![false; cands.len()];
     let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
     let plan_opts =
         plan::PlanOptions { format: opts.format, year: opts.year, tz: opts.tz.clone(), host: opts.host.clone() };
@@ -570,6 +568,67 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     // A run that fails before its commit point (a full disk, a read-only folder) takes its
     // staging with it, so the space is free again at once.
     let _cleanup = StagingCleanup { case: &case, staging: &staging };
+    let Jobs { jobs, job_of, year_confirmed } =
+        build_jobs(&cands, &planned, &to_read, &mut records, &resume, &staging, run_no);
+
+    let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
+    let bar = progress_bar(opts.progress, total_bytes);
+    let tick = |n: u64| bar.inc(n);
+    let results: Vec<FileResult> = pipeline::run(&jobs, opts.threads, &tick);
+    bar.finish_and_clear();
+
+    let (by_module, kept_parts) =
+        fold_results(&cands, &order, &job_of, &results, &mut records, &year_confirmed, &old_inputs, &mut summary);
+    let mut journal = Journal::default();
+    let staging_rel = staging.strip_prefix(&case.dir).unwrap_or(&staging).to_string_lossy().into_owned();
+    // The case's layout does not follow the evidence's: small parts are packed per partition.
+    let packed = pack::pack(kept_parts, &staging, &staging, &format!("r{run_no:04}"))?;
+    for part in packed.kept.iter().chain(&packed.packs) {
+        let src = format!("{staging_rel}/{}", part.rel.to_string_lossy());
+        journal.moves.push((src, part.rel.to_string_lossy().into_owned()));
+    }
+
+    // Assemble the manifest: every earlier record stays (a file that changed keeps the record of
+    // what it held then), this run's records follow.
+    let new_records: Vec<InputRecord> = records.into_iter().flatten().collect();
+    let mut inputs: Vec<InputRecord> = old_inputs.clone();
+    inputs.extend(new_records.iter().cloned());
+    inputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.run.cmp(&b.run)));
+    if opts.force {
+        journal.deletes = case.parts("events").into_iter().chain(case.parts("rejects")).collect();
+    }
+
+    tally(&mut summary, &new_records, by_module);
+
+    let staged = Staged { dir: &staging, rel: staging_rel, journal };
+    commit_run(&case, &lock, opts, old.as_ref(), (run_no, started_at), inputs, staged, &summary)?;
+    // Incremental runs each leave their own small parts: packed once they add up.
+    summary.compacted = pack::compact(&case, &lock, Some(pack::AUTO_COMPACT_SMALL_PARTS))?.replaced;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// The pipeline's jobs for the planned inputs, which job reads each candidate, and whose year
+/// the year check confirmed against lines that carry years.
+struct Jobs {
+    jobs: Vec<FileJob>,
+    job_of: Vec<Option<usize>>,
+    year_confirmed: Vec<bool>,
+}
+
+/// One job per planned input that has a parser or a reject reason: where it is read from, how
+/// its parts are written (final, staged, or in memory within the run's budget), and where a
+/// grown file resumes.
+fn build_jobs(
+    cands: &[Candidate],
+    planned: &[plan::Planned],
+    to_read: &[usize],
+    records: &mut [Option<InputRecord>],
+    resume: &HashMap<usize, (u64, u64, sha2::Sha256)>,
+    staging: &std::path::Path,
+    run_no: u32,
+) -> Jobs {
+    let mut year_confirmed: Vec<bool> = vec![false; cands.len()];
     let mut jobs: Vec<FileJob> = Vec::new();
     let mut mem_budget = MEMORY_STAGING_BYTES;
     let mut job_of: Vec<Option<usize>> = vec![None; cands.len()];
@@ -587,7 +646,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
             ctx: p.ctx.clone(),
             parser,
             reject_reason,
-            sink: writer::FileSink::new(&staging, format!("r{run_no:04}-f{i:06}"), format_id, {
+            sink: writer::FileSink::new(staging, format!("r{run_no:04}-f{i:06}"), format_id, {
                 let mode = sink_mode(cands[i].size, p.compression, mem_budget);
                 if mode == writer::SinkMode::Memory {
                     mem_budget -= text_estimate(cands[i].size, p.compression);
@@ -605,23 +664,32 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
     }
 
-    let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
-    let bar = progress_bar(opts.progress, total_bytes);
-    let tick = |n: u64| bar.inc(n);
-    let results: Vec<FileResult> = pipeline::run(&jobs, opts.threads, &tick);
-    bar.finish_and_clear();
+    Jobs { jobs, job_of, year_confirmed }
+}
 
+/// Folds each read input's result into its record, in the order that decides duplicates: the
+/// first copy of a content (in path order, earlier runs first) is kept, later ones point at it
+/// and their parts stay in staging. Returns the events per module and the parts to keep.
+#[allow(clippy::too_many_arguments)]
+fn fold_results(
+    cands: &[Candidate],
+    order: &[usize],
+    job_of: &[Option<usize>],
+    results: &[FileResult],
+    records: &mut [Option<InputRecord>],
+    year_confirmed: &[bool],
+    old_inputs: &[InputRecord],
+    summary: &mut IngestSummary,
+) -> (HashMap<Module, u64>, Vec<writer::WrittenPart>) {
     // Content duplicates: first in path order wins (deterministic), earlier runs win over this one.
     let mut seen_content: HashMap<String, String> = old_inputs
         .iter()
         .filter(|i| i.duplicate_of.is_none() && i.lines > 0)
         .filter_map(|i| i.content_sha256.clone().map(|s| (s, i.path.clone())))
         .collect();
-    let mut journal = Journal::default();
-    let staging_rel = staging.strip_prefix(&case.dir).unwrap_or(&staging).to_string_lossy().into_owned();
     let mut by_module: HashMap<Module, u64> = HashMap::new();
     let mut kept_parts: Vec<writer::WrittenPart> = Vec::new();
-    for &i in &order {
+    for &i in order {
         let c = &cands[i];
         let Some(j) = job_of[i] else { continue };
         let res = &results[j];
@@ -665,31 +733,7 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
         }
         kept_parts.extend(res.parts.iter().cloned());
     }
-    // The case's layout does not follow the evidence's: small parts are packed per partition.
-    let packed = pack::pack(kept_parts, &staging, &staging, &format!("r{run_no:04}"))?;
-    for part in packed.kept.iter().chain(&packed.packs) {
-        let src = format!("{staging_rel}/{}", part.rel.to_string_lossy());
-        journal.moves.push((src, part.rel.to_string_lossy().into_owned()));
-    }
-
-    // Assemble the manifest: every earlier record stays (a file that changed keeps the record of
-    // what it held then), this run's records follow.
-    let new_records: Vec<InputRecord> = records.into_iter().flatten().collect();
-    let mut inputs: Vec<InputRecord> = old_inputs.clone();
-    inputs.extend(new_records.iter().cloned());
-    inputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.run.cmp(&b.run)));
-    if opts.force {
-        journal.deletes = case.parts("events").into_iter().chain(case.parts("rejects")).collect();
-    }
-
-    tally(&mut summary, &new_records, by_module);
-
-    let staged = Staged { dir: &staging, rel: staging_rel, journal };
-    commit_run(&case, &lock, opts, old.as_ref(), (run_no, started_at), inputs, staged, &summary)?;
-    // Incremental runs each leave their own small parts: packed once they add up.
-    summary.compacted = pack::compact(&case, &lock, Some(pack::AUTO_COMPACT_SMALL_PARTS))?.replaced;
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+    (by_module, kept_parts)
 }
 
 /// Removes a run's staging on the way out unless the run reached its commit point (a journal
