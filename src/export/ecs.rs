@@ -170,10 +170,13 @@ fn cell(a: &ArrayRef, i: usize) -> Option<Value> {
     })
 }
 
-/// A batch's columns in the event schema's types (a part written by another writer may use
-/// large or view strings), with their ECS paths; columns the schema does not know are kept as
-/// they are read.
-fn columns(batch: &RecordBatch, m: &Mapping, part: &Path) -> Result<Vec<(Vec<String>, ArrayRef)>, AnalysisError> {
+/// A batch's columns (name, ECS path, values) in the event schema's types (a part written by
+/// another writer may use large or view strings); columns the schema does not know as text.
+fn columns(
+    batch: &RecordBatch,
+    m: &Mapping,
+    part: &Path,
+) -> Result<Vec<(String, Vec<String>, ArrayRef)>, AnalysisError> {
     let schema = schema::event_schema();
     let mut out = Vec::with_capacity(batch.num_columns());
     for (f, a) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -186,7 +189,7 @@ fn columns(batch: &RecordBatch, m: &Mapping, part: &Path) -> Result<Vec<(Vec<Str
                 msg: format!("column {}: {e}", f.name()),
             })?
         };
-        out.push((m.event_path(f.name()), a));
+        out.push((f.name().clone(), m.event_path(f.name()), a));
     }
     Ok(out)
 }
@@ -206,7 +209,7 @@ fn event_id(doc_file: Option<&str>, line: Option<i64>, record: Option<&str>) -> 
 /// `prov` holds its log_file_path, log_line and log_record_id columns for the ids.
 fn rows_text(
     rows: &[usize],
-    cols: &[(Vec<String>, ArrayRef)],
+    cols: &[(String, Vec<String>, ArrayRef)],
     prov: &[Option<ArrayRef>; 3],
     module_path: &[String],
     module: Option<&str>,
@@ -215,7 +218,7 @@ fn rows_text(
     let mut text = String::with_capacity(rows.len() * 700);
     for &i in rows {
         let mut doc = Map::new();
-        for (p, a) in cols {
+        for (_, p, a) in cols {
             if let Some(v) = cell(a, i) {
                 insert(&mut doc, p, v);
             }
@@ -259,7 +262,9 @@ pub fn write_events(case: &Case, m: &Mapping, index: &str, out: &mut dyn Write) 
         for batch in reader {
             let batch = batch.map_err(|e| bad(e.to_string()))?;
             let cols = columns(&batch, m, &path)?;
-            let find = |name: &str| batch.schema().index_of(name).ok().map(|i| batch.column(i).clone());
+            // Provenance in the schema's types too (a part from another writer may hold large
+            // strings, which `cell` would not read).
+            let find = |name: &str| cols.iter().find(|(n, _, _)| n == name).map(|(_, _, a)| a.clone());
             let prov = [find("log_file_path"), find("log_line"), find("log_record_id")];
             // Rows are turned into JSON in parallel slices, written in their order.
             let texts: Vec<String> = (0..batch.num_rows())

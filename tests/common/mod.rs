@@ -214,3 +214,31 @@ pub fn contents(case: &std::path::Path, provenance: bool) -> (polars::prelude::D
         .collect();
     (rows, findings)
 }
+
+/// `n` lines each of sshd failures, Apache requests and UFW blocks on web01 (auth, access and
+/// firewall partitions), as (path under the evidence root, text).
+pub fn three_sources(n: u32) -> Vec<(&'static str, String)> {
+    let (mut auth, mut web, mut fw) = (String::new(), String::new(), String::new());
+    for i in 0..n {
+        let (h, m, s) = (10 + i / 3600, i / 60 % 60, i % 60);
+        auth += &format!(
+            "Dec  1 {h:02}:{m:02}:{s:02} web01 sshd[{}]: Failed password for invalid user u{} from 203.0.113.{} port {} ssh2\n",
+            2000 + i,
+            i % 7,
+            i % 5,
+            40000 + i
+        );
+        web += &format!(
+            "198.51.100.{} - - [01/Dec/2026:{h:02}:{m:02}:{s:02} +0000] \"GET /index.php?id={i} HTTP/1.1\" {} 512 \"-\" \"Mozilla/5.0\"\n",
+            i % 9,
+            if i % 4 == 0 { 404 } else { 200 }
+        );
+        fw += &format!(
+            "Dec  1 {h:02}:{m:02}:{s:02} web01 kernel: [{i}.000000] [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:00:00:01:00:16:3e:00:00:02:08:00 SRC=192.0.2.{} DST=10.0.0.5 LEN=44 TOS=0x00 PREC=0x00 TTL=49 ID={i} PROTO=TCP SPT={} DPT={} WINDOW=1024 RES=0x00 SYN URGP=0\n",
+            i % 3,
+            50000 + i,
+            20 + i % 1000
+        );
+    }
+    vec![("web01/var/log/auth.log", auth), ("web01/var/log/apache2/access.log", web), ("web01/var/log/ufw.log", fw)]
+}
