@@ -68,16 +68,17 @@ bench: build
 	$(CARGO) bench --locked --bench parsers
 
 # Coverage-guided fuzzing (cargo-fuzz and libFuzzer on the stable toolchain: sanitizer none) of
-# the format parsers, the sniffer, the timestamp scanners and the decompressors. The fuzz crate
-# compiles the project's parse, schema and decode sources without polars, in its own target
+# the format parsers, the sniffer, the timestamp scanners, the decompressors, and the loaders of
+# what analysts write: SQL rule files, the --config TOML and Sigma rules (up to where they meet
+# polars). The fuzz crate compiles those sources from src/ without polars, in its own target
 # folder. Corpora are seeded from the bundled sample and real line shapes (fuzz/seed.py) and
 # grow in $(FUZZ_CORPUS); a crash or a hang stops the run with its input in fuzz/artifacts/.
-FUZZ_TARGETS := parse_lines sniff timestamps decompress
+FUZZ_TARGETS := parse_lines sniff timestamps decompress rule_file config sigma_rule
 FUZZ_SECONDS ?= 300
 FUZZ_DIR := $(abspath $(CARGO_TARGET_DIR))/fuzz
 FUZZ_CORPUS ?= $(FUZZ_DIR)/corpus
 fuzz-build:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+	@command -v cargo-fuzz >/dev/null || CARGO_TARGET_DIR=$(FUZZ_DIR)/install $(CARGO) install cargo-fuzz --locked --version 0.13.2
 	cd fuzz && CARGO_TARGET_DIR=$(FUZZ_DIR)/target $(CARGO) fuzz build -s none -O
 fuzz: fuzz-build
 	python3 fuzz/seed.py $(FUZZ_CORPUS)

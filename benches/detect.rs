@@ -11,7 +11,7 @@ fn main() {
     let common::Setup { target, evidence: dir, bin } = common::setup();
     let case = target.join("bench-case");
     let events = |case: &PathBuf| -> u64 {
-        logsleuth::ingest::manifest::Manifest::load(&case.join("manifest.json"))
+        logsleuth::store::manifest::Manifest::load(&case.join("manifest.json"))
             .ok()
             .flatten()
             .filter(|m| m.schema_version == logsleuth::schema::SCHEMA_VERSION)

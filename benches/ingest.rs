@@ -52,7 +52,7 @@ fn ingest(bin: &Path, inputs: &[PathBuf], label: &str) -> (tempfile::TempDir, f6
         .expect("run logsleuth");
     let secs = t.elapsed().as_secs_f64();
     assert!(status.success(), "ingest failed");
-    let m = logsleuth::ingest::manifest::Manifest::load(&case.path().join("manifest.json")).unwrap().unwrap();
+    let m = logsleuth::store::manifest::Manifest::load(&case.path().join("manifest.json")).unwrap().unwrap();
     let bytes: u64 = m.inputs.iter().map(|i| i.content_size).sum();
     let (lines, events, rejects) = m.totals();
     assert_eq!(lines, events + m.continued() + rejects);
@@ -79,7 +79,7 @@ fn writer_alone(case: &Path, text_mb: f64, threads: usize) {
     use parquet::arrow::ArrowWriter;
 
     let mut batches = Vec::new();
-    for f in logsleuth::ingest::case::parquet_files(&case.join("events")) {
+    for f in logsleuth::store::case::parquet_files(&case.join("events")) {
         let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&f).expect("open part"))
             .expect("read part")
             .with_batch_size(64 * 1024)
@@ -98,7 +98,7 @@ fn writer_alone(case: &Path, text_mb: f64, threads: usize) {
                 let mut w = ArrowWriter::try_new(
                     std::io::BufWriter::with_capacity(1 << 20, file),
                     schema,
-                    Some(logsleuth::ingest::writer::properties()),
+                    Some(logsleuth::store::writer::properties()),
                 )
                 .expect("writer");
                 for b in batches.iter().skip(k).step_by(threads) {
@@ -165,7 +165,7 @@ fn journals(bin: &Path, dir: &Path, max: usize) {
         let st = Command::new(bin).arg("ingest").args(inputs).arg("--case").arg(case.path()).arg("-q").status();
         let secs = t.elapsed().as_secs_f64();
         assert!(st.expect("run logsleuth").success(), "{label} ingest failed");
-        let m = logsleuth::ingest::manifest::Manifest::load(&case.path().join("manifest.json")).unwrap().unwrap();
+        let m = logsleuth::store::manifest::Manifest::load(&case.path().join("manifest.json")).unwrap().unwrap();
         let (_, events, rejects) = m.totals();
         assert_eq!(rejects, 0, "{label}: every entry is an event");
         println!(

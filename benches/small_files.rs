@@ -73,12 +73,12 @@ fn measure(bin: &Path, tree: &Path) -> Measured {
     let case = dir.path().join("case");
     let c = case.to_str().unwrap();
     let ingest = timed(bin, &["ingest", tree.to_str().unwrap(), "--case", c, "-q"]);
-    let m = logsleuth::ingest::manifest::Manifest::load(&case.join("manifest.json")).unwrap().unwrap();
+    let m = logsleuth::store::manifest::Manifest::load(&case.join("manifest.json")).unwrap().unwrap();
     let (lines, events, rejects) = m.totals();
     assert_eq!(lines, events + m.continued() + rejects);
     let files = m.inputs.len();
-    let parts = logsleuth::ingest::case::Case::new(&case).parts("events").len()
-        + logsleuth::ingest::case::Case::new(&case).parts("rejects").len();
+    let parts = logsleuth::store::case::Case::new(&case).parts("events").len()
+        + logsleuth::store::case::Case::new(&case).parts("rejects").len();
     let case_mb = walkdir::WalkDir::new(&case)
         .into_iter()
         .flatten()

@@ -3,7 +3,10 @@
 write: fuzz/seed.py OUT. Writes OUT/<target>/ for each target; existing entries are kept
 (libFuzzer adds what it finds there). For parse_lines each seed is one format's index byte and
 the head of a file, for every format; decompress gets the heads in gzip (one member and two),
-bzip2, xz, zstd when the `zstd` tool is present, and truncated copies of each."""
+bzip2, xz, zstd when the `zstd` tool is present, and truncated copies of each. The loaders'
+targets get the rule files in queries/ (rule_file, sigma_rule, with SigmaHQ's rules from
+../shared/datasets/sigma when present) and configurations written from the rules' declared
+parameters (config)."""
 import bz2
 import gzip
 import hashlib
@@ -15,6 +18,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "datasets", "sample")
+QUERIES = os.path.join(HERE, "..", "queries")
+SIGMA_CORPUS = os.path.join(HERE, "..", "..", "shared", "datasets", "sigma")
 HEAD = 2048
 FORMATS = 12  # len(parse::FORMATS); a larger index wraps around in the target
 
@@ -37,6 +42,73 @@ SHAPES = [
     b"[Mon Jan 05 14:10:05.123456 2026] [core:error] [pid 812:tid 9] [client 192.0.2.7:50412] AH00128: File does not exist: /var/www/.env",
     b"2026-01-05 14:10:05,123 ERROR [main] com.example.App: boom\n\tat com.example.App.main(App.java:1)\nCaused by: x",
 ]
+
+
+# A correlation rule and a multi-document file as the Sigma specification writes them
+# (SigmaHQ/sigma-specification, Sigma_meta_rules.md), for the reader's correlation side.
+SIGMA_SHAPES = [
+    b"""title: Many failed logins
+id: 0e95725d-7320-415d-80f7-004da920fc11
+correlation:
+    type: event_count
+    rules:
+        - failed_login
+    group-by:
+        - source.ip
+    timespan: 5m
+    condition:
+        gte: 10
+""",
+    b"""action: global
+title: Base
+logsource:
+    product: linux
+    service: auth
+---
+detection:
+    sel:
+        - 'Failed password'
+    filter:
+        user|startswith: 'svc_'
+    condition: sel and not 1 of filter*
+---
+detection:
+    kw|contains|all:
+        - a
+        - b
+    condition: all of them
+""",
+]
+
+
+def loader_seeds(out):
+    sql = sorted(f for f in os.listdir(QUERIES) if f.endswith(".sql"))
+    params = {}
+    for name in sql:
+        with open(os.path.join(QUERIES, name), "rb") as f:
+            text = f.read()
+        put(os.path.join(out, "rule_file"), text)
+        rule = None
+        for line in text.decode().splitlines():
+            if line.startswith("-- id:") and rule is None:
+                rule = line.split(":", 1)[1].strip()
+            if line.startswith("-- rule:"):
+                rule = line.split(":", 1)[1].strip()
+            if line.startswith("-- param:"):
+                assign = line.split(":", 1)[1].split("|")[0]
+                params.setdefault(rule, []).append(assign.strip())
+    for rule, assigns in sorted(params.items()):
+        put(os.path.join(out, "config"), ("[%s]\n%s\n" % (rule, "\n".join(assigns))).encode())
+    put(os.path.join(out, "config"), b'[kinds]\nratio = 0.25\nlabel = "y"\nnames = ["a", "b"]\nmin_count = 4\n')
+    sigma = [os.path.join(QUERIES, "sigma", f) for f in sorted(os.listdir(os.path.join(QUERIES, "sigma")))]
+    if os.path.isdir(SIGMA_CORPUS):
+        for root, _, files in os.walk(SIGMA_CORPUS):
+            sigma += [os.path.join(root, f) for f in sorted(files) if f.endswith((".yml", ".yaml"))]
+    for path in sigma:
+        with open(path, "rb") as f:
+            put(os.path.join(out, "sigma_rule"), f.read())
+    for shape in SIGMA_SHAPES:
+        put(os.path.join(out, "sigma_rule"), shape)
 
 
 def put(folder, data):
@@ -75,7 +147,8 @@ def main(out):
         for p in packed:
             put(os.path.join(out, "decompress"), p)
             put(os.path.join(out, "decompress"), p[: len(p) // 2])
-    for t in ("parse_lines", "sniff", "timestamps", "decompress"):
+    loader_seeds(out)
+    for t in ("parse_lines", "sniff", "timestamps", "decompress", "rule_file", "config", "sigma_rule"):
         print(t, len(os.listdir(os.path.join(out, t))), "seeds")
 
 

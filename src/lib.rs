@@ -1,8 +1,10 @@
 //! logsleuth: an offline forensic batch log analyzer.
 //!
 //! The pipeline reads from the folder names: [`ingest`] (discover → decode → [`parse`] →
-//! normalize → write Parquet with a chain-of-custody manifest); the analysis side reads the
-//! case back with polars. [`schema`] holds the one event schema everything shares.
+//! normalize) writes through [`store`] (the case on disk: Parquet parts, the chain-of-custody
+//! manifest, atomic commits, derived files); [`query`] reads the case back with polars for
+//! [`detect`], [`correlation`], [`triage`], [`timeline`], [`report`] and [`export`]. Each
+//! imports only the stages before it. [`schema`] holds the one event schema everything shares.
 
 pub mod cli;
 pub mod correlation;
@@ -17,5 +19,6 @@ pub mod query;
 pub mod report;
 pub mod sanitize;
 pub mod schema;
+pub mod store;
 pub mod timeline;
 pub mod triage;

@@ -67,9 +67,9 @@ fn every_format_has_golden_events() {
 }
 
 fn input_of<'a>(
-    m: &'a logsleuth::ingest::manifest::Manifest,
+    m: &'a logsleuth::store::manifest::Manifest,
     file: &str,
-) -> &'a logsleuth::ingest::manifest::InputRecord {
+) -> &'a logsleuth::store::manifest::InputRecord {
     m.inputs.iter().find(|i| i.path.ends_with(file)).unwrap_or_else(|| panic!("{file} not in the manifest"))
 }
 

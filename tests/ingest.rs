@@ -780,7 +780,7 @@ fn exit_codes_match_the_readme_and_config_values_are_checked() {
 /// Three sources' lines as the programs write them (sshd via syslog, Apache combined, UFW), `n`
 /// lines each, as (relative path, text).
 fn part_count(case: &std::path::Path) -> usize {
-    let c = logsleuth::ingest::case::Case::new(case);
+    let c = logsleuth::store::case::Case::new(case);
     c.parts("events").len() + c.parts("rejects").len()
 }
 
@@ -827,7 +827,7 @@ fn incremental_runs_are_compacted_atomically_and_verify_still_holds() {
     let c = case.to_str().unwrap();
     let (_, text) = three_sources(400).remove(0);
     let lines: Vec<&str> = text.lines().collect();
-    let auto = logsleuth::ingest::pack::AUTO_COMPACT_SMALL_PARTS;
+    let auto = logsleuth::store::pack::AUTO_COMPACT_SMALL_PARTS;
     // A day's piece per run: each run leaves one small part until enough of them add up.
     for (n, chunk) in lines.chunks(20).enumerate() {
         let p = write(&ev, &format!("web01/var/log/auth/day-{n:02}.log"), (chunk.join("\n") + "\n").as_bytes());

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{exit, Exit};
-use crate::ingest::{case::Case, pack};
+use crate::store::{case::Case, pack};
 
 #[derive(Debug, Args)]
 pub struct CompactArgs {

@@ -199,8 +199,8 @@ pub fn print_summary(
     println!(
         "{} findings, {real} incidents in {secs:.2} s -> {}, {}",
         findings.len(),
-        case.join("findings.json").display(),
-        case.join(triage::INCIDENTS_FILE).display()
+        case.join(crate::store::files::FINDINGS_JSON).display(),
+        case.join(crate::store::files::INCIDENTS).display()
     );
     for ((sev, rule), n) in counts {
         println!("  {:<8} {:<24} {n}", sev.0.as_str(), rule);

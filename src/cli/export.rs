@@ -10,8 +10,8 @@ use clap::Args;
 use super::{exit, Exit};
 use crate::detect::finding::FindingsDoc;
 use crate::export::ecs::{self, Mapping};
-use crate::ingest::case::Case;
 use crate::sanitize;
+use crate::store::case::Case;
 
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,7 +66,7 @@ pub fn run(args: ExportArgs) -> Result<i32, Exit> {
     }
     let case = Case::open_for_read(&args.case).map_err(|e| Exit { code: exit::USAGE, error: e.into() })?;
     let findings = if args.findings {
-        let path = case.dir.join("findings.json");
+        let path = case.dir.join(crate::store::files::FINDINGS_JSON);
         match FindingsDoc::load_if_present(&path)? {
             Some(doc) => Some(doc),
             None => {

@@ -123,7 +123,7 @@ pub fn ingest_and_report(a: &IngestArgs) -> Result<IngestSummary, Exit> {
     let usable = summary.files_read + summary.files_unchanged + summary.files_duplicate;
     // Files read but not one event in the whole case (every line a reject): nothing usable was
     // ingested either; the rejects stay in the case for `formats --explain` and `query`.
-    let case_events = crate::ingest::manifest::Manifest::load(&opts.case_dir.join("manifest.json"))
+    let case_events = crate::store::manifest::Manifest::load(&opts.case_dir.join("manifest.json"))
         .ok()
         .flatten()
         .map_or(0, |m| m.totals().1);

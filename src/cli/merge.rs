@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{exit, Exit};
-use crate::ingest::merge;
 use crate::sanitize;
+use crate::store::merge;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {

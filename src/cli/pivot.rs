@@ -42,7 +42,7 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
         _ => unreachable!("clap requires one of --ip, --user, --host"),
     };
     if kind == pivot::Kind::Ip {
-        crate::timeline::filter::Cidr::parse(&value)
+        crate::query::cidr::Cidr::parse(&value)
             .map_err(|e| Exit { code: exit::USAGE, error: anyhow::anyhow!("--ip: {e}") })?;
     }
     warn_if_stale(&data);
@@ -65,7 +65,8 @@ pub fn run(args: PivotArgs) -> Result<i32, Exit> {
 /// Says on stderr when the case's findings predate its newest ingest (they then miss what
 /// that ingest added): run detect again.
 pub fn warn_if_stale(data: &CaseData) {
-    let Ok(Some(doc)) = crate::detect::finding::FindingsDoc::load_if_present(&data.case.dir.join("findings.json"))
+    let Ok(Some(doc)) =
+        crate::detect::finding::FindingsDoc::load_if_present(&data.case.dir.join(crate::store::files::FINDINGS_JSON))
     else {
         return;
     };

@@ -13,8 +13,9 @@ use crate::deliver::{self, mail::Mail, mail::StartTls, webhook::WebhookFormat};
 use crate::detect::{finding::FindingsDoc, finding::Severity};
 use crate::query::CaseData;
 use crate::report::{self, period::Period, period::Until};
+use crate::store::files::INCIDENTS as INCIDENTS_FILE;
 use crate::timeline::filter::Span;
-use crate::triage::{incidents::IncidentsDoc, INCIDENTS_FILE};
+use crate::triage::incidents::IncidentsDoc;
 
 #[derive(Debug, Args, Clone)]
 pub struct PeriodArgs {
@@ -57,7 +58,7 @@ fn findings_of(data: &CaseData, rules: &Rules) -> Result<(FindingsDoc, Incidents
         return rules.detect(data);
     }
     // Missing files mean "not detected yet"; damaged ones are errors, never overwritten.
-    let findings = FindingsDoc::load_if_present(&case.join("findings.json"))?;
+    let findings = FindingsDoc::load_if_present(&case.join(crate::store::files::FINDINGS_JSON))?;
     let incidents = IncidentsDoc::load(&case.join(INCIDENTS_FILE))?;
     match (findings, incidents) {
         // Findings from before the newest ingest miss what it added: detect again.

@@ -129,7 +129,7 @@ pub fn run(args: TimelineArgs) -> Result<i32, Exit> {
     }
     let evidence = match &args.rule {
         Some(rule) => {
-            let doc = FindingsDoc::load(&args.case.join("findings.json")).map_err(|e| Exit {
+            let doc = FindingsDoc::load(&args.case.join(crate::store::files::FINDINGS_JSON)).map_err(|e| Exit {
                 code: exit::FAILURE,
                 error: anyhow!("--rule needs findings: run `logsleuth detect` first ({e})"),
             })?;

@@ -9,9 +9,9 @@ use crate::query::Run;
 use serde::Serialize;
 
 use crate::detect::finding::FindingsDoc;
-use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::parse::time::format_rfc3339;
+use crate::query::frame;
 use crate::query::CaseData;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,7 +98,7 @@ fn top(lf: LazyFrame, by: &str) -> Result<Vec<Count>, AnalysisError> {
 }
 
 /// The case's addresses (source or destination) inside the network `net`.
-fn addresses_in(data: &CaseData, net: crate::timeline::filter::Cidr) -> Result<Vec<String>, AnalysisError> {
+fn addresses_in(data: &CaseData, net: crate::query::cidr::Cidr) -> Result<Vec<String>, AnalysisError> {
     let mut out = Vec::new();
     for c in ["source_ip", "destination_ip"] {
         let df = data.events()?.select([col(c)]).filter(col(c).is_not_null()).unique(None, Default::default()).run()?;
@@ -113,7 +113,7 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
     let v = || lit(value.to_string());
     // An address, or a network (CIDR): every address of the case inside it.
     let network = match kind {
-        Kind::Ip => crate::timeline::filter::Cidr::parse(value).ok().filter(|c| c.exact().is_none()),
+        Kind::Ip => crate::query::cidr::Cidr::parse(value).ok().filter(|c| c.exact().is_none()),
         _ => None,
     };
     let members = match network {
@@ -170,7 +170,7 @@ pub fn build(data: &CaseData, kind: Kind, value: &str) -> Result<Pivot, Analysis
     let events = activity.iter().map(|a| a.count).sum();
     let first_seen = first.iter().flatten().min().map(|t| format_rfc3339(*t));
     let last_seen = last.iter().flatten().max().map(|t| format_rfc3339(*t));
-    let findings = match FindingsDoc::load_if_present(&data.case.dir.join("findings.json"))? {
+    let findings = match FindingsDoc::load_if_present(&data.case.dir.join(crate::store::files::FINDINGS_JSON))? {
         Some(doc) => doc
             .findings
             .into_iter()

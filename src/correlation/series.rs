@@ -5,7 +5,6 @@
 //! `correlations`, and drawn by the report.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use polars::prelude::*;
 
@@ -13,12 +12,11 @@ use crate::query::Run;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::statistics::Statistics;
 
-use crate::detect::frame;
 use crate::error::AnalysisError;
-use crate::query::{create, write_atomic, CaseData};
+use crate::query::frame;
+use crate::query::CaseData;
 use crate::schema::action;
-
-pub const FILE: &str = "correlations.parquet";
+use crate::store::files::{create, write_atomic, CORRELATIONS as FILE};
 
 /// One compared pair of series.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -188,13 +186,6 @@ pub fn write(data: &CaseData) -> Result<Vec<Pair>, AnalysisError> {
 }
 
 /// Reads `correlations.parquet` when detect has written it.
-pub fn load(dir: &Path) -> Option<LazyFrame> {
-    let p = dir.join(FILE);
-    p.exists()
-        .then(|| LazyFrame::scan_parquet(PlRefPath::new(p.to_string_lossy().as_ref()), Default::default()).ok())
-        .flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,9 +16,9 @@ use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal, Poisson};
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
-use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+use crate::query::frame;
 use crate::schema::action;
 
 /// Median of a slice (sorts it).

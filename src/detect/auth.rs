@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
-use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
+use crate::query::frame;
 use crate::query::{one_of, Run};
 use crate::schema::action;
 

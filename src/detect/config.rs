@@ -4,9 +4,6 @@
 //! parameters and wrong types are errors, so a typo never silently leaves a default in force.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-
-use crate::error::AnalysisError;
 
 /// A parameter value.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +53,14 @@ impl Value {
     }
 }
 
+/// Text as one TOML comment line: TOML allows no control character but tab in a comment, and a
+/// line break would end it, so they are written escaped (`\n`, `\u{8}`).
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// One declared parameter.
 #[derive(Debug, Clone)]
 pub struct Param {
@@ -94,21 +99,20 @@ impl Config {
         c
     }
 
-    /// Applies a TOML file on top of the defaults.
-    pub fn load(mut self, path: &Path) -> Result<Config, AnalysisError> {
-        let err = |msg: String| AnalysisError::Config { path: path.to_path_buf(), msg };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| err(e.to_string()))?;
+    /// Applies a TOML document (a `--config` file's text) on top of the defaults; the error
+    /// says what is wrong, and the caller names the file.
+    pub fn apply(mut self, text: &str) -> Result<Config, String> {
+        let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
         for (rule, table) in doc {
             let Some(known) = self.values.get_mut(&rule) else {
-                return Err(err(format!("unknown rule [{rule}]")));
+                return Err(format!("unknown rule [{rule}]"));
             };
             let toml::Value::Table(table) = table else {
-                return Err(err(format!("[{rule}] must be a table")));
+                return Err(format!("[{rule}] must be a table"));
             };
             for (name, v) in table {
                 let Some(current) = known.get(&name) else {
-                    return Err(err(format!("unknown parameter {rule}.{name}")));
+                    return Err(format!("unknown parameter {rule}.{name}"));
                 };
                 let value = match v {
                     toml::Value::Integer(i) if matches!(current, Value::Float(_)) => Value::Float(i as f64),
@@ -120,12 +124,12 @@ impl Config {
                             .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
                             .collect(),
                     ),
-                    other => return Err(err(format!("{rule}.{name}: unsupported value {other}"))),
+                    other => return Err(format!("{rule}.{name}: unsupported value {other}")),
                 };
                 if !current.same_kind(&value) {
-                    return Err(err(format!("{rule}.{name}: expected a value like {}", current.to_toml())));
+                    return Err(format!("{rule}.{name}: expected a value like {}", current.to_toml()));
                 }
-                check_range(&name, &value).map_err(|m| err(format!("{rule}.{name} = {}: {m}", value.to_toml())))?;
+                check_range(&name, &value).map_err(|m| format!("{rule}.{name} = {}: {m}", value.to_toml()))?;
                 known.insert(name, value);
             }
         }
@@ -183,12 +187,12 @@ impl Config {
         for (rule, params) in &self.values {
             out.push('\n');
             if self.descriptions.contains_key(rule) {
-                out.push_str(&format!("# {}\n", self.description(rule)));
+                out.push_str(&format!("# {}\n", comment(&self.description(rule))));
             }
             out.push_str(&format!("[{rule}]\n"));
             for (name, v) in params {
                 if let Some(p) = self.docs.get(rule).and_then(|ps| ps.iter().find(|p| &p.name == name)) {
-                    out.push_str(&format!("# {}\n", p.doc));
+                    out.push_str(&format!("# {}\n", comment(&p.doc)));
                 }
                 out.push_str(&format!("{name} = {}\n", v.to_toml()));
             }
@@ -211,22 +215,40 @@ mod tests {
 
     #[test]
     fn overrides_and_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.toml");
-        std::fs::write(&p, base().to_toml().replace("n = 5", "n = 7")).unwrap();
-        let c = base().load(&p).unwrap();
+        let c = base().apply(&base().to_toml().replace("n = 5", "n = 7")).unwrap();
         assert_eq!(c.int("r", "n"), 7);
         assert_eq!(c.list("r", "names"), ["root"]);
         assert_eq!(Value::List(vec!["a'b".into(), "c".into()]).to_sql(), "'a''b', 'c'");
     }
 
+    /// Found by the `config` fuzz target: a string value with a control character (`"\b"`) went
+    /// into the printed file's description comment as is, and TOML refuses it there, so
+    /// `--print-config` of that configuration did not read back.
+    #[test]
+    fn printed_config_reads_back_when_values_hold_control_characters() {
+        let c = Config::defaults(&[(
+            "r".into(),
+            "Label {label}.".into(),
+            vec![Param::new("label", Value::Str("x".into()), "a label\u{7f}")],
+        )]);
+        let c = c.apply("[r]\nlabel = \"a\\bb\\nc\\u0000d\"\n").unwrap();
+        let printed = c.to_toml();
+        assert!(printed.contains("# Label a\\u{8}b\\nc\\u{0}d.\n"), "{printed}");
+        let again = Config::defaults(&[(
+            "r".into(),
+            "Label {label}.".into(),
+            vec![Param::new("label", Value::Str("x".into()), "a label\u{7f}")],
+        )])
+        .apply(&printed)
+        .unwrap();
+        assert_eq!(again.to_toml(), printed);
+        assert_eq!(again.get("r", "label"), &Value::Str("a\u{8}b\nc\u{0}d".into()));
+    }
+
     #[test]
     fn typos_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.toml");
         for bad in ["[rr]\nn = 1\n", "[r]\nm = 1\n", "[r]\nn = \"five\"\n", "[r\n"] {
-            std::fs::write(&p, bad).unwrap();
-            assert!(base().load(&p).is_err(), "{bad}");
+            assert!(base().apply(bad).is_err(), "{bad}");
         }
     }
 }

@@ -16,10 +16,10 @@ use crate::query::{one_of, Run};
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
-use super::frame;
 use super::Ctx;
 use crate::error::AnalysisError;
 use crate::parse::time::format_rfc3339;
+use crate::query::frame;
 use crate::schema::action;
 
 const HOUR: i64 = 3_600_000_000;

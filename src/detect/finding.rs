@@ -9,36 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AnalysisError;
 use crate::parse::time::format_rfc3339;
-use crate::query::{create, write_atomic};
+use crate::store::files::{create, write_atomic};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-}
+pub use super::severity::Severity;
 
 /// A line of evidence: where it is in the evidence tree.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -238,7 +211,7 @@ impl FindingsDoc {
     }
 
     /// Whether these findings predate the case's newest ingest (they then miss what it added).
-    pub fn is_stale(&self, manifest: &crate::ingest::manifest::Manifest) -> bool {
+    pub fn is_stale(&self, manifest: &crate::store::manifest::Manifest) -> bool {
         self.generated_at < manifest.finished_at
     }
 
@@ -252,7 +225,7 @@ impl FindingsDoc {
 /// Writes `findings.json` and `findings.parquet` atomically (temporary name, then rename).
 pub fn write(dir: &Path, doc: &FindingsDoc) -> Result<(), AnalysisError> {
     let text = serde_json::to_string_pretty(doc).expect("findings serialize") + "\n";
-    write_atomic(&dir.join("findings.json"), |tmp| {
+    write_atomic(&dir.join(crate::store::files::FINDINGS_JSON), |tmp| {
         std::fs::write(tmp, text).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
     })?;
     write_parquet(dir, &doc.findings)
@@ -283,7 +256,7 @@ fn write_parquet(dir: &Path, findings: &[Finding]) -> Result<(), AnalysisError> 
         Column::new("suppression_reason".into(), s(&|f| f.suppressed.as_ref().map(|x| x.reason.clone()))),
         Column::new("incident".into(), s(&|f| f.incident.clone())),
     ])?;
-    write_atomic(&dir.join("findings.parquet"), |tmp| {
+    write_atomic(&dir.join(crate::store::files::FINDINGS_PARQUET), |tmp| {
         ParquetWriter::new(create(tmp)?).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;
         Ok(())
     })

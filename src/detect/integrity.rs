@@ -13,10 +13,10 @@ use crate::query::{one_of, Run};
 
 use super::config::{Param, Value};
 use super::finding::{Draft, Severity};
-use super::frame;
 use super::{Ctx, Rule};
 use crate::error::AnalysisError;
 use crate::parse::time::parse_rfc3339_utc;
+use crate::query::frame;
 
 const MINUTE: i64 = 60_000_000;
 

@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::finding::{Draft, Severity};
-use super::frame;
 use super::Ctx;
 use crate::error::AnalysisError;
-use crate::ingest::manifest::InputRecord;
 use crate::parse::time::parse_rfc3339_utc;
+use crate::query::frame;
 use crate::query::Run;
+use crate::store::manifest::InputRecord;
 
 /// Messages systemd writes while a machine shuts down or reboots (systemd's `shutdown.target`
 /// units, journald stopping, the shutdown binary).
@@ -226,7 +226,7 @@ pub fn vacuuming(rule: &str, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::journal::JournalInfo;
+    use crate::store::manifest::JournalInfo;
 
     fn file(path: &str, head: u64, tail: u64, gaps: Vec<(u64, u64)>) -> InputRecord {
         let mut r: InputRecord = serde_json::from_value(serde_json::json!({

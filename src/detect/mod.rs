@@ -12,11 +12,12 @@ pub mod config;
 pub mod correlate;
 pub mod export;
 pub mod finding;
-pub mod frame;
 pub mod integrity;
 pub mod journal_integrity;
 pub mod process;
 pub mod rare;
+pub mod rule_file;
+pub mod severity;
 pub mod sigma;
 pub mod sql_rule;
 pub mod web;
@@ -70,18 +71,7 @@ pub fn rust_rules() -> Vec<Box<dyn Rule>> {
 
 /// Every rule's id, description and parameters, for the configuration.
 pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
-    let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
-    for r in sql {
-        // A rule's files: their descriptions joined, their parameters (each declared once).
-        match out.iter_mut().find(|(id, _, _)| *id == r.rule) {
-            Some((_, desc, params)) => {
-                desc.push(' ');
-                desc.push_str(&r.description);
-                params.extend(r.params.iter().cloned());
-            }
-            None => out.push((r.rule.clone(), r.description.clone(), r.params.clone())),
-        }
-    }
+    let mut out = SqlRule::declarations(sql);
     for r in rust_rules() {
         out.push((r.id().to_string(), r.description().to_string(), r.params()));
     }
@@ -124,7 +114,9 @@ pub fn load_with(
     decls.extend(extra);
     let mut config = Config::defaults(&decls);
     if let Some(f) = config_file {
-        config = config.load(f)?;
+        let err = |msg: String| AnalysisError::Config { path: f.to_path_buf(), msg };
+        let text = std::fs::read_to_string(f).map_err(|e| err(e.to_string()))?;
+        config = config.apply(&text).map_err(err)?;
     }
     Ok((sql, config))
 }
@@ -278,6 +270,7 @@ pub fn detect(
 /// Gives evidence from journals and audit logs its record id (`log_record_id`): the journal
 /// cursor or the audit event id, which `journalctl` and `ausearch` find the record by.
 fn record_ids(data: &CaseData, findings: &mut [Finding]) -> Result<(), AnalysisError> {
+    use crate::query::frame;
     use polars::prelude::*;
     use std::collections::{BTreeSet, HashMap};
     let files: BTreeSet<&str> = data

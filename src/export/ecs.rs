@@ -22,9 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::detect::finding::FindingsDoc;
 use crate::error::AnalysisError;
-use crate::ingest::case::Case;
 use crate::parse::time::format_rfc3339;
 use crate::schema::{self, EVENT_COLUMNS, EVENT_PARTITION};
+use crate::store::case::Case;
 
 /// The mapping shipped with logsleuth.
 pub const DEFAULT_MAPPING: &str = include_str!("../../queries/ecs_mapping.toml");

@@ -284,11 +284,6 @@ pub fn sha256_file(src: &Source) -> io::Result<String> {
     Ok(hex::encode(sha256_prefix(src, u64::MAX)?.0.finalize()))
 }
 
-/// The SHA-256 of a plain file's bytes (a case's own files, evidence re-checked by `verify`).
-pub fn sha256_path(path: &std::path::Path) -> io::Result<String> {
-    sha256_file(&Source::File(path.to_path_buf()))
-}
-
 /// Hash state over the first `limit` bytes of a file, and how many bytes that was.
 pub fn sha256_prefix(src: &Source, limit: u64) -> io::Result<(Sha256, u64)> {
     let f = src.open()?;

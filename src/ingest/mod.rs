@@ -1,5 +1,6 @@
 //! Ingest: discover → decode → parse → normalize → write, then an atomic commit into the
-//! case. This module only orchestrates; each stage lives in its own file.
+//! case (both through [`crate::store`]). This module only orchestrates; each stage lives in
+//! its own file.
 //!
 //! Incremental by design: a file whose stored SHA-256 is already in the manifest is not read
 //! again, so a weekly run over a growing `/var/log` copy only reads the new rotation. Content
@@ -7,20 +8,14 @@
 //! a duplicate and stored once.
 
 pub mod archive;
-pub mod case;
 pub mod clock;
 pub mod decode;
 pub mod discover;
-pub mod fault;
 pub mod journal;
-pub mod manifest;
-pub mod merge;
-pub mod pack;
 pub mod pipeline;
 pub mod plan;
 pub mod rotation;
 pub mod verify;
-pub mod writer;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -31,9 +26,10 @@ use rayon::prelude::*;
 use crate::error::IngestError;
 use crate::parse::time::{format_rfc3339, MICROS};
 use crate::parse::{FormatSpec, Module};
-use case::{Case, Journal};
+use crate::store::case::{Case, Journal};
+use crate::store::manifest::{InputRecord, Manifest, RunRecord};
+use crate::store::{case, files::now_rfc3339, pack, writer};
 use discover::{Candidate, Symlinks};
-use manifest::{InputRecord, Manifest, RunRecord};
 use pipeline::{FileJob, FileResult};
 
 /// Everything `logsleuth ingest` needs.
@@ -101,11 +97,6 @@ impl IngestSummary {
     }
 }
 
-fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    format_rfc3339(d.as_secs() as i64 * MICROS)
-}
-
 fn record_for(c: &Candidate) -> InputRecord {
     InputRecord {
         path: c.rel.clone(),
@@ -164,7 +155,7 @@ fn part_hashes(
         .par_iter()
         .map(|(src, dst)| {
             let path = case.dir.join(src);
-            decode::sha256_path(&path).map(|h| (dst.clone(), h)).map_err(|e| IngestError::read(&path, e))
+            crate::store::files::sha256_file(&path).map(|h| (dst.clone(), h)).map_err(|e| IngestError::read(&path, e))
         })
         .collect::<Result<_, _>>()?;
     parts.extend(new);

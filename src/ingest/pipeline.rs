@@ -19,10 +19,10 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::decode::{self, Compression};
-use super::writer::{FileSink, WrittenPart};
 use crate::error::IngestError;
 use crate::parse::{Event, FileCtx, LineParser, Module};
 use crate::schema::{EventBuilder, RejectBuilder};
+use crate::store::writer::{FileSink, WrittenPart};
 
 /// Bytes per block handed to the parsers.
 pub const BLOCK_BYTES: usize = 4 << 20;

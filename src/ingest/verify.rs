@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::case::Case;
-use super::decode::sha256_path;
-use super::manifest::Manifest;
 use crate::error::IngestError;
 use crate::parse::time::format_rfc3339;
+use crate::store::case::Case;
+use crate::store::files::sha256_file as sha256_path;
+use crate::store::manifest::Manifest;
 
 /// The file `verify` writes into the case.
 pub const VERIFICATION_FILE: &str = "verification.json";
@@ -115,7 +115,7 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
 
     // Inputs: the latest record of each file (a file that changed between runs keeps its older
     // records, some under `PATH#rRUN`); archive members are vouched for by their archive's hash.
-    let mut latest: BTreeMap<&str, &super::manifest::InputRecord> = BTreeMap::new();
+    let mut latest: BTreeMap<&str, &crate::store::manifest::InputRecord> = BTreeMap::new();
     for r in &manifest.inputs {
         if r.archive.is_some() || r.sha256.is_none() {
             continue;
@@ -191,5 +191,5 @@ pub fn verify(dir: &Path, evidence: &[PathBuf]) -> Result<Verification, IngestEr
 /// Writes `verification.json` into the case (atomically).
 pub fn write(dir: &Path, v: &Verification) -> Result<(), IngestError> {
     let text = serde_json::to_string_pretty(v).expect("verification serializes") + "\n";
-    super::case::write_atomic(&dir.join(VERIFICATION_FILE), text.as_bytes())
+    crate::store::case::write_atomic(&dir.join(VERIFICATION_FILE), text.as_bytes())
 }

@@ -3,6 +3,8 @@
 //! `rejects`, `inputs` (the manifest's input list) and `attempts` (the [`ledger`]). Everything above it — detectors,
 //! timeline, reports, `logsleuth query` — reads the case through here.
 
+pub mod cidr;
+pub mod frame;
 pub mod ledger;
 pub mod output;
 
@@ -12,9 +14,10 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 
 use crate::error::AnalysisError;
-use crate::ingest::case::{parquet_files, Case};
-use crate::ingest::manifest::Manifest;
 use crate::schema::{self, Kind, EVENT_PARTITION, REJECT_PARTITION};
+use crate::store::case::{parquet_files, Case};
+use crate::store::files;
+use crate::store::manifest::Manifest;
 
 /// Collecting a lazy query on polars' streaming engine: it works through the Parquet row groups
 /// in morsels instead of materializing every scanned column first, which on the 10 M-event bench
@@ -49,20 +52,6 @@ where
 pub fn during(from: i64, to: i64) -> Expr {
     let ts = col("timestamp").cast(DataType::Int64);
     ts.clone().gt_eq(lit(from)).and(ts.lt(lit(to)))
-}
-
-/// Replaces the file `path` atomically: `write` fills a hidden temporary file beside it
-/// (`.NAME.tmp`), which is then renamed over `path`, so no reader ever sees half a file.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), AnalysisError>) -> Result<(), AnalysisError> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    write(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
-}
-
-/// Creates the file `path` for writing, the error naming it.
-pub fn create(path: &Path) -> Result<std::fs::File, AnalysisError> {
-    std::fs::File::create(path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
 }
 
 /// Every Parquet part of the case starts and ends with Parquet's magic bytes (`PAR1`): a part
@@ -216,8 +205,8 @@ impl CaseData {
             Some(Ok(lf)) => lf,
             _ => {
                 let mut df = ledger::attempts(self.events()?)?;
-                let stored = write_atomic(&path, |tmp| {
-                    ParquetWriter::new(create(tmp)?).finish(&mut df)?;
+                let stored = files::write_atomic(&path, |tmp| {
+                    ParquetWriter::new(files::create(tmp)?).finish(&mut df)?;
                     Ok(())
                 });
                 match stored.ok().and_then(|_| scan(&path).ok()) {
@@ -265,10 +254,10 @@ impl CaseData {
     /// The manifest's inputs as a table.
     pub fn inputs(&self) -> Result<DataFrame, AnalysisError> {
         let m = &self.manifest.inputs;
-        let s = |f: &dyn Fn(&crate::ingest::manifest::InputRecord) -> Option<String>| -> Vec<Option<String>> {
+        let s = |f: &dyn Fn(&crate::store::manifest::InputRecord) -> Option<String>| -> Vec<Option<String>> {
             m.iter().map(f).collect()
         };
-        let u = |f: &dyn Fn(&crate::ingest::manifest::InputRecord) -> u64| -> Vec<i64> {
+        let u = |f: &dyn Fn(&crate::store::manifest::InputRecord) -> u64| -> Vec<i64> {
             m.iter().map(|r| f(r) as i64).collect()
         };
         let df = DataFrame::new_infer_height(vec![
@@ -310,16 +299,11 @@ impl CaseData {
         if with_attempts {
             ctx.register("attempts", self.attempts()?);
         }
-        if let Some(c) = crate::correlation::series::load(&self.case.dir) {
+        if let Some(c) = files::scan_derived(&self.case.dir, files::CORRELATIONS) {
             ctx.register("correlations", c);
         }
-        let findings = self.case.dir.join("findings.parquet");
-        if findings.exists() {
-            if let Ok(f) =
-                LazyFrame::scan_parquet(PlRefPath::new(findings.to_string_lossy().as_ref()), Default::default())
-            {
-                ctx.register("findings", f);
-            }
+        if let Some(f) = files::scan_derived(&self.case.dir, files::FINDINGS_PARQUET) {
+            ctx.register("findings", f);
         }
         Ok(ctx)
     }

@@ -7,8 +7,8 @@ use polars::prelude::*;
 use crate::query::{during, one_of, Run};
 
 use super::period::Period;
-use crate::detect::frame;
 use crate::error::AnalysisError;
+use crate::query::frame;
 use crate::query::CaseData;
 
 /// Counts per (series name, bucket start micros).

@@ -20,11 +20,12 @@ use crate::correlation::series;
 use crate::detect::anomaly::{count_outliers, median_mad};
 use crate::detect::config::Config;
 use crate::detect::finding::{Finding, FindingsDoc};
-use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::parse::time::parse_rfc3339_utc;
-use crate::query::{write_atomic, CaseData};
+use crate::query::frame;
+use crate::query::CaseData;
 use crate::schema::action;
+use crate::store::files::write_atomic;
 use crate::triage::incidents::{Incident, IncidentsDoc};
 use html::Html;
 use period::Period;
@@ -434,7 +435,7 @@ pub fn span(data: &CaseData) -> Result<(i64, i64), AnalysisError> {
 }
 
 /// How an input's zone-less and year-less times were decided, for the inputs table.
-fn time_of(i: &crate::ingest::manifest::InputRecord) -> String {
+fn time_of(i: &crate::store::manifest::InputRecord) -> String {
     let mut parts = Vec::new();
     if let (Some(z), Some(s)) = (&i.tz, &i.tz_source) {
         parts.push(format!("zone {z} ({s})"));
@@ -447,7 +448,7 @@ fn time_of(i: &crate::ingest::manifest::InputRecord) -> String {
 
 /// Warnings about time above the inputs table: years moved or uncertain, zone settings with
 /// trouble, and files whose lines were mostly not understood (their silence is not absence).
-fn time_basis(h: &mut html::Html, inputs: &[crate::ingest::manifest::InputRecord]) {
+fn time_basis(h: &mut html::Html, inputs: &[crate::store::manifest::InputRecord]) {
     let mut notes: Vec<String> = Vec::new();
     for i in inputs {
         if i.year_uncertain {

@@ -13,8 +13,8 @@ use polars::prelude::*;
 
 use crate::query::{during, one_of, Run};
 
-use crate::detect::frame;
 use crate::error::AnalysisError;
+use crate::query::frame;
 use crate::query::CaseData;
 use crate::schema::action;
 use filter::Filter;
@@ -122,7 +122,8 @@ pub fn holdings(data: &CaseData) -> Result<String, AnalysisError> {
     let Some((lo, hi)) = span(data)? else { return Ok("the case holds no events".into()) };
     let hosts = frame::top_values(data.events()?, "host_name", 20)?;
     let names: Vec<String> = hosts.iter().map(|(h, n)| format!("{} ({n})", crate::sanitize::terminal(h))).collect();
-    let doc = crate::detect::finding::FindingsDoc::load_if_present(&data.case.dir.join("findings.json"))?;
+    let doc =
+        crate::detect::finding::FindingsDoc::load_if_present(&data.case.dir.join(crate::store::files::FINDINGS_JSON))?;
     let rules = match doc {
         None => "no findings yet (run `logsleuth detect`)".to_string(),
         Some(d) => {

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use polars::prelude::*;
 
-use crate::detect::frame;
 use crate::error::AnalysisError;
+use crate::query::frame;
 use crate::query::output;
 use crate::sanitize;
 

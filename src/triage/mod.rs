@@ -17,15 +17,10 @@ use crate::detect::finding::{self, FindingsDoc};
 use crate::detect::sql_rule::SqlRule;
 use crate::detect::{self, timed};
 use crate::error::AnalysisError;
-use crate::query::{write_atomic, CaseData};
+use crate::query::CaseData;
+use crate::store::files::{write_atomic, DERIVED, INCIDENTS as INCIDENTS_FILE};
 use incidents::IncidentsDoc;
 use suppress::Suppressions;
-
-/// The file incidents are written to, beside `findings.json`.
-pub const INCIDENTS_FILE: &str = "incidents.json";
-
-/// The files detect derives into the case, whose hashes the manifest records.
-pub const DERIVED: &[&str] = &["findings.json", "findings.parquet", INCIDENTS_FILE, "correlations.parquet"];
 
 /// Triage's tunables, declared like a rule's so that `--config` and the report's method
 /// section show them.
@@ -110,7 +105,7 @@ pub fn detect_and_write(
             std::fs::write(tmp, text).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
         })
     })?;
-    timed("correlations.parquet", || crate::correlation::series::write(data))?;
+    timed(crate::store::files::CORRELATIONS, || crate::correlation::series::write(data))?;
     // Chain of custody for what detect wrote: `verify` re-checks these hashes.
     if let Err(e) = data.case.record_derived(DERIVED) {
         eprintln!("logsleuth: warning: the hashes of the derived files were not recorded: {e}");

@@ -29,9 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use crate::detect::finding::{Finding, Severity};
-use crate::detect::frame;
 use crate::error::AnalysisError;
 use crate::parse::time::parse_rfc3339_utc;
+use crate::query::frame;
 use crate::query::{CaseData, Run};
 use crate::schema::action;
 

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use crate::detect::finding::{Finding, Suppressed, SuppressionUse};
 use crate::error::AnalysisError;
-use crate::timeline::filter::Cidr;
+use crate::query::cidr::Cidr;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use logsleuth::ingest::manifest::{InputRecord, Manifest};
 use logsleuth::query::CaseData;
+use logsleuth::store::manifest::{InputRecord, Manifest};
 use polars::prelude::*;
 
 /// The project folder. Cargo sets `CARGO_MANIFEST_DIR` for the test process; the compile-time

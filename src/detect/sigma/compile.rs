@@ -687,7 +687,7 @@ fn fieldref_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -
 fn cidr_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> Result<Expr, Skip> {
     let nets = texts(item)?
         .iter()
-        .map(|t| crate::timeline::filter::Cidr::parse(t).map_err(Skip::Value))
+        .map(|t| crate::query::cidr::Cidr::parse(t).map_err(Skip::Value))
         .collect::<Result<Vec<_>, _>>()?;
     let all = shape.all;
     let raw = cx.raw(source).cast(DataType::String);

@@ -13,6 +13,7 @@ pub mod condition;
 pub mod correlation;
 pub mod mapping;
 pub mod rule;
+mod skip;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -22,56 +23,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::finding::{Draft, Severity, MAX_EVIDENCE};
-use super::frame;
 use crate::error::AnalysisError;
+use crate::query::frame;
 use crate::query::{CaseData, Run};
 use compile::{CompiledDetection, Registry};
 use mapping::{Entry, Mapping};
 use rule::{Body, Correlation, Meta};
-
-/// Why a rule was not compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Skip {
-    Yaml(String),
-    Logsource(String),
-    Field(String),
-    Modifier(String),
-    Condition(String),
-    Value(String),
-    Correlation(String),
-    Duplicate(String),
-}
-
-impl Skip {
-    /// The reason's kind, as the coverage table groups them.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Skip::Yaml(_) => "yaml",
-            Skip::Logsource(_) => "logsource",
-            Skip::Field(_) => "field",
-            Skip::Modifier(_) => "modifier",
-            Skip::Condition(_) => "condition",
-            Skip::Value(_) => "value",
-            Skip::Correlation(_) => "correlation",
-            Skip::Duplicate(_) => "duplicate",
-        }
-    }
-}
-
-impl std::fmt::Display for Skip {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Skip::Yaml(m) => write!(f, "YAML error: {m}"),
-            Skip::Logsource(m) => write!(f, "unsupported logsource: {m}"),
-            Skip::Field(m) => write!(f, "field with no mapping: {m}"),
-            Skip::Modifier(m) => write!(f, "unsupported modifier: {m}"),
-            Skip::Condition(m) => write!(f, "condition: {m}"),
-            Skip::Value(m) => write!(f, "bad value: {m}"),
-            Skip::Correlation(m) => write!(f, "correlation: {m}"),
-            Skip::Duplicate(m) => write!(f, "duplicate rule id: {m}"),
-        }
-    }
-}
+pub use skip::Skip;
 
 /// What `sigma check` and the report say of each rule.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

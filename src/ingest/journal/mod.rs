@@ -38,30 +38,7 @@ const MIN_HEADER: usize = 208;
 /// A decompressed field larger than this is cut (journald's own default limit is far lower).
 const MAX_FIELD: usize = 64 << 20;
 
-/// What the header says and what reading found: written to the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct JournalInfo {
-    /// Header state: `offline` (closed cleanly), `online` (open for writing: the writer did
-    /// not close it, e.g. a crash), `archived` (rotated).
-    pub state: String,
-    /// Forward Secure Sealing is on (verifying it needs the verification key; not done here).
-    pub sealed: bool,
-    pub compact: bool,
-    pub machine_id: String,
-    pub seqnum_id: String,
-    /// Entries the header counts, and entries read.
-    pub header_entries: u64,
-    pub entries_read: u64,
-    /// The header's head and tail entry times (µs since the epoch, UTC).
-    pub head_realtime: Option<i64>,
-    pub tail_realtime: Option<i64>,
-    pub head_seqnum: Option<u64>,
-    pub tail_seqnum: Option<u64>,
-    /// Sequence numbers missing between consecutive entries of this file.
-    pub seqnum_gaps: Vec<(u64, u64)>,
-    /// Boot ids in entry order (each change once).
-    pub boots: Vec<String>,
-}
+pub use crate::store::manifest::JournalInfo;
 
 /// Entries of one file as `journalctl -o json` lines.
 #[derive(Debug, Default)]

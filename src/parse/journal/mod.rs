@@ -1,6 +1,6 @@
 //! systemd journal entries, one `journalctl -o json` object per line: read as such from
 //! `journalctl -o json` files, and decoded into that shape from `.journal` files and
-//! `journalctl -o export` streams by [`crate::ingest::journal`].
+//! `journalctl -o export` streams by `ingest::journal`.
 //!
 //! `MESSAGE` goes through the syslog message analyzers ([`super::syslog::analyze_message`]) with
 //! `SYSLOG_IDENTIFIER` (else `_COMM`) as the program, so sshd, PAM, sudo, su, useradd, CRON and

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::Run;
 use crate::error::AnalysisError;
-use crate::query::Run;
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a Column> {
     df.column(name).ok()

@@ -211,7 +211,7 @@ impl Case {
         let Some(mut m) = super::manifest::Manifest::load(&path)? else { return Ok(()) };
         for name in names {
             let file = self.dir.join(name);
-            match super::decode::sha256_path(&file) {
+            match super::files::sha256_file(&file) {
                 Ok(h) => {
                     m.derived.insert(name.to_string(), h);
                 }

@@ -192,7 +192,7 @@ pub fn merge(shards: &[PathBuf], into: &Path) -> Result<Vec<ShardMerged>, Ingest
     let lock = case.lock()?;
     case.recover(&lock)?;
     let old = Manifest::load(&case.manifest_path())?;
-    let started_at = super::now_rfc3339();
+    let started_at = super::files::now_rfc3339();
     let mut manifest = old.clone().unwrap_or_else(|| Manifest {
         logsleuth_version: env!("CARGO_PKG_VERSION").to_string(),
         command: String::new(),
@@ -241,7 +241,7 @@ pub fn merge(shards: &[PathBuf], into: &Path) -> Result<Vec<ShardMerged>, Ingest
             .collect::<Result<Vec<(String, u64)>, IngestError>>()?;
         for (rel, _) in copied.into_iter().filter(|(_, rows)| *rows > 0) {
             let abs = staging.join(&rel);
-            let h = super::decode::sha256_path(&abs).map_err(|e| IngestError::read(&abs, e))?;
+            let h = super::files::sha256_file(&abs).map_err(|e| IngestError::read(&abs, e))?;
             journal.moves.push((format!("{staging_rel}/{rel}"), rel.clone()));
             manifest.parts.insert(rel, h);
             said.parts += 1;
@@ -252,7 +252,7 @@ pub fn merge(shards: &[PathBuf], into: &Path) -> Result<Vec<ShardMerged>, Ingest
             run,
             command: format!("logsleuth merge {} (shard manifest SHA-256 {sha})", dir.display()),
             started_at: started_at.clone(),
-            finished_at: super::now_rfc3339(),
+            finished_at: super::files::now_rfc3339(),
             files_added: p.records.iter().filter(|r| r.duplicate_of.is_none() && r.skipped.is_none()).count() as u64,
             events_added: said.events,
             rejects_added: said.rejects,
@@ -272,7 +272,7 @@ pub fn merge(shards: &[PathBuf], into: &Path) -> Result<Vec<ShardMerged>, Ingest
     }
     manifest.inputs.sort_by(|a, b| a.path.cmp(&b.path).then(a.run.cmp(&b.run)));
     manifest.command = std::env::args().collect::<Vec<_>>().join(" ");
-    manifest.finished_at = super::now_rfc3339();
+    manifest.finished_at = super::files::now_rfc3339();
     let tmp = staging.join(MANIFEST);
     std::fs::write(&tmp, manifest.to_json()).map_err(|e| IngestError::write(&tmp, e))?;
     journal.manifest_tmp = format!("{staging_rel}/{MANIFEST}");

@@ -224,7 +224,7 @@ pub fn compact(
         .par_iter()
         .map(|p| {
             let abs = staging.join(&p.rel);
-            super::decode::sha256_path(&abs)
+            super::files::sha256_file(&abs)
                 .map(|h| (p.rel.to_string_lossy().into_owned(), h))
                 .map_err(|e| IngestError::read(&abs, e))
         })

@@ -98,7 +98,7 @@ pub struct InputRecord {
     /// and tail times and sequence numbers, sequence gaps and boots (extension). For a journal,
     /// `lines` counts entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub journal: Option<super::journal::JournalInfo>,
+    pub journal: Option<JournalInfo>,
 }
 
 fn one() -> u64 {
@@ -163,4 +163,30 @@ impl Manifest {
     pub fn continued(&self) -> u64 {
         self.inputs.iter().map(|i| i.continued).sum()
     }
+}
+
+/// A systemd journal file as read: what its header says and what reading found (the
+/// input's `journal` record).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JournalInfo {
+    /// Header state: `offline` (closed cleanly), `online` (open for writing: the writer did
+    /// not close it, e.g. a crash), `archived` (rotated).
+    pub state: String,
+    /// Forward Secure Sealing is on (verifying it needs the verification key; not done here).
+    pub sealed: bool,
+    pub compact: bool,
+    pub machine_id: String,
+    pub seqnum_id: String,
+    /// Entries the header counts, and entries read.
+    pub header_entries: u64,
+    pub entries_read: u64,
+    /// The header's head and tail entry times (µs since the epoch, UTC).
+    pub head_realtime: Option<i64>,
+    pub tail_realtime: Option<i64>,
+    pub head_seqnum: Option<u64>,
+    pub tail_seqnum: Option<u64>,
+    /// Sequence numbers missing between consecutive entries of this file.
+    pub seqnum_gaps: Vec<(u64, u64)>,
+    /// Boot ids in entry order (each change once).
+    pub boots: Vec<String>,
 }

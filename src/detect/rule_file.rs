@@ -1,0 +1,518 @@
+//! Detection rules written as SQL files (`queries/*.sql`, embedded in the binary; `--rules DIR`
+//! adds more). A file is one statement after a header of `-- key: value` lines:
+//!
+//! ```sql
+//! -- id: ssh_bruteforce
+//! -- title: SSH brute force from {source_ip} on {host_name}: {count} failures
+//! -- severity: high
+//! -- description: At least {min_failures} failures from one source within {window_minutes} minutes.
+//! -- param: min_failures = 5 | Failures that make a burst.
+//! -- param: window_minutes = 30 | Sliding window length.
+//! SELECT host_name, source_ip, first_seen, last_seen FROM …
+//! ```
+//!
+//! A finding's evidence lines are the rows the query counts: the `WHERE` predicate of its first
+//! `SELECT` reading `events` or `attempts` (the attempt ledger, for rules that count attempts,
+//! so the evidence shows each try once), derived from the query ([`derive_evidence`]).
+//! `-- evidence: PREDICATE` (with `-- evidence_table: attempts` when it applies there) says
+//! otherwise; `-- evidence: none` gives no lines.
+//!
+//! A file's id is unique. One rule may be answered by several queries (a port scan and a host
+//! sweep are both `port_scan`): a variant file names its own id and the rule its findings belong
+//! to, `-- rule: port_scan`. A rule's parameters are declared once, in any one of its files,
+//! and every file of the rule reads them (`[port_scan]` in `--config`). Loading checks the
+//! catalog and reports every problem with its file: a repeated id, a variant of no rule, a
+//! parameter declared twice or never used, a placeholder naming no parameter.
+//!
+//! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
+//! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
+//! `host_name`, `source_ip`, `user_name`, `count`, `severity` and `title` are optional; every
+//! other column goes into `details`. Evidence lines are the events matching the `evidence`
+//! predicate with the finding's host, source and user inside its time span; when the query
+//! gives no `count`, it is the number of those events.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::config::{Param, Value};
+use super::severity::Severity;
+
+/// The SQL rules that ship with logsleuth (the files in `queries/`).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("ssh_bruteforce.sql", include_str!("../../queries/ssh_bruteforce.sql")),
+    ("ssh_bruteforce_distributed.sql", include_str!("../../queries/ssh_bruteforce_distributed.sql")),
+    ("ssh_bruteforce_slow.sql", include_str!("../../queries/ssh_bruteforce_slow.sql")),
+    ("ssh_probe.sql", include_str!("../../queries/ssh_probe.sql")),
+    ("password_spraying.sql", include_str!("../../queries/password_spraying.sql")),
+    ("privileged_target.sql", include_str!("../../queries/privileged_target.sql")),
+    ("sudo_activity.sql", include_str!("../../queries/sudo_activity.sql")),
+    ("sudo_failures.sql", include_str!("../../queries/sudo_failures.sql")),
+    ("web_scan.sql", include_str!("../../queries/web_scan.sql")),
+    ("web_scan_burst.sql", include_str!("../../queries/web_scan_burst.sql")),
+    ("web_scanner_agents.sql", include_str!("../../queries/web_scanner_agents.sql")),
+    ("port_scan.sql", include_str!("../../queries/port_scan.sql")),
+    ("port_sweep.sql", include_str!("../../queries/port_sweep.sql")),
+];
+
+#[derive(Debug, Clone)]
+pub struct SqlRule {
+    pub file: String,
+    /// The file's own id, unique in the catalog.
+    pub id: String,
+    /// The rule its findings belong to: `-- rule:`, else the id.
+    pub rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub description: String,
+    pub params: Vec<Param>,
+    pub evidence: Option<String>,
+    /// `events` (default) or `attempts`: the table the evidence predicate runs on.
+    pub evidence_table: String,
+    pub body: String,
+}
+
+fn parse_value(text: &str) -> Option<Value> {
+    let t: toml::Table = format!("v = {text}").parse().ok()?;
+    Some(match t.get("v")? {
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::String(s) => Value::Str(s.clone()),
+        toml::Value::Array(a) => Value::List(a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
+        _ => return None,
+    })
+}
+
+impl SqlRule {
+    /// Parses a rule file; `origin` names it in errors.
+    pub fn parse(origin: &str, text: &str) -> Result<SqlRule, String> {
+        let mut meta: Vec<(String, String)> = Vec::new();
+        let mut body = String::new();
+        let mut in_header = true;
+        for line in text.lines() {
+            if in_header {
+                if let Some(rest) = line.strip_prefix("--") {
+                    if let Some((k, v)) = rest.split_once(':') {
+                        let key = k.trim();
+                        if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                            meta.push((key.to_string(), v.trim().to_string()));
+                            continue;
+                        }
+                    }
+                    continue;
+                }
+                if line.trim().is_empty() {
+                    continue;
+                }
+                in_header = false;
+            }
+            body.push_str(line);
+            body.push('\n');
+        }
+        let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let snake =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let id = get("id").ok_or(format!("{origin}: header has no `-- id:` line"))?;
+        if !snake(&id) {
+            return Err(format!("{origin}: id {id:?} must be lower_snake_case"));
+        }
+        let family = get("rule").unwrap_or_else(|| id.clone());
+        if !snake(&family) {
+            return Err(format!("{origin}: rule {family:?} must be lower_snake_case"));
+        }
+        let severity = get("severity")
+            .map_or(Some(Severity::Medium), |s| Severity::parse(&s))
+            .ok_or(format!("{origin}: severity must be low, medium, high or critical"))?;
+        let mut params = Vec::new();
+        for (k, v) in &meta {
+            if k != "param" {
+                continue;
+            }
+            let (assign, doc) = v.split_once('|').unwrap_or((v.as_str(), ""));
+            let (name, value) =
+                assign.split_once('=').ok_or(format!("{origin}: param line needs `name = value`: {v}"))?;
+            let value =
+                parse_value(value.trim()).ok_or(format!("{origin}: param {name}: unreadable value {value:?}"))?;
+            params.push(Param::new(name.trim(), value, doc.trim()));
+        }
+        if body.trim().is_empty() {
+            return Err(format!("{origin}: no SQL statement after the header"));
+        }
+        let body = expand_windows(&body).map_err(|e| format!("{origin}: {e}"))?;
+        // The evidence: the rows the query counts (derived from it), unless the header says
+        // otherwise (`-- evidence: PREDICATE`, with `-- evidence_table:`; `none` for no lines).
+        let derived = derive_evidence(&body);
+        let (evidence, evidence_table) = match get("evidence").as_deref() {
+            Some("none") => (None, "events".to_string()),
+            Some(p) => (Some(p.to_string()), get("evidence_table").unwrap_or_else(|| "events".into())),
+            None => {
+                if get("evidence_table").is_some() {
+                    return Err(format!("{origin}: `-- evidence_table:` without `-- evidence:` (the derived evidence names its own table)"));
+                }
+                match derived {
+                    Some((table, pred)) => (Some(pred), table),
+                    None => (None, "events".to_string()),
+                }
+            }
+        };
+        let rule = SqlRule {
+            file: origin.to_string(),
+            id,
+            rule: family,
+            title: get("title").unwrap_or_default(),
+            severity,
+            description: get("description").unwrap_or_default(),
+            params,
+            evidence,
+            evidence_table,
+            body,
+        };
+        if !matches!(rule.evidence_table.as_str(), "events" | "attempts") {
+            return Err(format!("{origin}: evidence_table must be events or attempts, not {:?}", rule.evidence_table));
+        }
+        for (i, p) in rule.params.iter().enumerate() {
+            if rule.params[..i].iter().any(|q| q.name == p.name) {
+                return Err(format!("{origin}: param {} is declared twice", p.name));
+            }
+        }
+        Ok(rule)
+    }
+
+    /// Each SQL rule's id, description and parameters, for the configuration: a rule's files
+    /// give their descriptions joined and their parameters (each declared once).
+    pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
+        let mut out: Vec<(String, String, Vec<Param>)> = Vec::new();
+        for r in sql {
+            match out.iter_mut().find(|(id, _, _)| *id == r.rule) {
+                Some((_, desc, params)) => {
+                    desc.push(' ');
+                    desc.push_str(&r.description);
+                    params.extend(r.params.iter().cloned());
+                }
+                None => out.push((r.rule.clone(), r.description.clone(), r.params.clone())),
+            }
+        }
+        out
+    }
+
+    /// The texts of the file whose parameters change what it finds: the query and the
+    /// evidence predicate.
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.body.as_str()).chain(self.evidence.as_deref())
+    }
+
+    /// The catalog's problems, each naming its file: repeated ids, variants of no rule,
+    /// parameters declared twice in one rule or never used by it, placeholders naming none.
+    pub fn check_catalog(rules: &[SqlRule]) -> Vec<String> {
+        let mut errors = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if let Some(first) = rules[..i].iter().find(|q| q.id == r.id) {
+                errors.push(format!(
+                    "{}: id {} is already {}'s (ids are unique; a variant names its rule with `-- rule:`)",
+                    r.file, r.id, first.file
+                ));
+            }
+            if r.rule != r.id && !rules.iter().any(|q| q.id == r.rule && q.rule == r.rule) {
+                errors.push(format!("{}: `-- rule: {}` names no rule file (no file has that id)", r.file, r.rule));
+            }
+            let family: Vec<&SqlRule> = rules.iter().filter(|q| q.rule == r.rule).collect();
+            for p in &r.params {
+                if let Some(other) = family
+                    .iter()
+                    .take_while(|q| !std::ptr::eq(**q, r))
+                    .find(|q| q.params.iter().any(|x| x.name == p.name))
+                {
+                    errors.push(format!(
+                        "{}: param {} of rule {} is already declared in {} (declare it once; every file of the rule reads it)",
+                        r.file, p.name, r.rule, other.file
+                    ));
+                }
+                let named = |t: &str| placeholders(t).iter().any(|n| n == &p.name);
+                if !family.iter().any(|q| q.texts().any(named)) {
+                    errors.push(format!(
+                        "{}: param {} is declared but no file of rule {} uses it",
+                        r.file, p.name, r.rule
+                    ));
+                }
+            }
+            let defaults: BTreeMap<String, Value> =
+                family.iter().flat_map(|q| q.params.iter()).map(|p| (p.name.clone(), p.default.clone())).collect();
+            for t in [Some(r.body.as_str()), r.evidence.as_deref()].into_iter().flatten() {
+                if let Err(e) = substitute(t, &defaults) {
+                    errors.push(format!("{}: {e}", r.file));
+                }
+            }
+        }
+        errors
+    }
+}
+
+/// Expands the sliding-window macro, the pattern most rules share: `{window: SOURCE BY KEYS ON
+/// TIME ROWS PARAM WITHIN PARAM UNIT}` becomes the query giving, per KEYS, the span from the
+/// first to the last row of every run of at least ROWS rows of SOURCE whose first and last TIME
+/// lie within the interval: `first_seen` (the earliest such run's start) and `last_seen` (the
+/// latest such run's end). It is written out with `LAG(TIME, ROWS - 1)`, which every engine the
+/// rules are exported to runs.
+///
+/// ```sql
+/// spans AS ({window: tries BY host_name, source_ip ON timestamp ROWS min_failures WITHIN window_minutes MINUTES})
+/// ```
+pub fn expand_windows(body: &str) -> Result<String, String> {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?is)\{\s*window\s*:\s*(\w+)\s+BY\s+(\w+(?:\s*,\s*\w+)*)\s+ON\s+(\w+)\s+ROWS\s+(\w+)\s+WITHIN\s+(\w+)\s+(SECONDS|MINUTES|HOURS|DAYS)\s*\}",
+        )
+        .expect("a valid pattern")
+    });
+    static OPENING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\{\s*window\s*:").expect("a valid pattern"));
+    let (re, opening) = (&*RE, &*OPENING);
+    let starts: Vec<usize> = re.find_iter(body).map(|m| m.start()).collect();
+    if let Some(bad) = opening.find_iter(body).find(|m| !starts.contains(&m.start())) {
+        let line = body[..bad.start()].lines().count().max(1);
+        return Err(format!(
+            "line {line}: a window macro reads `{{window: SOURCE BY KEY[, KEY…] ON TIME ROWS PARAM WITHIN PARAM SECONDS|MINUTES|HOURS|DAYS}}`"
+        ));
+    }
+    Ok(re
+        .replace_all(body, |c: &regex::Captures<'_>| {
+            let (source, keys, time, rows, within, unit) =
+                (&c[1], &c[2], &c[3], &c[4], &c[5], c[6].to_ascii_lowercase());
+            let keys = keys.split(',').map(str::trim).collect::<Vec<_>>().join(", ");
+            format!(
+                "SELECT {keys}, MIN(window_start) AS first_seen, MAX({time}) AS last_seen\n    \
+                 FROM (SELECT {keys}, {time},\n                 \
+                 LAG({time}, {{{rows} - 1}}) OVER (PARTITION BY {keys} ORDER BY {time}) AS window_start\n          \
+                 FROM {source}) windowed\n    \
+                 WHERE {time} - window_start <= INTERVAL '{{{within}}} {unit}'\n    \
+                 GROUP BY {keys}"
+            )
+        })
+        .into_owned())
+}
+
+/// The evidence a query names itself: the table and the `WHERE` predicate of its first
+/// `SELECT` that reads `events` or `attempts` directly (no alias, no join: the predicate's
+/// columns must be the table's), the rows it counts. The predicate keeps its `{param}`
+/// placeholders, filled at run time like the query. `None` when the first such read has no
+/// `WHERE` or is aliased or joined.
+pub fn derive_evidence(body: &str) -> Option<(String, String)> {
+    // Comments out, so a `--` line cannot hide or fake a clause.
+    let text: String =
+        body.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n");
+    static FROM: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bFROM\s+(events|attempts)\b\s*").expect("a valid pattern"));
+    static WHERE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^WHERE\b").expect("a valid pattern"));
+    static STOP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(GROUP\s+BY|ORDER\s+BY|HAVING|LIMIT|WINDOW|QUALIFY|UNION|EXCEPT|INTERSECT)\b")
+            .expect("a valid pattern")
+    });
+    let (from, where_kw, stop) = (&*FROM, &*WHERE, &*STOP);
+    let m = from.captures(&text)?;
+    let table = m[1].to_ascii_lowercase();
+    let rest = &text[m.get(0)?.end()..];
+    let w = where_kw.find(rest)?;
+    let clause = &rest[w.end()..];
+    // The predicate runs to the end of its SELECT: a closing parenthesis of the enclosing
+    // query, a clause keyword at its own depth, or the end.
+    let (mut depth, mut quoted, mut end) = (0i32, false, clause.len());
+    for (i, c) in clause.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            _ if quoted => {}
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                end = i;
+                break;
+            }
+            ')' => depth -= 1,
+            ';' => {
+                end = i;
+                break;
+            }
+            _ if depth == 0
+                && (i == 0 || !clause.as_bytes()[i - 1].is_ascii_alphanumeric())
+                && stop.is_match(&clause[i..]) =>
+            {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let pred = clause[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    (!pred.is_empty()).then_some((table, pred))
+}
+
+/// The parameter names `{…}` placeholders of `text` name (with or without arithmetic).
+fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let inner = &after[..close];
+        out.push(inner[..inner.find(['-', '+', '*']).unwrap_or(inner.len())].trim().to_string());
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// Replaces `{name}`, `{name - N}`, `{name + N}`, `{name * N}` by parameter values.
+pub fn substitute(text: &str, params: &BTreeMap<String, Value>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or("unclosed `{` in SQL")?;
+        let inner = after[..close].trim();
+        let (name, op) = match inner.find(['-', '+', '*']) {
+            Some(i) => (inner[..i].trim(), Some((inner.as_bytes()[i], inner[i + 1..].trim()))),
+            None => (inner, None),
+        };
+        let value = params.get(name).ok_or(format!("unknown parameter {{{name}}}"))?;
+        match op {
+            None => out.push_str(&value.to_sql()),
+            Some((op, n)) => {
+                let n: i64 = n.parse().map_err(|_| format!("bad arithmetic in {{{inner}}}"))?;
+                let Value::Int(v) = value else {
+                    return Err(format!("{{{inner}}}: arithmetic needs an integer parameter"));
+                };
+                let result = match op {
+                    b'-' => v.checked_sub(n),
+                    b'+' => v.checked_add(n),
+                    _ => v.checked_mul(n),
+                };
+                let result = result.ok_or(format!("{{{inner}}} overflows with {name} = {v}"))?;
+                out.push_str(&result.to_string());
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_and_placeholders() {
+        let r = SqlRule::parse(
+            "t.sql",
+            "-- id: demo\n-- severity: high\n-- param: n = 5 | count\n-- param: names = ['root', 'admin']\n-- evidence: event_action = 'x'\nSELECT {n - 1}, {n * 60}, ({names})\n",
+        )
+        .unwrap();
+        assert_eq!(r.id, "demo");
+        assert_eq!(r.severity, Severity::High);
+        let params: BTreeMap<String, Value> = r.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
+        assert_eq!(substitute(&r.body, &params).unwrap(), "SELECT 4, 300, ('root', 'admin')\n");
+        assert!(SqlRule::parse("t.sql", "SELECT 1").is_err(), "no id");
+        assert!(SqlRule::check_catalog(&[SqlRule::parse("t.sql", "-- id: x\nSELECT {nope}").unwrap()])[0]
+            .contains("t.sql: unknown parameter {nope}"));
+        assert!(SqlRule::parse("t.sql", "-- id: x\n-- severity: huge\nSELECT 1").is_err());
+        let twice = SqlRule::parse("t.sql", "-- id: x\n-- param: n = 1\n-- param: n = 2\nSELECT {n}").unwrap_err();
+        assert!(twice.contains("param n is declared twice"), "{twice}");
+    }
+
+    /// Found by the `rule_file` fuzz target: `-- id:` with nothing after it passed the
+    /// snake_case check (every character of nothing is one) and loaded a rule without an id.
+    #[test]
+    fn an_empty_id_or_rule_is_refused() {
+        let e = SqlRule::parse("t.sql", "-- id:\n-- rule: sudo_activity\nSELECT 1").unwrap_err();
+        assert_eq!(e, "t.sql: id \"\" must be lower_snake_case");
+        let e = SqlRule::parse("t.sql", "-- id: x\n-- rule:\nSELECT 1").unwrap_err();
+        assert_eq!(e, "t.sql: rule \"\" must be lower_snake_case");
+    }
+
+    /// Found reading the loader for its fuzz target: `{n * 60}` with a huge configured `n`
+    /// wrapped around (release builds do not check overflow) into a negative window.
+    #[test]
+    fn arithmetic_that_overflows_is_an_error_not_a_wrapped_number() {
+        let big: BTreeMap<String, Value> = [("n".to_string(), Value::Int(i64::MAX))].into();
+        assert!(substitute("{n * 60}", &big).unwrap_err().contains("{n * 60} overflows with n ="));
+        assert!(substitute("{n + 1}", &big).is_err());
+        let small: BTreeMap<String, Value> = [("n".to_string(), Value::Int(i64::MIN + 1))].into();
+        assert!(substitute("{n - 2}", &small).is_err());
+        assert_eq!(substitute("{n - 1}", &small).unwrap(), i64::MIN.to_string());
+    }
+
+    #[test]
+    fn evidence_is_the_predicate_of_the_first_read() {
+        let sql = "WITH tries AS (\n    SELECT host_name FROM attempts -- the ledger\n    WHERE event_module = 'auth' AND (user_name IN ({names}) OR x = ')')\n    GROUP BY host_name\n),\nb AS (SELECT * FROM events WHERE y = 1)\nSELECT * FROM tries";
+        assert_eq!(
+            derive_evidence(sql),
+            Some(("attempts".into(), "event_module = 'auth' AND (user_name IN ({names}) OR x = ')')".into()))
+        );
+        assert_eq!(
+            derive_evidence("WITH a AS (SELECT * FROM events\n WHERE a = 1\n), b AS (SELECT 1) SELECT * FROM a"),
+            Some(("events".into(), "a = 1".into()))
+        );
+        assert_eq!(
+            derive_evidence("SELECT * FROM events WHERE k = 2 ORDER BY 1"),
+            Some(("events".into(), "k = 2".into()))
+        );
+        assert_eq!(
+            derive_evidence("SELECT * FROM events e JOIN x ON 1 = 1 WHERE e.k = 2"),
+            None,
+            "aliased: no derivation"
+        );
+        assert_eq!(derive_evidence("SELECT * FROM events"), None);
+        // The header overrides; `none` gives no lines; a derived table needs no header.
+        let r = SqlRule::parse("t.sql", "-- id: t\n-- evidence: none\nSELECT * FROM events WHERE a = 1").unwrap();
+        assert_eq!(r.evidence, None);
+        let r = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM attempts WHERE a = 1").unwrap();
+        assert_eq!((r.evidence.as_deref(), r.evidence_table.as_str()), (Some("a = 1"), "attempts"));
+    }
+
+    #[test]
+    fn the_sliding_window_is_written_once() {
+        let body = "WITH t AS (SELECT 1),\nspans AS ({window: t BY host_name, source_ip ON ts ROWS n WITHIN w MINUTES})\nSELECT * FROM spans";
+        let out = expand_windows(body).unwrap();
+        assert!(
+            out.contains("SELECT host_name, source_ip, MIN(window_start) AS first_seen, MAX(ts) AS last_seen"),
+            "{out}"
+        );
+        assert!(
+            out.contains("LAG(ts, {n - 1}) OVER (PARTITION BY host_name, source_ip ORDER BY ts) AS window_start"),
+            "{out}"
+        );
+        assert!(
+            out.contains("FROM t) windowed") && out.contains("WHERE ts - window_start <= INTERVAL '{w} minutes'"),
+            "{out}"
+        );
+        assert!(out.ends_with("GROUP BY host_name, source_ip)\nSELECT * FROM spans"), "{out}");
+        // Placeholders named window_… are no macro; a malformed macro is an error with its line.
+        assert_eq!(expand_windows("SELECT {window_minutes}").unwrap(), "SELECT {window_minutes}");
+        let e = expand_windows("SELECT 1\nFROM ({window: t ON ts ROWS n})").unwrap_err();
+        assert!(e.starts_with("line 2: a window macro reads"), "{e}");
+        // The built-in rules use it; none spells the pattern out again.
+        for (name, text) in BUILTIN {
+            if text.contains("LAG(") && !text.contains("{window:") {
+                assert_eq!(*name, "ssh_bruteforce_slow.sql", "{name} spells out a sliding window");
+            }
+        }
+    }
+
+    #[test]
+    fn the_catalog_is_checked_file_by_file() {
+        let p = |file: &str, text: &str| SqlRule::parse(file, text).unwrap();
+        let scan = p("scan.sql", "-- id: scan\n-- param: n = 15\n-- param: w = 5\nSELECT {n}, {w}");
+        // A variant reads its rule's parameters and declares only its own.
+        let sweep = p("sweep.sql", "-- id: sweep\n-- rule: scan\n-- param: hosts = 10\nSELECT {hosts}, {w}");
+        assert!(SqlRule::check_catalog(&[scan.clone(), sweep.clone()]).is_empty());
+        let again = p("again.sql", "-- id: scan\nSELECT 1");
+        let redeclared = p("sweep2.sql", "-- id: sweep2\n-- rule: scan\n-- param: w = 9\nSELECT {w}");
+        let orphan = p("orphan.sql", "-- id: orphan\n-- rule: nothing\nSELECT 1");
+        let unused = p("unused.sql", "-- id: unused\n-- param: k = 3\n-- description: k is {k}\nSELECT 1");
+        let errors = SqlRule::check_catalog(&[scan, sweep, again, redeclared, orphan, unused]);
+        let all = errors.join("\n");
+        assert!(all.contains("again.sql: id scan is already scan.sql's"), "{all}");
+        assert!(all.contains("sweep2.sql: param w of rule scan is already declared in scan.sql"), "{all}");
+        assert!(all.contains("orphan.sql: `-- rule: nothing` names no rule file"), "{all}");
+        assert!(all.contains("unused.sql: param k is declared but no file of rule unused uses it"), "{all}");
+        assert_eq!(errors.len(), 4, "{all}");
+    }
+}

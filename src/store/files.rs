@@ -1,0 +1,56 @@
+//! The case's derived files (what detection, correlation and triage write beside the dataset),
+//! their names, atomic replacement, and the hashing and clock the case's records use.
+
+use std::io;
+use std::path::Path;
+
+use polars::prelude::{LazyFrame, PlRefPath};
+use sha2::{Digest, Sha256};
+
+use crate::error::AnalysisError;
+use crate::parse::time::{format_rfc3339, MICROS};
+
+/// The findings, as JSON (byte-identical across runs apart from `generated_at`) and Parquet.
+pub const FINDINGS_JSON: &str = "findings.json";
+pub const FINDINGS_PARQUET: &str = "findings.parquet";
+/// Triage's incidents.
+pub const INCIDENTS: &str = "incidents.json";
+/// Hourly series compared between sources and hosts (the `correlations` table).
+pub const CORRELATIONS: &str = "correlations.parquet";
+/// Every file analysis derives from the dataset: stale once an ingest adds events.
+pub const DERIVED: &[&str] = &[FINDINGS_JSON, FINDINGS_PARQUET, INCIDENTS, CORRELATIONS];
+
+/// Replaces the file `path` atomically: `write` fills a hidden temporary file beside it
+/// (`.NAME.tmp`), which is then renamed over `path`, so no reader ever sees half a file.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), AnalysisError>) -> Result<(), AnalysisError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    write(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
+}
+
+/// Creates the file `path` for writing, the error naming it.
+pub fn create(path: &Path) -> Result<std::fs::File, AnalysisError> {
+    std::fs::File::create(path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
+}
+
+/// A derived Parquet file of the case as a lazy table, when the case has it.
+pub fn scan_derived(dir: &Path, name: &str) -> Option<LazyFrame> {
+    let p = dir.join(name);
+    p.exists()
+        .then(|| LazyFrame::scan_parquet(PlRefPath::new(p.to_string_lossy().as_ref()), Default::default()).ok())
+        .flatten()
+}
+
+/// The SHA-256 of a plain file's bytes (a case's own files; evidence re-checked by `verify`).
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut h = Sha256::new();
+    io::copy(&mut io::BufReader::with_capacity(256 << 10, std::fs::File::open(path)?), &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Now, as the case's records write times (RFC 3339, UTC, whole seconds).
+pub fn now_rfc3339() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format_rfc3339(d.as_secs() as i64 * MICROS)
+}
