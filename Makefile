@@ -59,12 +59,15 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-# Generates a >1 GiB evidence tree (once) and measures ingest throughput and peak RSS.
+# Generates a >1 GiB evidence tree (once) and measures ingest throughput and peak RSS, detection,
+# many small files, how cost grows from 1 to 50 million events (SCALE_SIZES; the 50 M tree
+# takes about 8 GB, generated once) and the parsers.
 bench: build
 	@test -d $(BENCH_DIR) || $(GEN) bench --out $(BENCH_DIR) --size-mb $(BENCH_MB)
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench ingest
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench detect
 	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench small_files
+	BENCH_DIR=$(BENCH_DIR) $(CARGO) bench --locked --bench scaling
 	$(CARGO) bench --locked --bench parsers
 
 # Coverage-guided fuzzing (cargo-fuzz and libFuzzer on the stable toolchain: sanitizer none) of

@@ -52,6 +52,81 @@ pub const ATTEMPT_ACTIONS: &[&str] = &[
     a::AUTH_ROOT_REFUSED,
 ];
 
+/// At most about this many candidate lines are held in memory at once (about 300 bytes each
+/// while the ledger is computed): the case's candidate lines are cut into batches of whole
+/// connections, see [`batches`].
+pub const BATCH_LINES: u64 = 4_000_000;
+
+/// A unit of batching: a host's lines of one UTC day. A connection is one host's lines within one
+/// hour bucket, and an hour bucket lies within one day, so no connection spans two units.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// The unit keys, as polars expressions: the host (null as "", as connections key it) and the
+/// day (null as 0, as the hour bucket of a line without a time is 0).
+fn unit_host() -> Expr {
+    col(c::host_name).fill_null(lit(""))
+}
+fn unit_day() -> Expr {
+    (col(c::timestamp).cast(DataType::Int64) / lit(DAY_MICROS)).fill_null(lit(0i64))
+}
+
+/// The lines whose action can be an attempt.
+fn candidates() -> Expr {
+    let actions = Series::new("a".into(), ATTEMPT_ACTIONS);
+    col(c::event_action).is_in(lit(actions).implode(false), false)
+}
+
+/// Filters cutting the case's candidate lines into batches of at most `max_lines` (more only when
+/// one host's day alone has more), each made of whole units, so each batch's ledger is computed
+/// on its own and the batches' ledgers together are the case's. Units are taken in (host, day)
+/// order: a batch is some hosts whole and at most two others for a run of days.
+pub fn batches(events: &LazyFrame, max_lines: u64) -> PolarsResult<Vec<Expr>> {
+    let units = events
+        .clone()
+        .filter(candidates())
+        .group_by([unit_host().alias("h"), unit_day().alias("d")])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .sort(["h", "d"], Default::default())
+        .collect()?;
+    let (hosts, days, counts) = (units.column("h")?.str()?, units.column("d")?.i64()?, units.column("n")?.u64()?);
+    // Per batch: (host, first day, last day) runs, in order.
+    let mut out: Vec<Vec<(String, i64, i64)>> = Vec::new();
+    let mut lines = u64::MAX;
+    for ((h, d), n) in hosts.iter().zip(days.iter()).zip(counts.iter()) {
+        let (h, d, n) = (h.unwrap_or(""), d.unwrap_or(0), n.unwrap_or(0));
+        if lines.saturating_add(n) > max_lines {
+            out.push(Vec::new());
+            lines = 0;
+        }
+        lines += n;
+        let batch = out.last_mut().expect("a batch was started");
+        match batch.last_mut() {
+            Some((host, _, last)) if host == h => *last = d,
+            _ => batch.push((h.to_string(), d, d)),
+        }
+    }
+    // A host whose every unit is in the batch is taken by name; the others by their days.
+    let mut whole_of: std::collections::HashMap<&str, usize> = Default::default();
+    for batch in &out {
+        for (h, _, _) in batch {
+            *whole_of.entry(h.as_str()).or_default() += 1;
+        }
+    }
+    Ok(out
+        .iter()
+        .map(|batch| {
+            let whole: Vec<&str> =
+                batch.iter().filter(|(h, _, _)| whole_of[h.as_str()] == 1).map(|(h, _, _)| h.as_str()).collect();
+            let mut filter = unit_host().is_in(lit(Series::new("w".into(), whole)).implode(false), false);
+            for (h, first, last) in batch.iter().filter(|(h, _, _)| whole_of[h.as_str()] > 1) {
+                let days = unit_day().gt_eq(lit(*first)).and(unit_day().lt_eq(lit(*last)));
+                filter = filter.or(unit_host().eq(lit(h.clone())).and(days));
+            }
+            filter
+        })
+        .collect())
+}
+
 /// Stream names, in tie-break priority order.
 pub const STREAMS: &[&str] = &["daemon", "pam_error", "pam", "refusal", "none"];
 
@@ -194,15 +269,15 @@ fn connections(
     Ok((conns, line_conn))
 }
 
-/// The `attempts` table over `events`, collected: read the few columns it needs (the lines
-/// whose action can be an attempt, with their stream, weight and refusal derived by polars);
+/// The `attempts` table over `events` (the whole case, or one of its [`batches`]), collected:
+/// read the few columns it needs (the lines whose action can be an attempt, with their stream,
+/// weight and refusal derived by polars);
 /// pass 1 gives each line its connection key, pass 2 sorts the keys and sums each connection's
 /// streams, pass 3 keeps the chosen stream's lines. Sorting packed keys: polars' group-by and
 /// join back over millions of connections cost several times more. The passes read integers
 /// only; the kept lines' strings are gathered by row number, never copied one by one.
 pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
-    let actions = Series::new("a".into(), ATTEMPT_ACTIONS);
-    let lines = events.filter(col(c::event_action).is_in(lit(actions).implode(false), false)).select(
+    let lines = events.filter(candidates()).select(
         READ.iter()
             .map(|r| col(*r))
             .chain([
@@ -269,4 +344,63 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     columns.extend(derived);
     let out = DataFrame::new_infer_height(columns)?;
     out.select(READ.iter().copied().chain(["attempts", "attempt_stream", "invalid_user", c::event_count]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attempt lines of three hosts (one unnamed) over three days, with and without pids, as
+    /// sshd and PAM log them: (micros, host, pid, action, method, address).
+    fn events() -> LazyFrame {
+        type Row = (i64, Option<&'static str>, Option<i64>, &'static str, Option<&'static str>, Option<&'static str>);
+        let day = DAY_MICROS;
+        let mut rows: Vec<Row> = Vec::new();
+        for (d, host) in [(0, Some("web01")), (1, Some("web01")), (2, Some("db01")), (1, None), (2, Some("web01"))] {
+            let t = 1_767_225_600_000_000 + d * day + 3_600_000_000;
+            rows.push((t, host, Some(100 + d), a::AUTH_INVALID_USER, None, Some("192.0.2.7")));
+            rows.push((t + 1, host, Some(100 + d), a::AUTH_FAILURE, Some("password"), Some("192.0.2.7")));
+            rows.push((t + 2, host, Some(100 + d), a::AUTH_FAILURE, Some("pam"), None));
+            rows.push((t + 3, host, Some(200 + d), a::AUTH_PAM_ERROR, None, Some("198.51.100.9")));
+            rows.push((t + 4, host, None, a::AUTH_FAILURE, Some("none"), Some("203.0.113.5")));
+            rows.push((t + 5, host, Some(100 + d), "auth.success", Some("password"), Some("192.0.2.7")));
+        }
+        let n = rows.len();
+        df!(
+            c::timestamp => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            c::event_module => vec!["auth"; n],
+            c::host_name => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            c::process_pid => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            c::source_ip => rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+            c::user_name => rows.iter().map(|_| Some("root")).collect::<Vec<_>>(),
+            c::event_action => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            c::auth_method => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            c::log_file_path => vec!["var/log/auth.log"; n],
+            c::log_line => (1..=n as i64).collect::<Vec<_>>(),
+            c::event_count => vec![1i32; n],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col(c::timestamp).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+    }
+
+    fn sorted(df: DataFrame) -> DataFrame {
+        df.sort([c::log_line], Default::default()).unwrap()
+    }
+
+    #[test]
+    fn batches_of_whole_host_days_give_the_ledger_of_the_whole_case() {
+        let whole = sorted(attempts(events()).unwrap());
+        assert!(whole.height() > 0);
+        for max in [1, 2, 5, 7, 1_000] {
+            let filters = batches(&events(), max).unwrap();
+            assert_eq!(filters.len() > 1, max < 20, "max {max}: {} batches", filters.len());
+            let mut parts = filters.into_iter().map(|f| attempts(events().filter(f)).unwrap());
+            let mut joined = parts.next().unwrap();
+            for p in parts {
+                joined.vstack_mut(&p).unwrap();
+            }
+            assert!(sorted(joined).equals_missing(&whole), "max {max}");
+        }
+    }
 }

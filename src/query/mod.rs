@@ -204,17 +204,38 @@ impl CaseData {
         let lf = match path.is_file().then(|| scan(&path)) {
             Some(Ok(lf)) => lf,
             _ => {
-                let mut df = ledger::attempts(self.events()?)?;
+                // Computed batch by batch and streamed into the file, so memory stays bounded
+                // by a batch whatever the case's size.
+                let events = self.events()?;
+                let batches = ledger::batches(&events, ledger::BATCH_LINES)?;
                 let stored = files::write_atomic(&path, |tmp| {
-                    ParquetWriter::new(files::create(tmp)?).finish(&mut df)?;
+                    let mut writer: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>> = None;
+                    for filter in batches.iter().cloned().chain(batches.is_empty().then(|| lit(true))) {
+                        let mut df = ledger::attempts(events.clone().filter(filter))?;
+                        // Aligned chunks of Parquet row-group size, as ParquetWriter::finish cuts them.
+                        let df = polars_core::frame::chunk_df_for_writing(&mut df, 512 * 512)?;
+                        let w = match writer.as_mut() {
+                            Some(w) => w,
+                            None => writer.insert(ParquetWriter::new(files::create(tmp)?).batched(df.schema())?),
+                        };
+                        w.write_batch(&df)?;
+                    }
+                    writer.expect("at least one batch").finish()?;
                     Ok(())
                 });
-                match stored.ok().and_then(|_| scan(&path).ok()) {
-                    Some(lf) => {
+                match stored.and_then(|_| scan(&path).map_err(AnalysisError::from)) {
+                    Ok(lf) => {
                         self.remove_stale_ledgers(&path);
                         lf
                     }
-                    None => df.lazy(),
+                    // A read-only case: the ledger is kept in memory for this command.
+                    Err(_) => {
+                        let mut kept: Vec<LazyFrame> = Vec::new();
+                        for filter in batches.iter().cloned().chain(batches.is_empty().then(|| lit(true))) {
+                            kept.push(ledger::attempts(events.clone().filter(filter))?.lazy());
+                        }
+                        concat(kept, UnionArgs::default())?
+                    }
                 }
             }
         };
