@@ -238,8 +238,14 @@ impl Case {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(|e| IngestError::write(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| IngestError::write(path, e))
+    let done = std::fs::write(&tmp, bytes)
+        .map_err(|e| IngestError::write(&tmp, e))
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| IngestError::write(path, e)));
+    if done.is_err() {
+        // A full disk: the half-written temporary file goes, and `path` is as it was.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
 }
 
 /// The Parquet files under `root`, directory by directory in file-name order.

@@ -21,12 +21,19 @@ pub const CORRELATIONS: &str = "correlations.parquet";
 pub const DERIVED: &[&str] = &[FINDINGS_JSON, FINDINGS_PARQUET, INCIDENTS, CORRELATIONS];
 
 /// Replaces the file `path` atomically: `write` fills a hidden temporary file beside it
-/// (`.NAME.tmp`), which is then renamed over `path`, so no reader ever sees half a file.
+/// (`.NAME.tmp`), which is then renamed over `path`, so no reader ever sees half a file. When
+/// writing or renaming fails (a full disk), the temporary file is removed and `path` is left
+/// as it was.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), AnalysisError>) -> Result<(), AnalysisError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    write(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
+    let done = write(&tmp).and_then(|_| {
+        std::fs::rename(&tmp, path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
+    });
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
 }
 
 /// Creates the file `path` for writing, the error naming it.
@@ -53,4 +60,29 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
 pub fn now_rfc3339() -> String {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     format_rfc3339(d.as_secs() as i64 * MICROS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_neither_a_temporary_file_nor_a_changed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("findings.json");
+        std::fs::write(&path, b"old").unwrap();
+        let failed = write_atomic(&path, |tmp| {
+            std::fs::write(tmp, b"half").unwrap();
+            Err(AnalysisError::Invalid("disk full".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no .findings.json.tmp left");
+        write_atomic(&path, |tmp| {
+            std::fs::write(tmp, b"new").map_err(|e| AnalysisError::Write { path: tmp.into(), source: e })
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }
