@@ -79,7 +79,7 @@ fn candidates() -> Expr {
 /// Filters cutting the case's candidate lines into batches of at most `max_lines` (more only when
 /// one host's day alone has more), each made of whole units, so each batch's ledger is computed
 /// on its own and the batches' ledgers together are the case's. Units are taken in (host, day)
-/// order: a batch is some hosts whole and at most two others for a run of days.
+/// order: a batch is some hosts whole and at most two others for a run of days. Never empty.
 pub fn batches(events: &LazyFrame, max_lines: u64) -> PolarsResult<Vec<Expr>> {
     let units = events
         .clone()
@@ -111,6 +111,10 @@ pub fn batches(events: &LazyFrame, max_lines: u64) -> PolarsResult<Vec<Expr>> {
         for (h, _, _) in batch {
             *whole_of.entry(h.as_str()).or_default() += 1;
         }
+    }
+    if out.is_empty() {
+        // No candidate line: one batch of everything gives the empty ledger with its columns.
+        return Ok(vec![lit(true)]);
     }
     Ok(out
         .iter()

@@ -205,22 +205,26 @@ impl CaseData {
             Some(Ok(lf)) => lf,
             _ => {
                 // Computed batch by batch and streamed into the file, so memory stays bounded
-                // by a batch whatever the case's size.
+                // by a batch whatever the case's size. The file is opened before any batch is
+                // computed: a read-only case computes each batch once, in memory.
                 let events = self.events()?;
                 let batches = ledger::batches(&events, ledger::BATCH_LINES)?;
+                let batch = |filter: &Expr| ledger::attempts(events.clone().filter(filter.clone()));
                 let stored = files::write_atomic(&path, |tmp| {
-                    let mut writer: Option<polars::io::parquet::write::BatchedWriter<std::fs::File>> = None;
-                    for filter in batches.iter().cloned().chain(batches.is_empty().then(|| lit(true))) {
-                        let mut df = ledger::attempts(events.clone().filter(filter))?;
+                    let mut file = Some(files::create(tmp)?);
+                    let mut writer = None;
+                    for filter in &batches {
+                        let mut df = batch(filter)?;
                         // Aligned chunks of Parquet row-group size, as ParquetWriter::finish cuts them.
                         let df = polars_core::frame::chunk_df_for_writing(&mut df, 512 * 512)?;
                         let w = match writer.as_mut() {
                             Some(w) => w,
-                            None => writer.insert(ParquetWriter::new(files::create(tmp)?).batched(df.schema())?),
+                            None => writer
+                                .insert(ParquetWriter::new(file.take().expect("opened above")).batched(df.schema())?),
                         };
                         w.write_batch(&df)?;
                     }
-                    writer.expect("at least one batch").finish()?;
+                    writer.expect("batches() gives at least one").finish()?;
                     Ok(())
                 });
                 match stored.and_then(|_| scan(&path).map_err(AnalysisError::from)) {
@@ -230,11 +234,9 @@ impl CaseData {
                     }
                     // A read-only case: the ledger is kept in memory for this command.
                     Err(_) => {
-                        let mut kept: Vec<LazyFrame> = Vec::new();
-                        for filter in batches.iter().cloned().chain(batches.is_empty().then(|| lit(true))) {
-                            kept.push(ledger::attempts(events.clone().filter(filter))?.lazy());
-                        }
-                        concat(kept, UnionArgs::default())?
+                        let frames =
+                            batches.iter().map(|f| batch(f).map(DataFrame::lazy)).collect::<PolarsResult<Vec<_>>>()?;
+                        concat(frames, UnionArgs::default())?
                     }
                 }
             }

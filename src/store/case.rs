@@ -234,18 +234,13 @@ impl Case {
     }
 }
 
-/// Replaces the file `path` with `bytes` atomically: a temporary file beside it, then a rename.
+/// Replaces the file `path` with `bytes` atomically ([`super::files::replace`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let done = std::fs::write(&tmp, bytes)
-        .map_err(|e| IngestError::write(&tmp, e))
-        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| IngestError::write(path, e)));
-    if done.is_err() {
-        // A full disk: the half-written temporary file goes, and `path` is as it was.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
+    super::files::replace(
+        path,
+        |tmp| std::fs::write(tmp, bytes).map_err(|e| IngestError::write(tmp, e)),
+        |e| IngestError::write(path, e),
+    )
 }
 
 /// The Parquet files under `root`, directory by directory in file-name order.

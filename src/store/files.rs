@@ -23,17 +23,24 @@ pub const DERIVED: &[&str] = &[FINDINGS_JSON, FINDINGS_PARQUET, INCIDENTS, CORRE
 /// Replaces the file `path` atomically: `write` fills a hidden temporary file beside it
 /// (`.NAME.tmp`), which is then renamed over `path`, so no reader ever sees half a file. When
 /// writing or renaming fails (a full disk), the temporary file is removed and `path` is left
-/// as it was.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), AnalysisError>) -> Result<(), AnalysisError> {
+/// as it was. `renamed` turns a failed rename into the caller's error.
+pub fn replace<E>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+    renamed: impl FnOnce(io::Error) -> E,
+) -> Result<(), E> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let done = write(&tmp).and_then(|_| {
-        std::fs::rename(&tmp, path).map_err(|e| AnalysisError::Write { path: path.to_path_buf(), source: e })
-    });
+    let done = write(&tmp).and_then(|_| std::fs::rename(&tmp, path).map_err(renamed));
     if done.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     done
+}
+
+/// [`replace`] for analysis' derived files.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), AnalysisError>) -> Result<(), AnalysisError> {
+    replace(path, write, |e| AnalysisError::Write { path: path.to_path_buf(), source: e })
 }
 
 /// Creates the file `path` for writing, the error naming it.
