@@ -42,7 +42,7 @@ def finding(rule, r, names, n, lines, plain=lambda v: round(v, 3) if isinstance(
     span."""
     if r.get("first_seen") is None or r.get("last_seen") is None:
         return None
-    details = {k: plain(r[k]) for k in names if k not in RESERVED}
+    details = {k: plain(r[k]) for k in names if k not in RESERVED and r[k] is not None}
     for k, v in rule["params"].items():
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             details.setdefault("threshold_" + k, str(v))
@@ -68,6 +68,16 @@ def catalog(rules_dir, dialect):
     if c["dialect"] != dialect:
         sys.exit(f"{rules_dir} holds rules for {c['dialect']}; export them with --dialect {dialect}")
     return c
+
+
+def evidence_keys(rule, present):
+    """(finding column, expression over the evidence table) pairs joining a finding to its
+    evidence rows: the rule's own (rules.json `evidence_keys`), else every key column the query
+    returns, matched to the column of the same name."""
+    own = rule.get("evidence_keys") or {}
+    if own:
+        return sorted(own.items())
+    return [(k, k) for k in KEYS if k in present]
 
 
 def needs_ledger(rule):

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use logsleuth_fuzz::detect::rule_file::{derive_evidence, expand_windows, substitute, SqlRule, BUILTIN};
+use logsleuth_fuzz::detect::rule_file::{derive_evidence, expand_windows, substitute, SqlRule, BUILTIN, KEY_COLUMNS};
 
 /// The built-in catalog, parsed once.
 static BUILTIN_RULES: LazyLock<Vec<SqlRule>> =
@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(snake(&rule.id) && snake(&rule.rule), "{:?} {:?}", rule.id, rule.rule);
     assert!(!rule.body.trim().is_empty());
     assert!(matches!(rule.evidence_table.as_str(), "events" | "attempts"));
+    assert!(rule.evidence_keys.iter().all(|(k, e)| KEY_COLUMNS.contains(&k.as_str()) && !e.is_empty()));
     let mut catalog = BUILTIN_RULES.clone();
     catalog.push(rule.clone());
     let errors = SqlRule::check_catalog(&catalog);
@@ -42,5 +43,8 @@ fuzz_target!(|data: &[u8]| {
     substitute(&rule.body, &params).expect("a checked catalog substitutes its query");
     if let Some(pred) = &rule.evidence {
         substitute(pred, &params).expect("and its evidence predicate");
+    }
+    for (_, e) in &rule.evidence_keys {
+        substitute(e, &params).expect("and its evidence keys");
     }
 });

@@ -16,7 +16,7 @@ import sys
 import duckdb
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from findings import KEYS, MAX_EVIDENCE, catalog, finding, needs_ledger, write  # noqa: E402
+from findings import MAX_EVIDENCE, catalog, evidence_keys, finding, needs_ledger, write  # noqa: E402
 
 
 def connect(case):
@@ -31,8 +31,8 @@ def connect(case):
 
 def evidence(con, rule, rows, present):
     """(count, lines) per finding row: the evidence table's rows matching the predicate, with the
-    finding's keys (null meets null; a key the query does not return matches anything), inside
-    its span; the first MAX_EVIDENCE in (timestamp, file, line) order."""
+    finding's keys (null meets null; a key not joined matches anything), inside its span; the
+    first MAX_EVIDENCE in (timestamp, file, line) order, or the last (evidence_order)."""
     if not rule.get("evidence") or not rows:
         return [(0, [])] * len(rows)
     con.execute("DROP TABLE IF EXISTS f")
@@ -41,16 +41,22 @@ def evidence(con, rule, rows, present):
     con.executemany("INSERT INTO f VALUES (?, ?, ?, ?, ?, ?)",
                     [(i, r.get("host_name"), r.get("source_ip"), r.get("user_name"), r["first_seen"], r["last_seen"])
                      for i, r in enumerate(rows)])
-    on = " AND ".join(f"e.{k} IS NOT DISTINCT FROM f.{k}" for k in KEYS if k in present) or "TRUE"
+    keys = evidence_keys(rule, present)
+    values = "".join(f", CAST({expr} AS VARCHAR) AS logsleuth_k{i}" for i, (_, expr) in enumerate(keys))
+    on = " AND ".join(f"e.logsleuth_k{i} IS NOT DISTINCT FROM f.{k}" for i, (k, _) in enumerate(keys)) or "TRUE"
+    last = rule.get("evidence_order") == "last"
+    order = "DESC" if last else ""
     q = f"""
         SELECT f.fid, SUM(COALESCE(e.event_count, 1)) AS n,
                list(struct_pack(file := e.log_file_path, line := e.log_line)
-                    ORDER BY e.timestamp, e.log_file_path, e.log_line)[1:{MAX_EVIDENCE}] AS lines
-        FROM (SELECT * FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
+                    ORDER BY e.timestamp {order}, e.log_file_path {order}, e.log_line {order})[1:{MAX_EVIDENCE}] AS lines
+        FROM (SELECT *{values} FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
         JOIN f ON {on} AND epoch_us(e.timestamp) >= f.first_seen AND epoch_us(e.timestamp) <= f.last_seen
         GROUP BY f.fid"""
-    got = {fid: (int(n), [{"file": l["file"], "line": int(l["line"])} for l in lines])
-           for fid, n, lines in con.execute(q).fetchall()}
+    got = {}
+    for fid, n, lines in con.execute(q).fetchall():
+        lines = [{"file": l["file"], "line": int(l["line"])} for l in lines]
+        got[fid] = (int(n), lines[::-1] if last else lines)
     return [got.get(i, (0, [])) for i in range(len(rows))]
 
 

@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from findings import KEYS, MAX_EVIDENCE, catalog, finding, needs_ledger, write  # noqa: E402
+from findings import KEYS, MAX_EVIDENCE, catalog, evidence_keys, finding, needs_ledger, write  # noqa: E402
 
 
 def session():
@@ -65,8 +65,8 @@ def register(spark, case):
 
 def evidence(spark, rule, rows, present):
     """(count, lines) per finding row: the evidence table's rows matching the predicate, with the
-    finding's keys (null meets null; a key the query does not return matches anything), inside
-    its span; the first MAX_EVIDENCE in (timestamp, file, line) order."""
+    finding's keys (null meets null; a key not joined matches anything), inside its span; the
+    first MAX_EVIDENCE in (timestamp, file, line) order, or the last (evidence_order)."""
     if not rule.get("evidence") or not rows:
         return [(0, [])] * len(rows)
     from pyspark.sql.types import LongType, StringType, StructField, StructType
@@ -79,12 +79,17 @@ def evidence(spark, rule, rows, present):
     spans = [(i, r.get("host_name"), r.get("source_ip"), r.get("user_name"), r["first_seen"], r["last_seen"])
              for i, r in enumerate(rows)]
     spark.createDataFrame(spans, schema).createOrReplaceTempView("logsleuth_spans")
-    on = " AND ".join(f"e.{k} <=> f.{k}" for k in KEYS if k in present) or "TRUE"
+    keys = evidence_keys(rule, present)
+    values = "".join(f", CAST({expr} AS STRING) AS logsleuth_k{i}" for i, (_, expr) in enumerate(keys))
+    on = " AND ".join(f"e.logsleuth_k{i} <=> f.{k}" for i, (k, _) in enumerate(keys)) or "TRUE"
+    ordered = "array_sort(collect_list(struct(unix_micros(e.timestamp) AS t, e.log_file_path AS file, e.log_line AS line)))"
+    if rule.get("evidence_order") == "last":
+        lines = f"reverse(slice(reverse({ordered}), 1, {MAX_EVIDENCE}))"
+    else:
+        lines = f"slice({ordered}, 1, {MAX_EVIDENCE})"
     q = f"""
-        SELECT f.fid, SUM(COALESCE(e.event_count, 1)) AS n,
-               slice(array_sort(collect_list(struct(unix_micros(e.timestamp) AS t, e.log_file_path AS file,
-                                                    e.log_line AS line))), 1, {MAX_EVIDENCE}) AS lines
-        FROM (SELECT * FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
+        SELECT f.fid, SUM(COALESCE(e.event_count, 1)) AS n, {lines} AS lines
+        FROM (SELECT *{values} FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
         JOIN logsleuth_spans f ON {on}
          AND unix_micros(e.timestamp) >= f.first_seen AND unix_micros(e.timestamp) <= f.last_seen
         GROUP BY f.fid"""

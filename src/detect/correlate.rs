@@ -213,7 +213,8 @@ fn attack_chain(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
         let (Some(ip), Some(user), Some(host)) = (&entry.source_ip, &entry.user_name, &entry.host_name) else {
             continue;
         };
-        let login = entry.evidence.last().map_or(entry.last_seen, |e| e.0);
+        // The login is the finding's end (its span runs from the first failure to the login).
+        let login = entry.last_seen;
         let until = login + window;
         let mut steps: Vec<Step> = Vec::new();
         let first_ev = |d: &Draft| d.evidence.first().map(|(_, f, l)| (f.clone(), *l));

@@ -74,12 +74,59 @@ fn utc_date(d: Dialect) -> &'static str {
     }
 }
 
-/// Translates a rule's SQL (parameters already filled in) into `d`.
+/// `EPOCH_US(column)`, a timestamp as integer microseconds since the epoch (UTC): DuckDB's
+/// function, Spark's `unix_micros`, Trino's `to_unixtime` (seconds, as a double) scaled, and the
+/// timestamp's physical value in polars (microseconds).
+fn epoch_us(column: &str, d: Dialect) -> String {
+    match d {
+        Dialect::Duckdb => format!("epoch_us({column})"),
+        Dialect::Spark => format!("unix_micros({column})"),
+        Dialect::Trino => format!("CAST(round(to_unixtime({column}) * 1000000) AS BIGINT)"),
+        Dialect::Polars => format!("CAST({column} AS BIGINT)"),
+    }
+}
+
+/// `STRING_AGG([DISTINCT] value, 'sep' ORDER BY key)`, the values of a group joined in key
+/// order (DISTINCT: each once, the key being the value). DuckDB and polars read it as written;
+/// Spark 3 has no STRING_AGG and Trino spells it with `array_agg`.
+fn string_agg(distinct: bool, value: &str, sep: &str, key: &str, d: Dialect) -> String {
+    match (d, distinct) {
+        (Dialect::Duckdb | Dialect::Polars, true) => format!("STRING_AGG(DISTINCT {value}, '{sep}' ORDER BY {key})"),
+        (Dialect::Duckdb | Dialect::Polars, false) => format!("STRING_AGG({value}, '{sep}' ORDER BY {key})"),
+        (Dialect::Spark, true) => format!("array_join(array_sort(collect_set({value})), '{sep}')"),
+        (Dialect::Spark, false) => format!(
+            "array_join(transform(array_sort(collect_list(struct({key} AS k, {value} AS v))), s -> s.v), '{sep}')"
+        ),
+        (Dialect::Trino, true) => format!("array_join(array_sort(array_agg(DISTINCT {value})), '{sep}')"),
+        (Dialect::Trino, false) => format!("array_join(array_agg({value} ORDER BY {key}), '{sep}')"),
+    }
+}
+
+/// Translates a rule's SQL (parameters already filled in) into `d`: interval literals, the UTC
+/// date of `timestamp`, `EPOCH_US(column)`, `STRING_AGG(… ORDER BY …)` and the STRING type.
 pub fn translate(sql: &str, d: Dialect) -> String {
-    let re = regex::Regex::new(r"(?i)INTERVAL\s+'(\d+)\s+(second|minute|hour|day)s?'").expect("a valid pattern");
-    let out = re.replace_all(sql, |c: &regex::Captures<'_>| interval(&c[1], &c[2], d));
-    let date = regex::Regex::new(r"(?i)CAST\(\s*timestamp\s+AS\s+DATE\s*\)").expect("a valid pattern");
-    date.replace_all(&out, utc_date(d)).into_owned()
+    use regex::{Captures, Regex};
+    use std::sync::LazyLock;
+    static INTERVAL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)INTERVAL\s+'(\d+)\s+(second|minute|hour|day)s?'").expect("a valid pattern"));
+    static DATE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)CAST\(\s*timestamp\s+AS\s+DATE\s*\)").expect("a valid pattern"));
+    static EPOCH: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bEPOCH_US\(\s*([\w.]+)\s*\)").expect("a valid pattern"));
+    static AGG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\bSTRING_AGG\(\s*(DISTINCT\s+)?([\w.]+)\s*,\s*'([^']*)'\s+ORDER\s+BY\s+([\w.]+)\s*\)")
+            .expect("a valid pattern")
+    });
+    let out = INTERVAL.replace_all(sql, |c: &Captures<'_>| interval(&c[1], &c[2], d));
+    let out = DATE.replace_all(&out, utc_date(d));
+    let out = EPOCH.replace_all(&out, |c: &Captures<'_>| epoch_us(&c[1], d));
+    // Trino has no STRING type; the others read it (polars, Spark) or alias it (DuckDB).
+    static STRING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bAS\s+STRING\b").expect("a valid pattern"));
+    let out = match d {
+        Dialect::Trino => STRING.replace_all(&out, "AS VARCHAR"),
+        _ => out,
+    };
+    AGG.replace_all(&out, |c: &Captures<'_>| string_agg(c.get(1).is_some(), &c[2], &c[3], &c[4], d)).into_owned()
 }
 
 /// One exported rule, as `rules.json` lists it.
@@ -101,6 +148,14 @@ pub struct Exported {
     /// finding's host, source and user (null matching null; a column the query does not
     /// return matches anything) inside its span. `null`: the rule has no evidence lines.
     pub evidence: Option<String>,
+    /// The finding columns an evidence row must share with its finding, each with the
+    /// expression over `evidence_table` that gives the row's value (null meeting null). Empty:
+    /// every key column (host_name, source_ip, user_name) the query returns, matched to the
+    /// evidence table's column of the same name.
+    pub evidence_keys: BTreeMap<String, String>,
+    /// `first` or `last`: which lines of the span are shown (the first or the last
+    /// MAX_EVIDENCE, always listed in time order).
+    pub evidence_order: &'static str,
     /// Tables the query reads.
     pub tables: Vec<String>,
 }
@@ -124,8 +179,6 @@ pub struct Catalog {
 
 /// The rule families `detect` runs in Rust, not exportable as SQL.
 pub const RUST_RULES: &[&str] = &[
-    "success_after_failures",
-    "account_change",
     "web_attack",
     "cross_source",
     "attack_chain",
@@ -135,7 +188,7 @@ pub const RUST_RULES: &[&str] = &[
     "process_activity",
 ];
 
-const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the first 20 matching rows in (timestamp, log_file_path, log_line) order.";
+const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other non-null column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the rows of evidence_table matching evidence whose evidence_keys equal the finding's (null meets null), inside [first_seen, last_seen]; the first 20 in (timestamp, log_file_path, log_line) order, or with evidence_order last the last 20, listed in that order.";
 
 fn json_value(v: &super::config::Value) -> serde_json::Value {
     use super::config::Value;
@@ -171,6 +224,11 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             Some(p) => Some(translate(&substitute(p, &params).map_err(|e| err(format!("{}: {e}", r.file)))?, d)),
             None => None,
         };
+        let mut evidence_keys = BTreeMap::new();
+        for (k, v) in &r.evidence_keys {
+            let v = substitute(v, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
+            evidence_keys.insert(k.clone(), translate(&v, d));
+        }
         let name = format!("{}.sql", r.id);
         if let Some(prev) = files.insert(name.clone(), &r.file) {
             return Err(err(format!("{} and {prev} both export as {name}", r.file)));
@@ -185,6 +243,8 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             params: params.iter().map(|(k, v)| (k.clone(), json_value(v))).collect(),
             evidence_table: r.evidence_table.clone(),
             evidence,
+            evidence_keys,
+            evidence_order: if r.evidence_last { "last" } else { "first" },
             tables: tables_of(&sql),
         };
         let mut text = format!(
@@ -199,6 +259,10 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             text += &format!("-- param: {k} = {v}\n");
         }
         text += &format!("-- evidence_table: {}\n", e.evidence_table);
+        for (k, v) in &e.evidence_keys {
+            text += &format!("-- evidence_key: {k} = {v}\n");
+        }
+        text += &format!("-- evidence_order: {}\n", e.evidence_order);
         if let Some(p) = &e.evidence {
             text += &format!("-- evidence: {p}\n");
         }
@@ -253,5 +317,30 @@ mod tests {
             tables_of("SELECT 1 FROM attempts a JOIN events e ON 1=1 JOIN (SELECT * FROM attempts)"),
             ["attempts", "events"]
         );
+    }
+
+    #[test]
+    fn epochs_and_ordered_string_aggregates_per_dialect() {
+        let sql = "SELECT EPOCH_US(s.first_seen) - epoch_us(login_at), STRING_AGG(DISTINCT f.u, ', ' ORDER BY f.u), STRING_AGG(a, ', ' ORDER BY seq)";
+        assert_eq!(
+            translate(sql, Dialect::Polars),
+            "SELECT CAST(s.first_seen AS BIGINT) - CAST(login_at AS BIGINT), STRING_AGG(DISTINCT f.u, ', ' ORDER BY f.u), STRING_AGG(a, ', ' ORDER BY seq)"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Duckdb),
+            "SELECT epoch_us(s.first_seen) - epoch_us(login_at), STRING_AGG(DISTINCT f.u, ', ' ORDER BY f.u), STRING_AGG(a, ', ' ORDER BY seq)"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Spark),
+            "SELECT unix_micros(s.first_seen) - unix_micros(login_at), array_join(array_sort(collect_set(f.u)), ', '), \
+             array_join(transform(array_sort(collect_list(struct(seq AS k, a AS v))), s -> s.v), ', ')"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Trino),
+            "SELECT CAST(round(to_unixtime(s.first_seen) * 1000000) AS BIGINT) - CAST(round(to_unixtime(login_at) * 1000000) AS BIGINT), \
+             array_join(array_sort(array_agg(DISTINCT f.u)), ', '), array_join(array_agg(a ORDER BY seq), ', ')"
+        );
+        assert_eq!(translate("CAST(n AS STRING)", Dialect::Trino), "CAST(n AS VARCHAR)");
+        assert_eq!(translate("CAST(n AS STRING)", Dialect::Spark), "CAST(n AS STRING)");
     }
 }

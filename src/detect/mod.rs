@@ -7,7 +7,6 @@
 //! bytes apart from `generated_at`.
 
 pub mod anomaly;
-pub mod auth;
 pub mod config;
 pub mod correlate;
 pub mod export;
@@ -34,8 +33,6 @@ use sql_rule::SqlRule;
 pub struct Ctx<'a> {
     pub data: &'a CaseData,
     pub config: &'a Config,
-    /// Login history, loaded once for the rules that share it.
-    pub logins: std::sync::OnceLock<(Vec<auth::Login>, Vec<auth::Login>)>,
 }
 
 impl Ctx<'_> {
@@ -59,8 +56,6 @@ pub trait Rule: Sync {
 /// The Rust rules, in a fixed order.
 pub fn rust_rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(auth::SuccessAfterFailures),
-        Box::new(auth::AccountChange),
         Box::new(web::WebAttack),
         Box::new(process::ProcessActivity),
         Box::new(anomaly::VolumeAnomaly),
@@ -231,7 +226,7 @@ pub fn detect(
     config: &Config,
     sigma: Option<&sigma::SigmaSet>,
 ) -> Result<Vec<Finding>, AnalysisError> {
-    let ctx = Ctx { data, config, logins: std::sync::OnceLock::new() };
+    let ctx = Ctx { data, config };
     // The attempt ledger is shared by several rules: built (or read back from the case) once,
     // before they run side by side. Building it alongside the other rules was tried: the two
     // compete for the same two cores and memory, and the first detect after an ingest took

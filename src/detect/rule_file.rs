@@ -15,7 +15,12 @@
 //! `SELECT` reading `events` or `attempts` (the attempt ledger, for rules that count attempts,
 //! so the evidence shows each try once), derived from the query ([`derive_evidence`]).
 //! `-- evidence: PREDICATE` (with `-- evidence_table: attempts` when it applies there) says
-//! otherwise; `-- evidence: none` gives no lines.
+//! otherwise; `-- evidence: none` gives no lines. A finding's evidence rows share its host,
+//! source and user (the key columns its query returns); `-- evidence_key: COLUMN` lines name the
+//! keys instead (`-- evidence_key: source_ip` joins on the address alone), and `-- evidence_key:
+//! COLUMN = EXPR` takes the key from an expression over the evidence table (a changed account is
+//! `user_target_name`, not the actor's `user_name`). `-- evidence_order: last` shows the last
+//! lines of the span instead of the first (the login that ended a run of failures).
 //!
 //! A file's id is unique. One rule may be answered by several queries (a port scan and a host
 //! sweep are both `port_scan`): a variant file names its own id and the rule its findings belong
@@ -27,7 +32,7 @@
 //! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
 //! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
 //! `host_name`, `source_ip`, `user_name`, `count`, `severity` and `title` are optional; every
-//! other column goes into `details`. Evidence lines are the events matching the `evidence`
+//! other column goes into `details` (a null one is left out). Evidence lines are the events matching the `evidence`
 //! predicate with the finding's host, source and user inside its time span; when the query
 //! gives no `count`, it is the number of those events.
 
@@ -45,6 +50,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ssh_bruteforce_distributed.sql", include_str!("../../queries/ssh_bruteforce_distributed.sql")),
     ("ssh_bruteforce_slow.sql", include_str!("../../queries/ssh_bruteforce_slow.sql")),
     ("ssh_probe.sql", include_str!("../../queries/ssh_probe.sql")),
+    ("success_after_failures.sql", include_str!("../../queries/success_after_failures.sql")),
+    ("account_change.sql", include_str!("../../queries/account_change.sql")),
     ("password_spraying.sql", include_str!("../../queries/password_spraying.sql")),
     ("privileged_target.sql", include_str!("../../queries/privileged_target.sql")),
     ("sudo_activity.sql", include_str!("../../queries/sudo_activity.sql")),
@@ -70,7 +77,38 @@ pub struct SqlRule {
     pub evidence: Option<String>,
     /// `events` (default) or `attempts`: the table the evidence predicate runs on.
     pub evidence_table: String,
+    /// The keys joining a finding to its evidence rows: (finding column, SQL expression over the
+    /// evidence table). Empty: every key column the query returns, matched to the same column.
+    pub evidence_keys: Vec<(String, String)>,
+    /// Whether the evidence shown is the last lines of the span (`-- evidence_order: last`)
+    /// rather than the first.
+    pub evidence_last: bool,
     pub body: String,
+}
+
+/// The finding columns evidence can be keyed on.
+pub const KEY_COLUMNS: [&str; 3] = ["host_name", "source_ip", "user_name"];
+
+/// `-- evidence_key:` lines as (finding column, expression over the evidence table).
+fn evidence_keys(origin: &str, lines: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for l in lines {
+        let (name, expr) = match l.split_once('=') {
+            Some((n, e)) => (n.trim(), e.trim()),
+            None => (l.trim(), l.trim()),
+        };
+        if !KEY_COLUMNS.contains(&name) {
+            return Err(format!("{origin}: evidence_key {name:?} must be one of host_name, source_ip, user_name"));
+        }
+        if expr.is_empty() {
+            return Err(format!("{origin}: evidence_key {name} = needs an expression"));
+        }
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(format!("{origin}: evidence_key {name} is given twice"));
+        }
+        out.push((name.to_string(), expr.to_string()));
+    }
+    Ok(out)
 }
 
 fn parse_value(text: &str) -> Option<Value> {
@@ -156,6 +194,13 @@ impl SqlRule {
                 }
             }
         };
+        let keys: Vec<String> = meta.iter().filter(|(k, _)| k == "evidence_key").map(|(_, v)| v.clone()).collect();
+        let evidence_keys = evidence_keys(origin, &keys)?;
+        let evidence_last = match get("evidence_order").as_deref() {
+            None | Some("first") => false,
+            Some("last") => true,
+            Some(other) => return Err(format!("{origin}: evidence_order must be first or last, not {other:?}")),
+        };
         let rule = SqlRule {
             file: origin.to_string(),
             id,
@@ -166,6 +211,8 @@ impl SqlRule {
             params,
             evidence,
             evidence_table,
+            evidence_keys,
+            evidence_last,
             body,
         };
         if !matches!(rule.evidence_table.as_str(), "events" | "attempts") {
@@ -196,10 +243,12 @@ impl SqlRule {
         out
     }
 
-    /// The texts of the file whose parameters change what it finds: the query and the
-    /// evidence predicate.
+    /// The texts of the file whose parameters change what it finds: the query, the evidence
+    /// predicate and the evidence keys.
     fn texts(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.body.as_str()).chain(self.evidence.as_deref())
+        std::iter::once(self.body.as_str())
+            .chain(self.evidence.as_deref())
+            .chain(self.evidence_keys.iter().map(|(_, e)| e.as_str()))
     }
 
     /// The catalog's problems, each naming its file: repeated ids, variants of no rule,
@@ -238,7 +287,7 @@ impl SqlRule {
             }
             let defaults: BTreeMap<String, Value> =
                 family.iter().flat_map(|q| q.params.iter()).map(|p| (p.name.clone(), p.default.clone())).collect();
-            for t in [Some(r.body.as_str()), r.evidence.as_deref()].into_iter().flatten() {
+            for t in r.texts() {
                 if let Err(e) = substitute(t, &defaults) {
                     errors.push(format!("{}: {e}", r.file));
                 }
@@ -465,6 +514,30 @@ mod tests {
         assert_eq!(r.evidence, None);
         let r = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM attempts WHERE a = 1").unwrap();
         assert_eq!((r.evidence.as_deref(), r.evidence_table.as_str()), (Some("a = 1"), "attempts"));
+    }
+
+    #[test]
+    fn evidence_keys_and_order_are_read_and_checked() {
+        let r = SqlRule::parse(
+            "t.sql",
+            "-- id: t\n-- evidence: a = 1\n-- evidence_key: host_name\n-- evidence_key: user_name = COALESCE(user_target_name, 'x')\n-- evidence_order: last\nSELECT 1",
+        )
+        .unwrap();
+        assert_eq!(
+            r.evidence_keys,
+            [
+                ("host_name".to_string(), "host_name".to_string()),
+                ("user_name".to_string(), "COALESCE(user_target_name, 'x')".to_string())
+            ]
+        );
+        assert!(r.evidence_last);
+        let plain = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM events WHERE a = 1").unwrap();
+        assert!(plain.evidence_keys.is_empty() && !plain.evidence_last, "default: the returned keys, first lines");
+        let bad = |header: &str| SqlRule::parse("t.sql", &format!("-- id: t\n{header}\nSELECT 1")).unwrap_err();
+        assert!(bad("-- evidence_key: timestamp").contains("must be one of host_name, source_ip, user_name"));
+        assert!(bad("-- evidence_key: user_name =").contains("needs an expression"));
+        assert!(bad("-- evidence_key: source_ip\n-- evidence_key: source_ip").contains("given twice"));
+        assert!(bad("-- evidence_order: newest").contains("evidence_order must be first or last"));
     }
 
     #[test]

@@ -65,6 +65,7 @@ impl SqlRule {
         let params = ctx.config.params(&self.rule);
         let sql = substitute(&self.body, &params)
             .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
+        let sql = super::export::translate(&sql, super::export::Dialect::Polars);
         let df = ctx.data.sql(&self.file, &sql)?;
         let first = frame::ints(&df, "first_seen")?;
         let last = frame::ints(&df, "last_seen")?;
@@ -91,6 +92,8 @@ impl SqlRule {
                     .into_iter()
                     .map(|v| v.map_or(serde_json::Value::Null, |f| ((f * 1000.0).round() / 1000.0).into()))
                     .collect()
+            } else if dt == DataType::Boolean {
+                df.column(&name)?.bool()?.iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
             } else {
                 frame::strs(&df, &name)?.into_iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
             };
@@ -100,10 +103,21 @@ impl SqlRule {
             Some(pred) if df.height() > 0 => {
                 let pred = substitute(pred, &params)
                     .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
-                let present = KeyColumns {
-                    host: df.column("host_name").is_ok(),
-                    ip: df.column("source_ip").is_ok(),
-                    user: df.column("user_name").is_ok(),
+                // The keys: the header's, else every key column the query returns.
+                let joins: Vec<(String, String)> = if self.evidence_keys.is_empty() {
+                    super::rule_file::KEY_COLUMNS
+                        .iter()
+                        .filter(|k| df.column(k).is_ok())
+                        .map(|k| (k.to_string(), k.to_string()))
+                        .collect()
+                } else {
+                    let mut joins = Vec::new();
+                    for (k, e) in &self.evidence_keys {
+                        let e = substitute(e, &params)
+                            .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
+                        joins.push((k.clone(), e));
+                    }
+                    joins
                 };
                 let keys: Vec<Key<'_>> = (0..df.height())
                     .map(|i| Key {
@@ -118,7 +132,7 @@ impl SqlRule {
                     "attempts" => ctx.data.attempts()?,
                     _ => ctx.data.events()?,
                 };
-                Some(EvidenceIndex::load(table, &pred, &keys, present)?)
+                Some(EvidenceIndex::load(table, &pred, &keys, &joins, self.evidence_last)?)
             }
             _ => None,
         };
@@ -132,7 +146,8 @@ impl SqlRule {
             d.user_name = user[i].clone();
             d.first_seen = f;
             d.last_seen = l;
-            for (name, values) in &detail_cols {
+            // A null is a detail the finding does not have (a change that followed no login).
+            for (name, values) in detail_cols.iter().filter(|(_, v)| !v[i].is_null()) {
                 d.details.insert(name.clone(), values[i].clone());
             }
             for (k, v) in &params {
@@ -187,16 +202,6 @@ pub struct EvidenceIndex {
     per_finding: HashMap<u32, (u64, Lines)>,
 }
 
-/// Which key columns a rule's result has. A present column is matched exactly, a null matching
-/// only a null (so a finding about events without a user never borrows another user's lines);
-/// an absent one matches anything (a rule that does not group by it).
-#[derive(Debug, Clone, Copy)]
-pub struct KeyColumns {
-    pub host: bool,
-    pub ip: bool,
-    pub user: bool,
-}
-
 /// One finding's keys and span, for [`EvidenceIndex::load`].
 pub struct Key<'a> {
     pub host: Option<&'a str>,
@@ -207,11 +212,16 @@ pub struct Key<'a> {
 }
 
 impl EvidenceIndex {
+    /// The evidence of each finding of `keys`: rows of `table` matching `predicate`, joined on
+    /// `joins` (finding column, SQL expression over the table; a null key meets only a null, a
+    /// column not joined matches anything) inside the finding's span; the first lines in (time,
+    /// file, line) order, or the last with `last`.
     pub fn load(
         table: LazyFrame,
         predicate: &str,
         keys: &[Key<'_>],
-        present: KeyColumns,
+        joins: &[(String, String)],
+        last: bool,
     ) -> Result<EvidenceIndex, AnalysisError> {
         let filter = polars::sql::sql_expr(predicate)
             .map_err(|e| AnalysisError::Query { name: format!("evidence predicate {predicate}"), source: e })?;
@@ -229,27 +239,28 @@ impl EvidenceIndex {
             Column::new("f_to".into(), keys.iter().map(|k| k.to).collect::<Vec<i64>>()),
         ])?
         .lazy();
-        let events = table.filter(filter).select([
+        let mut select = vec![
             col("timestamp").cast(DataType::Int64).alias("ts"),
             col("log_file_path"),
             col("log_line"),
-            col("host_name").fill_null(lit(NULL_KEY)),
-            col("source_ip").fill_null(lit(NULL_KEY)),
-            col("user_name").fill_null(lit(NULL_KEY)),
             col("event_count"),
-        ]);
+        ];
         let mut left: Vec<Expr> = Vec::new();
         let mut right: Vec<Expr> = Vec::new();
-        for (event_col, key_col, on) in [
-            ("source_ip", "f_ip", present.ip),
-            ("host_name", "f_host", present.host),
-            ("user_name", "f_user", present.user),
-        ] {
-            if on {
-                left.push(col(event_col));
-                right.push(col(key_col));
-            }
+        for (i, (key, expr)) in joins.iter().enumerate() {
+            let key_col = match key.as_str() {
+                "host_name" => "f_host",
+                "source_ip" => "f_ip",
+                _ => "f_user",
+            };
+            let value = polars::sql::sql_expr(expr)
+                .map_err(|e| AnalysisError::Query { name: format!("evidence key {key} = {expr}"), source: e })?;
+            let name = format!("k{i}");
+            select.push(value.cast(DataType::String).fill_null(lit(NULL_KEY)).alias(name.as_str()));
+            left.push(col(name.as_str()));
+            right.push(col(key_col));
         }
+        let events = table.filter(filter).select(select);
         let joined = if left.is_empty() {
             events.cross_join(findings, None)
         } else {
@@ -265,11 +276,27 @@ impl EvidenceIndex {
                 col("event_count").fill_null(lit(1i32)).cast(DataType::Int64),
             ])
             .run()?;
-        // Count per finding and keep each finding's first lines in (time, file, line) order with
-        // a bounded heap: no sort of the whole match set.
+        // Count per finding and keep each finding's first (or last) lines in (time, file, line)
+        // order with a bounded heap: no sort of the whole match set.
+        use std::cmp::Reverse;
         use std::collections::BinaryHeap;
-        type Heap<'h> = BinaryHeap<(i64, &'h str, i64)>;
-        let mut acc: HashMap<u32, (u64, Heap<'_>)> = HashMap::new();
+        type Line<'h> = (i64, &'h str, i64);
+        /// Keeps the `MAX_EVIDENCE` smallest keys; the heap's top is the first to give up.
+        fn keep<K: Ord>(heap: &mut BinaryHeap<K>, key: K) {
+            if heap.len() < super::finding::MAX_EVIDENCE {
+                heap.push(key);
+            } else if heap.peek().is_some_and(|top| key < *top) {
+                heap.pop();
+                heap.push(key);
+            }
+        }
+        #[derive(Default)]
+        struct Acc<'h> {
+            n: u64,
+            first: BinaryHeap<Line<'h>>,
+            last: BinaryHeap<Reverse<Line<'h>>>,
+        }
+        let mut acc: HashMap<u32, Acc<'_>> = HashMap::new();
         let rows = df
             .column("fid")?
             .u32()?
@@ -280,22 +307,22 @@ impl EvidenceIndex {
             .zip(df.column("event_count")?.i64()?.iter());
         for ((((fid, ts), file), line), n) in rows {
             let e = acc.entry(fid.unwrap_or(0)).or_default();
-            e.0 += n.unwrap_or(1).max(0) as u64;
+            e.n += n.unwrap_or(1).max(0) as u64;
             if let (Some(t), Some(f), Some(l)) = (ts, file, line) {
-                let key = (t, f, l);
-                if e.1.len() < super::finding::MAX_EVIDENCE {
-                    e.1.push(key);
-                } else if e.1.peek().is_some_and(|top| key < *top) {
-                    e.1.pop();
-                    e.1.push(key);
+                if last {
+                    keep(&mut e.last, Reverse((t, f, l)));
+                } else {
+                    keep(&mut e.first, (t, f, l));
                 }
             }
         }
         let per_finding: HashMap<u32, (u64, Lines)> = acc
             .into_iter()
-            .map(|(fid, (n, heap))| {
-                let lines = heap.into_sorted_vec().into_iter().map(|(t, f, l)| (t, f.to_string(), l)).collect();
-                (fid, (n, lines))
+            .map(|(fid, a)| {
+                let mut kept: Vec<Line<'_>> = a.first.into_vec();
+                kept.extend(a.last.into_iter().map(|Reverse(k)| k));
+                kept.sort_unstable();
+                (fid, (a.n, kept.into_iter().map(|(t, f, l)| (t, f.to_string(), l)).collect()))
             })
             .collect();
         Ok(EvidenceIndex { per_finding })
@@ -328,5 +355,64 @@ mod tests {
         let mut embedded: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
         embedded.sort();
         assert_eq!(on_disk, embedded, "queries/ and sql_rule::BUILTIN must list the same files");
+    }
+
+    /// Evidence keyed on an expression (the changed account, not the actor), on chosen keys only
+    /// (null meeting null), and the last lines of a span rather than the first.
+    #[test]
+    fn evidence_by_chosen_keys_and_the_last_lines() {
+        let n = 30i64;
+        let df = df!(
+            "timestamp" => (0..n).map(|i| i * 1_000_000).collect::<Vec<i64>>(),
+            "log_file_path" => (0..n).map(|_| "auth.log").collect::<Vec<&str>>(),
+            "log_line" => (1..=n).collect::<Vec<i64>>(),
+            "host_name" => (0..n).map(|i| if i % 2 == 0 { Some("h1") } else { None }).collect::<Vec<Option<&str>>>(),
+            "source_ip" => (0..n).map(|i| if i < 25 { "10.0.0.1" } else { "10.0.0.2" }).collect::<Vec<&str>>(),
+            "user_name" => (0..n).map(|_| "admin").collect::<Vec<&str>>(),
+            "user_target_name" => (0..n).map(|i| if i % 3 == 0 { Some("evil") } else { None }).collect::<Vec<Option<&str>>>(),
+            "event_count" => (0..n).map(|_| 1i32).collect::<Vec<i32>>(),
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("timestamp").cast(DataType::Datetime(TimeUnit::Microseconds, None)));
+        let key = |host, ip, user| Key { host, ip, user, from: 0, to: 40_000_000 };
+        // By address only, the last 20 of its 25 lines (5..=24 are lines 6..=25), in time order.
+        let by_ip = EvidenceIndex::load(
+            df.clone(),
+            "log_line > 0",
+            &[key(None, Some("10.0.0.1"), None)],
+            &[("source_ip".into(), "source_ip".into())],
+            true,
+        )
+        .unwrap();
+        let (count, lines) = by_ip.of(0);
+        assert_eq!(count, 25);
+        assert_eq!(lines.iter().map(|l| l.2).collect::<Vec<_>>(), (6..=25).collect::<Vec<i64>>());
+        // The same with the first lines.
+        let first = EvidenceIndex::load(
+            df.clone(),
+            "log_line > 0",
+            &[key(None, Some("10.0.0.1"), None)],
+            &[("source_ip".into(), "source_ip".into())],
+            false,
+        )
+        .unwrap();
+        assert_eq!(first.of(0).1.iter().map(|l| l.2).collect::<Vec<_>>(), (1..=20).collect::<Vec<i64>>());
+        // Keyed on the host (a null host meets only null hosts) and on an expression for the user.
+        let joins = [
+            ("host_name".to_string(), "host_name".to_string()),
+            ("user_name".to_string(), "COALESCE(user_target_name, 'none')".to_string()),
+        ];
+        let by_target = EvidenceIndex::load(
+            df,
+            "log_line > 0",
+            &[key(Some("h1"), None, Some("evil")), key(None, None, Some("evil"))],
+            &joins,
+            false,
+        )
+        .unwrap();
+        // Rows with i % 6 == 0 have host h1 and target evil; i % 6 == 3 have no host and target evil.
+        assert_eq!(by_target.of(0).1.iter().map(|l| l.2).collect::<Vec<_>>(), [1, 7, 13, 19, 25]);
+        assert_eq!(by_target.of(1).1.iter().map(|l| l.2).collect::<Vec<_>>(), [4, 10, 16, 22, 28]);
     }
 }
