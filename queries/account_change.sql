@@ -8,25 +8,7 @@
 -- evidence: event_module = 'auth' AND (event_action IN ('account.create', 'account.modify', 'account.delete', 'group.create', 'group.modify', 'group.delete', 'group.member_add', 'group.member_remove', 'password.change', 'crontab.change') OR (event_action = 'sudo.command' AND (process_command_line LIKE '%sudoers%' OR process_command_line LIKE '%visudo%')))
 -- evidence_key: host_name
 -- evidence_key: user_name = COALESCE(user_target_name, group_name, 'sudoers')
-WITH ok AS (
-    SELECT timestamp, host_name, source_ip, user_name, log_file_path, log_line
-    FROM events
-    WHERE event_module = 'auth' AND event_action = 'auth.success' AND source_ip IS NOT NULL
-),
-failed AS (
-    SELECT timestamp AS failed_at, source_ip AS failed_ip
-    FROM attempts
-    WHERE event_module = 'auth' AND source_ip IS NOT NULL
-),
-suspicious AS (
-    SELECT COALESCE(ok.host_name, '') AS login_host, ok.source_ip AS login_ip, ok.user_name AS login_user,
-           ok.timestamp AS login_at, ok.log_file_path AS login_file, ok.log_line AS login_line, COUNT(*) AS login_failures
-    FROM ok JOIN failed ON failed.failed_ip = ok.source_ip
-    WHERE failed.failed_at >= ok.timestamp - INTERVAL '1 hours' AND failed.failed_at <= ok.timestamp
-    GROUP BY ok.host_name, ok.source_ip, ok.user_name, ok.timestamp, ok.log_file_path, ok.log_line
-    HAVING COUNT(*) >= {min_failures}
-),
-changes AS (
+WITH changes AS (
     SELECT COALESCE(host_name, '') AS host_key, COALESCE(user_target_name, group_name, 'sudoers') AS subject,
            timestamp, event_action,
            CASE WHEN event_action = 'sudo.command' OR (event_action = 'group.member_add' AND group_name IN ({privileged_groups}))
@@ -42,6 +24,35 @@ subjects AS (
            MAX(privileged) AS privileged
     FROM changes
     GROUP BY host_key, subject
+),
+-- Suspicious logins (a success after failures from its address within the hour) are looked
+-- for only on the hosts with changes, and only from addresses that failed.
+changed_hosts AS (
+    SELECT DISTINCT host_key AS changed_host FROM subjects
+),
+failed AS (
+    SELECT timestamp AS failed_at, source_ip AS failed_ip
+    FROM attempts
+    WHERE event_module = 'auth' AND source_ip IS NOT NULL
+),
+failing AS (
+    SELECT DISTINCT failed_ip AS failing_ip FROM failed
+),
+ok AS (
+    SELECT e.timestamp, e.host_key, e.source_ip, e.user_name, e.log_file_path, e.log_line
+    FROM (SELECT timestamp, COALESCE(host_name, '') AS host_key, source_ip, user_name, log_file_path, log_line
+          FROM events
+          WHERE event_module = 'auth' AND event_action = 'auth.success' AND source_ip IS NOT NULL) e
+    JOIN changed_hosts ON changed_hosts.changed_host = e.host_key
+    JOIN failing ON failing.failing_ip = e.source_ip
+),
+suspicious AS (
+    SELECT ok.host_key AS login_host, ok.source_ip AS login_ip, ok.user_name AS login_user,
+           ok.timestamp AS login_at, ok.log_file_path AS login_file, ok.log_line AS login_line, COUNT(*) AS login_failures
+    FROM ok JOIN failed ON failed.failed_ip = ok.source_ip
+    WHERE failed.failed_at >= ok.timestamp - INTERVAL '1 hours' AND failed.failed_at <= ok.timestamp
+    GROUP BY ok.host_key, ok.source_ip, ok.user_name, ok.timestamp, ok.log_file_path, ok.log_line
+    HAVING COUNT(*) >= {min_failures}
 ),
 first_actions AS (
     SELECT host_key, subject, event_action, MIN(seq) AS first_seq
