@@ -132,7 +132,8 @@ impl SqlRule {
                     "attempts" => ctx.data.attempts()?,
                     _ => ctx.data.events()?,
                 };
-                Some(EvidenceIndex::load(table, &pred, &keys, &joins, self.evidence_last)?)
+                let label = format!("{}: evidence", self.file);
+                Some(super::timed(&label, || EvidenceIndex::load(table, &pred, &keys, &joins, self.evidence_last))?)
             }
             _ => None,
         };
@@ -202,6 +203,32 @@ pub struct EvidenceIndex {
     per_finding: HashMap<u32, (u64, Lines)>,
 }
 
+/// Whether an evidence key expression is a bare column name.
+fn is_column(expr: &str) -> bool {
+    let mut b = expr.bytes();
+    b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// `column IN (the findings' values of key)`, `OR column IS NULL` when a finding's is null.
+fn key_filter<'k>(column: &str, key: &str, keys: &[Key<'k>]) -> Expr {
+    let value = |k: &Key<'k>| -> Option<&'k str> {
+        match key {
+            "host_name" => k.host,
+            "source_ip" => k.ip,
+            _ => k.user,
+        }
+    };
+    let mut values: Vec<&str> = keys.iter().filter_map(value).collect();
+    values.sort_unstable();
+    values.dedup();
+    let e = crate::query::one_of(col(column), values);
+    if keys.iter().any(|k| value(k).is_none()) {
+        e.or(col(column).is_null())
+    } else {
+        e
+    }
+}
+
 /// One finding's keys and span, for [`EvidenceIndex::load`].
 pub struct Key<'a> {
     pub host: Option<&'a str>,
@@ -223,7 +250,7 @@ impl EvidenceIndex {
         joins: &[(String, String)],
         last: bool,
     ) -> Result<EvidenceIndex, AnalysisError> {
-        let filter = polars::sql::sql_expr(predicate)
+        let mut filter = polars::sql::sql_expr(predicate)
             .map_err(|e| AnalysisError::Query { name: format!("evidence predicate {predicate}"), source: e })?;
         // Null keys are joined as a value no real field holds, so null meets only null.
         const NULL_KEY: &str = "\u{0}null";
@@ -259,6 +286,16 @@ impl EvidenceIndex {
             select.push(value.cast(DataType::String).fill_null(lit(NULL_KEY)).alias(name.as_str()));
             left.push(col(name.as_str()));
             right.push(col(key_col));
+            // A key that is a plain column also filters the scan: only rows holding one of the
+            // findings' values (or a null, when a finding's is null) are read and joined.
+            if is_column(expr) {
+                filter = filter.and(key_filter(expr, key, keys));
+            }
+        }
+        // And only rows inside the findings' overall span.
+        let (from, to) = keys.iter().fold((i64::MAX, i64::MIN), |(a, b), k| (a.min(k.from), b.max(k.to)));
+        if from <= to {
+            filter = filter.and(crate::query::during(from, to.saturating_add(1)));
         }
         let events = table.filter(filter).select(select);
         let joined = if left.is_empty() {
