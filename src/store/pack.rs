@@ -15,7 +15,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use rayon::prelude::*;
 
-use super::writer::{properties, WrittenPart, ROW_GROUP_ROWS};
+use super::writer::{properties, MemPart, WrittenPart, ROW_GROUP_ROWS};
 use crate::error::IngestError;
 
 /// A part with fewer rows than one row group is small: it is packed with its neighbours.
@@ -29,7 +29,7 @@ const _: () = assert!(PACK_ROWS == 32 * SMALL_PART_ROWS);
 /// One packed part to write: its sources in order (a file, or a part held in memory), and
 /// where it goes.
 struct Pack {
-    sources: Vec<(PathBuf, Option<bytes::Bytes>)>,
+    sources: Vec<(PathBuf, Option<MemPart>)>,
     rel: PathBuf,
     rows: u64,
 }
@@ -75,7 +75,7 @@ fn plan(parts: Vec<WrittenPart>, src_root: &Path, stem: &str) -> (Vec<WrittenPar
 /// passed through `map`, into one final part at `abs`, synced. The file is created at the first
 /// row: returns the rows written, and 0 leaves no file. Packing and merging both write so.
 pub(super) fn write_part(
-    sources: &[(PathBuf, Option<bytes::Bytes>)],
+    sources: &[(PathBuf, Option<MemPart>)],
     abs: &Path,
     map: impl Fn(RecordBatch, &Path) -> Result<RecordBatch, IngestError>,
 ) -> Result<u64, IngestError> {
@@ -86,18 +86,20 @@ pub(super) fn write_part(
     let mut rows = 0u64;
     for (src, mem) in sources {
         let pq = |e| IngestError::Parquet { path: src.clone(), source: e };
-        let reader = match mem {
-            Some(bytes) => {
-                ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(pq)?.with_batch_size(64 * 1024).build()
-            }
+        let batches: Box<dyn Iterator<Item = Result<RecordBatch, IngestError>>> = match mem {
+            Some(batches) => Box::new(batches.iter().cloned().map(Ok)),
             None => {
                 let file = File::open(src).map_err(|e| IngestError::read(src, e))?;
-                ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?.with_batch_size(64 * 1024).build()
+                let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                    .map_err(pq)?
+                    .with_batch_size(64 * 1024)
+                    .build()
+                    .map_err(pq)?;
+                Box::new(reader.map(|b| b.map_err(|e| IngestError::Parquet { path: src.clone(), source: e.into() })))
             }
-        }
-        .map_err(pq)?;
-        for batch in reader {
-            let batch = map(batch.map_err(|e| IngestError::Parquet { path: src.clone(), source: e.into() })?, src)?;
+        };
+        for batch in batches {
+            let batch = map(batch?, src)?;
             if batch.num_rows() == 0 {
                 continue;
             }

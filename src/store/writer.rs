@@ -111,41 +111,31 @@ pub enum SinkMode {
     Memory,
 }
 
-/// Where a part's bytes go.
-enum Out {
-    File(BufWriter<File>),
-    Mem(Vec<u8>),
-}
+/// A part held in memory: its record batches as they were built, never encoded until they are
+/// packed with the other small inputs' (encoding each small input into a Parquet part of its own
+/// and decoding it again at packing cost more than parsing it).
+pub type MemPart = std::sync::Arc<Vec<RecordBatch>>;
 
-impl std::io::Write for Out {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Out::File(f) => f.write(buf),
-            Out::Mem(v) => v.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Out::File(f) => f.flush(),
-            Out::Mem(_) => Ok(()),
-        }
-    }
+/// Where a part's rows go.
+enum Out {
+    File(Box<ArrowWriter<BufWriter<File>>>),
+    Mem(Vec<RecordBatch>),
 }
 
 struct Part {
-    writer: ArrowWriter<Out>,
+    out: Out,
     path: PathBuf,
 }
 
 /// A written part: its path relative to the staging root, its row count, whether it is a
-/// staging part (uncompressed; always packed before commit), and its bytes when it was kept in
-/// memory (then no file exists at `rel`).
+/// staging part (always packed before commit), and its batches when it was kept in memory
+/// (then no file exists at `rel`).
 #[derive(Debug, Clone)]
 pub struct WrittenPart {
     pub rel: PathBuf,
     pub rows: u64,
     pub staging: bool,
-    pub mem: Option<bytes::Bytes>,
+    pub mem: Option<MemPart>,
 }
 
 /// The Parquet parts of one input file.
@@ -186,18 +176,16 @@ impl FileSink {
         let rel_dir = PathBuf::from(dir).join(format!("{partition}={value}"));
         let path = rel_dir.join(format!("{}-{seq:03}.parquet", self.stem));
         let abs = self.root.join(&path);
-        let out = if self.mode == SinkMode::Memory {
-            Out::Mem(Vec::new())
-        } else {
-            let dir = self.root.join(&rel_dir);
-            std::fs::create_dir_all(&dir).map_err(|e| IngestError::write(&dir, e))?;
-            let file = File::create(&abs).map_err(|e| IngestError::write(&abs, e))?;
-            Out::File(BufWriter::with_capacity(1 << 20, file))
-        };
+        if self.mode == SinkMode::Memory {
+            return Ok(Part { out: Out::Mem(Vec::new()), path });
+        }
+        let dir = self.root.join(&rel_dir);
+        std::fs::create_dir_all(&dir).map_err(|e| IngestError::write(&dir, e))?;
+        let file = File::create(&abs).map_err(|e| IngestError::write(&abs, e))?;
         let props = if self.mode == SinkMode::Final { properties() } else { staging_properties() };
-        let writer = ArrowWriter::try_new(out, schema, Some(props))
+        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema, Some(props))
             .map_err(|e| IngestError::Parquet { path: abs.clone(), source: e })?;
-        Ok(Part { writer, path })
+        Ok(Part { out: Out::File(Box::new(writer)), path })
     }
 
     fn write_to(
@@ -211,8 +199,15 @@ impl FileSink {
             Some(p) => p,
             None => open()?,
         };
-        let res =
-            part.writer.write(batch).map_err(|e| IngestError::Parquet { path: self.root.join(&part.path), source: e });
+        let res = match &mut part.out {
+            Out::File(w) => {
+                w.write(batch).map_err(|e| IngestError::Parquet { path: self.root.join(&part.path), source: e })
+            }
+            Out::Mem(batches) => {
+                batches.push(batch.clone());
+                Ok(())
+            }
+        };
         pool.lock().expect("pool lock").push(part);
         res
     }
@@ -239,16 +234,17 @@ impl FileSink {
         for part in parts {
             let abs = self.root.join(&part.path);
             let pq = |e| IngestError::Parquet { path: abs.clone(), source: e };
-            let rows = part.writer.flushed_row_groups().iter().map(|g| g.num_rows() as u64).sum::<u64>()
-                + part.writer.in_progress_rows() as u64;
             let staging = self.mode != SinkMode::Final;
-            match part.writer.into_inner().map_err(pq)? {
-                Out::Mem(mut bytes) => {
-                    // Held until packing with every other small input's: at its size.
-                    bytes.shrink_to_fit();
-                    written.push(WrittenPart { rel: part.path, rows, staging, mem: Some(bytes.into()) });
+            match part.out {
+                Out::Mem(batches) => {
+                    // Held until packing with every other small input's.
+                    let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+                    written.push(WrittenPart { rel: part.path, rows, staging, mem: Some(batches.into()) });
                 }
-                Out::File(buf) => {
+                Out::File(writer) => {
+                    let rows = writer.flushed_row_groups().iter().map(|g| g.num_rows() as u64).sum::<u64>()
+                        + writer.in_progress_rows() as u64;
+                    let buf = (*writer).into_inner().map_err(pq)?;
                     let file = buf.into_inner().map_err(|e| IngestError::write(&abs, e.into_error()))?;
                     if !staging && rows >= super::pack::SMALL_PART_ROWS {
                         file.sync_all().map_err(|e| IngestError::write(&abs, e))?;
