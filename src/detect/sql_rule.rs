@@ -221,7 +221,8 @@ fn key_filter<'k>(column: &str, key: &str, keys: &[Key<'k>]) -> Expr {
     let mut values: Vec<&str> = keys.iter().filter_map(value).collect();
     values.sort_unstable();
     values.dedup();
-    let e = crate::query::one_of(col(column), values);
+    // As text, like the join: a key column need not be a string one.
+    let e = crate::query::one_of(col(column).cast(DataType::String), values);
     if keys.iter().any(|k| value(k).is_none()) {
         e.or(col(column).is_null())
     } else {
@@ -451,5 +452,25 @@ mod tests {
         // Rows with i % 6 == 0 have host h1 and target evil; i % 6 == 3 have no host and target evil.
         assert_eq!(by_target.of(0).1.iter().map(|l| l.2).collect::<Vec<_>>(), [1, 7, 13, 19, 25]);
         assert_eq!(by_target.of(1).1.iter().map(|l| l.2).collect::<Vec<_>>(), [4, 10, 16, 22, 28]);
+    }
+
+    /// A key column that is not text (the scan's filter compares it as text, like the join).
+    #[test]
+    fn evidence_keyed_on_a_numeric_column() {
+        let df = df!(
+            "timestamp" => [1_000_000i64, 2_000_000, 3_000_000],
+            "log_file_path" => ["a.log", "a.log", "a.log"],
+            "log_line" => [1i64, 2, 3],
+            "destination_port" => [22i32, 80, 22],
+            "event_count" => [1i32, 1, 1],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("timestamp").cast(DataType::Datetime(TimeUnit::Microseconds, None)));
+        let key = Key { host: None, ip: None, user: Some("22"), from: 0, to: 10_000_000 };
+        let ev =
+            EvidenceIndex::load(df, "log_line > 0", &[key], &[("user_name".into(), "destination_port".into())], false)
+                .unwrap();
+        assert_eq!(ev.of(0).1.iter().map(|l| l.2).collect::<Vec<_>>(), [1, 3]);
     }
 }
