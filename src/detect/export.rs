@@ -113,6 +113,7 @@ pub fn translate(sql: &str, d: Dialect) -> String {
         LazyLock::new(|| Regex::new(r"(?i)CAST\(\s*timestamp\s+AS\s+DATE\s*\)").expect("a valid pattern"));
     static EPOCH: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\bEPOCH_US\(\s*([\w.]+)\s*\)").expect("a valid pattern"));
+    static STRING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bAS\s+STRING\b").expect("a valid pattern"));
     static AGG: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\bSTRING_AGG\(\s*(DISTINCT\s+)?([\w.]+)\s*,\s*'([^']*)'\s+ORDER\s+BY\s+([\w.]+)\s*\)")
             .expect("a valid pattern")
@@ -121,7 +122,6 @@ pub fn translate(sql: &str, d: Dialect) -> String {
     let out = DATE.replace_all(&out, utc_date(d));
     let out = EPOCH.replace_all(&out, |c: &Captures<'_>| epoch_us(&c[1], d));
     // Trino has no STRING type; the others read it (polars, Spark) or alias it (DuckDB).
-    static STRING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bAS\s+STRING\b").expect("a valid pattern"));
     let out = match d {
         Dialect::Trino => STRING.replace_all(&out, "AS VARCHAR"),
         _ => out,

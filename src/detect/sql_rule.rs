@@ -63,10 +63,14 @@ impl SqlRule {
 
     pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let params = ctx.config.params(&self.rule);
-        let sql = substitute(&self.body, &params)
-            .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
-        let sql = super::export::translate(&sql, super::export::Dialect::Polars);
-        let df = ctx.data.sql(&self.file, &sql)?;
+        // The query, the evidence predicate and the evidence keys, as polars runs them: parameters
+        // filled in, portable spellings translated (as `rules export --dialect polars` writes them).
+        let as_run = |text: &str| {
+            substitute(text, &params)
+                .map(|t| super::export::translate(&t, super::export::Dialect::Polars))
+                .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })
+        };
+        let df = ctx.data.sql(&self.file, &as_run(&self.body)?)?;
         let first = frame::ints(&df, "first_seen")?;
         let last = frame::ints(&df, "last_seen")?;
         if df.height() > 0 && (first.iter().all(Option::is_none) || last.iter().all(Option::is_none)) {
@@ -101,8 +105,7 @@ impl SqlRule {
         }
         let evidence = match &self.evidence {
             Some(pred) if df.height() > 0 => {
-                let pred = substitute(pred, &params)
-                    .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
+                let pred = as_run(pred)?;
                 // The keys: the header's, else every key column the query returns.
                 let joins: Vec<(String, String)> = if self.evidence_keys.is_empty() {
                     super::rule_file::KEY_COLUMNS
@@ -111,13 +114,10 @@ impl SqlRule {
                         .map(|k| (k.to_string(), k.to_string()))
                         .collect()
                 } else {
-                    let mut joins = Vec::new();
-                    for (k, e) in &self.evidence_keys {
-                        let e = substitute(e, &params)
-                            .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
-                        joins.push((k.clone(), e));
-                    }
-                    joins
+                    self.evidence_keys
+                        .iter()
+                        .map(|(k, e)| Ok((k.clone(), as_run(e)?)))
+                        .collect::<Result<_, AnalysisError>>()?
                 };
                 let keys: Vec<Key<'_>> = (0..df.height())
                     .map(|i| Key {
