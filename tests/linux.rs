@@ -502,3 +502,36 @@ fn timeline_grep_finds_text_in_messages_and_raw_lines() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a regular expression"));
 }
+
+/// journald's own words for deleting archived journals (systemd's journal-vacuum.c: `Deleted
+/// archived journal %s (%s).` for each file, `Vacuuming done, freed %s of archived journals from
+/// %s.` at the end), as rsyslog writes them to /var/log/syslog, are one finding per host; a web
+/// request that merely names the words is not.
+#[test]
+fn journald_vacuuming_in_syslog_is_a_finding_and_a_web_request_naming_it_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let j = "/var/log/journal/8d45620c1a9a4a3b9a6e0f3c2d1b0a99";
+    let syslog = format!(
+        "Mar 10 09:00:00 {HOST} systemd-journald[312]: Deleted archived journal {j}/system@3c5bd47e1e2f4c6aa6d2bd6b1f8d2f11-0000000000000001-00061a2b3c4d5e6f.journal (8.0M).\n\
+         Mar 10 09:00:00 {HOST} systemd-journald[312]: Deleted archived journal {j}/user-1000@3c5bd47e1e2f4c6aa6d2bd6b1f8d2f11-0000000000000412-00061a2b3c4d6a10.journal (8.0M).\n\
+         Mar 10 09:00:01 {HOST} systemd-journald[312]: Vacuuming done, freed 16.0M of archived journals from {j}.\n\
+         Mar 10 09:00:02 {HOST} systemd[1]: Started session-4.scope - Session 4 of User root.\n"
+    );
+    write(&ev, &format!("{HOST}/var/log/syslog"), syslog.as_bytes());
+    let access = format!("{ATTACKER} - - [10/Mar/2026:09:01:00 +0000] \"GET /Deleted%20archived%20journal HTTP/1.1\" 404 196 \"-\" \"curl/8.5.0\"\n");
+    write(&ev, "web1/var/log/apache2/access.log", access.as_bytes());
+    let case = dir.path().join("case");
+    let found = detect(&ev, &case);
+    let vacuum: Vec<&Finding> = found
+        .iter()
+        .filter(|f| {
+            f.rule == "log_integrity" && f.details.get("kind").and_then(|k| k.as_str()) == Some("journal vacuumed")
+        })
+        .collect();
+    assert_eq!(vacuum.len(), 1, "{:?}", vacuum.iter().map(|f| &f.title).collect::<Vec<_>>());
+    assert_eq!(vacuum[0].host_name.as_deref(), Some(HOST));
+    assert_eq!(vacuum[0].count, 3, "{}", vacuum[0].title);
+    assert_eq!(vacuum[0].evidence.len(), 3);
+    assert!(vacuum[0].evidence.iter().all(|e| e.file.ends_with("var/log/syslog")));
+}

@@ -72,7 +72,7 @@ impl Rule for LogIntegrity {
         out.extend(timed("log_integrity: boots without shutdown", || {
             super::journal_integrity::unclean_boots(self.id(), ctx)
         })?);
-        out.extend(super::journal_integrity::vacuuming(self.id(), ctx)?);
+        out.extend(timed("log_integrity: vacuumed journals", || super::journal_integrity::vacuuming(self.id(), ctx))?);
         Ok(out)
     }
 }

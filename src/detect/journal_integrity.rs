@@ -176,11 +176,20 @@ pub fn unclean_boots(rule: &str, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisEr
 }
 
 /// journald's and journalctl's messages about deleting archived journals.
+/// Sources whose lines are never journald's own messages.
+const NOT_JOURNALD_MODULES: [&str; 6] =
+    ["apache_access", "nginx_access", "apache_error", "nginx_error", "firewall", "audit"];
+
 pub fn vacuuming(rule: &str, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
     let m = || col("message");
+    // Web requests, web server errors, firewall packets and audit records are not where journald
+    // writes (a request for `/Deleted archived journal` is the client's words): their partitions
+    // are not read, which halves the messages scanned on a typical case.
+    let not_journald = crate::query::one_of(col("event_module"), NOT_JOURNALD_MODULES).not();
     let df = ctx
         .data
         .events()?
+        .filter(not_journald)
         .filter(
             m().str()
                 .contains_literal(lit("Deleted archived journal"))

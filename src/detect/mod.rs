@@ -126,21 +126,47 @@ fn peak_rss_mb() -> u64 {
     kb.unwrap_or(0) / 1024
 }
 
-/// Runs `f`; with LOGSLEUTH_TIMINGS set, prints its time and the peak RSS so far as `label`.
+/// The process's CPU time so far (user + system) in seconds (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and
+    // stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Runs `f`; with LOGSLEUTH_TIMINGS set, prints its time, the process's CPU time meanwhile
+/// (the job's own only when jobs run one at a time, `LOGSLEUTH_TIMINGS=seq`) and the peak RSS
+/// so far as `label`.
 pub(crate) fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let on = std::env::var_os("LOGSLEUTH_TIMINGS").is_some();
+    let cpu = if on { cpu_seconds() } else { 0.0 };
     let t = std::time::Instant::now();
     let r = f();
-    if std::env::var_os("LOGSLEUTH_TIMINGS").is_some() {
-        eprintln!("{:>8.2} s  {label}  (peak RSS {} MB)", t.elapsed().as_secs_f64(), peak_rss_mb());
+    if on {
+        eprintln!(
+            "{:>8.2} s  {:>6.2} s cpu  {label}  (peak RSS {} MB)",
+            t.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu,
+            peak_rss_mb()
+        );
     }
     r
+}
+
+/// Whether every job runs alone (`LOGSLEUTH_TIMINGS=seq`), so that each one's time and CPU are
+/// its own.
+pub(crate) fn sequential() -> bool {
+    std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq")
 }
 
 /// How many rules run at once: `LOGSLEUTH_RULE_THREADS`, else half the cores (at least 2).
 /// Each rule's queries already use every core through polars' own thread pool; a second rule
 /// beside it fills the gaps where one of them works on a single core.
 fn rule_threads() -> usize {
-    if std::env::var_os("LOGSLEUTH_TIMINGS").is_some_and(|v| v == "seq") {
+    if sequential() {
         return 1;
     }
     std::env::var("LOGSLEUTH_RULE_THREADS")
