@@ -78,7 +78,20 @@ pub fn detect_and_write(
     suppressions: Option<&Suppressions>,
     sigma: Option<&detect::sigma::SigmaSet>,
 ) -> Result<(FindingsDoc, IncidentsDoc), AnalysisError> {
-    let mut findings = detect::detect(data, sql, config, sigma)?;
+    // The hourly series correlations read no finding: computed beside the rules, whose own
+    // passes leave a core idle now and then (and the correlation rules at their end run alone).
+    let series = || timed(crate::store::files::CORRELATIONS, || crate::correlation::series::write(data));
+    let (findings, pairs) = if detect::sequential() {
+        (detect::detect(data, sql, config, sigma), series())
+    } else {
+        std::thread::scope(|s| {
+            let pairs = s.spawn(series);
+            let findings = detect::detect(data, sql, config, sigma);
+            (findings, pairs.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        })
+    };
+    let mut findings = findings?;
+    pairs?;
     let (suppressions, incidents) = timed("triage", || triage(data, config, &mut findings, suppressions))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let generated_at = crate::parse::time::format_rfc3339(now.as_secs() as i64 * 1_000_000);
@@ -105,7 +118,6 @@ pub fn detect_and_write(
             std::fs::write(tmp, text).map_err(|e| AnalysisError::Write { path: tmp.to_path_buf(), source: e })
         })
     })?;
-    timed(crate::store::files::CORRELATIONS, || crate::correlation::series::write(data))?;
     // Chain of custody for what detect wrote: `verify` re-checks these hashes.
     if let Err(e) = data.case.record_derived(DERIVED) {
         eprintln!("logsleuth: warning: the hashes of the derived files were not recorded: {e}");
