@@ -810,3 +810,55 @@ fn stored_ledger_follows_the_case() {
     assert_eq!(second.len(), 1, "{second:?}");
     assert_ne!(second, first);
 }
+
+/// Message template counts are stored in the case for the case as it is: a second detect reads
+/// them back with the same findings, and after another ingest a template seen again is no longer
+/// rare (the stored counts were computed again, the old file removed).
+#[test]
+fn stored_template_counts_follow_the_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let mut log = String::new();
+    for i in 0..6 {
+        log += &format!("Mar  1 10:00:{i:02} h1 systemd[1]: Started session-{i}.scope - Session {i} of User root.\n");
+    }
+    log += "Mar  1 10:01:00 h1 kernel: [  812.402117] usb 1-1: new high-speed USB device number 7 using xhci_hcd\n";
+    write(&ev, "h1/var/log/syslog", log.as_bytes());
+    let case = dir.path().join("case");
+    let c = case.to_str().unwrap();
+    ok(&["ingest", ev.to_str().unwrap(), "--case", c, "--year", "2026", "-q"]);
+    let stored = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&case)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("templates-"))
+            .collect();
+        v.sort();
+        v
+    };
+    let rare = || -> Vec<(String, u64, String)> {
+        ok(&["detect", "--case", c, "-q"]);
+        let doc = FindingsDoc::load(&case.join("findings.json")).unwrap();
+        doc.findings
+            .iter()
+            .filter(|f| f.rule == "rare_event" && f.details["kind"] == "rare message template")
+            .map(|f| (f.details["template"].as_str().unwrap().to_string(), f.count, f.evidence[0].file.clone()))
+            .collect()
+    };
+    let usb = "[ <*> usb <*> new high-speed USB device number <*> using xhci_hcd".to_string();
+    let first = rare();
+    assert_eq!(first, [(usb.clone(), 1, "h1/var/log/syslog".to_string())]);
+    let files = stored();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(rare(), first, "read back from the stored counts");
+    assert_eq!(stored(), files);
+    let again =
+        "Mar  2 11:00:00 h1 kernel: [ 9120.000001] usb 2-1: new high-speed USB device number 9 using xhci_hcd\n";
+    write(&ev, "h1/var/log/syslog.1", again.as_bytes());
+    ok(&["ingest", ev.to_str().unwrap(), "--case", c, "--year", "2026", "-q"]);
+    assert!(rare().iter().all(|(t, _, _)| *t != usb), "seen twice now");
+    let second = stored();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second, files);
+}

@@ -117,13 +117,16 @@ fn new_sources(ctx: &Ctx<'_>, id: &'static str, min_history: usize) -> Result<Ve
     let host: Vec<Option<&str>> = df.column("host_name")?.str()?.iter().collect();
     let ts: Vec<i64> = df.column("ts")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
     let line: Vec<i64> = df.column("log_line")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    // Sorted by number, not text: users and files by their rank among their distinct values
+    // (the same order), so a million logins compare integers instead of strings.
+    let (user_rank, file_rank) = (ranks(&user), ranks(&file));
     let mut order: Vec<u32> = (0..df.height() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        (user[a], ts[a], file[a], line[a]).cmp(&(user[b], ts[b], file[b], line[b]))
+    order.par_sort_unstable_by_key(|&a| {
+        let a = a as usize;
+        (user_rank[a], ts[a], file_rank[a], line[a])
     });
     let mut out = Vec::new();
-    for logins in order.chunk_by(|&a, &b| user[a as usize] == user[b as usize]) {
+    for logins in order.chunk_by(|&a, &b| user_rank[a as usize] == user_rank[b as usize]) {
         let u = user[logins[0] as usize];
         // Each address of the user: (first login's time, address, its row, logins from it).
         let mut pairs: Vec<(i64, &str, usize, i64)> = Vec::new();
@@ -164,6 +167,20 @@ fn new_sources(ctx: &Ctx<'_>, id: &'static str, min_history: usize) -> Result<Ve
         }
     }
     Ok(out)
+}
+
+/// Each value's rank among the distinct values, in their sorted order.
+fn ranks(values: &[&str]) -> Vec<u32> {
+    let mut distinct: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
+    for v in values {
+        distinct.entry(v).or_insert(0);
+    }
+    let mut sorted: Vec<&str> = distinct.keys().copied().collect();
+    sorted.sort_unstable();
+    for (i, v) in sorted.iter().enumerate() {
+        distinct.insert(v, i as u32);
+    }
+    values.iter().map(|v| distinct[v]).collect()
 }
 
 /// Programs seen at most `max_occ` times on a host.
@@ -247,31 +264,61 @@ fn mine(df: &DataFrame, seen: &mut Templates) -> Result<(), AnalysisError> {
     Ok(())
 }
 
-/// Rare message templates (syslog and auth messages): one pass over the messages in bounded
-/// batches, counting templates by hash and keeping each one's earliest line.
+/// Version of the stored template counts ([`template_counts`]): raised whenever the masking or
+/// the hash changes, so that a case's stored counts are computed again.
+const TEMPLATES_VERSION: u32 = 1;
+
+/// Every message template of the case's auth and syslog messages with its count and earliest
+/// line, in (time, file, line) order of that line: columns `n`, `first_ts`, `first_file`,
+/// `first_line`, `host_name`, `message`. One pass over the messages in bounded batches; the
+/// result depends on no parameter, so it is stored in the case (`templates-STAMP.parquet`) and
+/// read back while the case stays as it is.
+fn template_counts(ctx: &Ctx<'_>) -> Result<DataFrame, AnalysisError> {
+    ctx.data.derived_table("templates", TEMPLATES_VERSION, || {
+        let columns = ["timestamp", "host_name", "message", "log_file_path", "log_line"];
+        let mut seen = Templates::default();
+        // (Mining files side by side, each into its own counts, was tried: no faster, since
+        // decoding a batch already uses every core, and 100 MB more memory.)
+        ctx.data.for_each_event_batch(&["auth", "syslog"], &columns, TEMPLATE_BATCH_ROWS, |df| mine(df, &mut seen))?;
+        let mut all: Vec<Seen> = seen.into_values().collect();
+        all.sort_by(|a, b| a.first.cmp(&b.first));
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("n".into(), all.iter().map(|s| s.n).collect::<Vec<u64>>()),
+            Column::new("first_ts".into(), all.iter().map(|s| s.first.0).collect::<Vec<i64>>()),
+            Column::new("first_file".into(), all.iter().map(|s| s.first.1.as_str()).collect::<Vec<&str>>()),
+            Column::new("first_line".into(), all.iter().map(|s| s.first.2).collect::<Vec<i64>>()),
+            Column::new("host_name".into(), all.iter().map(|s| s.host.as_deref()).collect::<Vec<Option<&str>>>()),
+            Column::new("message".into(), all.iter().map(|s| s.message.as_str()).collect::<Vec<&str>>()),
+        ])?;
+        Ok(df)
+    })
+}
+
+/// Rare message templates (syslog and auth messages): those seen at most `max_occ` times, the
+/// earliest first.
 fn rare_templates(
     ctx: &Ctx<'_>,
     id: &'static str,
     max_occ: u64,
     max_findings: usize,
 ) -> Result<Vec<Draft>, AnalysisError> {
+    let counts = template_counts(ctx)?;
+    let n: Vec<u64> = counts.column("n")?.u64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let ts = frame::ints(&counts, "first_ts")?;
+    let file = frame::strs(&counts, "first_file")?;
+    let line = frame::ints(&counts, "first_line")?;
+    let host = frame::strs(&counts, "host_name")?;
+    let message = frame::strs(&counts, "message")?;
     let mut out = Vec::new();
-    let columns = ["timestamp", "host_name", "message", "log_file_path", "log_line"];
-    let mut seen = Templates::default();
-    // (Mining files side by side, each into its own counts, was tried: no faster, since
-    // decoding a batch already uses every core, and 100 MB more memory.)
-    ctx.data.for_each_event_batch(&["auth", "syslog"], &columns, TEMPLATE_BATCH_ROWS, |df| mine(df, &mut seen))?;
-    let mut rare: Vec<Seen> = seen.into_values().filter(|s| s.n <= max_occ).collect();
-    rare.sort_by(|a, b| a.first.cmp(&b.first));
-    for s in rare.into_iter().take(max_findings) {
-        let t = template(&s.message);
+    for i in (0..counts.height()).filter(|&i| n[i] <= max_occ).take(max_findings) {
+        let t = template(message[i].as_deref().unwrap_or(""));
         let mut d = Draft::new(id, Severity::Low);
-        d.host_name = s.host.clone();
-        d.add(s.first.0, &s.first.1, s.first.2);
-        d.count = s.n;
+        d.host_name = host[i].clone();
+        d.add(ts[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
+        d.count = n[i];
         d = d.detail("kind", "rare message template").detail("template", t.clone());
         let short: String = t.chars().take(80).collect();
-        d.title = format!("Rare message on {}: {short}", s.host.as_deref().unwrap_or("?"));
+        d.title = format!("Rare message on {}: {short}", host[i].as_deref().unwrap_or("?"));
         out.push(d);
     }
     Ok(out)
@@ -280,6 +327,12 @@ fn rare_templates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranks_follow_the_sorted_order_of_distinct_values() {
+        assert_eq!(ranks(&["bob", "alice", "bob", "carol", "alice"]), vec![1, 0, 1, 2, 0]);
+        assert!(ranks(&[]).is_empty());
+    }
 
     #[test]
     fn templates_mask_variables() {

@@ -248,9 +248,16 @@ impl CaseData {
     /// What the stored ledger must match: the ledger's definition and the case's contents (the
     /// manifest changes with every ingest run).
     fn ledger_stamp(&self) -> String {
+        self.stamp(ledger::VERSION)
+    }
+
+    /// What a table derived from the events must match to be reused: the version of its
+    /// definition, the events' schema and the case's contents (the manifest changes with every
+    /// ingest run, merge and compaction).
+    fn stamp(&self, version: u32) -> String {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
-        h.update(ledger::VERSION.to_le_bytes());
+        h.update(version.to_le_bytes());
         h.update(crate::schema::SCHEMA_VERSION.to_le_bytes());
         h.update(self.manifest.finished_at.as_bytes());
         h.update((self.manifest.runs.len() as u64).to_le_bytes());
@@ -260,13 +267,55 @@ impl CaseData {
 
     /// Removes ledgers stored for earlier states of the case.
     fn remove_stale_ledgers(&self, keep: &Path) {
+        self.remove_stale("attempts", keep);
+    }
+
+    /// Removes the `NAME-STAMP.parquet` files stored for earlier states of the case.
+    fn remove_stale(&self, name: &str, keep: &Path) {
         let Ok(dir) = std::fs::read_dir(&self.case.dir) else { return };
+        let prefix = format!("{name}-");
         for e in dir.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("attempts-") && name.ends_with(".parquet") && e.path() != keep {
+            let file = e.file_name().to_string_lossy().into_owned();
+            if file.starts_with(&prefix) && file.ends_with(".parquet") && e.path() != keep {
                 let _ = std::fs::remove_file(e.path());
             }
         }
+    }
+
+    /// A small table derived from the events by `compute` (one pass over much of the case whose
+    /// result does not depend on any rule's parameters): read back from `CASE/NAME-STAMP.parquet`
+    /// when an earlier command stored it for the case as it is now ([`Self::stamp`] of
+    /// `version`), else computed and stored there, like the attempt ledger. A case that cannot be
+    /// written is only read: the table is then computed for this command alone.
+    pub fn derived_table(
+        &self,
+        name: &str,
+        version: u32,
+        compute: impl FnOnce() -> Result<DataFrame, AnalysisError>,
+    ) -> Result<DataFrame, AnalysisError> {
+        let path = self.case.dir.join(format!("{name}-{}.parquet", self.stamp(version)));
+        let read = |p: &Path| -> Result<DataFrame, AnalysisError> {
+            Ok(ParquetReader::new(
+                std::fs::File::open(p)
+                    .map_err(|e| AnalysisError::Case { path: p.to_path_buf(), msg: e.to_string() })?,
+            )
+            .finish()?)
+        };
+        if path.is_file() {
+            // A file that no longer reads (cut short by a full disk) is computed again.
+            if let Ok(df) = read(&path) {
+                return Ok(df);
+            }
+        }
+        let mut df = compute()?;
+        let stored = files::write_atomic(&path, |tmp| {
+            ParquetWriter::new(files::create(tmp)?).finish(&mut df)?;
+            Ok(())
+        });
+        if stored.is_ok() {
+            self.remove_stale(name, &path);
+        }
+        Ok(df)
     }
 
     /// All rejects, lazily.
