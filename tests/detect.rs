@@ -862,3 +862,51 @@ fn stored_template_counts_follow_the_case() {
     assert_eq!(second.len(), 1, "{second:?}");
     assert_ne!(second, files);
 }
+
+/// A rare program's evidence is its earliest line, wherever the files put it: the older rotation
+/// (`syslog.1`, stored after `syslog`) holds the first run. The program counts are stored in the
+/// case (`programs-STAMP.parquet`) and read back by the next detect, with other thresholds.
+#[test]
+fn a_rare_program_shows_its_earliest_line_and_its_counts_are_stored() {
+    let newer = "Mar  2 10:00:00 h1 backupd[901]: run finished\nMar  2 10:05:00 h1 systemd[1]: Started cron.service.\n";
+    let older = "Mar  1 09:00:00 h1 backupd[77]: run finished\nMar  1 09:05:00 h1 systemd[1]: Started cron.service.\n";
+    let (c, _) = detect_on(&[("h1/var/log/syslog", newer.into()), ("h1/var/log/syslog.1", older.into())], &[]);
+    let case = c.case.to_str().unwrap();
+    let cfg = c.case.join("cfg.toml");
+    std::fs::write(&cfg, "[rare_event]\nmax_occurrences = 2\n").unwrap();
+    let programs = |cfg: Option<&Path>| -> Vec<(String, u64, String, i64, String)> {
+        let mut args = vec!["detect", "--case", case, "-q"];
+        if let Some(c) = cfg {
+            args.extend(["--config", c.to_str().unwrap()]);
+        }
+        ok(&args);
+        let doc = FindingsDoc::load(&c.case.join("findings.json")).unwrap();
+        of(&doc.findings, "rare_event")
+            .into_iter()
+            .filter(|f| f.details["kind"] == "rare program")
+            .map(|f| {
+                let e = &f.evidence[0];
+                (
+                    f.details["program"].as_str().unwrap().to_string(),
+                    f.count,
+                    e.file.clone(),
+                    e.line,
+                    f.first_seen.clone(),
+                )
+            })
+            .collect()
+    };
+    let stored = || {
+        std::fs::read_dir(&c.case)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("programs-"))
+            .count()
+    };
+    assert_eq!(stored(), 1);
+    let two = programs(Some(&cfg));
+    let backupd = ("backupd".to_string(), 2, "h1/var/log/syslog.1".to_string(), 1, "2026-03-01T09:00:00Z".to_string());
+    assert!(two.contains(&backupd), "{two:?}");
+    assert!(programs(None).is_empty(), "seen twice: not rare at the default of once");
+    assert_eq!(stored(), 1);
+}

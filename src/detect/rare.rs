@@ -183,46 +183,96 @@ fn ranks(values: &[&str]) -> Vec<u32> {
     values.iter().map(|v| distinct[v]).collect()
 }
 
-/// Programs seen at most `max_occ` times on a host.
+/// Version of the stored program counts ([`program_counts`]).
+const PROGRAMS_VERSION: u32 = 1;
+
+/// Every (host, program) of the case with its count and earliest line (time, then file and line
+/// at that time): columns `host_name`, `process_name`, `n`, `first_ts`, `first_file`,
+/// `first_line`, in (first_ts, host, program) order. It depends on no parameter, so it is stored
+/// in the case (`programs-STAMP.parquet`) and read back while the case stays as it is.
+fn program_counts(ctx: &Ctx<'_>) -> Result<DataFrame, AnalysisError> {
+    ctx.data.derived_table("programs", PROGRAMS_VERSION, || {
+        let ts = || col("timestamp").cast(DataType::Int64);
+        let groups = ctx
+            .data
+            .events()?
+            .filter(col("process_name").is_not_null())
+            .group_by([col("host_name"), col("process_name")])
+            .agg([len().cast(DataType::UInt64).alias("n"), ts().min().alias("first_ts")])
+            .run()?;
+        // The lines at those first instants (a second, very selective scan): the earliest
+        // (file, line) of each group at its first time.
+        let firsts: Vec<i64> = frame::ints(&groups, "first_ts")?.into_iter().flatten().collect();
+        let lines = ctx
+            .data
+            .events()?
+            .filter(col("process_name").is_not_null().and(crate::query::one_of(ts(), firsts)))
+            .select([
+                col("host_name"),
+                col("process_name"),
+                ts().alias("ts"),
+                col("log_file_path"),
+                col("log_line").cast(DataType::Int64),
+            ])
+            .run()?;
+        type Group = (Option<String>, Option<String>, i64);
+        let mut earliest: HashMap<Group, (String, i64)> = HashMap::new();
+        {
+            let (h, p, t) =
+                (frame::strs(&lines, "host_name")?, frame::strs(&lines, "process_name")?, frame::ints(&lines, "ts")?);
+            let (f, l) = (frame::strs(&lines, "log_file_path")?, frame::ints(&lines, "log_line")?);
+            for i in 0..lines.height() {
+                let here = (f[i].clone().unwrap_or_default(), l[i].unwrap_or(0));
+                let e = earliest.entry((h[i].clone(), p[i].clone(), t[i].unwrap_or(0))).or_insert_with(|| here.clone());
+                if here < *e {
+                    *e = here;
+                }
+            }
+        }
+        let (host, prog, first) = (
+            frame::strs(&groups, "host_name")?,
+            frame::strs(&groups, "process_name")?,
+            frame::ints(&groups, "first_ts")?,
+        );
+        let (file, line): (Vec<Option<String>>, Vec<Option<i64>>) = (0..groups.height())
+            .map(|i| {
+                earliest
+                    .get(&(host[i].clone(), prog[i].clone(), first[i].unwrap_or(0)))
+                    .map_or((None, None), |(f, l)| (Some(f.clone()), Some(*l)))
+            })
+            .unzip();
+        let mut groups = groups;
+        groups.with_column(Column::new("first_file".into(), file))?;
+        groups.with_column(Column::new("first_line".into(), line))?;
+        Ok(groups.sort(["first_ts", "host_name", "process_name"], Default::default())?)
+    })
+}
+
+/// Programs seen at most `max_occ` times on a host, the earliest first.
 fn rare_programs(
     ctx: &Ctx<'_>,
     id: &'static str,
     max_occ: u64,
     max_findings: usize,
 ) -> Result<Vec<Draft>, AnalysisError> {
-    let mut out = Vec::new();
-    let df = ctx
-        .data
-        .events()?
-        .filter(col("process_name").is_not_null())
-        .group_by([col("host_name"), col("process_name")])
-        .agg([
-            len().alias("n"),
-            col("timestamp").cast(DataType::Int64).min().alias("first"),
-            col("log_file_path").first().alias("file"),
-            col("log_line").first().alias("line"),
-        ])
-        .filter(col("n").lt_eq(lit(max_occ as i64)))
-        .sort(["first", "host_name", "process_name"], Default::default())
-        .limit(max_findings as IdxSize)
-        .run()?;
+    let df = program_counts(ctx)?;
+    let n: Vec<u64> = df.column("n")?.u64()?.iter().map(|v| v.unwrap_or(0)).collect();
     let host = frame::strs(&df, "host_name")?;
     let prog = frame::strs(&df, "process_name")?;
-    let n = frame::ints(&df, "n")?;
-    let first = frame::ints(&df, "first")?;
-    let file = frame::strs(&df, "file")?;
-    let line = frame::ints(&df, "line")?;
-    for i in 0..df.height() {
+    let first = frame::ints(&df, "first_ts")?;
+    let file = frame::strs(&df, "first_file")?;
+    let line = frame::ints(&df, "first_line")?;
+    let mut out = Vec::new();
+    for i in (0..df.height()).filter(|&i| n[i] <= max_occ).take(max_findings) {
         let mut d = Draft::new(id, Severity::Low);
         d.host_name = host[i].clone();
         d.add(first[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
-        d.count = n[i].unwrap_or(0) as u64;
+        d.count = n[i];
         let p = prog[i].clone().unwrap_or_default();
         d = d.detail("kind", "rare program").detail("program", p.clone());
         d.title = format!("Program {p} seen only {} time(s) on {}", d.count, host[i].as_deref().unwrap_or("?"));
         out.push(d);
     }
-
     Ok(out)
 }
 
