@@ -95,6 +95,11 @@ pub fn label(key: &str) -> String {
     }
 }
 
+/// Version of the stored hourly counts: raised whenever what [`hourly`] counts changes.
+const HOURLY_VERSION: u32 = 1;
+
+/// Events per hour of every source and host, and of the failures, blocks and client errors in
+/// them, as named series (`auth@web01`, `auth failures@web01`, …).
 pub fn hourly(data: &CaseData) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, AnalysisError> {
     let hour = (col("timestamp").cast(DataType::Int64).floor_div(lit(3_600_000_000i64))).alias("hour");
     // The kind is a small code, not a string: 10 M rows of literal strings cost more than the
@@ -108,12 +113,17 @@ pub fn hourly(data: &CaseData) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, A
         .then(lit(3u8))
         .otherwise(lit(0u8))
         .alias("kind");
-    let df = data
-        .events()?
-        .select([col("event_module"), col("host_name").fill_null(lit("-")), hour, kind])
-        .group_by([col("event_module"), col("host_name"), col("hour"), col("kind")])
-        .agg([len().alias("n")])
-        .run()?;
+    // The counts depend on nothing but the events: stored in the case (`hourly-STAMP.parquet`)
+    // for detect and report to read back while the case stays as it is.
+    let df = data.derived_table("hourly", HOURLY_VERSION, || {
+        Ok(data
+            .events()?
+            .select([col("event_module"), col("host_name").fill_null(lit("-")), hour, kind])
+            .group_by([col("event_module"), col("host_name"), col("hour"), col("kind")])
+            .agg([len().alias("n")])
+            .sort(["event_module", "host_name", "hour", "kind"], Default::default())
+            .run()?)
+    })?;
     let module = frame::strs(&df, "event_module")?;
     let host = frame::strs(&df, "host_name")?;
     let h = frame::ints(&df, "hour")?;
