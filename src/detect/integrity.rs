@@ -58,9 +58,6 @@ impl Rule for LogIntegrity {
             ),
         ]
     }
-    fn heavy(&self) -> bool {
-        true
-    }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         use super::timed;
         let mut out = timed("log_integrity: silent gaps", || self.gaps(ctx))?;

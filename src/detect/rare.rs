@@ -70,9 +70,6 @@ impl Rule for RareEvent {
             Param::new("max_findings", Value::Int(25), "At most this many rare programs and as many rare templates."),
         ]
     }
-    fn heavy(&self) -> bool {
-        true
-    }
     fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let id = self.id();
         let min_history = ctx.config.int(id, "min_history").max(0) as usize;

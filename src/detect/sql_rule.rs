@@ -56,7 +56,7 @@ impl SqlRule {
     }
 
     /// Whether it reads the attempt ledger: its windows hold the ledger's keys in memory at once
-    /// (about 0.5 GB for the bench case's 3.75 M attempts), so such rules run one at a time.
+    /// (about 0.5 GB for the bench case's 3.75 M attempts), so such rules run alone.
     pub fn heavy(&self) -> bool {
         self.evidence_table == "attempts" || self.body.to_ascii_lowercase().contains("attempts")
     }
