@@ -278,6 +278,21 @@ fn clock_trouble_is_a_finding() {
     assert_eq!(zone.details["offset_hours"].as_i64().unwrap().abs(), 1, "{zone:#?}");
     assert_eq!(zone.details["addresses"], 4);
     assert_eq!(zone.host_name.as_deref(), Some("web01"));
+    // A second detect reads the steps back in time and the address sightings from the tables the
+    // first stored in the case, with the same findings.
+    let stored = |prefix: &str| {
+        std::fs::read_dir(&case)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .count()
+    };
+    assert_eq!((stored("backsteps-"), stored("sightings-")), (1, 1));
+    let again = clock_findings(&case);
+    let titles = |f: &[logsleuth::detect::finding::Finding]| {
+        f.iter().map(|f| (f.title.clone(), f.evidence.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(titles(&again), titles(&found));
 
     // Read with the host's real zone, the clocks agree and that finding goes away.
     let case2 = dir.path().join("case2");

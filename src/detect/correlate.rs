@@ -61,12 +61,11 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
     let ips: Vec<String> = named.keys().cloned().collect();
     let named_ip = || one_of(col("source_ip"), ips.iter().map(String::as_str));
     let ts = || col("timestamp").cast(DataType::Int64);
-    let df = ctx
-        .data
-        .events()?
+    let df = super::sightings::table(ctx)?
+        .lazy()
         .filter(named_ip())
         .group_by([col("source_ip"), col("event_module"), col("host_name")])
-        .agg([len().alias("n"), ts().min().alias("first"), ts().max().alias("last")])
+        .agg([col("n").sum(), col("first").min(), col("last").max()])
         .sort(["source_ip", "first", "event_module", "host_name"], Default::default())
         .run()?;
     let ip = frame::strs(&df, "source_ip")?;

@@ -74,6 +74,75 @@ impl Rule for LogIntegrity {
     }
 }
 
+/// Version of the stored steps back in time ([`back_steps`]).
+const BACK_STEPS_VERSION: u32 = 1;
+
+/// Every step back in time between consecutive lines of a file (by line number): the later
+/// line's `log_file_path`, `log_line`, `timestamp`, `host_name` and the `step` (negative, in
+/// microseconds), in (file, line) order. Access logs are left out: they stamp a request's start
+/// but write it when it ends, out of order by design. Every line's (line number, time, host) is
+/// read in bounded batches, each file then put in line order and walked. The steps depend on no
+/// parameter (the tolerance filters them afterwards), so they are stored in the case
+/// (`backsteps-STAMP.parquet`) and read back while the case stays as it is.
+fn back_steps(ctx: &Ctx<'_>) -> Result<DataFrame, AnalysisError> {
+    ctx.data.derived_table("backsteps", BACK_STEPS_VERSION, || {
+        let mut hosts: Vec<Option<String>> = Vec::new();
+        let mut host_ids: HashMap<Option<String>, u32> = HashMap::new();
+        let mut files: HashMap<String, Vec<Row>> = HashMap::new();
+        let columns = ["log_file_path", "log_line", "timestamp", "host_name"];
+        ctx.data.for_each_event_batch(&["auth", "syslog", "firewall"], &columns, 1 << 20, |df| {
+            let file = df.column("log_file_path")?.str()?;
+            let line = frame::ints(df, "log_line")?;
+            let ts = frame::ints(df, "timestamp")?;
+            let host = df.column("host_name")?.str()?;
+            let mut current: Option<(&str, &mut Vec<Row>)> = None;
+            let mut last_host: Option<u32> = None;
+            for (i, f) in file.iter().enumerate() {
+                let f = f.unwrap_or("");
+                let h = host.get(i);
+                // Hosts repeat in runs: the previous line's host is checked first; a central
+                // syslog file interleaving many hosts goes through the map.
+                let hid = match last_host {
+                    Some(k) if hosts[k as usize].as_deref() == h => k,
+                    _ => *host_ids.entry(h.map(str::to_string)).or_insert_with_key(|k| {
+                        hosts.push(k.clone());
+                        (hosts.len() - 1) as u32
+                    }),
+                };
+                last_host = Some(hid);
+                let rows = match current.take() {
+                    Some((name, rows)) if name == f => rows,
+                    _ => files.entry(f.to_string()).or_default(),
+                };
+                rows.push((line[i].unwrap_or(0), ts[i].unwrap_or(0), hid));
+                current = Some((f, rows));
+            }
+            Ok(())
+        })?;
+        let mut files: Vec<(String, Vec<Row>)> = files.into_iter().collect();
+        files.par_iter_mut().for_each(|(_, rows)| rows.sort_unstable());
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (mut file, mut line, mut ts, mut step, mut host) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (f, rows) in &files {
+            for w in rows.windows(2).filter(|w| w[1].1 < w[0].1) {
+                file.push(f.as_str());
+                line.push(w[1].0);
+                ts.push(w[1].1);
+                step.push(w[1].1 - w[0].1);
+                host.push(hosts[w[1].2 as usize].as_deref());
+            }
+        }
+        Ok(DataFrame::new_infer_height(vec![
+            Column::new("log_file_path".into(), file),
+            Column::new("log_line".into(), line),
+            Column::new("timestamp".into(), ts),
+            Column::new("step".into(), step),
+            Column::new("host_name".into(), host),
+        ])?)
+    })
+}
+
 /// The first line (time, file, line) of each address at its first time on one clock (a host's
 /// zone-less or offset-carrying lines).
 fn first_lines(
@@ -169,66 +238,29 @@ impl LogIntegrity {
     fn backwards(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let id = self.id();
         let tol = ctx.config.int(id, "backwards_tolerance_minutes") * MINUTE;
-        // Every line's (line number, time, host) per file, read in bounded batches; each file is
-        // then put in line order and walked. Access logs are left out: they stamp a request's
-        // start but write it when it ends, out of order by design.
-        let mut hosts: Vec<Option<String>> = Vec::new();
-        let mut host_ids: HashMap<Option<String>, u32> = HashMap::new();
-        let mut files: HashMap<String, Vec<Row>> = HashMap::new();
-        let columns = ["log_file_path", "log_line", "timestamp", "host_name"];
-        ctx.data.for_each_event_batch(&["auth", "syslog", "firewall"], &columns, 1 << 20, |df| {
-            let file = df.column("log_file_path")?.str()?;
-            let line = frame::ints(df, "log_line")?;
-            let ts = frame::ints(df, "timestamp")?;
-            let host = df.column("host_name")?.str()?;
-            let mut current: Option<(&str, &mut Vec<Row>)> = None;
-            let mut last_host: Option<u32> = None;
-            for (i, f) in file.iter().enumerate() {
-                let f = f.unwrap_or("");
-                let h = host.get(i);
-                // Hosts repeat in runs: the previous line's host is checked first; a central
-                // syslog file interleaving many hosts goes through the map.
-                let hid = match last_host {
-                    Some(k) if hosts[k as usize].as_deref() == h => k,
-                    _ => *host_ids.entry(h.map(str::to_string)).or_insert_with_key(|k| {
-                        hosts.push(k.clone());
-                        (hosts.len() - 1) as u32
-                    }),
-                };
-                last_host = Some(hid);
-                let rows = match current.take() {
-                    Some((name, rows)) if name == f => rows,
-                    _ => files.entry(f.to_string()).or_default(),
-                };
-                rows.push((line[i].unwrap_or(0), ts[i].unwrap_or(0), hid));
-                current = Some((f, rows));
-            }
-            Ok(())
-        })?;
-        let mut files: Vec<(String, Vec<Row>)> = files.into_iter().collect();
-        files.par_iter_mut().for_each(|(_, rows)| rows.sort_unstable());
+        let steps = back_steps(ctx)?;
+        let file = frame::strs(&steps, "log_file_path")?;
+        let line = frame::ints(&steps, "log_line")?;
+        let ts = frame::ints(&steps, "timestamp")?;
+        let step = frame::ints(&steps, "step")?;
+        let host = frame::strs(&steps, "host_name")?;
         let mut by_file: BTreeMap<String, Draft> = BTreeMap::new();
-        for (f, rows) in &files {
-            for w in rows.windows(2) {
-                let step = w[1].1 - w[0].1;
-                if step >= -tol {
-                    continue;
-                }
-                let (line, t, hid) = w[1];
-                let d = by_file.entry(f.clone()).or_insert_with(|| {
-                    let mut d = Draft::new("log_integrity", Severity::Medium);
-                    d.host_name = hosts[hid as usize].clone();
-                    d.details.insert("kind".into(), "time goes backwards".into());
-                    d.details.insert("file".into(), f.clone().into());
-                    d.details.insert("largest_jump_minutes".into(), 0.into());
-                    d
-                });
-                d.add(t, f, line);
-                d.count += 1;
-                let jump = -step / MINUTE;
-                if d.details["largest_jump_minutes"].as_i64().unwrap_or(0) < jump {
-                    d.details.insert("largest_jump_minutes".into(), jump.into());
-                }
+        for i in (0..steps.height()).filter(|&i| step[i].unwrap_or(0) < -tol) {
+            let (f, line, t, step) =
+                (file[i].clone().unwrap_or_default(), line[i].unwrap_or(0), ts[i].unwrap_or(0), step[i].unwrap_or(0));
+            let d = by_file.entry(f.clone()).or_insert_with(|| {
+                let mut d = Draft::new("log_integrity", Severity::Medium);
+                d.host_name = host[i].clone();
+                d.details.insert("kind".into(), "time goes backwards".into());
+                d.details.insert("file".into(), f.clone().into());
+                d.details.insert("largest_jump_minutes".into(), 0.into());
+                d
+            });
+            d.add(t, &f, line);
+            d.count += 1;
+            let jump = -step / MINUTE;
+            if d.details["largest_jump_minutes"].as_i64().unwrap_or(0) < jump {
+                d.details.insert("largest_jump_minutes".into(), jump.into());
             }
         }
         Ok(by_file
@@ -324,16 +356,10 @@ impl LogIntegrity {
         let min_addr = ctx.config.int(id, "clock_min_addresses").max(1) as usize;
         // Only the first time per clock and address here; the lines behind a finding are looked
         // up afterwards (reading file and line for every event would cost more than the rule).
-        let df = ctx
-            .data
-            .events()?
-            .filter(col("source_ip").is_not_null())
-            .group_by([
-                col("host_name"),
-                col("timestamp_original_offset").is_null().alias("zoneless"),
-                col("source_ip"),
-            ])
-            .agg([col("timestamp").cast(DataType::Int64).min().alias("first")])
+        let df = super::sightings::table(ctx)?
+            .lazy()
+            .group_by([col("host_name"), col("zoneless"), col("source_ip")])
+            .agg([col("first").min()])
             .run()?;
         let host = df.column("host_name")?.str()?;
         let zoneless = df.column("zoneless")?.bool()?;

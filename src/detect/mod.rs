@@ -17,6 +17,7 @@ pub mod process;
 pub mod rare;
 pub mod rule_file;
 pub mod severity;
+pub mod sightings;
 pub mod sigma;
 pub mod sql_rule;
 pub mod web;
