@@ -175,36 +175,43 @@ pub fn unclean_boots(rule: &str, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisEr
     Ok(out)
 }
 
-/// journald's and journalctl's messages about deleting archived journals.
+/// Version of the stored vacuuming lines: raised whenever what [`vacuuming`] looks for changes.
+const VACUUM_VERSION: u32 = 1;
+
 /// Sources whose lines are never journald's own messages.
 const NOT_JOURNALD_MODULES: [&str; 6] =
     ["apache_access", "nginx_access", "apache_error", "nginx_error", "firewall", "audit"];
 
+/// journald's and journalctl's messages about deleting archived journals.
 pub fn vacuuming(rule: &str, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
-    let m = || col("message");
-    // Web requests, web server errors, firewall packets and audit records are not where journald
-    // writes (a request for `/Deleted archived journal` is the client's words): their partitions
-    // are not read, which halves the messages scanned on a typical case.
-    let not_journald = crate::query::one_of(col("event_module"), NOT_JOURNALD_MODULES).not();
-    let df = ctx
-        .data
-        .events()?
-        .filter(not_journald)
-        .filter(
-            m().str()
-                .contains_literal(lit("Deleted archived journal"))
-                .or(m().str().contains_literal(lit("Vacuuming done, freed")))
-                .fill_null(lit(false)),
-        )
-        .select([
-            col("timestamp").cast(DataType::Int64).alias("ts"),
-            col("host_name"),
-            col("message"),
-            col("log_file_path"),
-            col("log_line"),
-        ])
-        .sort(["ts", "log_file_path", "log_line"], Default::default())
-        .run()?;
+    // The lines depend on nothing but the events: stored in the case (`vacuum-STAMP.parquet`,
+    // usually empty) and read back while the case stays as it is.
+    let df = ctx.data.derived_table("vacuum", VACUUM_VERSION, || {
+        let m = || col("message");
+        // Web requests, web server errors, firewall packets and audit records are not where
+        // journald writes (a request for `/Deleted archived journal` is the client's words):
+        // their partitions are not read, which halves the messages scanned on a typical case.
+        let not_journald = crate::query::one_of(col("event_module"), NOT_JOURNALD_MODULES).not();
+        Ok(ctx
+            .data
+            .events()?
+            .filter(not_journald)
+            .filter(
+                m().str()
+                    .contains_literal(lit("Deleted archived journal"))
+                    .or(m().str().contains_literal(lit("Vacuuming done, freed")))
+                    .fill_null(lit(false)),
+            )
+            .select([
+                col("timestamp").cast(DataType::Int64).alias("ts"),
+                col("host_name"),
+                col("message"),
+                col("log_file_path"),
+                col("log_line"),
+            ])
+            .sort(["ts", "log_file_path", "log_line"], Default::default())
+            .run()?)
+    })?;
     let ts = frame::ints(&df, "ts")?;
     let host = frame::strs(&df, "host_name")?;
     let msg = frame::strs(&df, "message")?;
