@@ -40,12 +40,16 @@ fn main() {
     sigma(&bin, &case, n);
 }
 
-/// `LOGSLEUTH_TIMINGS` lines of a detect run: (seconds, label, peak RSS MB).
+/// `LOGSLEUTH_TIMINGS` lines of a detect run: (seconds, label, peak RSS MB); the CPU time between
+/// the seconds and the label is left out.
 fn timings(stderr: &str) -> Vec<(f64, String, u64)> {
     stderr
         .lines()
         .filter_map(|l| {
+            // `   1.23 s    2.01 s cpu  LABEL  (peak RSS 456 MB)`
             let (secs, rest) = l.trim().split_once(" s  ")?;
+            let rest = rest.trim_start();
+            let rest = rest.split_once(" s cpu  ").map_or(rest, |(_, r)| r);
             let (label, rss) = rest.rsplit_once("  (peak RSS ")?;
             Some((secs.trim().parse().ok()?, label.to_string(), rss.trim_end_matches(" MB)").parse().ok()?))
         })
