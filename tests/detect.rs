@@ -783,22 +783,13 @@ fn stored_ledger_follows_the_case() {
     write(&ev, "h1/var/log/auth.log", log.as_bytes());
     let case = dir.path().join("case");
     ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
-    let stored = || -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&case)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("attempts-"))
-            .collect();
-        v.sort();
-        v
-    };
+    let ledgers = || stored(&case, "attempts-");
     let tries = "SELECT SUM(attempts) AS n FROM attempts";
     assert_eq!(count(&case, tries), 3);
-    let first = stored();
+    let first = ledgers();
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(count(&case, tries), 3, "read back from the stored ledger");
-    assert_eq!(stored(), first);
+    assert_eq!(ledgers(), first);
     let mut more = String::new();
     for i in 0..2 {
         more += &fail(10 + i, "192.0.2.31", "admin", 200 + i as u32);
@@ -806,7 +797,7 @@ fn stored_ledger_follows_the_case() {
     write(&ev, "h2/var/log/auth.log", more.replace(" h1 ", " h2 ").as_bytes());
     ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
     assert_eq!(count(&case, tries), 5, "the new evidence is in the ledger");
-    let second = stored();
+    let second = ledgers();
     assert_eq!(second.len(), 1, "{second:?}");
     assert_ne!(second, first);
 }
@@ -827,16 +818,7 @@ fn stored_template_counts_follow_the_case() {
     let case = dir.path().join("case");
     let c = case.to_str().unwrap();
     ok(&["ingest", ev.to_str().unwrap(), "--case", c, "--year", "2026", "-q"]);
-    let stored = || -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&case)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("templates-"))
-            .collect();
-        v.sort();
-        v
-    };
+    let tables = || stored(&case, "templates-");
     let rare = || -> Vec<(String, u64, String)> {
         ok(&["detect", "--case", c, "-q"]);
         let doc = FindingsDoc::load(&case.join("findings.json")).unwrap();
@@ -849,16 +831,16 @@ fn stored_template_counts_follow_the_case() {
     let usb = "[ <*> usb <*> new high-speed USB device number <*> using xhci_hcd".to_string();
     let first = rare();
     assert_eq!(first, [(usb.clone(), 1, "h1/var/log/syslog".to_string())]);
-    let files = stored();
+    let files = tables();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(rare(), first, "read back from the stored counts");
-    assert_eq!(stored(), files);
+    assert_eq!(tables(), files);
     let again =
         "Mar  2 11:00:00 h1 kernel: [ 9120.000001] usb 2-1: new high-speed USB device number 9 using xhci_hcd\n";
     write(&ev, "h1/var/log/syslog.1", again.as_bytes());
     ok(&["ingest", ev.to_str().unwrap(), "--case", c, "--year", "2026", "-q"]);
     assert!(rare().iter().all(|(t, _, _)| *t != usb), "seen twice now");
-    let second = stored();
+    let second = tables();
     assert_eq!(second.len(), 1, "{second:?}");
     assert_ne!(second, files);
 }
@@ -896,17 +878,11 @@ fn a_rare_program_shows_its_earliest_line_and_its_counts_are_stored() {
             })
             .collect()
     };
-    let stored = || {
-        std::fs::read_dir(&c.case)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("programs-"))
-            .count()
-    };
-    assert_eq!(stored(), 1);
+    let tables = || stored(&c.case, "programs-").len();
+    assert_eq!(tables(), 1);
     let two = programs(Some(&cfg));
     let backupd = ("backupd".to_string(), 2, "h1/var/log/syslog.1".to_string(), 1, "2026-03-01T09:00:00Z".to_string());
     assert!(two.contains(&backupd), "{two:?}");
     assert!(programs(None).is_empty(), "seen twice: not rare at the default of once");
-    assert_eq!(stored(), 1);
+    assert_eq!(tables(), 1);
 }

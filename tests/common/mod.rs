@@ -79,6 +79,19 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// The names of the case's derived files that start with `prefix` (`attempts-`, `templates-`, …),
+/// sorted.
+pub fn stored(case: &Path, prefix: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(case)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    v.sort();
+    v
+}
+
 pub fn manifest(case: &Path) -> Manifest {
     Manifest::load(&case.join("manifest.json")).unwrap().expect("manifest exists")
 }
