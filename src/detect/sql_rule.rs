@@ -334,7 +334,8 @@ impl EvidenceIndex {
             first: BinaryHeap<Line<'h>>,
             last: BinaryHeap<Reverse<Line<'h>>>,
         }
-        let mut acc: HashMap<u32, Acc<'_>> = HashMap::new();
+        // Finding ids are 0..keys.len(): one slot each, no hashing per row.
+        let mut acc: Vec<Acc<'_>> = (0..keys.len()).map(|_| Acc::default()).collect();
         let rows = df
             .column("fid")?
             .u32()?
@@ -344,7 +345,7 @@ impl EvidenceIndex {
             .zip(df.column("log_line")?.i64()?.iter())
             .zip(df.column("event_count")?.i64()?.iter());
         for ((((fid, ts), file), line), n) in rows {
-            let e = acc.entry(fid.unwrap_or(0)).or_default();
+            let Some(e) = fid.and_then(|f| acc.get_mut(f as usize)) else { continue };
             e.n += n.unwrap_or(1).max(0) as u64;
             if let (Some(t), Some(f), Some(l)) = (ts, file, line) {
                 if last {
@@ -356,11 +357,13 @@ impl EvidenceIndex {
         }
         let per_finding: HashMap<u32, (u64, Lines)> = acc
             .into_iter()
+            .enumerate()
+            .filter(|(_, a)| a.n > 0 || !a.first.is_empty() || !a.last.is_empty())
             .map(|(fid, a)| {
                 let mut kept: Vec<Line<'_>> = a.first.into_vec();
                 kept.extend(a.last.into_iter().map(|Reverse(k)| k));
                 kept.sort_unstable();
-                (fid, (a.n, kept.into_iter().map(|(t, f, l)| (t, f.to_string(), l)).collect()))
+                (fid as u32, (a.n, kept.into_iter().map(|(t, f, l)| (t, f.to_string(), l)).collect()))
             })
             .collect();
         Ok(EvidenceIndex { per_finding })
