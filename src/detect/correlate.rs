@@ -90,28 +90,7 @@ fn cross_source(ctx: &Ctx<'_>, prior: &[Draft]) -> Result<Vec<Draft>, AnalysisEr
             col("log_line"),
         ])
         .run()?;
-    type Sighting = (Option<String>, Option<String>, Option<String>, i64);
-    let mut earliest: BTreeMap<Sighting, (String, i64)> = BTreeMap::new();
-    {
-        let (a_ip, a_mod, a_host) =
-            (frame::strs(&at, "source_ip")?, frame::strs(&at, "event_module")?, frame::strs(&at, "host_name")?);
-        let (a_ts, a_file, a_line) =
-            (frame::ints(&at, "ts")?, frame::strs(&at, "log_file_path")?, frame::ints(&at, "log_line")?);
-        for i in 0..at.height() {
-            let key = (a_ip[i].clone(), a_mod[i].clone(), a_host[i].clone(), a_ts[i].unwrap_or(0));
-            let here = (a_file[i].clone().unwrap_or_default(), a_line[i].unwrap_or(0));
-            let e = earliest.entry(key).or_insert_with(|| here.clone());
-            if here < *e {
-                *e = here;
-            }
-        }
-    }
-    let (file, line): (Vec<Option<String>>, Vec<Option<i64>>) = (0..df.height())
-        .map(|i| {
-            let key = (ip[i].clone(), module[i].clone(), host[i].clone(), first[i].unwrap_or(0));
-            earliest.get(&key).map_or((None, None), |(f, l)| (Some(f.clone()), Some(*l)))
-        })
-        .unzip();
+    let (file, line) = frame::earliest_lines(&df, "first", &at, &["source_ip", "event_module", "host_name"])?;
     let mut by_ip: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, addr) in ip.iter().enumerate() {
         by_ip.entry(addr.clone().unwrap_or_default()).or_default().push(i);

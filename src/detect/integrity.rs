@@ -158,20 +158,19 @@ fn first_lines(
         .filter(col("timestamp_original_offset").is_null().eq(lit(*zoneless)))
         .filter(one_of(col("source_ip"), ips.iter().copied()))
         .filter(one_of(col("timestamp").cast(DataType::Int64), firsts.iter().copied()))
-        .select([col("source_ip"), col("timestamp").cast(DataType::Int64), col("log_file_path"), col("log_line")])
-        .sort(["log_file_path", "log_line"], Default::default())
+        .select([
+            col("source_ip"),
+            col("timestamp").cast(DataType::Int64).alias("ts"),
+            col("log_file_path"),
+            col("log_line"),
+        ])
         .run()?;
-    let ip = frame::strs(&df, "source_ip")?;
-    let ts = frame::ints(&df, "timestamp")?;
-    let file = frame::strs(&df, "log_file_path")?;
-    let line = frame::ints(&df, "log_line")?;
-    let mut out = Vec::new();
-    for (a, t) in ips.iter().zip(firsts) {
-        if let Some(k) = (0..df.height()).find(|&k| ip[k].as_deref() == Some(*a) && ts[k] == Some(*t)) {
-            out.push((*t, file[k].clone().unwrap_or_default(), line[k].unwrap_or(0)));
-        }
-    }
-    Ok(out)
+    let wanted = DataFrame::new_infer_height(vec![
+        Column::new("source_ip".into(), ips.to_vec()),
+        Column::new("first".into(), firsts.to_vec()),
+    ])?;
+    let (file, line) = frame::earliest_lines(&wanted, "first", &df, &["source_ip"])?;
+    Ok(firsts.iter().zip(file.into_iter().zip(line)).filter_map(|(t, (f, l))| Some((*t, f?, l?))).collect())
 }
 
 impl LogIntegrity {

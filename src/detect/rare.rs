@@ -212,32 +212,7 @@ fn program_counts(ctx: &Ctx<'_>) -> Result<DataFrame, AnalysisError> {
                 col("log_line").cast(DataType::Int64),
             ])
             .run()?;
-        type Group = (Option<String>, Option<String>, i64);
-        let mut earliest: HashMap<Group, (String, i64)> = HashMap::new();
-        {
-            let (h, p, t) =
-                (frame::strs(&lines, "host_name")?, frame::strs(&lines, "process_name")?, frame::ints(&lines, "ts")?);
-            let (f, l) = (frame::strs(&lines, "log_file_path")?, frame::ints(&lines, "log_line")?);
-            for i in 0..lines.height() {
-                let here = (f[i].clone().unwrap_or_default(), l[i].unwrap_or(0));
-                let e = earliest.entry((h[i].clone(), p[i].clone(), t[i].unwrap_or(0))).or_insert_with(|| here.clone());
-                if here < *e {
-                    *e = here;
-                }
-            }
-        }
-        let (host, prog, first) = (
-            frame::strs(&groups, "host_name")?,
-            frame::strs(&groups, "process_name")?,
-            frame::ints(&groups, "first_ts")?,
-        );
-        let (file, line): (Vec<Option<String>>, Vec<Option<i64>>) = (0..groups.height())
-            .map(|i| {
-                earliest
-                    .get(&(host[i].clone(), prog[i].clone(), first[i].unwrap_or(0)))
-                    .map_or((None, None), |(f, l)| (Some(f.clone()), Some(*l)))
-            })
-            .unzip();
+        let (file, line) = frame::earliest_lines(&groups, "first_ts", &lines, &["host_name", "process_name"])?;
         let mut groups = groups;
         groups.with_column(Column::new("first_file".into(), file))?;
         groups.with_column(Column::new("first_line".into(), line))?;

@@ -199,7 +199,7 @@ impl CaseData {
         if let Some(lf) = cached.as_ref() {
             return Ok(lf.clone());
         }
-        let path = self.case.dir.join(format!("attempts-{}.parquet", self.ledger_stamp()));
+        let path = self.case.dir.join(format!("attempts-{}.parquet", self.stamp(ledger::VERSION)));
         let scan = |p: &Path| LazyFrame::scan_parquet(PlRefPath::new(p.to_string_lossy().as_ref()), Default::default());
         let lf = match path.is_file().then(|| scan(&path)) {
             Some(Ok(lf)) => lf,
@@ -229,7 +229,7 @@ impl CaseData {
                 });
                 match stored.and_then(|_| scan(&path).map_err(AnalysisError::from)) {
                     Ok(lf) => {
-                        self.remove_stale_ledgers(&path);
+                        self.remove_stale("attempts", &path);
                         lf
                     }
                     // A read-only case: the ledger is kept in memory for this command.
@@ -245,15 +245,9 @@ impl CaseData {
         Ok(lf)
     }
 
-    /// What the stored ledger must match: the ledger's definition and the case's contents (the
-    /// manifest changes with every ingest run).
-    fn ledger_stamp(&self) -> String {
-        self.stamp(ledger::VERSION)
-    }
-
-    /// What a table derived from the events must match to be reused: the version of its
-    /// definition, the events' schema and the case's contents (the manifest changes with every
-    /// ingest run, merge and compaction).
+    /// What a table derived from the events (the attempt ledger, [`Self::derived_table`]) must
+    /// match to be reused: the version of its definition, the events' schema and the case's
+    /// contents (the manifest changes with every ingest run, merge and compaction).
     fn stamp(&self, version: u32) -> String {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
@@ -263,11 +257,6 @@ impl CaseData {
         h.update((self.manifest.runs.len() as u64).to_le_bytes());
         h.update((self.manifest.inputs.len() as u64).to_le_bytes());
         hex::encode(&h.finalize()[..8])
-    }
-
-    /// Removes ledgers stored for earlier states of the case.
-    fn remove_stale_ledgers(&self, keep: &Path) {
-        self.remove_stale("attempts", keep);
     }
 
     /// Removes the `NAME-STAMP.parquet` files stored for earlier states of the case.
