@@ -205,7 +205,9 @@ fn privileged_sudo_port_scan_and_web_boundaries() {
     let attack = of(&f, "web_attack");
     assert_eq!(attack.len(), 1);
     assert_eq!(attack[0].source_ip.as_deref(), Some("198.51.100.62"));
-    assert_eq!(attack[0].details["sql_injection_pattern"], "' or 1=1");
+    assert_eq!(attack[0].details["categories"], "sql_injection");
+    assert_eq!(attack[0].details["requests_by_category"], "sql_injection: 1");
+    assert_eq!(attack[0].details["patterns"], " or 1=1, ' or 1=1", "every signature the request matched");
     assert_eq!(attack[0].severity.as_str(), "high", "the injection got a 200");
     let sudo = of(&f, "sudo_activity");
     assert_eq!(sudo.len(), 1, "apt upgrade is ordinary: {sudo:?}");

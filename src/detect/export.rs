@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::config::Config;
-use super::sql_rule::{substitute, SqlRule};
+use super::sql_rule::SqlRule;
 use crate::error::AnalysisError;
 
 /// The engines the rules are exported for.
@@ -102,8 +102,47 @@ fn string_agg(distinct: bool, value: &str, sep: &str, key: &str, d: Dialect) -> 
     }
 }
 
+/// String literals as Spark reads them: Spark takes a backslash in a literal as an escape (a
+/// regex's `\.` would become `.`) and spells a quote `\'`; the rules write standard SQL
+/// literals (`''` for a quote, a backslash as itself). Comments are left alone.
+fn spark_literals(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                out.push('\'');
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\'' if chars.peek() == Some(&'\'') => {
+                            chars.next();
+                            out.push_str("\\'");
+                        }
+                        '\'' => break,
+                        '\\' => out.push_str("\\\\"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Translates a rule's SQL (parameters already filled in) into `d`: interval literals, the UTC
-/// date of `timestamp`, `EPOCH_US(column)`, `STRING_AGG(… ORDER BY …)` and the STRING type.
+/// date of `timestamp`, `EPOCH_US(column)`, `STRING_AGG(… ORDER BY …)`, `REGEXP_LIKE` (DuckDB's
+/// `regexp_matches`), the STRING type and, for Spark, string literals.
 pub fn translate(sql: &str, d: Dialect) -> String {
     use regex::{Captures, Regex};
     use std::sync::LazyLock;
@@ -126,7 +165,14 @@ pub fn translate(sql: &str, d: Dialect) -> String {
         Dialect::Trino => STRING.replace_all(&out, "AS VARCHAR"),
         _ => out,
     };
-    AGG.replace_all(&out, |c: &Captures<'_>| string_agg(c.get(1).is_some(), &c[2], &c[3], &c[4], d)).into_owned()
+    let out = AGG.replace_all(&out, |c: &Captures<'_>| string_agg(c.get(1).is_some(), &c[2], &c[3], &c[4], d));
+    static REGEXP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bREGEXP_LIKE\(").expect("a valid pattern"));
+    match d {
+        // DuckDB's regexp_matches finds a match anywhere, as REGEXP_LIKE does elsewhere.
+        Dialect::Duckdb => REGEXP.replace_all(&out, "regexp_matches(").into_owned(),
+        Dialect::Spark => spark_literals(&out),
+        Dialect::Trino | Dialect::Polars => out.into_owned(),
+    }
 }
 
 /// One exported rule, as `rules.json` lists it.
@@ -178,15 +224,8 @@ pub struct Catalog {
 }
 
 /// The rule families `detect` runs in Rust, not exportable as SQL.
-pub const RUST_RULES: &[&str] = &[
-    "web_attack",
-    "cross_source",
-    "attack_chain",
-    "rare_event",
-    "volume_anomaly",
-    "log_integrity",
-    "process_activity",
-];
+pub const RUST_RULES: &[&str] =
+    &["cross_source", "attack_chain", "rare_event", "volume_anomaly", "log_integrity", "process_activity"];
 
 const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other non-null column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the rows of evidence_table matching evidence whose evidence_keys equal the finding's (null meets null), inside [first_seen, last_seen]; the first 20 in (timestamp, log_file_path, log_line) order, or with evidence_order last the last 20, listed in that order.";
 
@@ -218,15 +257,15 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
     let mut files: BTreeMap<String, &str> = BTreeMap::new();
     for r in rules {
         let params = config.params(&r.rule);
-        let sql = substitute(&r.body, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
+        let sql = r.fill(&r.body, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
         let sql = translate(sql.trim_end().trim_end_matches(';'), d);
         let evidence = match &r.evidence {
-            Some(p) => Some(translate(&substitute(p, &params).map_err(|e| err(format!("{}: {e}", r.file)))?, d)),
+            Some(p) => Some(translate(&r.fill(p, &params).map_err(|e| err(format!("{}: {e}", r.file)))?, d)),
             None => None,
         };
         let mut evidence_keys = BTreeMap::new();
         for (k, v) in &r.evidence_keys {
-            let v = substitute(v, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
+            let v = r.fill(v, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
             evidence_keys.insert(k.clone(), translate(&v, d));
         }
         let name = format!("{}.sql", r.id);
@@ -342,5 +381,17 @@ mod tests {
         );
         assert_eq!(translate("CAST(n AS STRING)", Dialect::Trino), "CAST(n AS VARCHAR)");
         assert_eq!(translate("CAST(n AS STRING)", Dialect::Spark), "CAST(n AS STRING)");
+    }
+
+    #[test]
+    fn regexes_and_literals_per_dialect() {
+        let sql = "WHERE REGEXP_LIKE(u, '\\.env|it''s') -- don't\nAND x = 'a\\b'";
+        assert_eq!(translate(sql, Dialect::Polars), sql);
+        assert_eq!(translate(sql, Dialect::Trino), sql);
+        assert_eq!(translate(sql, Dialect::Duckdb), "WHERE regexp_matches(u, '\\.env|it''s') -- don't\nAND x = 'a\\b'");
+        assert_eq!(
+            translate(sql, Dialect::Spark),
+            "WHERE REGEXP_LIKE(u, '\\\\.env|it\\'s') -- don't\nAND x = 'a\\\\b'"
+        );
     }
 }

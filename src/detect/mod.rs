@@ -57,7 +57,6 @@ pub trait Rule: Sync {
 /// The Rust rules, in a fixed order.
 pub fn rust_rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(web::WebAttack),
         Box::new(process::ProcessActivity),
         Box::new(anomaly::VolumeAnomaly),
         Box::new(rare::RareEvent),

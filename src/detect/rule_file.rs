@@ -29,6 +29,10 @@
 //! catalog and reports every problem with its file: a repeated id, a variant of no rule, a
 //! parameter declared twice or never used, a placeholder naming no parameter.
 //!
+//! `-- data: TABLE = {param}` declares a data table the query reads, from the file the
+//! parameter names (empty: the built-in one); its placeholders ([`data_placeholders`]) inline it
+//! as SQL (`web_signatures`: a `VALUES` list), so an exported rule needs no table beside the case.
+//!
 //! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
 //! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
 //! `host_name`, `source_ip`, `user_name`, `count`, `severity` and `title` are optional; every
@@ -61,6 +65,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("web_scanner_agents.sql", include_str!("../../queries/web_scanner_agents.sql")),
     ("port_scan.sql", include_str!("../../queries/port_scan.sql")),
     ("port_sweep.sql", include_str!("../../queries/port_sweep.sql")),
+    ("web_attack.sql", include_str!("../../queries/web_attack.sql")),
 ];
 
 #[derive(Debug, Clone)]
@@ -83,6 +88,10 @@ pub struct SqlRule {
     /// Whether the evidence shown is the last lines of the span (`-- evidence_order: last`)
     /// rather than the first.
     pub evidence_last: bool,
+    /// Data tables the query reads (`-- data: TABLE = {param}`): (table, the parameter naming
+    /// its file, empty for the built-in one). Each gives the query placeholders
+    /// ([`data_placeholders`]).
+    pub data: Vec<(String, String)>,
     pub body: String,
 }
 
@@ -201,6 +210,24 @@ impl SqlRule {
             Some("last") => true,
             Some(other) => return Err(format!("{origin}: evidence_order must be first or last, not {other:?}")),
         };
+        let mut data = Vec::new();
+        for (_, v) in meta.iter().filter(|(k, _)| k == "data") {
+            let (table, source) =
+                v.split_once('=').ok_or(format!("{origin}: data line needs `TABLE = {{param}}`: {v}"))?;
+            let (table, source) = (table.trim(), source.trim());
+            if !DATA_TABLES.contains(&table) {
+                return Err(format!("{origin}: unknown data table {table:?} (known: {})", DATA_TABLES.join(", ")));
+            }
+            let param = source
+                .strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .ok_or(format!(
+                    "{origin}: data table {table} needs the parameter naming its file, `{table} = {{param}}`"
+                ))?;
+            data.push((table.to_string(), param.to_string()));
+        }
         let rule = SqlRule {
             file: origin.to_string(),
             id,
@@ -213,6 +240,7 @@ impl SqlRule {
             evidence_table,
             evidence_keys,
             evidence_last,
+            data,
             body,
         };
         if !matches!(rule.evidence_table.as_str(), "events" | "attempts") {
@@ -245,10 +273,26 @@ impl SqlRule {
 
     /// The texts of the file whose parameters change what it finds: the query, the evidence
     /// predicate and the evidence keys.
-    fn texts(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.body.as_str())
-            .chain(self.evidence.as_deref())
-            .chain(self.evidence_keys.iter().map(|(_, e)| e.as_str()))
+    fn texts(&self) -> Vec<String> {
+        std::iter::once(self.body.clone())
+            .chain(self.evidence.clone())
+            .chain(self.evidence_keys.iter().map(|(_, e)| e.clone()))
+            .chain(self.data.iter().map(|(_, p)| format!("{{{p}}}")))
+            .collect()
+    }
+
+    /// `text` with the parameters `params` and the data tables of the rule filled in.
+    pub fn fill(&self, text: &str, params: &BTreeMap<String, Value>) -> Result<String, String> {
+        let mut data = BTreeMap::new();
+        for (table, param) in &self.data {
+            let source = match params.get(param) {
+                Some(Value::Str(s)) => s.clone(),
+                Some(_) => return Err(format!("data table {table}: parameter {param} must be a file path (text)")),
+                None => return Err(format!("data table {table}: unknown parameter {{{param}}}")),
+            };
+            data.extend(data_placeholders(table, &source)?);
+        }
+        substitute_with(text, params, &data)
     }
 
     /// The catalog's problems, each naming its file: repeated ids, variants of no rule,
@@ -277,8 +321,8 @@ impl SqlRule {
                         r.file, p.name, r.rule, other.file
                     ));
                 }
-                let named = |t: &str| placeholders(t).iter().any(|n| n == &p.name);
-                if !family.iter().any(|q| q.texts().any(named)) {
+                let named = |t: &String| placeholders(t).iter().any(|n| n == &p.name);
+                if !family.iter().any(|q| q.texts().iter().any(named)) {
                     errors.push(format!(
                         "{}: param {} is declared but no file of rule {} uses it",
                         r.file, p.name, r.rule
@@ -288,7 +332,7 @@ impl SqlRule {
             let defaults: BTreeMap<String, Value> =
                 family.iter().flat_map(|q| q.params.iter()).map(|p| (p.name.clone(), p.default.clone())).collect();
             for t in r.texts() {
-                if let Err(e) = substitute(t, &defaults) {
+                if let Err(e) = r.fill(&t, &defaults) {
                     errors.push(format!("{}: {e}", r.file));
                 }
             }
@@ -407,8 +451,34 @@ fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
+/// The data tables a rule may declare (`-- data: TABLE = {param}`).
+pub const DATA_TABLES: &[&str] = &["web_signatures"];
+
+/// The placeholders a data table gives a query, as SQL text. `web_signatures` (the signature
+/// file `source`, `queries/web_signatures.tsv` when empty): `{web_signatures}`, its rows as a
+/// `VALUES` list of (category, severity rank, 2xx severity rank, pattern, reference, url_regex),
+/// and `{web_signatures_match}`, a predicate over `events` true when any signature matches.
+pub fn data_placeholders(table: &str, source: &str) -> Result<Vec<(String, String)>, String> {
+    match table {
+        "web_signatures" => {
+            let sigs = super::web::Signatures::load(source)?;
+            Ok(vec![("web_signatures".into(), sigs.values_sql()), ("web_signatures_match".into(), sigs.match_sql())])
+        }
+        other => Err(format!("unknown data table {other:?}")),
+    }
+}
+
 /// Replaces `{name}`, `{name - N}`, `{name + N}`, `{name * N}` by parameter values.
 pub fn substitute(text: &str, params: &BTreeMap<String, Value>) -> Result<String, String> {
+    substitute_with(text, params, &BTreeMap::new())
+}
+
+/// [`substitute`], with `{name}` of `data` (SQL text, from data tables) filled in as it is.
+pub fn substitute_with(
+    text: &str,
+    params: &BTreeMap<String, Value>,
+    data: &BTreeMap<String, String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -420,6 +490,11 @@ pub fn substitute(text: &str, params: &BTreeMap<String, Value>) -> Result<String
             Some(i) => (inner[..i].trim(), Some((inner.as_bytes()[i], inner[i + 1..].trim()))),
             None => (inner, None),
         };
+        if let (Some(sql), None) = (data.get(name), op) {
+            out.push_str(sql);
+            rest = &after[close + 1..];
+            continue;
+        }
         let value = params.get(name).ok_or(format!("unknown parameter {{{name}}}"))?;
         match op {
             None => out.push_str(&value.to_sql()),

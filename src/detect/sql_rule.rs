@@ -66,7 +66,7 @@ impl SqlRule {
         // The query, the evidence predicate and the evidence keys, as polars runs them: parameters
         // filled in, portable spellings translated (as `rules export --dialect polars` writes them).
         let as_run = |text: &str| {
-            substitute(text, &params)
+            self.fill(text, &params)
                 .map(|t| super::export::translate(&t, super::export::Dialect::Polars))
                 .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })
         };

