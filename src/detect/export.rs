@@ -39,6 +39,12 @@ impl Dialect {
         }
     }
 
+    /// Whether the engine evaluates the second term of an `AND` only on the rows where the first
+    /// holds (polars evaluates both over the whole column).
+    pub fn short_circuits(self) -> bool {
+        self != Dialect::Polars
+    }
+
     /// Statements to run once per session before the rules. Timestamps are instants in UTC;
     /// Spark turns one into a date in the session's zone, so the session is set to UTC.
     pub fn setup(self) -> Vec<&'static str> {
@@ -257,15 +263,18 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
     let mut files: BTreeMap<String, &str> = BTreeMap::new();
     for r in rules {
         let params = config.params(&r.rule);
-        let sql = r.fill(&r.body, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
+        let sql = r.fill_for(&r.body, &params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?;
         let sql = translate(sql.trim_end().trim_end_matches(';'), d);
         let evidence = match &r.evidence {
-            Some(p) => Some(translate(&r.fill(p, &params).map_err(|e| err(format!("{}: {e}", r.file)))?, d)),
+            Some(p) => Some(translate(
+                &r.fill_for(p, &params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?,
+                d,
+            )),
             None => None,
         };
         let mut evidence_keys = BTreeMap::new();
         for (k, v) in &r.evidence_keys {
-            let v = r.fill(v, &params).map_err(|e| err(format!("{}: {e}", r.file)))?;
+            let v = r.fill_for(v, &params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?;
             evidence_keys.insert(k.clone(), translate(&v, d));
         }
         let name = format!("{}.sql", r.id);

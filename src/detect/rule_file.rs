@@ -281,8 +281,21 @@ impl SqlRule {
             .collect()
     }
 
-    /// `text` with the parameters `params` and the data tables of the rule filled in.
+    /// `text` with the parameters `params` and the data tables of the rule filled in, as polars
+    /// runs it.
     pub fn fill(&self, text: &str, params: &BTreeMap<String, Value>) -> Result<String, String> {
+        self.fill_for(text, params, false)
+    }
+
+    /// [`SqlRule::fill`] for an engine that evaluates the second term of an `AND` only where
+    /// the first holds (`short_circuit`: DuckDB, Spark, Trino), where a data table may put a cheap
+    /// test before a costly one.
+    pub fn fill_for(
+        &self,
+        text: &str,
+        params: &BTreeMap<String, Value>,
+        short_circuit: bool,
+    ) -> Result<String, String> {
         let mut data = BTreeMap::new();
         for (table, param) in &self.data {
             let source = match params.get(param) {
@@ -290,7 +303,7 @@ impl SqlRule {
                 Some(_) => return Err(format!("data table {table}: parameter {param} must be a file path (text)")),
                 None => return Err(format!("data table {table}: unknown parameter {{{param}}}")),
             };
-            data.extend(data_placeholders(table, &source)?);
+            data.extend(data_placeholders(table, &source, short_circuit)?);
         }
         substitute_with(text, params, &data)
     }
@@ -331,8 +344,23 @@ impl SqlRule {
             }
             let defaults: BTreeMap<String, Value> =
                 family.iter().flat_map(|q| q.params.iter()).map(|p| (p.name.clone(), p.default.clone())).collect();
+            for (table, param) in &r.data {
+                if !matches!(defaults.get(param), Some(Value::Str(_))) {
+                    errors.push(format!(
+                        "{}: data table {table} needs {{{param}}} to be a text parameter (a file path; empty for the built-in)",
+                        r.file
+                    ));
+                }
+            }
+            // Data tables stand in by name: loading checks the placeholders, not the files a
+            // default may name (those are read, and their errors reported, when the rule runs).
+            let data: BTreeMap<String, String> = r
+                .data
+                .iter()
+                .flat_map(|(table, _)| data_names(table).iter().map(|n| (n.to_string(), "NULL".to_string())))
+                .collect();
             for t in r.texts() {
-                if let Err(e) = r.fill(&t, &defaults) {
+                if let Err(e) = substitute_with(&t, &defaults, &data) {
                     errors.push(format!("{}: {e}", r.file));
                 }
             }
@@ -454,15 +482,27 @@ fn placeholders(text: &str) -> Vec<String> {
 /// The data tables a rule may declare (`-- data: TABLE = {param}`).
 pub const DATA_TABLES: &[&str] = &["web_signatures"];
 
+/// The names of the placeholders a data table gives a query.
+pub fn data_names(table: &str) -> &'static [&'static str] {
+    match table {
+        "web_signatures" => &["web_signatures", "web_signatures_match"],
+        _ => &[],
+    }
+}
+
 /// The placeholders a data table gives a query, as SQL text. `web_signatures` (the signature
 /// file `source`, `queries/web_signatures.tsv` when empty): `{web_signatures}`, its rows as a
 /// `VALUES` list of (category, severity rank, 2xx severity rank, pattern, reference, url_regex),
-/// and `{web_signatures_match}`, a predicate over `events` true when any signature matches.
-pub fn data_placeholders(table: &str, source: &str) -> Result<Vec<(String, String)>, String> {
+/// and `{web_signatures_match}`, a predicate over `events` true when any signature matches
+/// ([`super::web::Signatures::match_sql`]; `short_circuit` as in [`SqlRule::fill_for`]).
+pub fn data_placeholders(table: &str, source: &str, short_circuit: bool) -> Result<Vec<(String, String)>, String> {
     match table {
         "web_signatures" => {
             let sigs = super::web::Signatures::load(source)?;
-            Ok(vec![("web_signatures".into(), sigs.values_sql()), ("web_signatures_match".into(), sigs.match_sql())])
+            Ok(vec![
+                ("web_signatures".into(), sigs.values_sql()),
+                ("web_signatures_match".into(), sigs.match_sql(short_circuit)),
+            ])
         }
         other => Err(format!("unknown data table {other:?}")),
     }
@@ -521,6 +561,32 @@ pub fn substitute_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `-- data:` declares a data table from a parameter; loading checks the declaration and the
+    /// placeholders without reading the file a default names; running fills the table in.
+    #[test]
+    fn data_tables_are_declared_checked_and_filled() {
+        let text = "-- id: w\n-- param: sigs = '/nonexistent/sigs.tsv'\n-- data: web_signatures = {sigs}\nSELECT * FROM (VALUES {web_signatures}) s WHERE {web_signatures_match}\n";
+        let r = SqlRule::parse("w.sql", text).unwrap();
+        assert_eq!(r.data, [("web_signatures".to_string(), "sigs".to_string())]);
+        assert!(SqlRule::check_catalog(std::slice::from_ref(&r)).is_empty(), "no file is read at load");
+        let mut params: BTreeMap<String, Value> =
+            BTreeMap::from([("sigs".into(), Value::Str("/nonexistent/sigs.tsv".into()))]);
+        assert!(r.fill(&r.body, &params).unwrap_err().contains("/nonexistent/sigs.tsv"));
+        params.insert("sigs".into(), Value::Str(String::new()));
+        let sql = r.fill(&r.body, &params).unwrap();
+        assert!(sql.contains("('sql_injection', 2, 3, ") && sql.contains("REGEXP_LIKE(url_path, '"), "{}", &sql[..300]);
+        let unknown = SqlRule::parse("w.sql", "-- id: w\n-- data: nope = {x}\nSELECT 1").unwrap_err();
+        assert!(unknown.contains("unknown data table \"nope\""), "{unknown}");
+        assert!(SqlRule::parse("w.sql", "-- id: w\n-- data: web_signatures\nSELECT 1").is_err());
+        assert!(SqlRule::parse("w.sql", "-- id: w\n-- data: web_signatures = path.tsv\nSELECT 1").is_err());
+        let number = SqlRule::parse(
+            "w.sql",
+            "-- id: w\n-- param: n = 3\n-- data: web_signatures = {n}\nSELECT {web_signatures_match}",
+        )
+        .unwrap();
+        assert!(SqlRule::check_catalog(&[number])[0].contains("needs {n} to be a text parameter"));
+    }
 
     #[test]
     fn header_and_placeholders() {

@@ -14,7 +14,7 @@
 
 use std::sync::LazyLock;
 
-use super::finding::Severity;
+use super::severity::Severity;
 
 /// The built-in signature file.
 pub const BUILTIN_SIGNATURES: &str = include_str!("../../queries/web_signatures.tsv");
@@ -83,6 +83,14 @@ impl Signatures {
         });
         &S
     }
+}
+
+/// The regexes of the match predicate: for the path and for the query (plain forms, every
+/// encoded form), and for `path?query` (patterns holding a `?`).
+struct MatchRegexes {
+    path: (Option<String>, Option<String>),
+    query: (Option<String>, Option<String>),
+    across: Option<String>,
 }
 
 /// A severity as the rank the SQL rule compares (low 1 … critical 4).
@@ -158,32 +166,80 @@ fn twice(b: u8) -> String {
 /// as an escape (`%1bench…`), a raw URL holding the pattern as text all the same. It uses only
 /// what Rust `regex`, RE2 (DuckDB, Trino) and Java (Spark) read alike.
 pub fn url_regex(pattern: &str, plus: bool) -> String {
-    let mut out = String::new();
-    for c in pattern.chars() {
-        let mut set = vec![c];
-        let mut up = c.to_uppercase();
-        if let (Some(u), None) = (up.next(), up.next()) {
-            if u != c {
-                set.push(u);
-            }
-        }
-        if set.iter().all(char::is_ascii) {
-            let mut alts = vec![once_in(&set, plus)];
-            alts.extend(set.iter().map(|&x| twice(x as u8)));
-            out += &format!("(?:{})", alts.join("|"));
-        } else {
-            // A character of several bytes: as written, or every byte encoded once, or twice.
-            let mut alts = vec![class(&set)];
-            for x in &set {
-                let mut buf = [0u8; 4];
-                let bytes = x.encode_utf8(&mut buf).as_bytes();
-                alts.push(bytes.iter().map(|&b| percent(b)).collect());
-                alts.push(bytes.iter().map(|&b| twice(b)).collect());
-            }
-            out += &format!("(?:{})", alts.join("|"));
+    pattern.chars().map(|c| encoded_char(c, plus)).collect()
+}
+
+/// A character and its upper case (when that is one other character).
+fn cases(c: char) -> Vec<char> {
+    let mut set = vec![c];
+    let mut up = c.to_uppercase();
+    if let (Some(u), None) = (up.next(), up.next()) {
+        if u != c {
+            set.push(u);
         }
     }
-    out
+    set
+}
+
+/// One pattern character in every form [`url_regex`] finds.
+fn encoded_char(c: char, plus: bool) -> String {
+    let set = cases(c);
+    let mut alts;
+    if set.iter().all(char::is_ascii) {
+        alts = vec![once_in(&set, plus)];
+        alts.extend(set.iter().map(|&x| twice(x as u8)));
+    } else {
+        // A character of several bytes: as written, or every byte encoded once, or twice.
+        alts = vec![class(&set)];
+        for x in &set {
+            let mut buf = [0u8; 4];
+            let bytes = x.encode_utf8(&mut buf).as_bytes();
+            alts.push(bytes.iter().map(|&b| percent(b)).collect());
+            alts.push(bytes.iter().map(|&b| twice(b)).collect());
+        }
+    }
+    format!("(?:{})", alts.join("|"))
+}
+
+/// One pattern character as written, in either case (with `plus`, a `+` for a space): the forms
+/// [`url_regex`] finds in a URL that holds no `%`.
+fn plain_char(c: char, plus: bool) -> String {
+    let mut set = cases(c);
+    if plus && c == ' ' {
+        set.push('+');
+    }
+    class(&set)
+}
+
+/// One regex finding any of `patterns`, `unit` writing each character, factored as a trie (a
+/// shared prefix written once; a pattern that extends a shorter one adds nothing): a
+/// backtracking engine (Java's, for Spark) then tries a branch per distinct first character at
+/// each position instead of one per pattern, and the regex shrinks for every engine.
+fn any_of(patterns: &[&str], unit: &dyn Fn(char) -> String) -> String {
+    #[derive(Default)]
+    struct Node {
+        end: bool,
+        kids: std::collections::BTreeMap<char, Node>,
+    }
+    fn emit(n: &Node, unit: &dyn Fn(char) -> String) -> String {
+        if n.end {
+            return String::new();
+        }
+        let alts: Vec<String> = n.kids.iter().map(|(c, k)| unit(*c) + &emit(k, unit)).collect();
+        match alts.len() {
+            1 => alts.into_iter().next().unwrap_or_default(),
+            _ => format!("(?:{})", alts.join("|")),
+        }
+    }
+    let mut root = Node::default();
+    for p in patterns {
+        let mut n = &mut root;
+        for c in p.chars() {
+            n = n.kids.entry(c).or_default();
+        }
+        n.end = true;
+    }
+    emit(&root, unit)
 }
 
 impl Signatures {
@@ -208,28 +264,53 @@ impl Signatures {
             .join(",\n    ")
     }
 
-    /// A SQL predicate over `events`, true when any signature matches the request's URL: the
-    /// path and the query each searched alone with one regex ([`url_regex`] of every pattern;
-    /// cheaper than building `path?query` for every request), and `path?query` for the patterns
-    /// that hold a `?` (a match across the two parts).
-    pub fn match_sql(&self) -> String {
-        let q = |s: String| format!("'{}'", s.replace('\'', "''"));
-        let mut seen = std::collections::BTreeSet::new();
-        let unique: Vec<&str> = self.list.iter().map(|s| s.pattern.as_str()).filter(|p| seen.insert(*p)).collect();
-        let any = |pats: &[&str], plus: bool| pats.iter().map(|p| url_regex(p, plus)).collect::<Vec<_>>().join("|");
-        let (across, within): (Vec<&str>, Vec<&str>) = unique.iter().partition(|p| p.contains('?'));
+    /// A SQL predicate over `events`, true when any signature matches the request's URL. The
+    /// path and the query are each searched alone (cheaper than building `path?query` for every
+    /// request) for every encoded form of the patterns ([`url_regex`]). With `short_circuit`
+    /// (an engine that skips the second term of an AND where the first is false: DuckDB, Spark,
+    /// Trino) the large regex runs only on a part holding a `%`, beside a small one for the
+    /// patterns as written (either case): the same matches, a fraction of the work for a
+    /// backtracking engine (Java's, for Spark). Patterns with a `?` (a match across the two
+    /// parts) are searched in `path?query`.
+    pub fn match_sql(&self, short_circuit: bool) -> String {
+        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let m = self.match_regexes();
         let mut parts = Vec::new();
-        if !within.is_empty() {
-            parts.push(format!("REGEXP_LIKE(url_path, {})", q(any(&within, false))));
-            parts.push(format!("REGEXP_LIKE(url_query, {})", q(any(&within, true))));
+        for (column, (plain, encoded)) in [("url_path", &m.path), ("url_query", &m.query)] {
+            match (plain, encoded) {
+                (Some(plain), Some(encoded)) if short_circuit => {
+                    parts.push(format!("REGEXP_LIKE({column}, {})", q(plain)));
+                    parts.push(format!("(REGEXP_LIKE({column}, '%') AND REGEXP_LIKE({column}, {}))", q(encoded)));
+                }
+                (_, Some(encoded)) => parts.push(format!("REGEXP_LIKE({column}, {})", q(encoded))),
+                _ => {}
+            }
         }
-        if !across.is_empty() {
+        if let Some(across) = &m.across {
             parts.push(format!(
                 "REGEXP_LIKE(url_path || COALESCE('?' || REPLACE(url_query, '+', ' '), ''), {})",
-                q(any(&across, false))
+                q(across)
             ));
         }
         format!("({})", parts.join(" OR "))
+    }
+
+    /// The regexes of [`Signatures::match_sql`].
+    fn match_regexes(&self) -> MatchRegexes {
+        let mut seen = std::collections::BTreeSet::new();
+        let unique: Vec<&str> = self.list.iter().map(|s| s.pattern.as_str()).filter(|p| seen.insert(*p)).collect();
+        let (across, within): (Vec<&str>, Vec<&str>) = unique.iter().partition(|p| p.contains('?'));
+        let part = |plus: bool| {
+            if within.is_empty() {
+                return (None, None);
+            }
+            (Some(any_of(&within, &|c| plain_char(c, plus))), Some(any_of(&within, &|c| encoded_char(c, plus))))
+        };
+        MatchRegexes {
+            path: part(false),
+            query: part(true),
+            across: (!across.is_empty()).then(|| any_of(&across, &|c| encoded_char(c, false))),
+        }
     }
 
     /// Loads the set a rule names: the built-in one for an empty path, else the file.
@@ -395,12 +476,66 @@ mod tests {
         }
     }
 
+    /// The match predicate (its regexes, combined as the SQL combines them) against the union of
+    /// the signatures' own regexes, on every pattern's forms and on generated URLs.
+    #[test]
+    fn the_match_predicate_is_the_union_of_the_signatures() {
+        let sigs = Signatures::builtin();
+        let m = sigs.match_regexes();
+        let re = |s: &Option<String>| regex::Regex::new(s.as_deref().unwrap()).unwrap();
+        let (pp, pe, qp, qe) = (re(&m.path.0), re(&m.path.1), re(&m.query.0), re(&m.query.1));
+        assert!(m.across.is_none());
+        let predicate = |path: &str, query: Option<&str>| {
+            let part = |v: &str, plain: &regex::Regex, enc: &regex::Regex| {
+                plain.is_match(v) || (v.contains('%') && enc.is_match(v))
+            };
+            part(path, &pp, &pe) || query.is_some_and(|q| part(q, &qp, &qe))
+        };
+        let each: Vec<regex::Regex> =
+            sigs.list.iter().map(|s| regex::Regex::new(&url_regex(&s.pattern, false)).unwrap()).collect();
+        let union = |path: &str, query: Option<&str>| each.iter().any(|r| r.is_match(&raw(path, query)));
+        let mut urls: Vec<(String, Option<String>)> = Vec::new();
+        for s in &sigs.list {
+            let p = &s.pattern;
+            let enc = |t: &str| t.bytes().map(|b| format!("%25{b:02x}")).collect::<String>();
+            urls.push((format!("/{}", p.replace('?', "%3F")), None));
+            urls.push(("/x".into(), Some(p.to_uppercase().replace(' ', "+"))));
+            urls.push(("/x".into(), Some(enc(p))));
+            urls.push((format!("/{}", enc(&p[..p.len() / 2])), Some(p[p.len() / 2..].to_string())));
+        }
+        let pieces = [
+            "%", "%2", "%25", "%27", "'", " or ", "+", "1=1", "%3d", "..", "/", "%2f", "etc", "passwd", "A", "%41",
+            "wp-", "login",
+        ];
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3000 {
+            let mut next = |n: usize| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (rng % n as u64) as usize
+            };
+            let path: String = (0..next(6)).map(|_| pieces[next(pieces.len())]).collect();
+            let query: String = (0..next(8)).map(|_| pieces[next(pieces.len())]).collect();
+            urls.push((format!("/{path}"), (!query.is_empty()).then_some(query)));
+        }
+        let mut hits = 0;
+        for (path, query) in &urls {
+            let (a, b) = (predicate(path, query.as_deref()), union(path, query.as_deref()));
+            assert_eq!(a, b, "{path} ? {query:?}");
+            hits += usize::from(a);
+        }
+        assert!(hits > 300, "the generated URLs exercise matches: {hits} of {}", urls.len());
+    }
+
     #[test]
     fn the_regexes_run_on_rust_and_stay_small() {
         let s = Signatures::builtin();
-        let pred = s.match_sql();
+        assert!(!s.match_sql(false).contains("'%') AND"), "polars runs one regex a part");
+        let pred = s.match_sql(true);
         assert!(pred.len() < 400_000, "{} bytes", pred.len());
         assert!(pred.starts_with("(REGEXP_LIKE(url_path, '") && pred.contains(" OR REGEXP_LIKE(url_query, '"));
+        assert!(pred.contains(" OR (REGEXP_LIKE(url_path, '%') AND REGEXP_LIKE(url_path, '"));
         assert!(!pred.contains("COALESCE"), "no built-in pattern holds a `?`");
         let any: Vec<String> = s.list.iter().map(|x| url_regex(&x.pattern, false)).collect();
         let re = regex::Regex::new(&any.join("|")).unwrap();
@@ -411,7 +546,7 @@ mod tests {
         assert!(values.contains("('sql_injection', 2, 3, ''' or ''', "), "quotes doubled: {}", &values[..200]);
         // A pattern across the path and the query is searched in `path?query`.
         let own = Signatures::parse("x.tsv", "exploit\thigh\thigh\t/setup.cgi?todo\tref\n").unwrap();
-        assert!(own.match_sql().contains("COALESCE('?' || REPLACE(url_query, '+', ' '), '')"));
+        assert!(own.match_sql(false).contains("COALESCE('?' || REPLACE(url_query, '+', ' '), '')"));
     }
 
     #[test]
