@@ -888,3 +888,55 @@ fn a_rare_program_shows_its_earliest_line_and_its_counts_are_stored() {
     assert!(programs(None).is_empty(), "seen twice: not rare at the default of once");
     assert_eq!(tables(), 1);
 }
+
+/// `web_attack.signatures_file` (`--config`) replaces the built-in signatures: its own category
+/// and pattern are found (percent-encoded too), the built-in ones no longer are, the export
+/// inlines the analyst's rows, and a missing file is an error naming it.
+#[test]
+fn an_analysts_signature_file_replaces_the_built_in_one() {
+    // Apache's combined format: %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i".
+    let line = |min: u32, url: &str| {
+        format!(
+            "203.0.113.70 - - [01/Dec/2026:10:{min:02}:00 +0000] \"GET {url} HTTP/1.1\" 404 196 \"-\" \"curl/8.5.0\"\n"
+        )
+    };
+    let access = line(0, "/internal/%73ecret-console") + &line(1, "/wp-login.php");
+    let dir = tempfile::tempdir().unwrap();
+    let sigs = write(
+        dir.path(),
+        "sigs.tsv",
+        b"# our own\ncategory\tseverity\tseverity_2xx\tpattern\treference\ncustom_probe\tmedium\thigh\t/secret-console\tincident 2026-41 playbook\n",
+    );
+    let cfg = write(
+        dir.path(),
+        "cfg.toml",
+        format!("[web_attack]\nsignatures_file = {:?}\n", sigs.to_str().unwrap()).as_bytes(),
+    );
+    let (c, f) =
+        detect_on(&[("web01/var/log/apache2/access.log", access.clone())], &["--config", cfg.to_str().unwrap()]);
+    let attack = of(&f, "web_attack");
+    assert_eq!(attack.len(), 1, "{attack:?}");
+    assert_eq!(attack[0].count, 1, "wp-login.php is no signature of this file");
+    assert_eq!(attack[0].details["categories"], "custom_probe");
+    assert_eq!(attack[0].details["signature_references"], "incident 2026-41 playbook");
+    assert_eq!(attack[0].evidence.len(), 1);
+    assert_eq!(attack[0].evidence[0].line, 1);
+    // The export for another engine carries the analyst's rows.
+    let out = c.case.join("rules-out");
+    ok(&["rules", "export", "--dialect", "duckdb", "--out", out.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
+    let sql = std::fs::read_to_string(out.join("web_attack.sql")).unwrap();
+    assert!(sql.contains("'custom_probe', 2, 3, '/secret-console', 'incident 2026-41 playbook'"), "{sql}");
+    assert!(!sql.contains("wp-login"), "only the analyst's signatures");
+    // The built-in set again without the config: wp-login.php is a WordPress probe.
+    let (_c, f) = detect_on(&[("web01/var/log/apache2/access.log", access)], &[]);
+    assert_eq!(of(&f, "web_attack")[0].details["categories"], "wordpress");
+    // A file that is not there is an error naming it.
+    std::fs::write(&cfg, "[web_attack]\nsignatures_file = \"/nonexistent/sigs.tsv\"\n").unwrap();
+    let r = run(&["detect", "--case", c.case.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "-q"]);
+    assert_ne!(r.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("/nonexistent/sigs.tsv"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
