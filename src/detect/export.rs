@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::config::Config;
-use super::sql_rule::SqlRule;
+use super::sql_rule::{substitute_with, SqlRule};
 use crate::error::AnalysisError;
 
 /// The engines the rules are exported for.
@@ -263,19 +263,17 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
     let mut files: BTreeMap<String, &str> = BTreeMap::new();
     for r in rules {
         let params = config.params(&r.rule);
-        let sql = r.fill_for(&r.body, &params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?;
-        let sql = translate(sql.trim_end().trim_end_matches(';'), d);
+        // The data tables are read once for the query, its evidence predicate and its keys.
+        let data = r.data_sql(&params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?;
+        let fill = |text: &str| substitute_with(text, &params, &data).map_err(|e| err(format!("{}: {e}", r.file)));
+        let sql = translate(fill(&r.body)?.trim_end().trim_end_matches(';'), d);
         let evidence = match &r.evidence {
-            Some(p) => Some(translate(
-                &r.fill_for(p, &params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?,
-                d,
-            )),
+            Some(p) => Some(translate(&fill(p)?, d)),
             None => None,
         };
         let mut evidence_keys = BTreeMap::new();
         for (k, v) in &r.evidence_keys {
-            let v = r.fill_for(v, &params, d.short_circuits()).map_err(|e| err(format!("{}: {e}", r.file)))?;
-            evidence_keys.insert(k.clone(), translate(&v, d));
+            evidence_keys.insert(k.clone(), translate(&fill(v)?, d));
         }
         let name = format!("{}.sql", r.id);
         if let Some(prev) = files.insert(name.clone(), &r.file) {

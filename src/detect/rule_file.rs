@@ -281,12 +281,6 @@ impl SqlRule {
             .collect()
     }
 
-    /// `text` with the parameters `params` and the data tables of the rule filled in, as polars
-    /// runs it.
-    pub fn fill(&self, text: &str, params: &BTreeMap<String, Value>) -> Result<String, String> {
-        self.fill_for(text, params, false)
-    }
-
     /// `text` with the parameters filled in and each data-table placeholder standing in as
     /// `NULL`: what loading checks, without reading the files that defaults name (they are
     /// read, and their errors reported, when the rule runs).
@@ -299,15 +293,15 @@ impl SqlRule {
         substitute_with(text, params, &data)
     }
 
-    /// [`SqlRule::fill`] for an engine that evaluates the second term of an `AND` only where
-    /// the first holds (`short_circuit`: DuckDB, Spark, Trino), where a data table may put a cheap
-    /// test before a costly one.
-    pub fn fill_for(
+    /// The placeholders of the rule's data tables as SQL, read from the files `params` name
+    /// ([`data_placeholders`]), once for all the texts of a run: [`substitute_with`] fills them.
+    /// `short_circuit`: the engine evaluates the second term of an `AND` only where the first
+    /// holds (DuckDB, Spark, Trino), so a data table may put a cheap test before a costly one.
+    pub fn data_sql(
         &self,
-        text: &str,
         params: &BTreeMap<String, Value>,
         short_circuit: bool,
-    ) -> Result<String, String> {
+    ) -> Result<BTreeMap<String, String>, String> {
         let mut data = BTreeMap::new();
         for (table, param) in &self.data {
             let source = match params.get(param) {
@@ -317,7 +311,7 @@ impl SqlRule {
             };
             data.extend(data_placeholders(table, &source, short_circuit)?);
         }
-        substitute_with(text, params, &data)
+        Ok(data)
     }
 
     /// The catalog's problems, each naming its file: repeated ids, variants of no rule,
@@ -499,7 +493,7 @@ pub fn data_names(table: &str) -> &'static [&'static str] {
 /// file `source`, `queries/web_signatures.tsv` when empty): `{web_signatures}`, its rows as a
 /// `VALUES` list of (category, severity rank, 2xx severity rank, pattern, reference, url_regex),
 /// and `{web_signatures_match}`, a predicate over `events` true when any signature matches
-/// ([`super::web::Signatures::match_sql`]; `short_circuit` as in [`SqlRule::fill_for`]).
+/// ([`super::web::Signatures::match_sql`]; `short_circuit` as in [`SqlRule::data_sql`]).
 pub fn data_placeholders(table: &str, source: &str, short_circuit: bool) -> Result<Vec<(String, String)>, String> {
     match table {
         "web_signatures" => {
@@ -581,9 +575,9 @@ mod tests {
         assert_eq!(r.fill_unloaded(&r.body, &defaults).unwrap(), "SELECT * FROM (VALUES NULL) s WHERE NULL\n");
         let mut params: BTreeMap<String, Value> =
             BTreeMap::from([("sigs".into(), Value::Str("/nonexistent/sigs.tsv".into()))]);
-        assert!(r.fill(&r.body, &params).unwrap_err().contains("/nonexistent/sigs.tsv"));
+        assert!(r.data_sql(&params, false).unwrap_err().contains("/nonexistent/sigs.tsv"));
         params.insert("sigs".into(), Value::Str(String::new()));
-        let sql = r.fill(&r.body, &params).unwrap();
+        let sql = substitute_with(&r.body, &params, &r.data_sql(&params, false).unwrap()).unwrap();
         assert!(sql.contains("('sql_injection', 2, 3, ") && sql.contains("REGEXP_LIKE(url_path, '"), "{}", &sql[..300]);
         let unknown = SqlRule::parse("w.sql", "-- id: w\n-- data: nope = {x}\nSELECT 1").unwrap_err();
         assert!(unknown.contains("unknown data table \"nope\""), "{unknown}");

@@ -11,7 +11,7 @@ use crate::query::Run;
 
 use super::config::Value;
 use super::finding::{Draft, Severity};
-pub use super::rule_file::{derive_evidence, expand_windows, substitute, SqlRule, BUILTIN};
+pub use super::rule_file::{derive_evidence, expand_windows, substitute, substitute_with, SqlRule, BUILTIN};
 use super::Ctx;
 use crate::error::AnalysisError;
 use crate::query::frame;
@@ -65,8 +65,12 @@ impl SqlRule {
         let params = ctx.config.params(&self.rule);
         // The query, the evidence predicate and the evidence keys, as polars runs them: parameters
         // filled in, portable spellings translated (as `rules export --dialect polars` writes them).
+        // The data tables are read once for all three.
+        let data = self
+            .data_sql(&params, false)
+            .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })?;
         let as_run = |text: &str| {
-            self.fill(text, &params)
+            substitute_with(text, &params, &data)
                 .map(|t| super::export::translate(&t, super::export::Dialect::Polars))
                 .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })
         };
