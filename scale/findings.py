@@ -23,7 +23,7 @@ def rfc3339(us):
 
 
 def fill(template, f, details):
-    """The title as logsleuth fills it (sql_rule.rs `fill`)."""
+    """The header's title as logsleuth fills it (sql_rule.rs `fill`)."""
     out = template.replace("{count}", str(f["count"]))
     for k in KEYS:
         out = out.replace("{%s}" % k, f[k] if f[k] is not None else "-")
@@ -58,7 +58,8 @@ def finding(rule, r, names, n, lines, plain=lambda v: round(v, 3) if isinstance(
         "details": details,
         "evidence": lines,
     }
-    f["title"] = fill(r.get("title") or rule["title"], f, details)
+    # A title the query writes is the finding's as it is; the header's is a template.
+    f["title"] = r["title"] if r.get("title") is not None else fill(rule["title"], f, details)
     return f
 
 
@@ -78,6 +79,22 @@ def evidence_keys(rule, present):
     if own:
         return sorted(own.items())
     return [(k, k) for k in KEYS if k in present]
+
+
+def key_text(v):
+    """A finding's key value as text, as the engines' CAST(... AS VARCHAR) writes it."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def evidence_from(rule):
+    """The evidence table as a FROM item: a case table by name, or the statement giving a table
+    the rule's query defines (rules.json `evidence_source`)."""
+    source = rule.get("evidence_source")
+    return f"({source}) logsleuth_source" if source else rule["evidence_table"]
 
 
 def needs_ledger(rule):

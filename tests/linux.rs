@@ -340,8 +340,11 @@ fn execve(t: i64, serial: u32, ses: u32, auid: u32, exe: &str, args: &[&str]) ->
     )
 }
 
-#[test]
-fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
+/// An intrusion as auditd records it (session 12, root after the brute force: a download piped
+/// to a shell, a reverse shell, `chmod +x /tmp/kit` then `/tmp/kit`, a program in /dev/shm, a
+/// SUID file, a planted key, log wiping) beside an administrator's ordinary day and cron, as
+/// `srv1/var/log/audit/audit.log`'s text.
+pub(crate) fn intrusion_audit_log() -> String {
     let mut log = audit_log();
     let login = |t: i64, ses: u32, auid: u32, ip: &str| {
         format!("type=USER_LOGIN msg=audit({}.300:{}): pid=3300 uid=0 auid={auid} ses={ses} msg='op=login id={auid} exe=\"/usr/sbin/sshd\" hostname={ip} addr={ip} terminal=/dev/pts/1 res=success'\n", T0 + t, 7000 + ses)
@@ -396,6 +399,12 @@ fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
     }
     // sshd reading a key file at a login (a watch on ~/.ssh records it) is no planting.
     log += &format!("type=SYSCALL msg=audit({}.000:9500): arch=c000003e syscall=257 success=yes exit=5 a0=ffffff9c a1=55 a2=0 a3=0 items=1 ppid=1 pid=3300 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"sshd\" exe=\"/usr/sbin/sshd\" key=\"rootkey\"\ntype=PATH msg=audit({}.000:9500): item=0 name=\"/root/.ssh/authorized_keys\" inode=5 dev=fd:00 mode=0100600 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n", T0 + 1500, T0 + 1500);
+    log
+}
+
+#[test]
+fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
+    let log = intrusion_audit_log();
     let dir = tempfile::tempdir().unwrap();
     write(&dir.path().join("ev"), &format!("{HOST}/var/log/audit/audit.log"), log.as_bytes());
     let case = dir.path().join("case");
@@ -430,6 +439,15 @@ fn process_rules_fire_on_an_intrusion_and_stay_quiet_on_routine_admin() {
         };
         assert!(f.severity >= floor, "{:?} {}", f.severity, f.title);
     }
+    // The sequence: the chmod and the run of the file it named, as two lines of evidence.
+    let seq = process.iter().find(|f| f.details["kind"] == "chmod_then_exec").unwrap();
+    assert_eq!((seq.count, seq.evidence.len()), (2, 2), "{}", seq.title);
+    assert_eq!(seq.details["executed"], "/tmp/kit");
+    assert_eq!(seq.details["commands"], serde_json::json!(["/tmp/kit --install", "chmod +x /tmp/kit"]));
+    assert!(seq.title.ends_with("chmod +x /tmp/kit (then ran `/tmp/kit --install`)"), "{}", seq.title);
+    // One finding per pattern id and actor: both programs run from a temporary folder.
+    let tmp = process.iter().find(|f| f.details["kind"] == "exec_from_tmp").unwrap();
+    assert_eq!((tmp.count, tmp.details["actor"].as_str()), (2, Some("audit uid 0")));
     // `process_args` is a list: a JSON array in `query --format jsonl`.
     let rows = query_jsonl(&case, "SELECT process_args FROM events WHERE process_executable = '/tmp/kit'");
     assert_eq!(rows[0]["process_args"], serde_json::json!(["/tmp/kit", "--install"]));
@@ -541,4 +559,48 @@ fn journald_vacuuming_in_syslog_is_a_finding_and_a_web_request_naming_it_is_not(
     let same: Vec<&Finding> = again.iter().filter(|f| f.details.get("kind") == vacuum[0].details.get("kind")).collect();
     assert_eq!(same.len(), 1);
     assert_eq!((&same[0].title, &same[0].evidence), (&vacuum[0].title, &vacuum[0].evidence));
+}
+
+/// `chmod_then_exec` over sudo's `COMMAND=` lines (sudo's log format: `user : TTY=… ; PWD=… ;
+/// USER=… ; COMMAND=…`): the run must be of a file the chmod named (several files, options before
+/// the mode, a chmod inside `bash -c … && …`), on the same host, within the window; a file named
+/// after a `;` was not made executable by that chmod.
+#[test]
+fn chmod_then_exec_follows_the_files_the_chmod_names() {
+    let line = |min: u32, host: &str, cmd: &str| {
+        format!(
+            "Dec  4 {:02}:{:02}:00 {host} sudo:      bob : TTY=pts/0 ; PWD=/home/bob ; USER=root ; COMMAND={cmd}\n",
+            10 + min / 60,
+            min % 60
+        )
+    };
+    let mut h1 = String::new();
+    h1 += &line(0, "h1", "/usr/bin/chmod -v 755 /opt/tools/a.sh /opt/tools/b.sh");
+    h1 += &line(1, "h1", "/opt/tools/b.sh --run");
+    h1 += &line(2, "h1", "/bin/bash -c chmod u+x run.sh && ./run.sh");
+    h1 += &line(3, "h1", "/home/bob/run.sh");
+    h1 += &line(4, "h1", "/usr/bin/chmod +x /tmp/x; cp /tmp/y /tmp/z");
+    h1 += &line(5, "h1", "/tmp/y");
+    h1 += &line(6, "h1", "/usr/bin/chmod +x /srv/late");
+    h1 += &line(6 + 120, "h1", "/srv/late");
+    h1 += &line(7, "h1", "/usr/bin/chmod +x /srv/elsewhere");
+    let h2 = line(8, "h2", "/srv/elsewhere");
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    write(&ev, "h1/var/log/auth.log", h1.as_bytes());
+    write(&ev, "h2/var/log/auth.log", h2.as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", ev.to_str().unwrap(), "--case", case.to_str().unwrap(), "--year", "2026", "-q"]);
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
+    let mut runs: Vec<(String, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["details"]["kind"] == "chmod_then_exec")
+        .map(|f| (f["details"]["executed"].as_str().unwrap().to_string(), f["count"].as_u64().unwrap()))
+        .collect();
+    runs.sort();
+    // sudo logs no executable apart from the command line: what ran is the command.
+    assert_eq!(runs, [("/home/bob/run.sh".to_string(), 2), ("/opt/tools/b.sh --run".to_string(), 2)]);
 }

@@ -183,8 +183,58 @@ fn same_findings_in(
         t
     };
     let theirs_ref: Vec<&serde_json::Value> = theirs.iter().collect();
-    for rule in ["ssh_bruteforce", "web_scan", "password_spraying", "web_attack"] {
+    for rule in ["ssh_bruteforce", "web_scan", "password_spraying", "web_attack", "process_activity"] {
         assert_eq!(title(&ours, rule), title(&theirs_ref, rule), "{engine}: titles of {rule}");
+    }
+    // And process_activity's details: pattern kinds, actors, commands as lists, what ran.
+    let details = |v: &[&serde_json::Value]| -> Vec<String> {
+        let mut d: Vec<String> = v
+            .iter()
+            .filter(|f| f["rule"] == "process_activity")
+            .map(|f| {
+                // In key order (the jobs write theirs in column order); triage's reason is
+                // logsleuth's, after detection.
+                let mut d: BTreeMap<String, serde_json::Value> = serde_json::from_value(f["details"].clone()).unwrap();
+                d.remove("severity_reason");
+                serde_json::to_string(&d).unwrap()
+            })
+            .collect();
+        d.sort();
+        d
+    };
+    assert_eq!(details(&ours), details(&theirs_ref), "{engine}: details of process_activity");
+}
+
+/// The intrusion of [`crate::linux::intrusion_audit_log`] (auditd execve records, an audit
+/// session's login) as a case: process_activity's patterns, its chmod-then-run sequence and the
+/// login address of the session.
+fn intrusion_case() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ev/srv1/var/log/audit/audit.log", crate::linux::intrusion_audit_log().as_bytes());
+    let case = dir.path().join("case");
+    ok(&["ingest", dir.path().join("ev").to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    ok(&["detect", "--case", case.to_str().unwrap(), "-q"]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(case.join("findings.json")).unwrap()).unwrap();
+    let kinds: std::collections::BTreeSet<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "process_activity")
+        .map(|f| f["details"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains("chmod_then_exec") && kinds.len() == 7, "{kinds:?}");
+    (dir, case)
+}
+
+#[test]
+fn process_activity_is_found_alike_on_duckdb_and_spark() {
+    let (dir, case) = intrusion_case();
+    if python_has("duckdb") {
+        same_findings_in(&dir, &case, "DuckDB", "duckdb", "scale/duckdb/detect.py", &[], 1);
+    }
+    if python_has("pyspark") && has_java() {
+        let env = [("SPARK_MASTER", "local[2]"), ("SPARK_SHUFFLE_PARTITIONS", "2")];
+        same_findings_in(&dir, &case, "Spark", "spark", "scale/spark/detect.py", &env, 1);
     }
 }
 

@@ -16,7 +16,7 @@ import sys
 import duckdb
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from findings import MAX_EVIDENCE, catalog, evidence_keys, finding, needs_ledger, write  # noqa: E402
+from findings import MAX_EVIDENCE, catalog, evidence_from, evidence_keys, finding, key_text, needs_ledger, write  # noqa: E402
 
 
 def connect(case):
@@ -35,22 +35,23 @@ def evidence(con, rule, rows, present):
     first MAX_EVIDENCE in (timestamp, file, line) order, or the last (evidence_order)."""
     if not rule.get("evidence") or not rows:
         return [(0, [])] * len(rows)
-    con.execute("DROP TABLE IF EXISTS f")
-    con.execute("CREATE TEMP TABLE f (fid INTEGER, host_name VARCHAR, source_ip VARCHAR, user_name VARCHAR, "
-                "first_seen BIGINT, last_seen BIGINT)")
-    con.executemany("INSERT INTO f VALUES (?, ?, ?, ?, ?, ?)",
-                    [(i, r.get("host_name"), r.get("source_ip"), r.get("user_name"), r["first_seen"], r["last_seen"])
-                     for i, r in enumerate(rows)])
     keys = evidence_keys(rule, present)
+    con.execute("DROP TABLE IF EXISTS f")
+    columns = "".join(f", k{i} VARCHAR" for i in range(len(keys)))
+    con.execute(f"CREATE TEMP TABLE f (fid INTEGER{columns}, first_seen BIGINT, last_seen BIGINT)")
+    marks = ", ".join("?" for _ in range(len(keys) + 3))
+    con.executemany(f"INSERT INTO f VALUES ({marks})",
+                    [(i, *[key_text(r.get(k)) for k, _ in keys], r["first_seen"], r["last_seen"])
+                     for i, r in enumerate(rows)])
     values = "".join(f", CAST({expr} AS VARCHAR) AS logsleuth_k{i}" for i, (_, expr) in enumerate(keys))
-    on = " AND ".join(f"e.logsleuth_k{i} IS NOT DISTINCT FROM f.{k}" for i, (k, _) in enumerate(keys)) or "TRUE"
+    on = " AND ".join(f"e.logsleuth_k{i} IS NOT DISTINCT FROM f.k{i}" for i in range(len(keys))) or "TRUE"
     last = rule.get("evidence_order") == "last"
     order = "DESC" if last else ""
     q = f"""
         SELECT f.fid, SUM(COALESCE(e.event_count, 1)) AS n,
                list(struct_pack(file := e.log_file_path, line := e.log_line)
                     ORDER BY e.timestamp {order}, e.log_file_path {order}, e.log_line {order})[1:{MAX_EVIDENCE}] AS lines
-        FROM (SELECT *{values} FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
+        FROM (SELECT *{values} FROM {evidence_from(rule)} WHERE {rule['evidence']}) e
         JOIN f ON {on} AND epoch_us(e.timestamp) >= f.first_seen AND epoch_us(e.timestamp) <= f.last_seen
         GROUP BY f.fid"""
     got = {}

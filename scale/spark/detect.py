@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from findings import KEYS, MAX_EVIDENCE, catalog, evidence_keys, finding, needs_ledger, write  # noqa: E402
+from findings import MAX_EVIDENCE, catalog, evidence_from, evidence_keys, finding, key_text, needs_ledger, write  # noqa: E402
 
 
 def session():
@@ -71,17 +71,17 @@ def evidence(spark, rule, rows, present):
         return [(0, [])] * len(rows)
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
+    keys = evidence_keys(rule, present)
     schema = StructType(
         [StructField("fid", LongType())]
-        + [StructField(k, StringType()) for k in KEYS]
+        + [StructField(f"k{i}", StringType()) for i in range(len(keys))]
         + [StructField("first_seen", LongType()), StructField("last_seen", LongType())]
     )
-    spans = [(i, r.get("host_name"), r.get("source_ip"), r.get("user_name"), r["first_seen"], r["last_seen"])
+    spans = [(i, *[key_text(r.get(k)) for k, _ in keys], r["first_seen"], r["last_seen"])
              for i, r in enumerate(rows)]
     spark.createDataFrame(spans, schema).createOrReplaceTempView("logsleuth_spans")
-    keys = evidence_keys(rule, present)
     values = "".join(f", CAST({expr} AS STRING) AS logsleuth_k{i}" for i, (_, expr) in enumerate(keys))
-    on = " AND ".join(f"e.logsleuth_k{i} <=> f.{k}" for i, (k, _) in enumerate(keys)) or "TRUE"
+    on = " AND ".join(f"e.logsleuth_k{i} <=> f.k{i}" for i in range(len(keys))) or "TRUE"
     ordered = "array_sort(collect_list(struct(unix_micros(e.timestamp) AS t, e.log_file_path AS file, e.log_line AS line)))"
     if rule.get("evidence_order") == "last":
         lines = f"reverse(slice(reverse({ordered}), 1, {MAX_EVIDENCE}))"
@@ -89,7 +89,7 @@ def evidence(spark, rule, rows, present):
         lines = f"slice({ordered}, 1, {MAX_EVIDENCE})"
     q = f"""
         SELECT f.fid, SUM(COALESCE(e.event_count, 1)) AS n, {lines} AS lines
-        FROM (SELECT *{values} FROM {rule['evidence_table']} WHERE {rule['evidence']}) e
+        FROM (SELECT *{values} FROM {evidence_from(rule)} WHERE {rule['evidence']}) e
         JOIN logsleuth_spans f ON {on}
          AND unix_micros(e.timestamp) >= f.first_seen AND unix_micros(e.timestamp) <= f.last_seen
         GROUP BY f.fid"""

@@ -108,6 +108,18 @@ fn string_agg(distinct: bool, value: &str, sep: &str, key: &str, d: Dialect) -> 
     }
 }
 
+/// `ARRAY_AGG(DISTINCT value ORDER BY value LIMIT n)`, the first `n` distinct values of a group
+/// in order, as a list (values without nulls): polars reads it as written, DuckDB slices its
+/// ordered `list`, Spark and Trino sort the distinct values and slice.
+fn array_agg_first(value: &str, n: &str, d: Dialect) -> String {
+    match d {
+        Dialect::Polars => format!("ARRAY_AGG(DISTINCT {value} ORDER BY {value} LIMIT {n})"),
+        Dialect::Duckdb => format!("list_slice(list(DISTINCT {value} ORDER BY {value}), 1, {n})"),
+        Dialect::Spark => format!("slice(array_sort(collect_set({value})), 1, {n})"),
+        Dialect::Trino => format!("slice(array_sort(array_agg(DISTINCT {value})), 1, {n})"),
+    }
+}
+
 /// String literals as Spark reads them: Spark takes a backslash in a literal as an escape (a
 /// regex's `\.` would become `.`) and spells a quote `\'`; the rules write standard SQL
 /// literals (`''` for a quote, a backslash as itself). Comments are left alone.
@@ -147,8 +159,9 @@ fn spark_literals(sql: &str) -> String {
 }
 
 /// Translates a rule's SQL (parameters already filled in) into `d`: interval literals, the UTC
-/// date of `timestamp`, `EPOCH_US(column)`, `STRING_AGG(… ORDER BY …)`, `REGEXP_LIKE` (DuckDB's
-/// `regexp_matches`), the STRING type and, for Spark, string literals.
+/// date of `timestamp`, `EPOCH_US(column)`, `STRING_AGG(… ORDER BY …)`, `ARRAY_AGG(DISTINCT v
+/// ORDER BY v LIMIT n)`, `STRPOS` (Spark's `instr`), `REGEXP_LIKE` (DuckDB's `regexp_matches`),
+/// the STRING type and, for Spark, string literals.
 pub fn translate(sql: &str, d: Dialect) -> String {
     use regex::{Captures, Regex};
     use std::sync::LazyLock;
@@ -172,6 +185,26 @@ pub fn translate(sql: &str, d: Dialect) -> String {
         _ => out,
     };
     let out = AGG.replace_all(&out, |c: &Captures<'_>| string_agg(c.get(1).is_some(), &c[2], &c[3], &c[4], d));
+    static ARRAY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\bARRAY_AGG\(\s*DISTINCT\s+([\w.]+)\s+ORDER\s+BY\s+([\w.]+)\s+LIMIT\s+(\d+)\s*\)")
+            .expect("a valid pattern")
+    });
+    let out = ARRAY.replace_all(
+        &out,
+        |c: &Captures<'_>| {
+            if c[1] == c[2] {
+                array_agg_first(&c[1], &c[3], d)
+            } else {
+                c[0].to_string()
+            }
+        },
+    );
+    // Spark's STRPOS is `instr` (the same arguments: the text, then what to find).
+    static STRPOS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bSTRPOS\(").expect("a valid pattern"));
+    let out = match d {
+        Dialect::Spark => STRPOS.replace_all(&out, "instr("),
+        _ => out,
+    };
     static REGEXP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bREGEXP_LIKE\(").expect("a valid pattern"));
     match d {
         // DuckDB's regexp_matches finds a match anywhere, as REGEXP_LIKE does elsewhere.
@@ -194,8 +227,12 @@ pub struct Exported {
     pub severity: String,
     pub description: String,
     pub params: BTreeMap<String, serde_json::Value>,
-    /// `events` or `attempts`: where the evidence lines are taken from.
+    /// `events`, `attempts` or a table the query defines: where the evidence lines are taken
+    /// from.
     pub evidence_table: String,
+    /// For a table the query defines, the statement giving it (the query's `WITH` clause, then
+    /// `SELECT * FROM evidence_table`): read the evidence from `(evidence_source)`.
+    pub evidence_source: Option<String>,
     /// Which rows of `evidence_table` are a finding's evidence: those matching this, with the
     /// finding's host, source and user (null matching null; a column the query does not
     /// return matches anything) inside its span. `null`: the rule has no evidence lines.
@@ -230,10 +267,9 @@ pub struct Catalog {
 }
 
 /// The rule families `detect` runs in Rust, not exportable as SQL.
-pub const RUST_RULES: &[&str] =
-    &["cross_source", "attack_chain", "rare_event", "volume_anomaly", "log_integrity", "process_activity"];
+pub const RUST_RULES: &[&str] = &["cross_source", "attack_chain", "rare_event", "volume_anomaly", "log_integrity"];
 
-const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other non-null column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the rows of evidence_table matching evidence whose evidence_keys equal the finding's (null meets null), inside [first_seen, last_seen]; the first 20 in (timestamp, log_file_path, log_line) order, or with evidence_order last the last 20, listed in that order.";
+const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other non-null column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the rows of evidence_table (of evidence_source when it is a table the query defines) matching evidence whose evidence_keys equal the finding's (null meets null), inside [first_seen, last_seen]; the first 20 in (timestamp, log_file_path, log_line) order, or with evidence_order last the last 20, listed in that order.";
 
 fn json_value(v: &super::config::Value) -> serde_json::Value {
     use super::config::Value;
@@ -288,6 +324,10 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             description: r.description.clone(),
             params: params.iter().map(|(k, v)| (k.clone(), json_value(v))).collect(),
             evidence_table: r.evidence_table.clone(),
+            evidence_source: match r.evidence_source() {
+                Some(source) => Some(translate(fill(&source)?.trim_end(), d)),
+                None => None,
+            },
             evidence,
             evidence_keys,
             evidence_order: if r.evidence_last { "last" } else { "first" },
@@ -305,6 +345,9 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             text += &format!("-- param: {k} = {v}\n");
         }
         text += &format!("-- evidence_table: {}\n", e.evidence_table);
+        if e.evidence_source.is_some() {
+            text += &format!("-- evidence_source: rules.json (the query's table {})\n", e.evidence_table);
+        }
         for (k, v) in &e.evidence_keys {
             text += &format!("-- evidence_key: {k} = {v}\n");
         }
@@ -388,6 +431,13 @@ mod tests {
         );
         assert_eq!(translate("CAST(n AS STRING)", Dialect::Trino), "CAST(n AS VARCHAR)");
         assert_eq!(translate("CAST(n AS STRING)", Dialect::Spark), "CAST(n AS STRING)");
+        let first = "ARRAY_AGG(DISTINCT c ORDER BY c LIMIT 5), STRPOS(t, 'x')";
+        assert_eq!(translate(first, Dialect::Polars), first);
+        assert_eq!(translate(first, Dialect::Duckdb), "list_slice(list(DISTINCT c ORDER BY c), 1, 5), STRPOS(t, 'x')");
+        assert_eq!(translate(first, Dialect::Spark), "slice(array_sort(collect_set(c)), 1, 5), instr(t, 'x')");
+        assert_eq!(translate(first, Dialect::Trino), "slice(array_sort(array_agg(DISTINCT c)), 1, 5), STRPOS(t, 'x')");
+        let other = "ARRAY_AGG(DISTINCT c ORDER BY d LIMIT 5)";
+        assert_eq!(translate(other, Dialect::Spark), other, "only the form whose order is the value");
     }
 
     #[test]

@@ -56,12 +56,7 @@ pub trait Rule: Sync {
 
 /// The Rust rules, in a fixed order.
 pub fn rust_rules() -> Vec<Box<dyn Rule>> {
-    vec![
-        Box::new(process::ProcessActivity),
-        Box::new(anomaly::VolumeAnomaly),
-        Box::new(rare::RareEvent),
-        Box::new(integrity::LogIntegrity),
-    ]
+    vec![Box::new(anomaly::VolumeAnomaly), Box::new(rare::RareEvent), Box::new(integrity::LogIntegrity)]
 }
 
 /// Every rule's id, description and parameters, for the configuration.

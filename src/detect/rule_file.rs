@@ -66,6 +66,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("port_scan.sql", include_str!("../../queries/port_scan.sql")),
     ("port_sweep.sql", include_str!("../../queries/port_sweep.sql")),
     ("web_attack.sql", include_str!("../../queries/web_attack.sql")),
+    ("process_activity.sql", include_str!("../../queries/process_activity.sql")),
 ];
 
 #[derive(Debug, Clone)]
@@ -98,7 +99,12 @@ pub struct SqlRule {
 /// The finding columns evidence can be keyed on.
 pub const KEY_COLUMNS: [&str; 3] = ["host_name", "source_ip", "user_name"];
 
-/// `-- evidence_key:` lines as (finding column, expression over the evidence table).
+/// Result columns that are no key: a finding's span, count, severity and title.
+const NOT_KEYS: [&str; 5] = ["first_seen", "last_seen", "count", "severity", "title"];
+
+/// `-- evidence_key:` lines as (finding column, expression over the evidence table). The column
+/// is any the query returns but the span, count, severity and title: a key column, or one that
+/// becomes a detail (`process_activity` keys on the pattern `kind` and the `actor`).
 fn evidence_keys(origin: &str, lines: &[String]) -> Result<Vec<(String, String)>, String> {
     let mut out: Vec<(String, String)> = Vec::new();
     for l in lines {
@@ -106,8 +112,13 @@ fn evidence_keys(origin: &str, lines: &[String]) -> Result<Vec<(String, String)>
             Some((n, e)) => (n.trim(), e.trim()),
             None => (l.trim(), l.trim()),
         };
-        if !KEY_COLUMNS.contains(&name) {
-            return Err(format!("{origin}: evidence_key {name:?} must be one of host_name, source_ip, user_name"));
+        let column = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !column || NOT_KEYS.contains(&name) {
+            return Err(format!(
+                "{origin}: evidence_key {name:?} must name a column the query returns (lower_snake_case), not its span, count, severity or title"
+            ));
         }
         if expr.is_empty() {
             return Err(format!("{origin}: evidence_key {name} = needs an expression"));
@@ -243,8 +254,11 @@ impl SqlRule {
             data,
             body,
         };
-        if !matches!(rule.evidence_table.as_str(), "events" | "attempts") {
-            return Err(format!("{origin}: evidence_table must be events or attempts, not {:?}", rule.evidence_table));
+        if !matches!(rule.evidence_table.as_str(), "events" | "attempts") && rule.evidence_source().is_none() {
+            return Err(format!(
+                "{origin}: evidence_table must be events, attempts or a table the query defines (`WITH name AS (…)`), not {:?}",
+                rule.evidence_table
+            ));
         }
         for (i, p) in rule.params.iter().enumerate() {
             if rule.params[..i].iter().any(|q| q.name == p.name) {
@@ -252,6 +266,23 @@ impl SqlRule {
             }
         }
         Ok(rule)
+    }
+
+    /// The statement giving the evidence table when it is one the query defines (`--
+    /// evidence_table: hits` for `WITH … hits AS (…) …`): the query's `WITH` clause, then `SELECT
+    /// * FROM hits`. `None` for `events` and `attempts` (or a name the query does not define).
+    pub fn evidence_source(&self) -> Option<String> {
+        if matches!(self.evidence_table.as_str(), "events" | "attempts") {
+            return None;
+        }
+        let name = regex::escape(&self.evidence_table);
+        let defines = Regex::new(&format!(r"(?is)(^|\bWITH|,)\s*{name}\s+AS\s*\(")).ok()?;
+        let main = main_select(&self.body)?;
+        let with = &self.body[..main];
+        // Comments out, so a comment line between two tables hides neither.
+        let code: String =
+            with.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n");
+        defines.is_match(&code).then(|| format!("{}SELECT * FROM {}", with, self.evidence_table))
     }
 
     /// Each SQL rule's id, description and parameters, for the configuration: a rule's files
@@ -464,6 +495,46 @@ pub fn derive_evidence(body: &str) -> Option<(String, String)> {
     (!pred.is_empty()).then_some((table, pred))
 }
 
+/// Where the statement's main `SELECT` starts: the first `SELECT` outside parentheses, string
+/// literals and comments (after a `WITH` clause's tables). `None` when there is none.
+fn main_select(body: &str) -> Option<usize> {
+    let b = body.as_bytes();
+    let (mut i, mut depth) = (0usize, 0i32);
+    while i < b.len() {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = body[i..].find('\n').map_or(b.len(), |n| i + n);
+            }
+            b'\'' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b's' | b'S'
+                if depth == 0
+                    && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+                    && body.get(i..i + 6).is_some_and(|w| w.eq_ignore_ascii_case("select"))
+                    && b.get(i + 6).is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_')) =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The parameter names `{…}` placeholders of `text` name (with or without arithmetic).
 fn placeholders(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -479,12 +550,13 @@ fn placeholders(text: &str) -> Vec<String> {
 }
 
 /// The data tables a rule may declare (`-- data: TABLE = {param}`).
-pub const DATA_TABLES: &[&str] = &["web_signatures"];
+pub const DATA_TABLES: &[&str] = &["web_signatures", "process_patterns"];
 
 /// The names of the placeholders a data table gives a query.
 pub fn data_names(table: &str) -> &'static [&'static str] {
     match table {
         "web_signatures" => &["web_signatures", "web_signatures_match"],
+        "process_patterns" => &["process_patterns"],
         _ => &[],
     }
 }
@@ -494,6 +566,8 @@ pub fn data_names(table: &str) -> &'static [&'static str] {
 /// `VALUES` list of (category, severity rank, 2xx severity rank, pattern, reference, url_regex),
 /// and `{web_signatures_match}`, a predicate over `events` true when any signature matches
 /// ([`super::web::Signatures::match_sql`]; `short_circuit` as in [`SqlRule::data_sql`]).
+/// `process_patterns` (`queries/process_patterns.tsv` when empty): `{process_patterns}`, its
+/// rows as a `VALUES` list ([`super::process::values_sql`]).
 pub fn data_placeholders(table: &str, source: &str, short_circuit: bool) -> Result<Vec<(String, String)>, String> {
     match table {
         "web_signatures" => {
@@ -502,6 +576,9 @@ pub fn data_placeholders(table: &str, source: &str, short_circuit: bool) -> Resu
                 ("web_signatures".into(), sigs.values_sql()),
                 ("web_signatures_match".into(), sigs.match_sql(short_circuit)),
             ])
+        }
+        "process_patterns" => {
+            Ok(vec![("process_patterns".into(), super::process::values_sql(&super::process::load(source)?))])
         }
         other => Err(format!("unknown data table {other:?}")),
     }
@@ -678,10 +755,36 @@ mod tests {
         let plain = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM events WHERE a = 1").unwrap();
         assert!(plain.evidence_keys.is_empty() && !plain.evidence_last, "default: the returned keys, first lines");
         let bad = |header: &str| SqlRule::parse("t.sql", &format!("-- id: t\n{header}\nSELECT 1")).unwrap_err();
-        assert!(bad("-- evidence_key: timestamp").contains("must be one of host_name, source_ip, user_name"));
+        assert!(bad("-- evidence_key: first_seen").contains("must name a column the query returns"));
+        assert!(bad("-- evidence_key: Kind").contains("must name a column the query returns"));
+        assert!(bad("-- evidence_key: a b = c").contains("must name a column the query returns"));
         assert!(bad("-- evidence_key: user_name =").contains("needs an expression"));
         assert!(bad("-- evidence_key: source_ip\n-- evidence_key: source_ip").contains("given twice"));
         assert!(bad("-- evidence_order: newest").contains("evidence_order must be first or last"));
+    }
+
+    /// A table the query defines can be the evidence table: its rows come from the query's own
+    /// `WITH` clause.
+    #[test]
+    fn the_evidence_table_may_be_one_the_query_defines() {
+        let text = "-- id: t\n-- evidence_table: hits\n-- evidence: TRUE\n-- evidence_key: kind\nWITH a AS (SELECT ')select(' AS x FROM events), -- select\n-- the hits\nhits AS (SELECT * FROM a)\nSELECT kind, MIN(timestamp) AS first_seen FROM hits GROUP BY kind";
+        let r = SqlRule::parse("t.sql", text).unwrap();
+        assert_eq!(r.evidence_keys, [("kind".to_string(), "kind".to_string())]);
+        assert_eq!(
+            r.evidence_source().unwrap(),
+            "WITH a AS (SELECT ')select(' AS x FROM events), -- select\n-- the hits\nhits AS (SELECT * FROM a)\nSELECT * FROM hits"
+        );
+        let plain = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM events WHERE a = 1").unwrap();
+        assert_eq!(plain.evidence_source(), None);
+        let e = SqlRule::parse(
+            "t.sql",
+            "-- id: t\n-- evidence_table: nope\n-- evidence: TRUE\nWITH hits AS (SELECT 1) SELECT 1",
+        )
+        .unwrap_err();
+        assert!(e.contains("evidence_table must be events, attempts or a table the query defines"), "{e}");
+        assert_eq!(main_select("select 1"), Some(0));
+        assert_eq!(main_select("WITH x AS (SELECT 1) , y AS (SELECT 2)\nSELECT 3"), Some(39));
+        assert_eq!(main_select("WITH selected AS (SELECT 1) SELECT 3"), Some(28));
     }
 
     #[test]

@@ -102,6 +102,21 @@ impl SqlRule {
                     .collect()
             } else if dt == DataType::Boolean {
                 df.column(&name)?.bool()?.iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
+            } else if let DataType::List(_) = dt {
+                // A list of texts (`ARRAY_AGG`): a JSON array.
+                let lists = df.column(&name)?.cast(&DataType::List(Box::new(DataType::String)))?;
+                lists
+                    .list()?
+                    .amortized_iter()
+                    .map(|v| match v {
+                        None => serde_json::Value::Null,
+                        Some(s) => s
+                            .as_ref()
+                            .str()
+                            .map(|t| t.iter().map(|x| x.map_or(serde_json::Value::Null, Into::into)).collect())
+                            .unwrap_or(serde_json::Value::Null),
+                    })
+                    .collect()
             } else {
                 frame::strs(&df, &name)?.into_iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
             };
@@ -123,17 +138,29 @@ impl SqlRule {
                         .map(|(k, e)| Ok((k.clone(), as_run(e)?)))
                         .collect::<Result<_, AnalysisError>>()?
                 };
+                // Each finding's key values as text, like the join compares them.
+                let mut values: Vec<Vec<Option<String>>> = Vec::with_capacity(joins.len());
+                for (k, _) in &joins {
+                    let column = df.column(k).map_err(|_| AnalysisError::Rule {
+                        path: self.file.clone().into(),
+                        msg: format!("evidence_key {k}: the query returns no column {k}"),
+                    })?;
+                    let text = column.cast(&DataType::String)?;
+                    values.push(text.str()?.iter().map(|v| v.map(str::to_string)).collect());
+                }
                 let keys: Vec<Key<'_>> = (0..df.height())
                     .map(|i| Key {
-                        host: host[i].as_deref(),
-                        ip: ip[i].as_deref(),
-                        user: user[i].as_deref(),
+                        values: values.iter().map(|v| v[i].as_deref()).collect(),
                         from: first[i].unwrap_or(i64::MAX),
                         to: last[i].unwrap_or(i64::MIN),
                     })
                     .collect();
-                let table = match self.evidence_table.as_str() {
-                    "attempts" => ctx.data.attempts()?,
+                let table = match (self.evidence_table.as_str(), self.evidence_source()) {
+                    (_, Some(source)) => {
+                        let label = format!("{}: evidence table {}", self.file, self.evidence_table);
+                        ctx.data.sql(&label, &as_run(&source)?)?.lazy()
+                    }
+                    ("attempts", None) => ctx.data.attempts()?,
                     _ => ctx.data.events()?,
                 };
                 let label = format!("{}: evidence", self.file);
@@ -167,7 +194,12 @@ impl SqlRule {
                 d.evidence.extend(lines.iter().cloned());
             }
             d.count = count[i].map(|c| c.max(0) as u64).unwrap_or(n);
-            d.title = fill(title[i].as_deref().unwrap_or(&self.title), &d);
+            // A title the query writes is the finding's as it is (it may quote commands); the
+            // header's is a template.
+            d.title = match &title[i] {
+                Some(t) => t.clone(),
+                None => fill(&self.title, &d),
+            };
             out.push(d);
         }
         Ok(out)
@@ -213,32 +245,23 @@ fn is_column(expr: &str) -> bool {
     b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
-/// `column IN (the findings' values of key)`, `OR column IS NULL` when a finding's is null.
-fn key_filter<'k>(column: &str, key: &str, keys: &[Key<'k>]) -> Expr {
-    let value = |k: &Key<'k>| -> Option<&'k str> {
-        match key {
-            "host_name" => k.host,
-            "source_ip" => k.ip,
-            _ => k.user,
-        }
-    };
-    let mut values: Vec<&str> = keys.iter().filter_map(value).collect();
+/// `column IN (the findings' values of key `k`)`, `OR column IS NULL` when a finding's is null.
+fn key_filter(column: &str, k: usize, keys: &[Key<'_>]) -> Expr {
+    let mut values: Vec<&str> = keys.iter().filter_map(|key| key.values[k]).collect();
     values.sort_unstable();
     values.dedup();
     // As text, like the join: a key column need not be a string one.
     let e = crate::query::one_of(col(column).cast(DataType::String), values);
-    if keys.iter().any(|k| value(k).is_none()) {
+    if keys.iter().any(|key| key.values[k].is_none()) {
         e.or(col(column).is_null())
     } else {
         e
     }
 }
 
-/// One finding's keys and span, for [`EvidenceIndex::load`].
+/// One finding's key values (as text, one per join of [`EvidenceIndex::load`]) and span.
 pub struct Key<'a> {
-    pub host: Option<&'a str>,
-    pub ip: Option<&'a str>,
-    pub user: Option<&'a str>,
+    pub values: Vec<Option<&'a str>>,
     pub from: i64,
     pub to: i64,
 }
@@ -259,18 +282,14 @@ impl EvidenceIndex {
             .map_err(|e| AnalysisError::Query { name: format!("evidence predicate {predicate}"), source: e })?;
         // Null keys are joined as a value no real field holds, so null meets only null.
         const NULL_KEY: &str = "\u{0}null";
-        let s = |f: fn(&Key<'_>) -> Option<String>| -> Vec<String> {
-            keys.iter().map(|k| f(k).unwrap_or_else(|| NULL_KEY.to_string())).collect()
-        };
-        let findings = DataFrame::new_infer_height(vec![
-            Column::new("fid".into(), (0..keys.len() as u32).collect::<Vec<u32>>()),
-            Column::new("f_host".into(), s(|k| k.host.map(str::to_string))),
-            Column::new("f_ip".into(), s(|k| k.ip.map(str::to_string))),
-            Column::new("f_user".into(), s(|k| k.user.map(str::to_string))),
-            Column::new("f_from".into(), keys.iter().map(|k| k.from).collect::<Vec<i64>>()),
-            Column::new("f_to".into(), keys.iter().map(|k| k.to).collect::<Vec<i64>>()),
-        ])?
-        .lazy();
+        let mut columns = vec![Column::new("fid".into(), (0..keys.len() as u32).collect::<Vec<u32>>())];
+        for k in 0..joins.len() {
+            let values: Vec<&str> = keys.iter().map(|key| key.values[k].unwrap_or(NULL_KEY)).collect();
+            columns.push(Column::new(format!("f_k{k}").into(), values));
+        }
+        columns.push(Column::new("f_from".into(), keys.iter().map(|k| k.from).collect::<Vec<i64>>()));
+        columns.push(Column::new("f_to".into(), keys.iter().map(|k| k.to).collect::<Vec<i64>>()));
+        let findings = DataFrame::new_infer_height(columns)?.lazy();
         let mut select = vec![
             col("timestamp").cast(DataType::Int64).alias("ts"),
             col("log_file_path"),
@@ -280,21 +299,16 @@ impl EvidenceIndex {
         let mut left: Vec<Expr> = Vec::new();
         let mut right: Vec<Expr> = Vec::new();
         for (i, (key, expr)) in joins.iter().enumerate() {
-            let key_col = match key.as_str() {
-                "host_name" => "f_host",
-                "source_ip" => "f_ip",
-                _ => "f_user",
-            };
             let value = polars::sql::sql_expr(expr)
                 .map_err(|e| AnalysisError::Query { name: format!("evidence key {key} = {expr}"), source: e })?;
             let name = format!("k{i}");
             select.push(value.cast(DataType::String).fill_null(lit(NULL_KEY)).alias(name.as_str()));
             left.push(col(name.as_str()));
-            right.push(col(key_col));
+            right.push(col(format!("f_k{i}")));
             // A key that is a plain column also filters the scan: only rows holding one of the
             // findings' values (or a null, when a finding's is null) are read and joined.
             if is_column(expr) {
-                filter = filter.and(key_filter(expr, key, keys));
+                filter = filter.and(key_filter(expr, i, keys));
             }
         }
         // And only rows inside the findings' overall span.
@@ -420,12 +434,12 @@ mod tests {
         .unwrap()
         .lazy()
         .with_column(col("timestamp").cast(DataType::Datetime(TimeUnit::Microseconds, None)));
-        let key = |host, ip, user| Key { host, ip, user, from: 0, to: 40_000_000 };
+        let key = |values: &[Option<&'static str>]| Key { values: values.to_vec(), from: 0, to: 40_000_000 };
         // By address only, the last 20 of its 25 lines (5..=24 are lines 6..=25), in time order.
         let by_ip = EvidenceIndex::load(
             df.clone(),
             "log_line > 0",
-            &[key(None, Some("10.0.0.1"), None)],
+            &[key(&[Some("10.0.0.1")])],
             &[("source_ip".into(), "source_ip".into())],
             true,
         )
@@ -437,7 +451,7 @@ mod tests {
         let first = EvidenceIndex::load(
             df.clone(),
             "log_line > 0",
-            &[key(None, Some("10.0.0.1"), None)],
+            &[key(&[Some("10.0.0.1")])],
             &[("source_ip".into(), "source_ip".into())],
             false,
         )
@@ -451,7 +465,7 @@ mod tests {
         let by_target = EvidenceIndex::load(
             df,
             "log_line > 0",
-            &[key(Some("h1"), None, Some("evil")), key(None, None, Some("evil"))],
+            &[key(&[Some("h1"), Some("evil")]), key(&[None, Some("evil")])],
             &joins,
             false,
         )
@@ -474,7 +488,7 @@ mod tests {
         .unwrap()
         .lazy()
         .with_column(col("timestamp").cast(DataType::Datetime(TimeUnit::Microseconds, None)));
-        let key = Key { host: None, ip: None, user: Some("22"), from: 0, to: 10_000_000 };
+        let key = Key { values: vec![Some("22")], from: 0, to: 10_000_000 };
         let ev =
             EvidenceIndex::load(df, "log_line > 0", &[key], &[("user_name".into(), "destination_port".into())], false)
                 .unwrap();
