@@ -7,6 +7,7 @@
 -- data: process_patterns = {patterns_file}
 -- The evidence of a finding is its own rows of `hits`: the events of its pattern id, host and
 -- actor, and for chmod_then_exec the chmod and the run (one sequence, `chmod_at`).
+-- requires: event_action IN ('process.start', 'sudo.command', 'cron.command')
 -- evidence_table: hits
 -- evidence: TRUE
 -- evidence_key: kind

@@ -247,6 +247,9 @@ pub struct Exported {
     pub evidence_order: &'static str,
     /// Tables the query reads.
     pub tables: Vec<String>,
+    /// A predicate over `events` some row must match for the query to find anything: an
+    /// engine may skip the query when none does.
+    pub requires: Option<String>,
 }
 
 /// The `rules.json` document.
@@ -332,6 +335,10 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             evidence_keys,
             evidence_order: if r.evidence_last { "last" } else { "first" },
             tables: tables_of(&sql),
+            requires: match &r.requires {
+                Some(p) => Some(translate(&fill(p)?, d)),
+                None => None,
+            },
         };
         let mut text = format!(
             "-- id: {}\n-- rule: {}\n-- title: {}\n-- severity: {}\n-- dialect: {}\n",

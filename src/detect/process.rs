@@ -54,7 +54,11 @@ pub fn parse_patterns(origin: &str, text: &str) -> Result<Vec<Pattern>, String> 
         };
         for (what, re) in [("pattern", Some(regex)), ("unless_executable", Some(unless).filter(|u| *u != "-"))] {
             if let Some(re) = re.filter(|r| !r.is_empty()) {
-                regex::Regex::new(re).map_err(|e| format!("{at}: {what} is not a valid regular expression: {e}"))?;
+                // Parsed, not compiled: compiling two dozen Unicode-aware patterns took 0.25 s
+                // of every detect; the engines compile them themselves.
+                regex_syntax::Parser::new()
+                    .parse(re)
+                    .map_err(|e| format!("{at}: {what} is not a valid regular expression: {e}"))?;
             }
         }
         out.push(Pattern {

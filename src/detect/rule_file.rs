@@ -29,6 +29,9 @@
 //! catalog and reports every problem with its file: a repeated id, a variant of no rule, a
 //! parameter declared twice or never used, a placeholder naming no parameter.
 //!
+//! `-- requires: PREDICATE` names what the query cannot do without: when no event matches it,
+//! `detect` skips the query (its findings would be none) instead of planning it.
+//!
 //! `-- data: TABLE = {param}` declares a data table the query reads, from the file the
 //! parameter names (empty: the built-in one); its placeholders ([`data_placeholders`]) inline it
 //! as SQL (`web_signatures`: a `VALUES` list), so an exported rule needs no table beside the case.
@@ -89,6 +92,10 @@ pub struct SqlRule {
     /// Whether the evidence shown is the last lines of the span (`-- evidence_order: last`)
     /// rather than the first.
     pub evidence_last: bool,
+    /// `-- requires: PREDICATE`: a predicate over `events` that some row must match for the
+    /// query to find anything (the programs `process_activity` reads). `detect` skips the query
+    /// when none does, as the rule written in Rust returned early.
+    pub requires: Option<String>,
     /// Data tables the query reads (`-- data: TABLE = {param}`): (table, the parameter naming
     /// its file, empty for the built-in one). Each gives the query placeholders
     /// ([`data_placeholders`]).
@@ -251,6 +258,7 @@ impl SqlRule {
             evidence_table,
             evidence_keys,
             evidence_last,
+            requires: get("requires"),
             data,
             body,
         };
@@ -307,6 +315,7 @@ impl SqlRule {
     fn texts(&self) -> Vec<String> {
         std::iter::once(self.body.clone())
             .chain(self.evidence.clone())
+            .chain(self.requires.clone())
             .chain(self.evidence_keys.iter().map(|(_, e)| e.clone()))
             .chain(self.data.iter().map(|(_, p)| format!("{{{p}}}")))
             .collect()
@@ -775,7 +784,9 @@ mod tests {
             "WITH a AS (SELECT ')select(' AS x FROM events), -- select\n-- the hits\nhits AS (SELECT * FROM a)\nSELECT * FROM hits"
         );
         let plain = SqlRule::parse("t.sql", "-- id: t\nSELECT * FROM events WHERE a = 1").unwrap();
-        assert_eq!(plain.evidence_source(), None);
+        assert_eq!((plain.evidence_source(), plain.requires), (None, None));
+        let guarded = SqlRule::parse("t.sql", "-- id: t\n-- requires: event_action = 'x'\nSELECT 1").unwrap();
+        assert_eq!(guarded.requires.as_deref(), Some("event_action = 'x'"));
         let e = SqlRule::parse(
             "t.sql",
             "-- id: t\n-- evidence_table: nope\n-- evidence: TRUE\nWITH hits AS (SELECT 1) SELECT 1",

@@ -74,6 +74,16 @@ impl SqlRule {
                 .map(|t| super::export::translate(&t, super::export::Dialect::Polars))
                 .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })
         };
+        if let Some(pred) = &self.requires {
+            let pred = as_run(pred)?;
+            let expr = polars::sql::sql_expr(&pred)
+                .map_err(|e| AnalysisError::Query { name: format!("{}: requires {pred}", self.file), source: e })?;
+            // One row at most of those matching (a column, not a literal: a literal alone makes
+            // one row whatever the rows beneath).
+            if ctx.data.events()?.filter(expr).select([col("event_action")]).limit(1).run()?.height() == 0 {
+                return Ok(Vec::new());
+            }
+        }
         let df = ctx.data.sql(&self.file, &as_run(&self.body)?)?;
         let first = frame::ints(&df, "first_seen")?;
         let last = frame::ints(&df, "last_seen")?;
