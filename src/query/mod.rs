@@ -33,7 +33,19 @@ impl Run for LazyFrame {
             Ok("in-memory") => Engine::InMemory,
             _ => Engine::Streaming,
         };
-        match self.collect_with_engine(engine)? {
+        // A query polars cannot run must be an error, not a crash: polars 0.55's streaming engine
+        // panics on some plans (`SELECT COUNT(*)` over a `UNION ALL`: "not implemented for dtype
+        // UInt128"), and a user's SQL reaches it through `query`.
+        let collected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.collect_with_engine(engine)))
+            .map_err(|payload| {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                PolarsError::ComputeError(format!("polars failed on this query (an internal panic: {what})").into())
+            })?;
+        match collected? {
             polars_core::query_result::QueryResult::Single(df) => Ok(df),
             polars_core::query_result::QueryResult::Multiple(mut dfs) => Ok(dfs.pop().unwrap_or_default()),
         }
