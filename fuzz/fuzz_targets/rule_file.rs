@@ -1,7 +1,7 @@
 //! The SQL rule-file loader on arbitrary text (what `detect --rules DIR` reads): the header, the
 //! window macro, the derived evidence, the catalog checks and the parameter substitution never
-//! panic or hang; a file that parses has a valid id, a body and an evidence table the runner
-//! knows; a catalog with a problem names the file that brought it; a clean catalog substitutes
+//! panic or hang; a file that parses has a valid id, a body, an evidence table the runner knows
+//! (the case's or one its query defines) and evidence keys naming result columns; a catalog with a problem names the file that brought it; a clean catalog substitutes
 //! every placeholder of the file.
 #![no_main]
 
@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use logsleuth_fuzz::detect::rule_file::{derive_evidence, expand_windows, SqlRule, BUILTIN, KEY_COLUMNS};
+use logsleuth_fuzz::detect::rule_file::{derive_evidence, expand_windows, SqlRule, BUILTIN};
 
 /// The built-in catalog, parsed once.
 static BUILTIN_RULES: LazyLock<Vec<SqlRule>> =
@@ -29,8 +29,13 @@ fuzz_target!(|data: &[u8]| {
     let snake = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     assert!(snake(&rule.id) && snake(&rule.rule), "{:?} {:?}", rule.id, rule.rule);
     assert!(!rule.body.trim().is_empty());
-    assert!(matches!(rule.evidence_table.as_str(), "events" | "attempts"));
-    assert!(rule.evidence_keys.iter().all(|(k, e)| KEY_COLUMNS.contains(&k.as_str()) && !e.is_empty()));
+    assert!(
+        matches!(rule.evidence_table.as_str(), "events" | "attempts") || rule.evidence_source().is_some(),
+        "{:?}",
+        rule.evidence_table
+    );
+    let span = ["first_seen", "last_seen", "count", "severity", "title"];
+    assert!(rule.evidence_keys.iter().all(|(k, e)| snake(k) && !span.contains(&k.as_str()) && !e.is_empty()));
     let mut catalog = BUILTIN_RULES.clone();
     catalog.push(rule.clone());
     let errors = SqlRule::check_catalog(&catalog);
@@ -47,5 +52,11 @@ fuzz_target!(|data: &[u8]| {
     }
     for (_, e) in &rule.evidence_keys {
         rule.fill_unloaded(e, &params).expect("and its evidence keys");
+    }
+    if let Some(source) = rule.evidence_source() {
+        rule.fill_unloaded(&source, &params).expect("and the query's table its evidence comes from");
+    }
+    if let Some(pred) = &rule.requires {
+        rule.fill_unloaded(pred, &params).expect("and what it requires");
     }
 });
