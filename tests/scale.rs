@@ -117,12 +117,18 @@ fn hostile_web_case() -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn hidden_web_attacks_are_found_alike_on_duckdb_and_spark() {
     let (dir, case) = hostile_web_case();
+    found_alike_on_duckdb_and_spark(&dir, &case);
+}
+
+/// [`same_findings_in`] on DuckDB, then on Spark with `local[2]`, each when installed (never
+/// skipped under CI=true).
+fn found_alike_on_duckdb_and_spark(dir: &tempfile::TempDir, case: &Path) {
     if python_has("duckdb") {
-        same_findings_in(&dir, &case, "DuckDB", "duckdb", "scale/duckdb/detect.py", &[], 1);
+        same_findings_in(dir, case, "DuckDB", "duckdb", "scale/duckdb/detect.py", &[], 1);
     }
     if python_has("pyspark") && has_java() {
         let env = [("SPARK_MASTER", "local[2]"), ("SPARK_SHUFFLE_PARTITIONS", "2")];
-        same_findings_in(&dir, &case, "Spark", "spark", "scale/spark/detect.py", &env, 1);
+        same_findings_in(dir, case, "Spark", "spark", "scale/spark/detect.py", &env, 1);
     }
 }
 
@@ -229,13 +235,7 @@ fn intrusion_case() -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn process_activity_is_found_alike_on_duckdb_and_spark() {
     let (dir, case) = intrusion_case();
-    if python_has("duckdb") {
-        same_findings_in(&dir, &case, "DuckDB", "duckdb", "scale/duckdb/detect.py", &[], 1);
-    }
-    if python_has("pyspark") && has_java() {
-        let env = [("SPARK_MASTER", "local[2]"), ("SPARK_SHUFFLE_PARTITIONS", "2")];
-        same_findings_in(&dir, &case, "Spark", "spark", "scale/spark/detect.py", &env, 1);
-    }
+    found_alike_on_duckdb_and_spark(&dir, &case);
 }
 
 #[test]
