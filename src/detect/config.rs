@@ -26,6 +26,11 @@ fn check_range(name: &str, v: &Value) -> Result<(), String> {
     }
 }
 
+/// `s` as a standard SQL string literal: quoted, a quote doubled.
+pub fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 impl Value {
     fn to_toml(&self) -> String {
         match self {
@@ -39,12 +44,11 @@ impl Value {
     }
     /// Text for SQL substitution: numbers as written, strings quoted, lists as `'a', 'b'`.
     pub fn to_sql(&self) -> String {
-        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
         match self {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format!("{f:?}"),
-            Value::Str(s) => q(s),
-            Value::List(l) => l.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "),
+            Value::Str(s) => sql_string(s),
+            Value::List(l) => l.iter().map(|s| sql_string(s)).collect::<Vec<_>>().join(", "),
         }
     }
     fn same_kind(&self, other: &Value) -> bool {

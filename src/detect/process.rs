@@ -90,7 +90,7 @@ pub fn load(source: &str) -> Result<Vec<Pattern>, String> {
 /// none), title, reference); `ord` is the row's place in the file (the first row of an id that
 /// matches names a finding's pattern).
 pub fn values_sql(patterns: &[Pattern]) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    use super::config::sql_string as q;
     patterns
         .iter()
         .enumerate()

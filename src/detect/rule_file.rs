@@ -288,9 +288,7 @@ impl SqlRule {
         let main = main_select(&self.body)?;
         let with = &self.body[..main];
         // Comments out, so a comment line between two tables hides neither.
-        let code: String =
-            with.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n");
-        defines.is_match(&code).then(|| format!("{}SELECT * FROM {}", with, self.evidence_table))
+        defines.is_match(&without_comments(with)).then(|| format!("{}SELECT * FROM {}", with, self.evidence_table))
     }
 
     /// Each SQL rule's id, description and parameters, for the configuration: a rule's files
@@ -458,8 +456,7 @@ pub fn expand_windows(body: &str) -> Result<String, String> {
 /// `WHERE` or is aliased or joined.
 pub fn derive_evidence(body: &str) -> Option<(String, String)> {
     // Comments out, so a `--` line cannot hide or fake a clause.
-    let text: String =
-        body.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n");
+    let text = without_comments(body);
     static FROM: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\bFROM\s+(events|attempts)\b\s*").expect("a valid pattern"));
     static WHERE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^WHERE\b").expect("a valid pattern"));
@@ -502,6 +499,11 @@ pub fn derive_evidence(body: &str) -> Option<(String, String)> {
     }
     let pred = clause[..end].split_whitespace().collect::<Vec<_>>().join(" ");
     (!pred.is_empty()).then_some((table, pred))
+}
+
+/// `text` with each line's `--` comment cut off.
+fn without_comments(text: &str) -> String {
+    text.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n")
 }
 
 /// Where the statement's main `SELECT` starts: the first `SELECT` outside parentheses, string

@@ -246,7 +246,7 @@ impl Signatures {
     /// The signatures as the rows of a SQL `VALUES` list: (category, severity rank, 2xx severity
     /// rank, pattern, reference, url_regex), ranks from low 1 to critical 4.
     pub fn values_sql(&self) -> String {
-        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        use super::config::sql_string as q;
         self.list
             .iter()
             .map(|s| {
@@ -273,7 +273,7 @@ impl Signatures {
     /// backtracking engine (Java's, for Spark). Patterns with a `?` (a match across the two
     /// parts) are searched in `path?query`.
     pub fn match_sql(&self, short_circuit: bool) -> String {
-        let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        use super::config::sql_string as q;
         let m = self.match_regexes();
         let mut parts = Vec::new();
         for (column, (plain, encoded)) in [("url_path", &m.path), ("url_query", &m.query)] {
