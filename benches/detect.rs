@@ -17,11 +17,15 @@ fn main() {
             .filter(|m| m.schema_version == logsleuth::schema::SCHEMA_VERSION)
             .map_or(0, |m| m.totals().1)
     };
-    if events(&case) == 0 {
+    // Rebuilt when the part files' layout changed since it was built (the marker beside it).
+    let marker = target.join("bench-case.layout");
+    let layout = logsleuth::store::writer::LAYOUT_VERSION.to_string();
+    if events(&case) == 0 || std::fs::read_to_string(&marker).ok().as_deref() != Some(layout.as_str()) {
         let _ = std::fs::remove_dir_all(&case);
         let st =
             Command::new(&bin).arg("ingest").arg(&dir).arg("--case").arg(&case).arg("-q").status().expect("ingest");
         assert!(st.success());
+        std::fs::write(&marker, &layout).expect("layout marker");
     }
     let n = events(&case);
     println!("detect benchmark: {n} events in {}", case.display());

@@ -35,7 +35,7 @@ use rayon::prelude::*;
 use crate::schema::{action as a, column as c};
 
 /// Version of the ledger's definition: a stored ledger of another version is recomputed.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// A connection is one process's lines within one such time bucket (an hour): long enough for
 /// LoginGraceTime's 2 minutes, short enough that a reused process id rarely joins two
@@ -346,8 +346,17 @@ pub fn attempts(events: LazyFrame) -> PolarsResult<DataFrame> {
     }
     drop(lines);
     columns.extend(derived);
-    let out = DataFrame::new_infer_height(columns)?;
-    out.select(READ.iter().copied().chain(["attempts", "attempt_stream", "invalid_user", c::event_count]))
+    let out = DataFrame::new_infer_height(columns)?.select(READ.iter().copied().chain([
+        "attempts",
+        "attempt_stream",
+        "invalid_user",
+        c::event_count,
+    ]))?;
+    // In (host, address, time) order: each host's tries from one address lie together and in
+    // time order, as the rules' windows over them (`PARTITION BY host_name, source_ip ORDER BY
+    // timestamp`) read them; polars' windows over the bench case's ledger took 20 % less CPU
+    // than over it in connection order.
+    out.sort([c::host_name, c::source_ip, c::timestamp], SortMultipleOptions::default().with_maintain_order(true))
 }
 
 #[cfg(test)]

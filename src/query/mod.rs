@@ -231,8 +231,13 @@ impl CaseData {
                         let df = polars_core::frame::chunk_df_for_writing(&mut df, 512 * 512)?;
                         let w = match writer.as_mut() {
                             Some(w) => w,
-                            None => writer
-                                .insert(ParquetWriter::new(file.take().expect("opened above")).batched(df.schema())?),
+                            None => writer.insert(
+                                // LZ4: ten rules read the ledger whole; zstd's decompression
+                                // cost each of them more than the file's size saves.
+                                ParquetWriter::new(file.take().expect("opened above"))
+                                    .with_compression(ParquetCompression::Lz4Raw)
+                                    .batched(df.schema())?,
+                            ),
                         };
                         w.write_batch(&df)?;
                     }
