@@ -449,6 +449,52 @@ pub fn expand_windows(body: &str) -> Result<String, String> {
         .into_owned())
 }
 
+/// Whether a sliding window of the query (the expanded [`expand_windows`] macro) runs over rows
+/// of the attempt ledger themselves: its source table, or the table that one reads first, is a
+/// plain `SELECT … FROM attempts` (no `GROUP BY` on the way). Such a window holds the ledger's
+/// keys for every try at once (about 0.5 GB on the bench case's 3.75 M attempts); a window over
+/// an aggregate of them (first tries per user, connections) holds far fewer.
+pub fn windows_ledger_rows(body: &str) -> bool {
+    static WINDOWED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bFROM\s+(\w+)\)\s+windowed\b").expect("a valid pattern"));
+    static FIRST_FROM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bFROM\s+(\w+)").expect("a valid pattern"));
+    static GROUP_BY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bGROUP\s+BY\b").expect("a valid pattern"));
+    let text = without_comments(body);
+    // The text of table `name`'s definition, `name AS (…)`, up to its closing parenthesis.
+    let definition = |name: &str| -> Option<String> {
+        let defines = Regex::new(&format!(r"(?is)(^|\bWITH|,)\s*{}\s+AS\s*\(", regex::escape(name))).ok()?;
+        let start = defines.find(&text)?.end();
+        let mut depth = 0i32;
+        for (i, c) in text[start..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' if depth == 0 => return Some(text[start..start + i].to_string()),
+                ')' => depth -= 1,
+                _ => {}
+            }
+        }
+        None
+    };
+    WINDOWED.captures_iter(&text).any(|c| {
+        let mut table = c[1].to_string();
+        // Through at most a few tables that only pass the rows on.
+        for _ in 0..4 {
+            if table.eq_ignore_ascii_case("attempts") {
+                return true;
+            }
+            let Some(def) = definition(&table) else { return false };
+            if GROUP_BY.is_match(&def) {
+                return false;
+            }
+            match FIRST_FROM.captures(&def) {
+                Some(f) => table = f[1].to_string(),
+                None => return false,
+            }
+        }
+        false
+    })
+}
+
 /// The evidence a query names itself: the table and the `WHERE` predicate of its first
 /// `SELECT` that reads `events` or `attempts` directly (no alias, no join: the predicate's
 /// columns must be the table's), the rows it counts. The predicate keeps its `{param}`
@@ -651,6 +697,28 @@ mod tests {
 
     /// `-- data:` declares a data table from a parameter; loading checks the declaration and the
     /// placeholders without reading the file a default names; running fills the table in.
+    #[test]
+    fn windows_over_the_ledger_rows_are_told_from_windows_over_aggregates() {
+        let heavy: Vec<String> = BUILTIN
+            .iter()
+            .map(|(f, t)| SqlRule::parse(f, t).unwrap())
+            .filter(|r| windows_ledger_rows(&r.body))
+            .map(|r| r.file)
+            .collect();
+        // The brute-force windows run over every try; password spraying's over first tries per
+        // user and ssh_probe's over connections without a try.
+        assert_eq!(heavy, ["ssh_bruteforce.sql", "ssh_bruteforce_distributed.sql", "ssh_bruteforce_slow.sql"]);
+        let through = "WITH a AS (SELECT * FROM attempts),\nb AS (SELECT x FROM a WHERE y)\nSELECT * FROM ({window: b BY k ON t ROWS n WITHIN w MINUTES}) s";
+        assert!(windows_ledger_rows(&expand_windows(through).unwrap()));
+        let grouped = through.replace("WHERE y", "GROUP BY x");
+        assert!(!windows_ledger_rows(&expand_windows(&grouped).unwrap()));
+        let events = through.replace("FROM attempts", "FROM events");
+        assert!(!windows_ledger_rows(&expand_windows(&events).unwrap()));
+        // A comment names no table.
+        let commented = "WITH b AS (SELECT x FROM e -- FROM attempts\n)\nSELECT * FROM ({window: b BY k ON t ROWS n WITHIN w MINUTES}) s";
+        assert!(!windows_ledger_rows(&expand_windows(commented).unwrap()));
+    }
+
     #[test]
     fn data_tables_are_declared_checked_and_filled() {
         let text = "-- id: w\n-- param: sigs = '/nonexistent/sigs.tsv'\n-- data: web_signatures = {sigs}\nSELECT * FROM (VALUES {web_signatures}) s WHERE {web_signatures_match}\n";
