@@ -318,7 +318,7 @@ impl EvidenceIndex {
         let rows = table.filter(filter).select(select).run()?;
         // The findings by their key values, as text: each row is matched to its findings by one
         // lookup (a polars join on the text keys cost twice the whole step on the bench case).
-        let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_key: PlHashMap<String, Vec<u32>> = PlHashMap::new();
         let mut text = String::new();
         for (fid, key) in keys.iter().enumerate() {
             key_text(&mut text, key.values.iter().copied());
@@ -410,7 +410,7 @@ fn accumulate<'h>(
     rows: &'h DataFrame,
     n_keys: usize,
     keys: &[Key<'_>],
-    by_key: &HashMap<String, Vec<u32>>,
+    by_key: &PlHashMap<String, Vec<u32>>,
     last: bool,
 ) -> Result<Vec<Acc<'h>>, AnalysisError> {
     let mut acc: Vec<Acc<'h>> = (0..keys.len()).map(|_| Acc::default()).collect();

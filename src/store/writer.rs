@@ -1,8 +1,9 @@
-//! Parquet output: compressed part files (codecs per column, see [`properties`]) under a staging directory, hive-partitioned
-//! (`events/event_module=auth/…`, `rejects/log_format=syslog/…`). Each input file owns its
-//! parts, so a duplicate discovered after reading can be dropped whole; each part is written
-//! by one thread at a time from a small pool, so encoding and compression run in parallel.
-//! Small parts are packed together before commit ([`super::pack`]).
+//! Parquet output: part files (codecs and encodings per column, see [`properties`]) under a
+//! staging directory, hive-partitioned (`events/event_module=auth/…`,
+//! `rejects/log_format=syslog/…`). Each input file owns its parts, so a duplicate discovered
+//! after reading can be dropped whole; each part is written by one thread at a time from a small
+//! pool, so encoding and compression run in parallel. Small parts are packed together before
+//! commit ([`super::pack`]).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -300,8 +301,27 @@ mod tests {
     #[test]
     fn no_dictionary_columns_exist_in_a_schema() {
         let known = |name: &str| schema::EVENT_COLUMNS.iter().chain(schema::REJECT_COLUMNS).any(|c| c.name == name);
-        for col in NO_DICTIONARY_COLUMNS {
+        for col in NO_DICTIONARY_COLUMNS.iter().chain(DELTA_COLUMNS).chain(ZSTD_COLUMNS) {
             assert!(known(col), "{col} is no column of the events or rejects schema");
         }
+    }
+
+    #[test]
+    fn codecs_follow_how_columns_are_read() {
+        let p = properties();
+        let path = |c: &str| ColumnPath::from(c);
+        for c in DELTA_COLUMNS {
+            assert_eq!(p.encoding(&path(c)), Some(Encoding::DELTA_BINARY_PACKED), "{c}");
+            assert_eq!(p.compression(&path(c)), PqCompression::UNCOMPRESSED, "{c}");
+            assert!(!p.dictionary_enabled(&path(c)), "{c}: a dictionary would take the place of the delta encoding");
+        }
+        for c in ZSTD_COLUMNS {
+            assert!(matches!(p.compression(&path(c)), PqCompression::ZSTD(_)), "{c}");
+        }
+        for c in ["host_name", "source_ip", "event_action", "user_name", "url_path", "source_port", "log_file_path"] {
+            assert_eq!(p.compression(&path(c)), PqCompression::LZ4_RAW, "{c}");
+        }
+        // The rejects' own text column keeps the default.
+        assert!(matches!(p.compression(&path("reject_reason")), PqCompression::ZSTD(_)));
     }
 }
