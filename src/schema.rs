@@ -575,7 +575,7 @@ pub fn schema_markdown() -> String {
     out.push_str(&format!(
         "# Event schema (version {SCHEMA_VERSION})\n\n\
          Generated from `src/schema.rs` by `logsleuth schema`; a test keeps this file in step.\n\n\
-         The case directory holds `events/` and `rejects/` as hive-partitioned Parquet (`timestamp` and `log_line` delta-encoded, free text zstd, the other columns LZ4).\n\
+         The case directory holds `events/` and `rejects/` as hive-partitioned Parquet (`timestamp` and `log_line` delta-encoded, free text zstd, the other columns Snappy).\n\
          `events/` is partitioned by `{EVENT_PARTITION}` (`auth`, `syslog`, `firewall`, `apache_access`,\n\
          `nginx_access`, `json`, `csv`, `apache_error`, `nginx_error`), `rejects/` by `{REJECT_PARTITION}`. The partition column is\n\
          part of the directory name, not of the files; read the folder as one dataset with hive\n\

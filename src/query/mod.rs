@@ -232,10 +232,10 @@ impl CaseData {
                         let w = match writer.as_mut() {
                             Some(w) => w,
                             None => writer.insert(
-                                // LZ4: ten rules read the ledger whole; zstd's decompression
+                                // Snappy: ten rules read the ledger whole; zstd's decompression
                                 // cost each of them more than the file's size saves.
                                 ParquetWriter::new(file.take().expect("opened above"))
-                                    .with_compression(ParquetCompression::Lz4Raw)
+                                    .with_compression(ParquetCompression::Snappy)
                                     .batched(df.schema())?,
                             ),
                         };

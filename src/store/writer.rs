@@ -54,13 +54,13 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
 /// Version of the part files' layout (codecs and encodings per column): raised when
 /// [`properties`] changes how the same events are stored, so that a benchmark case built with
 /// older settings is built again.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Integer columns that grow by small steps from row to row (times, line numbers): delta
 /// encoding packs them to a few bits a value, with no codec to undo on every read.
 const DELTA_COLUMNS: &[&str] = &["timestamp", "log_line"];
 
-/// Long free text, read by few queries: zstd. Every other column is LZ4 (see [`properties`]).
+/// Long free text, read by few queries: zstd. Every other column is Snappy (see [`properties`]).
 const ZSTD_COLUMNS: &[&str] = &[
     "process_command_line",
     "http_request_referrer",
@@ -104,8 +104,10 @@ pub fn properties() -> WriterProperties {
     // Codecs by how the columns are read: the analysis reads the same few columns once per rule
     // (timestamp, host, address, action, ...), so their decompression was paid twenty times per
     // `detect` (zstd was 11.5 % of its CPU). Times and line numbers are delta-encoded, which
-    // packs them without a codec; the other columns the rules read are LZ4 (decompressed several
-    // times faster than zstd); free text, read by few queries, stays zstd, which packs it 10×.
+    // packs them without a codec; the other columns the rules read are Snappy (decompressed
+    // several times faster than zstd; LZ4_RAW was as fast and as small, but Spark reads it only
+    // from 3.5 and many engines not at all); free text, read by few queries, stays zstd, which
+    // packs it 10×.
     for c in schema::EVENT_COLUMNS.iter().filter(|c| !matches!(c.kind, schema::Kind::StrList)) {
         let path = || ColumnPath::from(c.name);
         b = if DELTA_COLUMNS.contains(&c.name) {
@@ -114,7 +116,7 @@ pub fn properties() -> WriterProperties {
         } else if ZSTD_COLUMNS.contains(&c.name) {
             b
         } else {
-            b.set_column_compression(path(), PqCompression::LZ4_RAW)
+            b.set_column_compression(path(), PqCompression::SNAPPY)
         };
     }
     b.build()
@@ -319,7 +321,7 @@ mod tests {
             assert!(matches!(p.compression(&path(c)), PqCompression::ZSTD(_)), "{c}");
         }
         for c in ["host_name", "source_ip", "event_action", "user_name", "url_path", "source_port", "log_file_path"] {
-            assert_eq!(p.compression(&path(c)), PqCompression::LZ4_RAW, "{c}");
+            assert_eq!(p.compression(&path(c)), PqCompression::SNAPPY, "{c}");
         }
         // The rejects' own text column keeps the default.
         assert!(matches!(p.compression(&path("reject_reason")), PqCompression::ZSTD(_)));
