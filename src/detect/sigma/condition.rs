@@ -59,9 +59,14 @@ fn tokens(s: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// How deep `not` and parentheses may nest: real conditions use a few levels; a fuzzed one of
+/// thousands overflowed the stack.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
+    depth: usize,
 }
 
 fn is_kw(t: Option<&Token>, kw: &str) -> bool {
@@ -93,17 +98,31 @@ impl Parser {
         }
         Ok(if parts.len() == 1 { parts.remove(0) } else { Cond::And(parts) })
     }
+    /// One level deeper (a `not` or a `(`): refused past [`MAX_DEPTH`], so that no condition
+    /// can exhaust the stack of the recursive descent.
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("the condition nests more than {MAX_DEPTH} levels of 'not' and '('"));
+        }
+        Ok(())
+    }
     fn not(&mut self) -> Result<Cond, String> {
         if is_kw(self.peek(), "not") {
             self.pos += 1;
-            return Ok(Cond::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Cond::Not(Box::new(inner)));
         }
         self.primary()
     }
     fn primary(&mut self) -> Result<Cond, String> {
         match self.next() {
             Some(Token::Open) => {
+                self.deeper()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Token::Close) => Ok(inner),
                     _ => Err("a '(' is not closed".into()),
@@ -146,7 +165,7 @@ pub fn parse(s: &str) -> Result<Cond, String> {
     if toks.is_empty() {
         return Err("the condition is empty".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let c = p.or().map_err(|e| format!("condition {s:?}: {e}"))?;
     if p.pos < p.toks.len() {
         return Err(format!("condition {s:?}: unexpected {:?} after a complete expression", p.toks[p.pos]));
@@ -229,6 +248,15 @@ mod tests {
             parse("selection\n  and\n  (\n 1 of x_* )").unwrap(),
             Cond::And(vec![r("selection"), Cond::Of { count: Some(1), pattern: Some("x_*".into()) }])
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse(&deep).unwrap_err().contains("nests more than"));
+        assert!(parse(&"not ".repeat(100_000)).unwrap_err().contains("nests more than"));
+        let fine = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert_eq!(parse(&fine).unwrap(), Cond::Ref("a".into()));
     }
 
     #[test]
