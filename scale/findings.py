@@ -35,6 +35,20 @@ def fill(template, f, details):
     return out
 
 
+def zipped(group, r, plain):
+    """A detail zipped from list columns of row `r` (rules.json `detail_groups`, as
+    sql_rule.rs `zip_group`): a list of objects, or an object keyed by the `key` list."""
+    columns = [(field, [plain(v) for v in (r.get(column) or [])]) for column, field in group["fields"]]
+    n = max((len(v) for _, v in columns), default=0)
+    if n == 0:
+        return None
+    objects = [{field: values[i] for field, values in columns} for i in range(n)]
+    if group.get("key") is None:
+        return objects
+    keys = [plain(k) for k in r.get(group["key"]) or []]
+    return {k if isinstance(k, str) else json.dumps(k): o for k, o in zip(keys, objects)}
+
+
 def finding(rule, r, names, n, lines, plain=lambda v: round(v, 3) if isinstance(v, float) else v):
     """The finding of result row `r` (a dict; times in UTC microseconds) of `rule` (its
     rules.json entry), whose result columns are `names`, with `n` evidence rows of which
@@ -42,7 +56,13 @@ def finding(rule, r, names, n, lines, plain=lambda v: round(v, 3) if isinstance(
     span."""
     if r.get("first_seen") is None or r.get("last_seen") is None:
         return None
-    details = {k: plain(r[k]) for k in names if k not in RESERVED and r[k] is not None}
+    groups = rule.get("detail_groups") or []
+    grouped = {c for g in groups for c, _ in g["fields"]} | {g["key"] for g in groups if g.get("key")}
+    details = {k: plain(r[k]) for k in names if k not in RESERVED and k not in grouped and r[k] is not None}
+    for g in groups:
+        v = zipped(g, r, plain)
+        if v is not None:
+            details[g["name"]] = v
     for k, v in rule["params"].items():
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             details.setdefault("threshold_" + k, str(v))
@@ -95,6 +115,68 @@ def evidence_from(rule):
     the rule's query defines (rules.json `evidence_source`)."""
     source = rule.get("evidence_source")
     return f"({source}) logsleuth_source" if source else rule["evidence_table"]
+
+
+def micros(text):
+    """UTC microseconds of a time as logsleuth writes it (`rfc3339`)."""
+    if text is None:
+        return None
+    whole, _, frac = text.rstrip("Z").partition(".")
+    t = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S") - datetime.datetime(1970, 1, 1)
+    return (t.days * 86400 + t.seconds) * 1_000_000 + (int(frac.ljust(6, "0")[:6]) if frac else 0)
+
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+# The columns of `prior_findings` (rules.json `prior_findings`; src/detect/prior.rs), each with
+# its type: text, int or time (UTC microseconds here, a timestamp in the table).
+PRIOR_COLUMNS = (("rule", "text"), ("severity", "text"), ("severity_rank", "int"), ("title", "text"),
+                 ("host_name", "text"), ("source_ip", "text"), ("user_name", "text"), ("first_seen", "time"),
+                 ("last_seen", "time"), ("count", "int"), ("kind", "text"), ("onset", "time"),
+                 ("first_file", "text"), ("first_line", "int"), ("last_file", "text"), ("last_line", "int"))
+
+
+def prior_rows(findings):
+    """The rows of `prior_findings` for findings in the contract's form, as tuples in
+    PRIOR_COLUMNS order (times in UTC microseconds)."""
+    rows = []
+    for f in findings:
+        d = f.get("details") or {}
+        # The rule's own severity: triage keeps it as rule_severity when it changes it.
+        severity = d.get("rule_severity") or f["severity"]
+        first, last = micros(f["first_seen"]), micros(f["last_seen"])
+        kind = d.get("kind")
+        spacing = d.get("usual_spacing_minutes")
+        onset = first + (int(spacing * 60_000_000.0) if isinstance(spacing, (int, float)) else 0)
+        ev = f.get("evidence") or []
+        rows.append((f["rule"], severity, SEVERITIES.index(severity) + 1, f["title"], f.get("host_name"),
+                     f.get("source_ip"), f.get("user_name"), first, last, int(f["count"]),
+                     None if kind is None else kind if isinstance(kind, str) else json.dumps(kind), onset,
+                     ev[0]["file"] if ev else None, ev[0]["line"] if ev else None,
+                     ev[-1]["file"] if ev else None, ev[-1]["line"] if ev else None))
+    return rows
+
+
+def stored_findings(rows, catalog):
+    """The findings `logsleuth detect` stored (rows of CASE/findings.parquet as dicts) of the
+    rules this export does not hold: the not_portable ones and Sigma's, in the contract's form."""
+    exported = {r["rule"] for r in catalog["rules"]}
+    out = []
+    for r in rows:
+        # Triage's summaries of folded noise are no rule's findings.
+        if r["rule"] in exported or r["rule"] == "noise_summary":
+            continue
+        # findings.parquet lists the evidence as `file:line` lines.
+        evidence = [{"file": f, "line": int(n)} for f, _, n in
+                    (l.rpartition(":") for l in (r["evidence"] or "").splitlines() if l)]
+        out.append(dict(r, details=json.loads(r["details"] or "{}"), evidence=evidence))
+    return out
+
+
+def stages(catalog):
+    """The rules of stage 1, then those of stage 2 (which read `prior_findings`)."""
+    rules = catalog["rules"]
+    return [r for r in rules if r.get("stage", 1) == 1], [r for r in rules if r.get("stage", 1) == 2]
 
 
 def needs_ledger(rule):

@@ -42,7 +42,16 @@ fn exported_rules_are_plain_sql_for_each_dialect() {
         let catalog: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("rules.json")).unwrap()).unwrap();
         let rules = catalog["rules"].as_array().unwrap();
-        assert!(rules.len() >= 13, "every SQL rule: {}", rules.len());
+        assert!(rules.len() >= 19, "every SQL rule: {}", rules.len());
+        // At least 80 % of the built-in rule ids are portable; the correlations over the other
+        // rules' findings run last.
+        let ids: std::collections::BTreeSet<&str> = rules.iter().map(|r| r["rule"].as_str().unwrap()).collect();
+        let rust = catalog["not_portable"].as_array().unwrap().len();
+        assert!(ids.len() * 100 >= (ids.len() + rust) * 80, "{} portable, {rust} not", ids.len());
+        let stage2: Vec<&str> = rules.iter().filter(|r| r["stage"] == 2).map(|r| r["rule"].as_str().unwrap()).collect();
+        assert_eq!(stage2, ["cross_source", "attack_chain"]);
+        assert!(rules.iter().rev().take(2).all(|r| r["stage"] == 2), "stage 2 comes last");
+        assert!(catalog["views"]["sightings"].as_str().unwrap().contains("FROM events"));
         let mut files: Vec<&str> = rules.iter().map(|r| r["file"].as_str().unwrap()).collect();
         files.sort();
         files.dedup();
@@ -189,26 +198,39 @@ fn same_findings_in(
         t
     };
     let theirs_ref: Vec<&serde_json::Value> = theirs.iter().collect();
-    for rule in ["ssh_bruteforce", "web_scan", "password_spraying", "web_attack", "process_activity"] {
+    for rule in [
+        "ssh_bruteforce",
+        "web_scan",
+        "password_spraying",
+        "web_attack",
+        "process_activity",
+        "cross_source",
+        "attack_chain",
+    ] {
         assert_eq!(title(&ours, rule), title(&theirs_ref, rule), "{engine}: titles of {rule}");
     }
-    // And process_activity's details: pattern kinds, actors, commands as lists, what ran.
-    let details = |v: &[&serde_json::Value]| -> Vec<String> {
+    // And the details of process_activity (pattern kinds, actors, commands as lists, what ran)
+    // and of the correlations over the other rules' findings (cross_source's sightings, an
+    // object per source and host; attack_chain's steps, a list of objects).
+    let details = |v: &[&serde_json::Value], rule: &str| -> Vec<String> {
         let mut d: Vec<String> = v
             .iter()
-            .filter(|f| f["rule"] == "process_activity")
+            .filter(|f| f["rule"] == rule)
             .map(|f| {
                 // In key order (the jobs write theirs in column order); triage's reason is
                 // logsleuth's, after detection.
                 let mut d: BTreeMap<String, serde_json::Value> = serde_json::from_value(f["details"].clone()).unwrap();
                 d.remove("severity_reason");
+                d.remove("rule_severity");
                 serde_json::to_string(&d).unwrap()
             })
             .collect();
         d.sort();
         d
     };
-    assert_eq!(details(&ours), details(&theirs_ref), "{engine}: details of process_activity");
+    for rule in ["process_activity", "cross_source", "attack_chain"] {
+        assert_eq!(details(&ours, rule), details(&theirs_ref, rule), "{engine}: details of {rule}");
+    }
 }
 
 /// The intrusion of [`crate::linux::intrusion_audit_log`] (auditd execve records, an audit

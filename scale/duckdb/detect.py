@@ -16,13 +16,16 @@ import sys
 import duckdb
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from findings import MAX_EVIDENCE, catalog, evidence_from, evidence_keys, finding, key_text, needs_ledger, write  # noqa: E402
+from findings import (MAX_EVIDENCE, PRIOR_COLUMNS, catalog, evidence_from, evidence_keys, finding,  # noqa: E402
+                      key_text, needs_ledger, prior_rows, stages, stored_findings, write)
 
 
-def connect(case):
+def connect(case, views):
     con = duckdb.connect()
     events = os.path.join(case, "events", "**", "*.parquet")
     con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{events}', hive_partitioning = true, union_by_name = true)")
+    for name, sql in views.items():
+        con.execute(f"CREATE VIEW {name} AS {sql}")
     ledgers = sorted(glob.glob(os.path.join(case, "attempts-*.parquet")), key=os.path.getmtime)
     if ledgers:
         con.execute(f"CREATE VIEW attempts AS SELECT * FROM read_parquet('{ledgers[-1]}')")
@@ -72,16 +75,38 @@ def run_rule(con, rules_dir, rule):
     return [f for f in out if f is not None]
 
 
+def register_prior(con, case, rules, findings):
+    """`prior_findings`: the findings of stage 1, and those `logsleuth detect` stored of the
+    rules not exported (CASE/findings.parquet, when there is one)."""
+    stored = os.path.join(case, "findings.parquet")
+    if os.path.exists(stored):
+        cur = con.execute(f"SELECT * FROM read_parquet('{stored}')")
+        names = [d[0] for d in cur.description]
+        findings = findings + stored_findings([dict(zip(names, r)) for r in cur.fetchall()], rules)
+    types = {"text": "VARCHAR", "int": "BIGINT", "time": "BIGINT"}
+    con.execute("DROP TABLE IF EXISTS logsleuth_prior")
+    con.execute("CREATE TEMP TABLE logsleuth_prior (" + ", ".join(f"{c} {types[t]}" for c, t in PRIOR_COLUMNS) + ")")
+    rows = prior_rows(findings)
+    if rows:
+        con.executemany(f"INSERT INTO logsleuth_prior VALUES ({', '.join('?' for _ in PRIOR_COLUMNS)})", rows)
+    columns = ", ".join(f"make_timestamp({c})::TIMESTAMPTZ AS {c}" if t == "time" else c for c, t in PRIOR_COLUMNS)
+    con.execute(f"CREATE OR REPLACE VIEW prior_findings AS SELECT {columns} FROM logsleuth_prior")
+
+
 def main(case, rules_dir, out_path):
     rules = catalog(rules_dir, "duckdb")
-    con, has_ledger = connect(case)
+    con, has_ledger = connect(case, rules.get("views", {}))
     for s in rules["setup"]:
         con.execute(s)
     findings = []
-    for rule in rules["rules"]:
-        if needs_ledger(rule) and not has_ledger:
-            sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
-        findings.extend(run_rule(con, rules_dir, rule))
+    first, second = stages(rules)
+    for n, stage in enumerate((first, second)):
+        if n == 1 and stage:
+            register_prior(con, case, rules, findings)
+        for rule in stage:
+            if needs_ledger(rule) and not has_ledger:
+                sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
+            findings.extend(run_rule(con, rules_dir, rule))
     write(findings, out_path, len(rules["rules"]))
 
 

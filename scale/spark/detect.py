@@ -18,7 +18,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from findings import MAX_EVIDENCE, catalog, evidence_from, evidence_keys, finding, key_text, needs_ledger, write  # noqa: E402
+from findings import (MAX_EVIDENCE, PRIOR_COLUMNS, catalog, evidence_from, evidence_keys, finding,  # noqa: E402
+                      key_text, needs_ledger, prior_rows, stages, stored_findings, write)
 
 
 def session():
@@ -50,7 +51,30 @@ def latest_ledger(spark, case):
     return best.getPath().toString() if best is not None else None
 
 
-def register(spark, case):
+def exists(spark, path):
+    """Whether `path` exists, through Hadoop's file system (any scheme Spark reads)."""
+    jvm = spark._jvm
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    return p.getFileSystem(spark._jsc.hadoopConfiguration()).exists(p)
+
+
+def register_prior(spark, case, rules, findings):
+    """`prior_findings`: the findings of stage 1, and those `logsleuth detect` stored of the
+    rules not exported (CASE/findings.parquet, when there is one)."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    stored = case.rstrip("/") + "/findings.parquet"
+    if exists(spark, stored):
+        rows = [r.asDict() for r in spark.read.parquet(stored).collect()]
+        findings = findings + stored_findings(rows, rules)
+    types = {"text": StringType(), "int": LongType(), "time": LongType()}
+    schema = StructType([StructField(c, types[t]) for c, t in PRIOR_COLUMNS])
+    spark.createDataFrame(prior_rows(findings), schema).createOrReplaceTempView("logsleuth_prior")
+    columns = ", ".join(f"timestamp_micros({c}) AS {c}" if t == "time" else c for c, t in PRIOR_COLUMNS)
+    spark.sql(f"SELECT {columns} FROM logsleuth_prior").createOrReplaceTempView("prior_findings")
+
+
+def register(spark, case, views):
     events = (
         spark.read.option("mergeSchema", "true")
         .option("basePath", case.rstrip("/") + "/events")
@@ -60,6 +84,8 @@ def register(spark, case):
     ledger = latest_ledger(spark, case)
     if ledger:
         spark.read.parquet(ledger).createOrReplaceTempView("attempts")
+    for name, sql in views.items():
+        spark.sql(sql).createOrReplaceTempView(name)
     return ledger is not None
 
 
@@ -120,7 +146,7 @@ def run_rule(spark, rules_dir, rule):
     for c in ("first_seen", "last_seen"):
         if c in names:
             df = df.withColumn(c, functions.unix_micros(c))
-    rows = [r.asDict() for r in df.collect()]
+    rows = [r.asDict(recursive=True) for r in df.collect()]
     ev = evidence(spark, rule, rows, set(names))
     out = [finding(rule, r, names, n, lines, plain) for r, (n, lines) in zip(rows, ev)]
     return [f for f in out if f is not None]
@@ -132,12 +158,16 @@ def main(case, rules_dir, out_path):
     try:
         for s in rules["setup"]:
             spark.sql(s)
-        has_ledger = register(spark, case)
+        has_ledger = register(spark, case, rules.get("views", {}))
         findings = []
-        for rule in rules["rules"]:
-            if needs_ledger(rule) and not has_ledger:
-                sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
-            findings.extend(run_rule(spark, rules_dir, rule))
+        first, second = stages(rules)
+        for n, stage in enumerate((first, second)):
+            if n == 1 and stage:
+                register_prior(spark, case, rules, findings)
+            for rule in stage:
+                if needs_ledger(rule) and not has_ledger:
+                    sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
+                findings.extend(run_rule(spark, rules_dir, rule))
     finally:
         spark.stop()
     write(findings, out_path, len(rules["rules"]))

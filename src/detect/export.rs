@@ -120,6 +120,41 @@ fn array_agg_first(value: &str, n: &str, d: Dialect) -> String {
     }
 }
 
+/// `ARRAY_AGG(value ORDER BY key)`, the values of a group in key order as a list (nulls
+/// kept): Spark sorts (key, value) pairs; the others read it as written.
+fn array_agg_ordered(value: &str, key: &str, d: Dialect) -> String {
+    match d {
+        Dialect::Spark => format!("transform(array_sort(collect_list(struct({key} AS k, {value} AS v))), s -> s.v)"),
+        Dialect::Duckdb | Dialect::Trino | Dialect::Polars => format!("ARRAY_AGG({value} ORDER BY {key})"),
+    }
+}
+
+/// `RFC3339(column)`, a timestamp as logsleuth writes times in findings (UTC, whole seconds, or
+/// microseconds when there are any: `2025-12-10T03:30:25Z`, `2025-12-10T03:30:25.587000Z`). The
+/// session zone is UTC (`setup`).
+fn rfc3339(column: &str, d: Dialect) -> String {
+    let whole = format!("{} % 1000000 = 0", epoch_us(column, d));
+    let (seconds, micros) = match d {
+        Dialect::Polars => (
+            format!("STRFTIME({column}, '%Y-%m-%dT%H:%M:%SZ')"),
+            format!("STRFTIME({column}, '%Y-%m-%dT%H:%M:%S%.6fZ')"),
+        ),
+        Dialect::Duckdb => (
+            format!("strftime({column}, '%Y-%m-%dT%H:%M:%SZ')"),
+            format!("strftime({column}, '%Y-%m-%dT%H:%M:%S.%fZ')"),
+        ),
+        Dialect::Spark => (
+            format!("date_format({column}, 'yyyy-MM-dd''T''HH:mm:ss''Z''')"),
+            format!("date_format({column}, 'yyyy-MM-dd''T''HH:mm:ss.SSSSSS''Z''')"),
+        ),
+        Dialect::Trino => (
+            format!("format_datetime({column} AT TIME ZONE 'UTC', 'yyyy-MM-dd''T''HH:mm:ss''Z''')"),
+            format!("format_datetime({column} AT TIME ZONE 'UTC', 'yyyy-MM-dd''T''HH:mm:ss.SSSSSS''Z''')"),
+        ),
+    };
+    format!("CASE WHEN {whole} THEN {seconds} ELSE {micros} END")
+}
+
 /// String literals as Spark reads them: Spark takes a backslash in a literal as an escape (a
 /// regex's `\.` would become `.`) and spells a quote `\'`; the rules write standard SQL
 /// literals (`''` for a quote, a backslash as itself). Comments are left alone.
@@ -199,6 +234,17 @@ pub fn translate(sql: &str, d: Dialect) -> String {
             }
         },
     );
+    static ORDERED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\bARRAY_AGG\(\s*([\w.]+)\s+ORDER\s+BY\s+([\w.]+)\s*\)").expect("a valid pattern")
+    });
+    let out = match d {
+        // The others read it as written (Trino's own STRING_AGG spelling among them).
+        Dialect::Spark => ORDERED.replace_all(&out, |c: &Captures<'_>| array_agg_ordered(&c[1], &c[2], d)),
+        _ => out,
+    };
+    static RFC: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\bRFC3339\(\s*([\w.]+)\s*\)").expect("a valid pattern"));
+    let out = RFC.replace_all(&out, |c: &Captures<'_>| rfc3339(&c[1], d));
     // Spark's STRPOS is `instr` (the same arguments: the text, then what to find).
     static STRPOS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bSTRPOS\(").expect("a valid pattern"));
     let out = match d {
@@ -250,6 +296,15 @@ pub struct Exported {
     /// A predicate over `events` some row must match for the query to find anything: an
     /// engine may skip the query when none does.
     pub requires: Option<String>,
+    /// The same over `prior_findings`, for a rule of stage 2.
+    pub requires_finding: Option<String>,
+    /// 1, or 2 for a rule that reads `prior_findings`: it runs after every rule of stage 1, over
+    /// their findings.
+    pub stage: u8,
+    /// Details zipped from list columns (`detail_list`, `detail_map`): each `name` is made of
+    /// the lists `fields` (column, field) element by element, as a list of objects or, with a
+    /// `key` column, an object keyed by its elements; those columns are no details themselves.
+    pub detail_groups: Vec<super::rule_file::DetailGroup>,
 }
 
 /// The `rules.json` document.
@@ -259,8 +314,13 @@ pub struct Catalog {
     pub version: &'static str,
     pub dialect: Dialect,
     pub setup: Vec<&'static str>,
-    /// Where `events` and `attempts` come from in a case.
+    /// Where the tables the rules read come from: `events` and `attempts` in a case, `sightings`
+    /// a view (`views`), `prior_findings` the findings of stage 1.
     pub tables: BTreeMap<&'static str, &'static str>,
+    /// Views to define over `events` before the rules run: name and query.
+    pub views: BTreeMap<&'static str, String>,
+    /// The columns of `prior_findings`, which the engine builds from the findings of stage 1.
+    pub prior_findings: &'static str,
     /// How a finding is made from a result row (the findings contract).
     pub findings: &'static str,
     pub rules: Vec<Exported>,
@@ -270,7 +330,9 @@ pub struct Catalog {
 }
 
 /// The rule families `detect` runs in Rust, not exportable as SQL.
-pub const RUST_RULES: &[&str] = &["cross_source", "attack_chain", "rare_event", "volume_anomaly", "log_integrity"];
+pub const RUST_RULES: &[&str] = &["rare_event", "volume_anomaly", "log_integrity"];
+
+const PRIOR_FINDINGS: &str = "One row per finding of stage 1 (every exported rule of stage 1, and the rules the engine does not run: the not_portable ones and Sigma, from the case's findings.parquet when `logsleuth detect` stored it): rule, severity (low..critical), severity_rank (1..4), title, host_name, source_ip, user_name, first_seen and last_seen (timestamps, UTC), count, kind (the `kind` detail as text, else null), onset (first_seen, plus usual_spacing_minutes for a finding with that detail: a silence begins when its first missing line was due), first_file, first_line, last_file, last_line (the first and last of its evidence lines, sorted, the first 20).";
 
 const FINDINGS_CONTRACT: &str = "One finding per row, of the rule `rule`: first_seen and last_seen (required), host_name, source_ip, user_name, count, severity and title when the query returns them, every other non-null column into details (with threshold_<param> for numeric parameters). Without a count column, count is the number of evidence rows (their event_count, default 1). Evidence: the rows of evidence_table (of evidence_source when it is a table the query defines) matching evidence whose evidence_keys equal the finding's (null meets null), inside [first_seen, last_seen]; the first 20 in (timestamp, log_file_path, log_line) order, or with evidence_order last the last 20, listed in that order.";
 
@@ -284,9 +346,10 @@ fn json_value(v: &super::config::Value) -> serde_json::Value {
     }
 }
 
-/// Which of `events` and `attempts` a query reads.
+/// Which of `events`, `attempts`, `sightings` and `prior_findings` a query reads.
 fn tables_of(sql: &str) -> Vec<String> {
-    let re = regex::Regex::new(r"(?i)\b(FROM|JOIN)\s+(events|attempts)\b").expect("a valid pattern");
+    let re = regex::Regex::new(r"(?i)\b(FROM|JOIN)\s+(events|attempts|sightings|prior_findings)\b")
+        .expect("a valid pattern");
     let mut t: Vec<String> = re.captures_iter(sql).map(|c| c[2].to_ascii_lowercase()).collect();
     t.sort();
     t.dedup();
@@ -339,6 +402,12 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
                 Some(p) => Some(translate(&fill(p)?, d)),
                 None => None,
             },
+            requires_finding: match &r.requires_finding {
+                Some(p) => Some(translate(&fill(p)?, d)),
+                None => None,
+            },
+            stage: if r.reads_findings() { 2 } else { 1 },
+            detail_groups: r.detail_groups.clone(),
         };
         let mut text = format!(
             "-- id: {}\n-- rule: {}\n-- title: {}\n-- severity: {}\n-- dialect: {}\n",
@@ -359,6 +428,14 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             text += &format!("-- evidence_key: {k} = {v}\n");
         }
         text += &format!("-- evidence_order: {}\n", e.evidence_order);
+        text += &format!("-- stage: {}\n", e.stage);
+        for g in &e.detail_groups {
+            let fields: Vec<String> = g.fields.iter().map(|(c, f)| format!("{c} AS {f}")).collect();
+            match &g.key {
+                Some(k) => text += &format!("-- detail_map: {} = {k}: {}\n", g.name, fields.join(", ")),
+                None => text += &format!("-- detail_list: {} = {}\n", g.name, fields.join(", ")),
+            }
+        }
         if let Some(p) = &e.evidence {
             text += &format!("-- evidence: {p}\n");
         }
@@ -370,6 +447,8 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
         std::fs::write(&path, text).map_err(|e| AnalysisError::Write { path, source: e })?;
         exported.push(e);
     }
+    // Stage 2 reads stage 1's findings: it comes last.
+    exported.sort_by_key(|e| e.stage);
     let catalog = Catalog {
         tool: "logsleuth",
         version: env!("CARGO_PKG_VERSION"),
@@ -378,7 +457,11 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
         tables: BTreeMap::from([
             ("events", "CASE/events/ (Parquet, hive-partitioned by event_module)"),
             ("attempts", "CASE/attempts-*.parquet (the attempt ledger; written by `logsleuth detect`)"),
+            ("sightings", "a view over events (views.sightings): per address, source, host and clock, events and first and last time"),
+            ("prior_findings", "the findings of stage 1 (prior_findings)"),
         ]),
+        views: BTreeMap::from([("sightings", translate(super::sightings::VIEW, d))]),
+        prior_findings: PRIOR_FINDINGS,
         findings: FINDINGS_CONTRACT,
         rules: exported,
         not_portable: RUST_RULES.to_vec(),
@@ -445,6 +528,55 @@ mod tests {
         assert_eq!(translate(first, Dialect::Trino), "slice(array_sort(array_agg(DISTINCT c)), 1, 5), STRPOS(t, 'x')");
         let other = "ARRAY_AGG(DISTINCT c ORDER BY d LIMIT 5)";
         assert_eq!(translate(other, Dialect::Spark), other, "only the form whose order is the value");
+    }
+
+    #[test]
+    fn ordered_lists_and_finding_times_per_dialect() {
+        let sql = "ARRAY_AGG(n ORDER BY ord), ARRAY_AGG(DISTINCT c ORDER BY c LIMIT 5), RFC3339(first_at)";
+        assert_eq!(
+            translate(sql, Dialect::Polars),
+            "ARRAY_AGG(n ORDER BY ord), ARRAY_AGG(DISTINCT c ORDER BY c LIMIT 5), CASE WHEN CAST(first_at AS BIGINT) % 1000000 = 0 \
+             THEN STRFTIME(first_at, '%Y-%m-%dT%H:%M:%SZ') ELSE STRFTIME(first_at, '%Y-%m-%dT%H:%M:%S%.6fZ') END"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Spark),
+            "transform(array_sort(collect_list(struct(ord AS k, n AS v))), s -> s.v), slice(array_sort(collect_set(c)), 1, 5), \
+             CASE WHEN unix_micros(first_at) % 1000000 = 0 THEN date_format(first_at, 'yyyy-MM-dd\\'T\\'HH:mm:ss\\'Z\\'') \
+             ELSE date_format(first_at, 'yyyy-MM-dd\\'T\\'HH:mm:ss.SSSSSS\\'Z\\'') END"
+        );
+        assert_eq!(
+            translate(sql, Dialect::Duckdb),
+            "ARRAY_AGG(n ORDER BY ord), list_slice(list(DISTINCT c ORDER BY c), 1, 5), CASE WHEN epoch_us(first_at) % 1000000 = 0 \
+             THEN strftime(first_at, '%Y-%m-%dT%H:%M:%SZ') ELSE strftime(first_at, '%Y-%m-%dT%H:%M:%S.%fZ') END"
+        );
+        assert!(translate(sql, Dialect::Trino)
+            .contains("format_datetime(first_at AT TIME ZONE 'UTC', 'yyyy-MM-dd''T''HH:mm:ss''Z''')"));
+        assert_eq!(
+            tables_of("SELECT 1 FROM sightings s JOIN prior_findings p ON 1=1 JOIN events e ON 1=1"),
+            ["events", "prior_findings", "sightings"]
+        );
+    }
+
+    /// The polars spelling of `RFC3339(…)` writes what findings write (`format_rfc3339`).
+    #[test]
+    fn finding_times_in_sql_are_the_findings_own() {
+        use polars::prelude::*;
+        let times = [0i64, 1_767_062_112_010_000, 1_765_336_325_000_000, -1_000_000, 1_765_336_325_000_001];
+        let df = df!("t" => times.to_vec())
+            .unwrap()
+            .lazy()
+            .select([col("t").cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))]);
+        let ctx = polars::sql::SQLContext::new();
+        ctx.register("x", df);
+        let out = ctx
+            .clone()
+            .execute(&translate("SELECT RFC3339(t) AS s FROM x", Dialect::Polars))
+            .unwrap()
+            .collect()
+            .unwrap();
+        let got: Vec<String> = out.column("s").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+        let want: Vec<String> = times.iter().map(|&t| crate::parse::time::format_rfc3339(t)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

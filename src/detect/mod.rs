@@ -8,11 +8,11 @@
 
 pub mod anomaly;
 pub mod config;
-pub mod correlate;
 pub mod export;
 pub mod finding;
 pub mod integrity;
 pub mod journal_integrity;
+pub mod prior;
 pub mod process;
 pub mod rare;
 pub mod rule_file;
@@ -34,6 +34,9 @@ use sql_rule::SqlRule;
 pub struct Ctx<'a> {
     pub data: &'a CaseData,
     pub config: &'a Config,
+    /// For the rules of the second stage, the findings of the first as the table
+    /// `prior_findings` ([`prior::table`]).
+    pub prior: Option<&'a polars::prelude::DataFrame>,
 }
 
 impl Ctx<'_> {
@@ -65,7 +68,6 @@ pub fn declarations(sql: &[SqlRule]) -> Vec<(String, String, Vec<Param>)> {
     for r in rust_rules() {
         out.push((r.id().to_string(), r.description().to_string(), r.params()));
     }
-    out.extend(correlate::declarations());
     out
 }
 
@@ -83,12 +85,8 @@ pub fn load_with(
     let sql = SqlRule::load_all(rules_dir)?;
     // A SQL rule may not take the id of a rule written in Rust (their findings and parameters
     // would mix under one name).
-    let builtin: Vec<String> = rust_rules()
-        .iter()
-        .map(|r| r.id().to_string())
-        .chain(correlate::declarations().into_iter().map(|(id, _, _)| id))
-        .chain(extra.iter().map(|(id, _, _)| id.clone()))
-        .collect();
+    let builtin: Vec<String> =
+        rust_rules().iter().map(|r| r.id().to_string()).chain(extra.iter().map(|(id, _, _)| id.clone())).collect();
     let clashes: Vec<String> = sql
         .iter()
         .filter(|r| builtin.contains(&r.rule))
@@ -259,19 +257,21 @@ pub fn detect(
     config: &Config,
     sigma: Option<&sigma::SigmaSet>,
 ) -> Result<Vec<Finding>, AnalysisError> {
-    let ctx = Ctx { data, config };
+    let ctx = Ctx { data, config, prior: None };
     // The attempt ledger is shared by several rules: built (or read back from the case) once,
     // before they run side by side. Building it alongside the other rules was tried: the two
     // compete for the same two cores and memory, and the first detect after an ingest took
     // 10-14 s with 3 GB instead of 10.5 s with 2.4 GB.
     timed("attempt ledger", || data.attempts().map(drop))?;
+    // Two stages: the rules that read the others' findings (`prior_findings`) run after them.
+    let (first, second): (Vec<&SqlRule>, Vec<&SqlRule>) = sql.iter().partition(|r| !r.reads_findings());
     let rust = rust_rules();
     // The Rust rules start first: their whole-case passes are the longest jobs, and a long job
     // started last would run alone at the end.
     let jobs: Vec<Job<'_>> = rust
         .iter()
         .map(|r| Job { label: r.id().to_string(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) })
-        .chain(sql.iter().map(|r| Job { label: r.file.clone(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) }))
+        .chain(first.iter().map(|r| Job { label: r.file.clone(), heavy: r.heavy(), run: Box::new(|| r.run(&ctx)) }))
         .chain(sigma.filter(|s| !s.is_empty()).map(|s| Job {
             label: format!("sigma ({} rules)", s.rules.len() + s.correlations.len()),
             heavy: true,
@@ -286,8 +286,15 @@ pub fn detect(
     for r in results {
         drafts.extend(r?);
     }
-    let linked = timed("cross_source, attack_chain", || correlate::run(&ctx, &drafts))?;
-    drafts.extend(linked);
+    if !second.is_empty() {
+        let prior = prior::table(&drafts)?;
+        let ctx = Ctx { data, config, prior: Some(&prior) };
+        let jobs: Vec<Job<'_>> =
+            second.iter().map(|r| Job { label: r.file.clone(), heavy: false, run: Box::new(|| r.run(&ctx)) }).collect();
+        for r in run_jobs(&jobs) {
+            drafts.extend(r?);
+        }
+    }
     let mut findings: Vec<Finding> = drafts.into_iter().map(Draft::finish).collect();
     finding::sort(&mut findings);
     findings.dedup_by(|a, b| a.id == b.id);

@@ -29,12 +29,23 @@
 //! catalog and reports every problem with its file: a repeated id, a variant of no rule, a
 //! parameter declared twice or never used, a placeholder naming no parameter.
 //!
+//! `-- requires_finding: PREDICATE` does the same over `prior_findings` for a rule of the second
+//! stage (`attack_chain` needs a `success_after_failures` finding).
+//!
 //! `-- requires: PREDICATE` names what the query cannot do without: when no event matches it,
 //! `detect` skips the query (its findings would be none) instead of planning it.
 //!
 //! `-- data: TABLE = {param}` declares a data table the query reads, from the file the
 //! parameter names (empty: the built-in one); its placeholders ([`data_placeholders`]) inline it
 //! as SQL (`web_signatures`: a `VALUES` list), so an exported rule needs no table beside the case.
+//!
+//! Beside `events` and `attempts`, a query may read `sightings` (per address, source, host and
+//! clock: events, first and last time, first line; [`super::sightings`]) and `prior_findings`
+//! (the findings of every other rule, [`super::prior`]): a rule that reads `prior_findings` runs
+//! in a second stage, after all the others (`cross_source`). `-- detail_list: NAME = COL [AS
+//! FIELD], …` zips list columns (`ARRAY_AGG(x ORDER BY k)`) element by element into one detail,
+//! a list of objects; `-- detail_map: NAME = KEY_COL: COL [AS FIELD], …` into an object keyed by
+//! the elements of `KEY_COL`.
 //!
 //! `{param}` (and `{param - 1}`, `{param * 60}`) is replaced by the configured value. The query
 //! returns one row per finding: `first_seen` and `last_seen` (timestamps) are required;
@@ -70,6 +81,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("port_sweep.sql", include_str!("../../queries/port_sweep.sql")),
     ("web_attack.sql", include_str!("../../queries/web_attack.sql")),
     ("process_activity.sql", include_str!("../../queries/process_activity.sql")),
+    ("cross_source.sql", include_str!("../../queries/cross_source.sql")),
+    ("attack_chain.sql", include_str!("../../queries/attack_chain.sql")),
 ];
 
 #[derive(Debug, Clone)]
@@ -96,11 +109,72 @@ pub struct SqlRule {
     /// query to find anything (the programs `process_activity` reads). `detect` skips the query
     /// when none does, as the rule written in Rust returned early.
     pub requires: Option<String>,
+    /// `-- requires_finding: PREDICATE`: a predicate over `prior_findings` that some row must
+    /// match for the query to find anything; `detect` skips it when none does.
+    pub requires_finding: Option<String>,
     /// Data tables the query reads (`-- data: TABLE = {param}`): (table, the parameter naming
     /// its file, empty for the built-in one). Each gives the query placeholders
     /// ([`data_placeholders`]).
     pub data: Vec<(String, String)>,
+    /// `-- detail_list:` and `-- detail_map:` lines: details made of several list columns of
+    /// one row, zipped into objects.
+    pub detail_groups: Vec<DetailGroup>,
     pub body: String,
+}
+
+/// A detail zipped from list columns of the result row, element by element: `-- detail_list:
+/// steps = step, step_time AS time` makes `steps` a list of objects `{"step": …, "time": …}`;
+/// `-- detail_map: sightings = sighting: sighting_first AS first` makes `sightings` an object
+/// keyed by the elements of `sighting`, each `{"first": …}`. The lists are the same length
+/// (`ARRAY_AGG(… ORDER BY …)` over one group); their columns become no detail of their own.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DetailGroup {
+    pub name: String,
+    /// For a map, the list column whose elements are its keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// (list column, field name) pairs.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Reads a `detail_list` (`map` false) or `detail_map` line's value.
+fn detail_group(origin: &str, value: &str, map: bool) -> Result<DetailGroup, String> {
+    let ident = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let bad = || {
+        format!(
+            "{origin}: detail_{} needs `NAME = {}COLUMN [AS FIELD], …`: {value}",
+            if map { "map" } else { "list" },
+            if map { "KEY_COLUMN: " } else { "" }
+        )
+    };
+    let (name, rest) = value.split_once('=').ok_or_else(bad)?;
+    let (key, rest) = if map {
+        let (k, r) = rest.split_once(':').ok_or_else(bad)?;
+        (Some(k.trim().to_string()), r)
+    } else {
+        (None, rest)
+    };
+    let mut fields = Vec::new();
+    for f in rest.split(',') {
+        let words: Vec<&str> = f.split_whitespace().collect();
+        let (column, field) = match words.as_slice() {
+            [c] => (*c, *c),
+            [c, kw, n] if kw.eq_ignore_ascii_case("as") => (*c, *n),
+            _ => return Err(bad()),
+        };
+        fields.push((column.to_string(), field.to_string()));
+    }
+    let name = name.trim().to_string();
+    let columns = fields.iter().map(|(c, _)| c.as_str()).chain(key.as_deref());
+    let named = std::iter::once(name.as_str()).chain(fields.iter().map(|(_, f)| f.as_str()));
+    if fields.is_empty() || !columns.chain(named).all(ident) {
+        return Err(bad());
+    }
+    Ok(DetailGroup { name, key, fields })
 }
 
 /// The finding columns evidence can be keyed on.
@@ -246,6 +320,12 @@ impl SqlRule {
                 ))?;
             data.push((table.to_string(), param.to_string()));
         }
+        let mut detail_groups = Vec::new();
+        for (k, v) in &meta {
+            if k == "detail_list" || k == "detail_map" {
+                detail_groups.push(detail_group(origin, v, k == "detail_map")?);
+            }
+        }
         let rule = SqlRule {
             file: origin.to_string(),
             id,
@@ -259,7 +339,9 @@ impl SqlRule {
             evidence_keys,
             evidence_last,
             requires: get("requires"),
+            requires_finding: get("requires_finding"),
             data,
+            detail_groups,
             body,
         };
         if !matches!(rule.evidence_table.as_str(), "events" | "attempts") && rule.evidence_source().is_none() {
@@ -267,6 +349,9 @@ impl SqlRule {
                 "{origin}: evidence_table must be events, attempts or a table the query defines (`WITH name AS (…)`), not {:?}",
                 rule.evidence_table
             ));
+        }
+        if rule.requires_finding.is_some() && !rule.reads_findings() {
+            return Err(format!("{origin}: requires_finding needs a query that reads prior_findings"));
         }
         for (i, p) in rule.params.iter().enumerate() {
             if rule.params[..i].iter().any(|q| q.name == p.name) {
@@ -289,6 +374,21 @@ impl SqlRule {
         let with = &self.body[..main];
         // Comments out, so a comment line between two tables hides neither.
         defines.is_match(&without_comments(with)).then(|| format!("{}SELECT * FROM {}", with, self.evidence_table))
+    }
+
+    /// Whether the query reads `prior_findings`, the findings of the rules run before it: such a
+    /// rule runs after every other rule (SQL, Rust and Sigma), in a second stage.
+    pub fn reads_findings(&self) -> bool {
+        static RE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?i)\b(FROM|JOIN)\s+prior_findings\b").expect("a valid pattern"));
+        RE.is_match(&without_comments(&self.body))
+    }
+
+    /// Whether the query reads `sightings`, the address sightings table.
+    pub fn reads_sightings(&self) -> bool {
+        static RE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?i)\b(FROM|JOIN)\s+sightings\b").expect("a valid pattern"));
+        RE.is_match(&without_comments(&self.body))
     }
 
     /// Each SQL rule's id, description and parameters, for the configuration: a rule's files
@@ -314,6 +414,7 @@ impl SqlRule {
         std::iter::once(self.body.clone())
             .chain(self.evidence.clone())
             .chain(self.requires.clone())
+            .chain(self.requires_finding.clone())
             .chain(self.evidence_keys.iter().map(|(_, e)| e.clone()))
             .chain(self.data.iter().map(|(_, p)| format!("{{{p}}}")))
             .collect()
@@ -817,6 +918,47 @@ mod tests {
     }
 
     #[test]
+    fn zipped_details_and_the_second_stage_are_read_from_the_header() {
+        let r = SqlRule::parse(
+            "t.sql",
+            "-- id: t\n-- detail_list: steps = step, step_time AS time\n-- detail_map: seen = at: first AS first_time\n\
+             -- a comment naming FROM prior_findings\nSELECT * FROM sightings s JOIN (SELECT 1 FROM prior_findings) p ON TRUE",
+        )
+        .unwrap();
+        assert_eq!(
+            r.detail_groups,
+            [
+                DetailGroup {
+                    name: "steps".into(),
+                    key: None,
+                    fields: vec![("step".into(), "step".into()), ("step_time".into(), "time".into())]
+                },
+                DetailGroup {
+                    name: "seen".into(),
+                    key: Some("at".into()),
+                    fields: vec![("first".into(), "first_time".into())]
+                },
+            ]
+        );
+        assert!(r.reads_findings() && r.reads_sightings());
+        let guarded =
+            SqlRule::parse("t.sql", "-- id: t\n-- requires_finding: rule = 'x'\nSELECT * FROM prior_findings").unwrap();
+        assert_eq!(guarded.requires_finding.as_deref(), Some("rule = 'x'"));
+        assert!(SqlRule::parse("t.sql", "-- id: t\n-- requires_finding: rule = 'x'\nSELECT 1")
+            .unwrap_err()
+            .contains("requires_finding needs a query that reads prior_findings"));
+        let first =
+            SqlRule::parse("t.sql", "-- id: t\n-- reads FROM prior_findings\nSELECT * FROM events -- JOIN sightings")
+                .unwrap();
+        assert!(!first.reads_findings() && !first.reads_sightings(), "comments name no table");
+        let bad = |header: &str| SqlRule::parse("t.sql", &format!("-- id: t\n{header}\nSELECT 1")).unwrap_err();
+        assert!(bad("-- detail_list: steps").contains("detail_list needs"));
+        assert!(bad("-- detail_list: steps = a AS").contains("detail_list needs"));
+        assert!(bad("-- detail_list: Steps = a").contains("detail_list needs"));
+        assert!(bad("-- detail_map: seen = a, b").contains("detail_map needs `NAME = KEY_COLUMN: "));
+    }
+
+    #[test]
     fn evidence_keys_and_order_are_read_and_checked() {
         let r = SqlRule::parse(
             "t.sql",
@@ -889,9 +1031,11 @@ mod tests {
         assert_eq!(expand_windows("SELECT {window_minutes}").unwrap(), "SELECT {window_minutes}");
         let e = expand_windows("SELECT 1\nFROM ({window: t ON ts ROWS n})").unwrap_err();
         assert!(e.starts_with("line 2: a window macro reads"), "{e}");
-        // The built-in rules use it; none spells the pattern out again.
+        // The built-in rules use it; none spells the pattern out again (a LAG with an offset: the
+        // row N - 1 back; `LAG(x)`, the row before, is no window).
+        let offset_lag = Regex::new(r"LAG\([^,()]+,").unwrap();
         for (name, text) in BUILTIN {
-            if text.contains("LAG(") && !text.contains("{window:") {
+            if offset_lag.is_match(text) && !text.contains("{window:") {
                 assert_eq!(*name, "ssh_bruteforce_slow.sql", "{name} spells out a sliding window");
             }
         }

@@ -65,6 +65,24 @@ impl SqlRule {
         super::rule_file::windows_ledger_rows(&self.body)
     }
 
+    /// Runs `query` over the case with the tables the rule reads beside the case's:
+    /// `sightings` ([`super::sightings`]) and `prior_findings` (the findings of the rules run
+    /// before it, [`super::prior`]).
+    fn query(&self, ctx: &Ctx<'_>, label: &str, query: &str) -> Result<LazyFrame, AnalysisError> {
+        let mut extra: Vec<(&str, LazyFrame)> = Vec::new();
+        if self.reads_sightings() {
+            extra.push(("sightings", super::sightings::as_table(ctx)?));
+        }
+        if self.reads_findings() {
+            let prior = ctx.prior.ok_or_else(|| AnalysisError::Rule {
+                path: self.file.clone().into(),
+                msg: "it reads prior_findings, which only a rule run after the others has".into(),
+            })?;
+            extra.push(("prior_findings", prior.clone().lazy()));
+        }
+        ctx.data.sql_lazy(label, query, extra)
+    }
+
     pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let params = ctx.config.params(&self.rule);
         // The query, the evidence predicate and the evidence keys, as polars runs them: parameters
@@ -88,7 +106,20 @@ impl SqlRule {
                 return Ok(Vec::new());
             }
         }
-        let df = ctx.data.sql(&self.file, &as_run(&self.body)?)?;
+        if let (Some(pred), Some(prior)) = (&self.requires_finding, ctx.prior) {
+            let pred = as_run(pred)?;
+            let expr = polars::sql::sql_expr(&pred).map_err(|e| AnalysisError::Query {
+                name: format!("{}: requires_finding {pred}", self.file),
+                source: e,
+            })?;
+            if prior.clone().lazy().filter(expr).select([col("rule")]).limit(1).collect()?.height() == 0 {
+                return Ok(Vec::new());
+            }
+        }
+        let df = self
+            .query(ctx, &self.file, &as_run(&self.body)?)?
+            .run()
+            .map_err(|e| AnalysisError::Query { name: self.file.clone(), source: e })?;
         let first = frame::ints(&df, "first_seen")?;
         let last = frame::ints(&df, "last_seen")?;
         if df.height() > 0 && (first.iter().all(Option::is_none) || last.iter().all(Option::is_none)) {
@@ -104,37 +135,22 @@ impl SqlRule {
         let severity = frame::strs(&df, "severity")?;
         let title = frame::strs(&df, "title")?;
         let reserved = ["first_seen", "last_seen", "host_name", "source_ip", "user_name", "count", "severity", "title"];
+        let grouped: Vec<&str> = self
+            .detail_groups
+            .iter()
+            .flat_map(|g| g.fields.iter().map(|(c, _)| c.as_str()).chain(g.key.as_deref()))
+            .collect();
         let mut detail_cols: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
         for name in frame::names(&df).into_iter().filter(|n| !reserved.contains(&n.as_str())) {
-            let dt = df.column(&name)?.dtype().clone();
-            let values: Vec<serde_json::Value> = if dt.is_integer() {
-                frame::ints(&df, &name)?.into_iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
-            } else if dt.is_float() {
-                frame::floats(&df, &name)?
-                    .into_iter()
-                    .map(|v| v.map_or(serde_json::Value::Null, |f| ((f * 1000.0).round() / 1000.0).into()))
-                    .collect()
-            } else if dt == DataType::Boolean {
-                df.column(&name)?.bool()?.iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
-            } else if let DataType::List(_) = dt {
-                // A list of texts (`ARRAY_AGG`): a JSON array.
-                let lists = df.column(&name)?.cast(&DataType::List(Box::new(DataType::String)))?;
-                lists
-                    .list()?
-                    .amortized_iter()
-                    .map(|v| match v {
-                        None => serde_json::Value::Null,
-                        Some(s) => s
-                            .as_ref()
-                            .str()
-                            .map(|t| t.iter().map(|x| x.map_or(serde_json::Value::Null, Into::into)).collect())
-                            .unwrap_or(serde_json::Value::Null),
-                    })
-                    .collect()
-            } else {
-                frame::strs(&df, &name)?.into_iter().map(|v| v.map_or(serde_json::Value::Null, Into::into)).collect()
-            };
-            detail_cols.push((name, values));
+            if !grouped.contains(&name.as_str()) {
+                let values = json_values(df.column(&name)?.as_materialized_series())?;
+                detail_cols.push((name, values));
+            }
+        }
+        for g in &self.detail_groups {
+            let values =
+                zip_group(&df, g).map_err(|msg| AnalysisError::Rule { path: self.file.clone().into(), msg })?;
+            detail_cols.push((g.name.clone(), values));
         }
         let evidence = match &self.evidence {
             Some(pred) if df.height() > 0 => {
@@ -172,7 +188,8 @@ impl SqlRule {
                 let table = match (self.evidence_table.as_str(), self.evidence_source()) {
                     (_, Some(source)) => {
                         let label = format!("{}: evidence table {}", self.file, self.evidence_table);
-                        ctx.data.sql(&label, &as_run(&source)?)?.lazy()
+                        // Not collected: the keys' filter reaches the scans beneath.
+                        self.query(ctx, &label, &as_run(&source)?)?
                     }
                     ("attempts", None) => ctx.data.attempts()?,
                     _ => ctx.data.events()?,
@@ -218,6 +235,79 @@ impl SqlRule {
         }
         Ok(out)
     }
+}
+
+/// A result column's values as JSON: integers, floats (to 3 decimals), booleans, lists (an
+/// `ARRAY_AGG`: a JSON array of its elements' values), anything else as text.
+fn json_values(s: &Series) -> PolarsResult<Vec<serde_json::Value>> {
+    use serde_json::Value as J;
+    let dt = s.dtype();
+    Ok(if dt.is_integer() {
+        s.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.map_or(J::Null, Into::into)).collect()
+    } else if dt.is_float() {
+        s.cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .map(|v| v.map_or(J::Null, |f| ((f * 1000.0).round() / 1000.0).into()))
+            .collect()
+    } else if *dt == DataType::Boolean {
+        s.bool()?.iter().map(|v| v.map_or(J::Null, Into::into)).collect()
+    } else if let DataType::List(_) = dt {
+        let mut out = Vec::with_capacity(s.len());
+        for v in s.list()?.amortized_iter() {
+            out.push(match v {
+                None => J::Null,
+                Some(inner) => J::Array(json_values(inner.as_ref())?),
+            });
+        }
+        out
+    } else {
+        s.cast(&DataType::String)?.str()?.iter().map(|v| v.map_or(J::Null, Into::into)).collect()
+    })
+}
+
+/// The values of a zipped detail ([`super::rule_file::DetailGroup`]) per result row: its list
+/// columns element by element as objects, in a list or keyed by the key column's elements.
+fn zip_group(df: &DataFrame, g: &super::rule_file::DetailGroup) -> Result<Vec<serde_json::Value>, String> {
+    use serde_json::Value as J;
+    let values = |c: &str| -> Result<Vec<J>, String> {
+        let column = df.column(c).map_err(|_| format!("detail {}: the query returns no column {c}", g.name))?;
+        json_values(column.as_materialized_series()).map_err(|e| e.to_string())
+    };
+    let fields: Vec<(&str, Vec<J>)> =
+        g.fields.iter().map(|(c, f)| Ok((f.as_str(), values(c)?))).collect::<Result<_, String>>()?;
+    let keys = g.key.as_deref().map(values).transpose()?;
+    let mut out = Vec::with_capacity(df.height());
+    for row in 0..df.height() {
+        let list = |v: &J| -> Vec<J> { v.as_array().cloned().unwrap_or_default() };
+        let columns: Vec<(&str, Vec<J>)> = fields.iter().map(|(f, v)| (*f, list(&v[row]))).collect();
+        let n = columns.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        if n == 0 {
+            out.push(J::Null);
+            continue;
+        }
+        if columns.iter().any(|(_, v)| v.len() != n) {
+            return Err(format!("detail {}: its lists differ in length in a row", g.name));
+        }
+        let object =
+            |i: usize| -> J { J::Object(columns.iter().map(|(f, v)| (f.to_string(), v[i].clone())).collect()) };
+        out.push(match &keys {
+            None => J::Array((0..n).map(object).collect()),
+            Some(k) => {
+                let k = list(&k[row]);
+                if k.len() != n {
+                    return Err(format!("detail {}: its key list differs in length from its fields", g.name));
+                }
+                J::Object(
+                    k.iter()
+                        .enumerate()
+                        .map(|(i, key)| (key.as_str().map_or_else(|| key.to_string(), str::to_string), object(i)))
+                        .collect(),
+                )
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// Fills `{count}`, `{source_ip}`, `{host_name}`, `{user_name}`, detail names and parameter
@@ -533,6 +623,41 @@ mod tests {
         // Rows with i % 6 == 0 have host h1 and target evil; i % 6 == 3 have no host and target evil.
         assert_eq!(by_target.of(0).1.iter().map(|l| l.2).collect::<Vec<_>>(), [1, 7, 13, 19, 25]);
         assert_eq!(by_target.of(1).1.iter().map(|l| l.2).collect::<Vec<_>>(), [4, 10, 16, 22, 28]);
+    }
+
+    /// Details zipped from list columns: a list of objects, an object keyed by a list; lists of
+    /// numbers stay numbers; an empty group is no detail; lists of different lengths are an error.
+    #[test]
+    fn details_zipped_from_lists() {
+        use super::super::rule_file::DetailGroup;
+        let list = |v: Vec<Option<Series>>| Series::new("x".into(), v);
+        let df = DataFrame::new_infer_height(vec![
+            list(vec![Some(Series::new("".into(), ["auth@h1", "web@h2"])), None]).with_name("at".into()).into(),
+            list(vec![Some(Series::new("".into(), [3i64, 5])), None]).with_name("n".into()).into(),
+            list(vec![Some(Series::new("".into(), [Some(1i64), None])), None]).with_name("gap".into()).into(),
+        ])
+        .unwrap();
+        let as_list = DetailGroup {
+            name: "s".into(),
+            key: None,
+            fields: vec![("n".into(), "events".into()), ("gap".into(), "gap".into())],
+        };
+        let got = zip_group(&df, &as_list).unwrap();
+        assert_eq!(got[0], serde_json::json!([{"events": 3, "gap": 1}, {"events": 5, "gap": null}]));
+        assert_eq!(got[1], serde_json::Value::Null);
+        let as_map = DetailGroup { key: Some("at".into()), ..as_list.clone() };
+        assert_eq!(
+            zip_group(&df, &as_map).unwrap()[0],
+            serde_json::json!({"auth@h1": {"events": 3, "gap": 1}, "web@h2": {"events": 5, "gap": null}})
+        );
+        let short = DataFrame::new_infer_height(vec![
+            list(vec![Some(Series::new("".into(), [1i64]))]).with_name("n".into()).into(),
+            list(vec![Some(Series::new("".into(), [1i64, 2]))]).with_name("gap".into()).into(),
+        ])
+        .unwrap();
+        assert!(zip_group(&short, &as_list).unwrap_err().contains("differ in length"));
+        let missing = DetailGroup { name: "s".into(), key: None, fields: vec![("nope".into(), "x".into())] };
+        assert!(zip_group(&df, &missing).unwrap_err().contains("returns no column nope"));
     }
 
     /// A key column that is not text (the scan's filter compares it as text, like the join).
