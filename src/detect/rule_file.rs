@@ -368,12 +368,11 @@ impl SqlRule {
         if matches!(self.evidence_table.as_str(), "events" | "attempts") {
             return None;
         }
-        let name = regex::escape(&self.evidence_table);
-        let defines = Regex::new(&format!(r"(?is)(^|\bWITH|,)\s*{name}\s+AS\s*\(")).ok()?;
         let main = main_select(&self.body)?;
         let with = &self.body[..main];
         // Comments out, so a comment line between two tables hides neither.
-        defines.is_match(&without_comments(with)).then(|| format!("{}SELECT * FROM {}", with, self.evidence_table))
+        definition_start(&without_comments(with), &self.evidence_table)
+            .map(|_| format!("{}SELECT * FROM {}", with, self.evidence_table))
     }
 
     /// Whether the query reads `prior_findings`, the findings of the rules run before it: such a
@@ -563,8 +562,7 @@ pub fn windows_ledger_rows(body: &str) -> bool {
     let text = without_comments(body);
     // The text of table `name`'s definition, `name AS (…)`, up to its closing parenthesis.
     let definition = |name: &str| -> Option<String> {
-        let defines = Regex::new(&format!(r"(?is)(^|\bWITH|,)\s*{}\s+AS\s*\(", regex::escape(name))).ok()?;
-        let start = defines.find(&text)?.end();
+        let start = definition_start(&text, name)?;
         let mut depth = 0i32;
         for (i, c) in text[start..].char_indices() {
             match c {
@@ -649,6 +647,13 @@ pub fn derive_evidence(body: &str) -> Option<(String, String)> {
 }
 
 /// `text` with each line's `--` comment cut off.
+/// Where the definition of the `WITH` table `name` starts in `text` (comments taken out): just
+/// after the `(` of `name AS (`.
+fn definition_start(text: &str, name: &str) -> Option<usize> {
+    let defines = Regex::new(&format!(r"(?is)(^|\bWITH|,)\s*{}\s+AS\s*\(", regex::escape(name))).ok()?;
+    defines.find(text).map(|m| m.end())
+}
+
 fn without_comments(text: &str) -> String {
     text.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n")
 }
