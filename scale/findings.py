@@ -173,10 +173,22 @@ def stored_findings(rows, catalog):
     return out
 
 
-def stages(catalog):
-    """The rules of stage 1, then those of stage 2 (which read `prior_findings`)."""
+def run_stages(catalog, case, has_ledger, run_rule, register_prior):
+    """Every rule of the catalog: those of stage 1, then, once `register_prior(findings)` has
+    made `prior_findings` of their findings, those of stage 2. `run_rule(rule)` gives a rule's
+    findings. Exits naming the command to run when a rule needs the attempt ledger and the case
+    has none."""
     rules = catalog["rules"]
-    return [r for r in rules if r.get("stage", 1) == 1], [r for r in rules if r.get("stage", 1) == 2]
+    findings = []
+    for stage in (1, 2):
+        todo = [r for r in rules if r.get("stage", 1) == stage]
+        if stage == 2 and todo:
+            register_prior(findings)
+        for rule in todo:
+            if needs_ledger(rule) and not has_ledger:
+                sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
+            findings.extend(run_rule(rule))
+    return findings
 
 
 def needs_ledger(rule):

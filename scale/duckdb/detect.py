@@ -17,7 +17,7 @@ import duckdb
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from findings import (MAX_EVIDENCE, PRIOR_COLUMNS, catalog, evidence_from, evidence_keys, finding,  # noqa: E402
-                      key_text, needs_ledger, prior_rows, stages, stored_findings, write)
+                      key_text, prior_rows, run_stages, stored_findings, write)
 
 
 def connect(case, views):
@@ -98,15 +98,8 @@ def main(case, rules_dir, out_path):
     con, has_ledger = connect(case, rules.get("views", {}))
     for s in rules["setup"]:
         con.execute(s)
-    findings = []
-    first, second = stages(rules)
-    for n, stage in enumerate((first, second)):
-        if n == 1 and stage:
-            register_prior(con, case, rules, findings)
-        for rule in stage:
-            if needs_ledger(rule) and not has_ledger:
-                sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
-            findings.extend(run_rule(con, rules_dir, rule))
+    findings = run_stages(rules, case, has_ledger, lambda rule: run_rule(con, rules_dir, rule),
+                          lambda found: register_prior(con, case, rules, found))
     write(findings, out_path, len(rules["rules"]))
 
 

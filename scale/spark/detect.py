@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from findings import (MAX_EVIDENCE, PRIOR_COLUMNS, catalog, evidence_from, evidence_keys, finding,  # noqa: E402
-                      key_text, needs_ledger, prior_rows, stages, stored_findings, write)
+                      key_text, prior_rows, run_stages, stored_findings, write)
 
 
 def session():
@@ -159,15 +159,8 @@ def main(case, rules_dir, out_path):
         for s in rules["setup"]:
             spark.sql(s)
         has_ledger = register(spark, case, rules.get("views", {}))
-        findings = []
-        first, second = stages(rules)
-        for n, stage in enumerate((first, second)):
-            if n == 1 and stage:
-                register_prior(spark, case, rules, findings)
-            for rule in stage:
-                if needs_ledger(rule) and not has_ledger:
-                    sys.exit(f"{case} has no attempt ledger (attempts-*.parquet): run `logsleuth detect --case {case}` first")
-                findings.extend(run_rule(spark, rules_dir, rule))
+        findings = run_stages(rules, case, has_ledger, lambda rule: run_rule(spark, rules_dir, rule),
+                              lambda found: register_prior(spark, case, rules, found))
     finally:
         spark.stop()
     write(findings, out_path, len(rules["rules"]))
