@@ -346,16 +346,6 @@ fn json_value(v: &super::config::Value) -> serde_json::Value {
     }
 }
 
-/// Which of `events`, `attempts`, `sightings` and `prior_findings` a query reads.
-fn tables_of(sql: &str) -> Vec<String> {
-    let re = regex::Regex::new(r"(?i)\b(FROM|JOIN)\s+(events|attempts|sightings|prior_findings)\b")
-        .expect("a valid pattern");
-    let mut t: Vec<String> = re.captures_iter(sql).map(|c| c[2].to_ascii_lowercase()).collect();
-    t.sort();
-    t.dedup();
-    t
-}
-
 /// Writes every rule of `rules` with the parameters of `config` into `out` as `ID.sql` in
 /// dialect `d`, and `rules.json`. Ids are unique (the loader checks it).
 pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Result<Catalog, AnalysisError> {
@@ -397,7 +387,7 @@ pub fn export(rules: &[SqlRule], config: &Config, d: Dialect, out: &Path) -> Res
             evidence,
             evidence_keys,
             evidence_order: if r.evidence_last { "last" } else { "first" },
-            tables: tables_of(&sql),
+            tables: r.tables().into_iter().map(str::to_string).collect(),
             requires: match &r.requires {
                 Some(p) => Some(translate(&fill(p)?, d)),
                 None => None,
@@ -493,7 +483,9 @@ mod tests {
         );
         assert_eq!(translate("INTERVAL '1 second'", Dialect::Spark), "INTERVAL 1 SECONDS");
         assert_eq!(
-            tables_of("SELECT 1 FROM attempts a JOIN events e ON 1=1 JOIN (SELECT * FROM attempts)"),
+            super::super::rule_file::tables_read(
+                "SELECT 1 FROM attempts a JOIN events e ON 1=1 JOIN (SELECT * FROM attempts)"
+            ),
             ["attempts", "events"]
         );
     }
@@ -552,7 +544,9 @@ mod tests {
         assert!(translate(sql, Dialect::Trino)
             .contains("format_datetime(first_at AT TIME ZONE 'UTC', 'yyyy-MM-dd''T''HH:mm:ss''Z''')"));
         assert_eq!(
-            tables_of("SELECT 1 FROM sightings s JOIN prior_findings p ON 1=1 JOIN events e ON 1=1"),
+            super::super::rule_file::tables_read(
+                "SELECT 1 FROM sightings s JOIN prior_findings p ON 1=1 JOIN events e ON 1=1"
+            ),
             ["events", "prior_findings", "sightings"]
         );
     }

@@ -20,7 +20,7 @@ use super::finding::{Draft, MAX_EVIDENCE};
 use crate::error::AnalysisError;
 
 /// The microseconds of a silence's usual spacing, from its `usual_spacing_minutes` detail.
-pub fn spacing_us(d: &Draft) -> Option<i64> {
+fn spacing_us(d: &Draft) -> Option<i64> {
     d.details.get("usual_spacing_minutes").and_then(serde_json::Value::as_f64).map(|m| (m * 60_000_000.0) as i64)
 }
 

@@ -375,19 +375,21 @@ impl SqlRule {
             .map(|_| format!("{}SELECT * FROM {}", with, self.evidence_table))
     }
 
+    /// The tables among [`TABLES`] the query reads (`FROM` or `JOIN` them outside comments), in
+    /// name order.
+    pub fn tables(&self) -> Vec<&'static str> {
+        tables_read(&self.body)
+    }
+
     /// Whether the query reads `prior_findings`, the findings of the rules run before it: such a
     /// rule runs after every other rule (SQL, Rust and Sigma), in a second stage.
     pub fn reads_findings(&self) -> bool {
-        static RE: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"(?i)\b(FROM|JOIN)\s+prior_findings\b").expect("a valid pattern"));
-        RE.is_match(&without_comments(&self.body))
+        self.tables().contains(&"prior_findings")
     }
 
     /// Whether the query reads `sightings`, the address sightings table.
     pub fn reads_sightings(&self) -> bool {
-        static RE: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"(?i)\b(FROM|JOIN)\s+sightings\b").expect("a valid pattern"));
-        RE.is_match(&without_comments(&self.body))
+        self.tables().contains(&"sightings")
     }
 
     /// Each SQL rule's id, description and parameters, for the configuration: a rule's files
@@ -647,6 +649,19 @@ pub fn derive_evidence(body: &str) -> Option<(String, String)> {
 }
 
 /// `text` with each line's `--` comment cut off.
+/// The tables a rule may read: the case's events, the attempt ledger, the address sightings and
+/// the first stage's findings.
+pub const TABLES: [&str; 4] = ["attempts", "events", "prior_findings", "sightings"];
+
+/// Which of [`TABLES`] `sql` reads (`FROM` or `JOIN` them outside comments), in name order.
+pub fn tables_read(sql: &str) -> Vec<&'static str> {
+    static RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(FROM|JOIN)\s+(events|attempts|sightings|prior_findings)\b").expect("a valid pattern")
+    });
+    let text = without_comments(sql);
+    TABLES.into_iter().filter(|t| RE.captures_iter(&text).any(|c| c[2].eq_ignore_ascii_case(t))).collect()
+}
+
 /// Where the definition of the `WITH` table `name` starts in `text` (comments taken out): just
 /// after the `(` of `name AS (`.
 fn definition_start(text: &str, name: &str) -> Option<usize> {

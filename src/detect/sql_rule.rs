@@ -83,6 +83,15 @@ impl SqlRule {
         ctx.data.sql_lazy(label, query, extra)
     }
 
+    /// Whether some row of `table` matches `pred`, the header's `what` line.
+    fn any_row(&self, what: &str, pred: &str, table: LazyFrame, column: &str) -> Result<bool, AnalysisError> {
+        let expr = polars::sql::sql_expr(pred)
+            .map_err(|e| AnalysisError::Query { name: format!("{}: {what} {pred}", self.file), source: e })?;
+        // One row at most of those matching (a column, not a literal: a literal alone makes one
+        // row whatever the rows beneath).
+        Ok(table.filter(expr).select([col(column)]).limit(1).run()?.height() > 0)
+    }
+
     pub fn run(&self, ctx: &Ctx<'_>) -> Result<Vec<Draft>, AnalysisError> {
         let params = ctx.config.params(&self.rule);
         // The query, the evidence predicate and the evidence keys, as polars runs them: parameters
@@ -96,23 +105,15 @@ impl SqlRule {
                 .map(|t| super::export::translate(&t, super::export::Dialect::Polars))
                 .map_err(|e| AnalysisError::Rule { path: self.file.clone().into(), msg: e })
         };
+        // Without a row its `requires` (over the events) or `requires_finding` (over the first
+        // stage's findings) matches, the query finds nothing and is not run.
         if let Some(pred) = &self.requires {
-            let pred = as_run(pred)?;
-            let expr = polars::sql::sql_expr(&pred)
-                .map_err(|e| AnalysisError::Query { name: format!("{}: requires {pred}", self.file), source: e })?;
-            // One row at most of those matching (a column, not a literal: a literal alone makes
-            // one row whatever the rows beneath).
-            if ctx.data.events()?.filter(expr).select([col("event_action")]).limit(1).run()?.height() == 0 {
+            if !self.any_row("requires", &as_run(pred)?, ctx.data.events()?, "event_action")? {
                 return Ok(Vec::new());
             }
         }
         if let (Some(pred), Some(prior)) = (&self.requires_finding, ctx.prior) {
-            let pred = as_run(pred)?;
-            let expr = polars::sql::sql_expr(&pred).map_err(|e| AnalysisError::Query {
-                name: format!("{}: requires_finding {pred}", self.file),
-                source: e,
-            })?;
-            if prior.clone().lazy().filter(expr).select([col("rule")]).limit(1).collect()?.height() == 0 {
+            if !self.any_row("requires_finding", &as_run(pred)?, prior.clone().lazy(), "rule")? {
                 return Ok(Vec::new());
             }
         }

@@ -388,17 +388,14 @@ impl CaseData {
 
     /// Runs one SQL statement and collects the result.
     pub fn sql(&self, name: &str, query: &str) -> Result<DataFrame, AnalysisError> {
-        self.sql_with(name, query, Vec::new())
+        self.sql_lazy(name, query, Vec::new())?
+            .run()
+            .map_err(|e| AnalysisError::Query { name: name.to_string(), source: e })
     }
 
-    /// [`Self::sql`] with `extra` tables registered beside the case's (replacing any of the same
-    /// name).
-    pub fn sql_with(&self, name: &str, query: &str, extra: Vec<(&str, LazyFrame)>) -> Result<DataFrame, AnalysisError> {
-        self.sql_lazy(name, query, extra)?.run().map_err(|e| AnalysisError::Query { name: name.to_string(), source: e })
-    }
-
-    /// [`Self::sql_with`], not collected: what is applied to the frame (a filter) may reach the
-    /// scans beneath.
+    /// A SQL statement over the case with `extra` tables registered beside the case's (replacing
+    /// any of the same name), not collected: what is applied to the frame (a filter) may reach
+    /// the scans beneath.
     pub fn sql_lazy(&self, name: &str, query: &str, extra: Vec<(&str, LazyFrame)>) -> Result<LazyFrame, AnalysisError> {
         let mut ctx = self.sql_context(query.to_ascii_lowercase().contains("attempts"))?;
         for (table, frame) in extra {
