@@ -648,7 +648,6 @@ pub fn derive_evidence(body: &str) -> Option<(String, String)> {
     (!pred.is_empty()).then_some((table, pred))
 }
 
-/// `text` with each line's `--` comment cut off.
 /// The tables a rule may read: the case's events, the attempt ledger, the address sightings and
 /// the first stage's findings.
 pub const TABLES: [&str; 4] = ["attempts", "events", "prior_findings", "sightings"];
@@ -659,7 +658,8 @@ pub fn tables_read(sql: &str) -> Vec<&'static str> {
         Regex::new(r"(?i)\b(FROM|JOIN)\s+(events|attempts|sightings|prior_findings)\b").expect("a valid pattern")
     });
     let text = without_comments(sql);
-    TABLES.into_iter().filter(|t| RE.captures_iter(&text).any(|c| c[2].eq_ignore_ascii_case(t))).collect()
+    let read: Vec<String> = RE.captures_iter(&text).map(|c| c[2].to_ascii_lowercase()).collect();
+    TABLES.into_iter().filter(|t| read.iter().any(|r| r == t)).collect()
 }
 
 /// Where the definition of the `WITH` table `name` starts in `text` (comments taken out): just
@@ -669,6 +669,7 @@ fn definition_start(text: &str, name: &str) -> Option<usize> {
     defines.find(text).map(|m| m.end())
 }
 
+/// `text` with each line's `--` comment cut off.
 fn without_comments(text: &str) -> String {
     text.lines().map(|l| l.split_once("--").map_or(l, |(code, _)| code)).collect::<Vec<_>>().join("\n")
 }

@@ -407,8 +407,8 @@ impl EvidenceIndex {
             filter = filter.and(crate::query::during(from, to.saturating_add(1)));
         }
         let rows = table.filter(filter).select(select).run()?;
-        // The findings by their key values, as text: each row is matched to its findings by one
-        // lookup (a polars join on the text keys cost twice the whole step on the bench case).
+        // The findings by their key values ([`key_bytes`]): each row is matched to its findings by
+        // one lookup (a polars join on the text keys cost twice the whole step on the bench case).
         let mut by_key: PlHashMap<Vec<u8>, Vec<u32>> = PlHashMap::new();
         let mut text = Vec::new();
         for (fid, key) in keys.iter().enumerate() {
