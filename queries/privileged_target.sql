@@ -10,9 +10,17 @@ WITH tries AS (
     FROM attempts
     WHERE event_module = 'auth' AND source_ip IS NOT NULL AND user_name IS NOT NULL
       AND (user_name IN ({privileged_users}) OR event_action = 'auth.invalid_user' OR invalid_user)
+),
+-- Counted in two steps, first per account name: a COUNT(DISTINCT user_name) over every try cost
+-- polars a third more on the bench case's 3.75 M attempts (the same groups and numbers).
+per_account AS (
+    SELECT host_name, source_ip, day, user_name, MIN(timestamp) AS first_seen, MAX(timestamp) AS last_seen,
+           SUM(attempts) AS account_attempts, SUM(privileged) AS privileged_attempts
+    FROM tries
+    GROUP BY host_name, source_ip, day, user_name
 )
-SELECT NULLIF(host_name, '') AS host_name, source_ip, MIN(timestamp) AS first_seen, MAX(timestamp) AS last_seen, SUM(attempts) AS count,
-       COUNT(DISTINCT user_name) AS distinct_accounts, SUM(privileged) AS privileged_attempts
-FROM tries
+SELECT NULLIF(host_name, '') AS host_name, source_ip, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, SUM(account_attempts) AS count,
+       COUNT(*) AS distinct_accounts, SUM(privileged_attempts) AS privileged_attempts
+FROM per_account
 GROUP BY host_name, source_ip, day
-HAVING COUNT(DISTINCT user_name) >= {min_accounts}
+HAVING COUNT(*) >= {min_accounts}

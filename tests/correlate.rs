@@ -382,3 +382,29 @@ fn summaries_name_ids_and_next_steps_and_stale_findings_are_noticed() {
     let after = FindingsDoc::load(&case.join("findings.json")).unwrap().generated_at;
     assert!(after > before, "report detected again over stale findings");
 }
+
+/// The stored hourly counts give `volume_anomaly` the very per-host series a scan of the events
+/// gives at a one-hour interval: auth failures of the auth module, and HTTP requests (the
+/// sample has both, on several hosts, failures in other modules too).
+#[test]
+fn hourly_counts_are_the_per_host_series_of_the_events() {
+    use logsleuth::query::{frame, hourly, CaseData};
+    use logsleuth::schema::action;
+    use polars::prelude::*;
+    let (_dir, case) = sample_case("ingest");
+    let data = CaseData::open(&case).unwrap();
+    let table = hourly::table(&data).unwrap();
+    let scanned = |filter: Expr| {
+        frame::bucket_counts(data.events().unwrap().filter(filter), col("host_name"), hourly::HOUR_US).unwrap()
+    };
+    let failures = hourly::per_host(&table, |m, kind, _| m == "auth" && kind == hourly::KIND_AUTH_FAILURE).unwrap();
+    let want = scanned(col("event_module").eq(lit("auth")).and(col("event_action").eq(lit(action::AUTH_FAILURE))));
+    assert!(want.len() >= 2 && want.values().map(|s| s.len()).sum::<usize>() > 2, "{want:?}");
+    assert_eq!(failures, want);
+    let requests = hourly::per_host(&table, |_, _, http| http).unwrap();
+    let want = scanned(col("event_action").eq(lit(action::HTTP_REQUEST)));
+    assert!(!want.is_empty());
+    assert_eq!(requests, want);
+    // Read back from the case, the same table.
+    assert!(hourly::table(&CaseData::open(&case).unwrap()).unwrap().equals_missing(&table));
+}

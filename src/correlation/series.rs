@@ -8,14 +8,12 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::query::Run;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::statistics::Statistics;
 
 use crate::error::AnalysisError;
 use crate::query::frame;
-use crate::query::CaseData;
-use crate::schema::action;
+use crate::query::{hourly, CaseData};
 use crate::store::files::{create, write_atomic, CORRELATIONS as FILE};
 
 /// One compared pair of series.
@@ -95,48 +93,24 @@ pub fn label(key: &str) -> String {
     }
 }
 
-/// Version of the stored hourly counts: raised whenever what [`hourly`] counts changes.
-const HOURLY_VERSION: u32 = 1;
-
 /// Events per hour of every source and host, and of the failures, blocks and client errors in
-/// them, as named series (`auth@web01`, `auth failures@web01`, …).
+/// them, as named series (`auth@web01`, `auth failures@web01`, …), from the case's hourly counts
+/// ([`hourly::table`]).
 pub fn hourly(data: &CaseData) -> Result<BTreeMap<String, BTreeMap<i64, f64>>, AnalysisError> {
-    let hour = (col("timestamp").cast(DataType::Int64).floor_div(lit(3_600_000_000i64))).alias("hour");
-    // The kind is a small code, not a string: 10 M rows of literal strings cost more than the
-    // whole aggregation.
-    const KINDS: [&str; 4] = ["events", "auth failures", "firewall blocks", "http 4xx"];
-    let kind = when(col("event_action").eq(lit(action::AUTH_FAILURE)))
-        .then(lit(1u8))
-        .when(col("event_action").eq(lit(action::FIREWALL_BLOCK)))
-        .then(lit(2u8))
-        .when(col("http_response_status_code").gt_eq(lit(400)).and(col("http_response_status_code").lt(lit(500))))
-        .then(lit(3u8))
-        .otherwise(lit(0u8))
-        .alias("kind");
-    // The counts depend on nothing but the events: stored in the case (`hourly-STAMP.parquet`)
-    // for detect and report to read back while the case stays as it is.
-    let df = data.derived_table("hourly", HOURLY_VERSION, || {
-        Ok(data
-            .events()?
-            .select([col("event_module"), col("host_name").fill_null(lit("-")), hour, kind])
-            .group_by([col("event_module"), col("host_name"), col("hour"), col("kind")])
-            .agg([len().alias("n")])
-            .sort(["event_module", "host_name", "hour", "kind"], Default::default())
-            .run()?)
-    })?;
+    let df = hourly::table(data)?;
     let module = frame::strs(&df, "event_module")?;
     let host = frame::strs(&df, "host_name")?;
     let h = frame::ints(&df, "hour")?;
     let kind: Vec<&str> = frame::ints(&df, "kind")?
         .into_iter()
-        .map(|k| KINDS.get(k.unwrap_or(0) as usize).copied().unwrap_or("events"))
+        .map(|k| hourly::KINDS.get(k.unwrap_or(0) as usize).copied().unwrap_or("events"))
         .collect();
     let n = frame::ints(&df, "n")?;
     let mut out: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
     for i in 0..df.height() {
         let (m, ho, k, hr, c) = (
             module[i].clone().unwrap_or_default(),
-            host[i].clone().unwrap_or_default(),
+            host[i].clone().unwrap_or_else(|| "-".to_string()),
             kind[i],
             h[i].unwrap_or(0),
             n[i].unwrap_or(0) as f64,

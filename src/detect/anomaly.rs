@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::query::{during, Run};
+use crate::query::{during, hourly, Run};
 use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal, Poisson};
 
 use super::config::{Param, Value};
@@ -148,15 +148,26 @@ impl Rule for VolumeAnomaly {
         let max_p = ctx.config.float(id, "max_p_value");
         let min_count = ctx.config.int(id, "min_count") as f64;
         let mut out = Vec::new();
-        let series: [(&str, Expr); 2] = [
+        // Each series: its name, its events, and the same events among the hourly counts
+        // (module, kind, whether an HTTP request).
+        type Pick = fn(&str, u8, bool) -> bool;
+        let series: [(&str, Expr, Pick); 2] = [
             (
                 "auth failures",
                 col("event_module").eq(lit("auth")).and(col("event_action").eq(lit(action::AUTH_FAILURE))),
+                |module, kind, _| module == "auth" && kind == hourly::KIND_AUTH_FAILURE,
             ),
-            ("http requests", col("event_action").eq(lit(action::HTTP_REQUEST))),
+            ("http requests", col("event_action").eq(lit(action::HTTP_REQUEST)), |_, _, http| http),
         ];
-        for (name, filter) in series {
-            let per_host = frame::bucket_counts(ctx.data.events()?.filter(filter.clone()), col("host_name"), interval)?;
+        // At the default interval of an hour the series are the case's hourly counts (stored
+        // once per state of the case and read by the correlations and the report too), not two
+        // more scans of the events.
+        let hourly = if interval == hourly::HOUR_US { Some(hourly::table(ctx.data)?) } else { None };
+        for (name, filter, pick) in series {
+            let per_host = match &hourly {
+                Some(h) => hourly::per_host(h, pick)?,
+                None => frame::bucket_counts(ctx.data.events()?.filter(filter.clone()), col("host_name"), interval)?,
+            };
             for (host, s) in per_host {
                 let flagged = count_outliers(&s, interval, min_score, max_p, min_count);
                 for run in merge_runs(&flagged) {

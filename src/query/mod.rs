@@ -5,6 +5,7 @@
 
 pub mod cidr;
 pub mod frame;
+pub mod hourly;
 pub mod ledger;
 pub mod output;
 
