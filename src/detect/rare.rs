@@ -114,21 +114,24 @@ fn new_sources(ctx: &Ctx<'_>, id: &'static str, min_history: usize) -> Result<Ve
     let host: Vec<Option<&str>> = df.column("host_name")?.str()?.iter().collect();
     let ts: Vec<i64> = df.column("ts")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
     let line: Vec<i64> = df.column("log_line")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
-    // Sorted by number, not text: users and files by their rank among their distinct values
-    // (the same order), so a million logins compare integers instead of strings.
-    let (user_rank, file_rank) = (ranks(&user), ranks(&file));
-    let mut order: Vec<u32> = (0..df.height() as u32).collect();
-    order.par_sort_unstable_by_key(|&a| {
-        let a = a as usize;
-        (user_rank[a], ts[a], file_rank[a], line[a])
+    // Sorted by number, not text: users by their rank among the distinct users (the same
+    // order), and the keys side by side with their row, so that a million logins compare
+    // integers in place; the file and line only break a tie of user and time.
+    let user_rank = ranks(&user);
+    let mut order: Vec<(u32, i64, u32)> = (0..df.height()).map(|r| (user_rank[r], ts[r], r as u32)).collect();
+    order.par_sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            let (a, b) = (a.2 as usize, b.2 as usize);
+            (file[a], line[a]).cmp(&(file[b], line[b]))
+        })
     });
     let mut out = Vec::new();
-    for logins in order.chunk_by(|&a, &b| user_rank[a as usize] == user_rank[b as usize]) {
-        let u = user[logins[0] as usize];
+    for logins in order.chunk_by(|a, b| a.0 == b.0) {
+        let u = user[logins[0].2 as usize];
         // Each address of the user: (first login's time, address, its row, logins from it).
         let mut pairs: Vec<(i64, &str, usize, i64)> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for &row in logins {
+        let mut index: HashMap<&str, usize, foldhash::fast::FixedState> = HashMap::default();
+        for &(_, _, row) in logins {
             let row = row as usize;
             match index.entry(ip[row]) {
                 std::collections::hash_map::Entry::Occupied(e) => pairs[*e.get()].3 += 1,
@@ -142,7 +145,7 @@ fn new_sources(ctx: &Ctx<'_>, id: &'static str, min_history: usize) -> Result<Ve
         // The user's usual address so far: the most used of the addresses seen before.
         let mut usual: Option<(i64, &str)> = None;
         for (first, a, row, n) in pairs {
-            let earlier = logins.partition_point(|&r| ts[r as usize] < first);
+            let earlier = logins.partition_point(|&(_, t, _)| t < first);
             if earlier >= min_history {
                 let usual_ip = usual.map_or("", |b| b.1);
                 let mut d = Draft::new(id, Severity::Medium);
