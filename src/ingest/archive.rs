@@ -65,8 +65,8 @@ pub fn memory_limit() -> u64 {
 /// The kind of archive a source is, by its magic bytes: zip's local header, or a tar header's
 /// `ustar` magic once any compression is taken off.
 pub fn kind_of(src: &Source) -> Option<(ArchiveKind, Compression)> {
-    let compression = decode::sniff_compression(src).ok()?;
-    let head = decode::read_head(src, compression, 512).ok()?;
+    let (compression, head) = decode::probe(src, 512).ok()?;
+    let head = head.ok()?;
     if compression == Compression::None && (head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")) {
         return Some((ArchiveKind::Zip, compression));
     }

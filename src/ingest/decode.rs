@@ -241,6 +241,34 @@ pub fn read_head(src: &Source, compression: Compression, n: usize) -> io::Result
     }
 }
 
+/// A file's compression and the first `n` bytes of its decompressed content, as
+/// [`sniff_compression`] and [`read_head`] give them, with one opening of a plain file and no
+/// lookup of its size by path (thousands of small logs each paid two openings and three path
+/// lookups, twice: when archives are looked for and when the files are planned). A compressed
+/// file is opened again to decompress its start. The outer error is the opening's, the inner
+/// the reading's.
+pub fn probe(src: &Source, n: usize) -> io::Result<(Compression, io::Result<Vec<u8>>)> {
+    let mut f = src.open()?;
+    // Grown as bytes arrive, like [`read_head`]'s, and kept at their size.
+    // At least the magic bytes, whatever the head's size.
+    const MAGIC: usize = 8;
+    let mut buf = Vec::with_capacity(n.clamp(MAGIC, 8 << 10));
+    let res = (&mut f).take(n.max(MAGIC) as u64).read_to_end(&mut buf);
+    let compression = Compression::sniff(&buf[..buf.len().min(MAGIC)]);
+    if compression != Compression::None {
+        return Ok((compression, read_head(src, compression, n)));
+    }
+    buf.truncate(n);
+    buf.shrink_to_fit();
+    Ok((
+        compression,
+        match res {
+            Err(e) if buf.is_empty() => Err(e),
+            _ => Ok(buf),
+        },
+    ))
+}
+
 /// The last whole lines within the last `n` bytes of an uncompressed file (the first, likely
 /// partial, line dropped; nothing when the file fits in the head already read).
 pub fn read_tail_lines(src: &Source, size: u64, n: usize) -> io::Result<Vec<u8>> {
@@ -347,11 +375,31 @@ mod tests {
         ] {
             let p = dir.path().join(name);
             std::fs::write(&p, bytes).unwrap();
-            assert_eq!(sniff_compression(&Source::from(p.as_path())).unwrap(), want, "{name}");
+            let src = Source::from(p.as_path());
+            assert_eq!(sniff_compression(&src).unwrap(), want, "{name}");
+            // One probe gives what sniffing and reading the head give, for every codec and any
+            // head size (shorter than the magic bytes too).
+            for n in [3, 12, 4096] {
+                let (c, head) = probe(&src, n).unwrap();
+                assert_eq!(c, want, "{name}");
+                assert_eq!(head.unwrap(), read_head(&src, want, n).unwrap(), "{name}, {n} bytes");
+            }
             let (out, err) = all(&p);
             assert!(err.is_none(), "{name}: {err:?}");
             assert_eq!(out, text, "{name}");
         }
+    }
+
+    /// An empty file is plain and empty; a missing one fails to open (the outer error).
+    #[test]
+    fn probe_of_an_empty_and_a_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.log");
+        std::fs::write(&empty, b"").unwrap();
+        let (c, head) = probe(&Source::from(empty.as_path()), 4096).unwrap();
+        assert_eq!((c, head.unwrap()), (Compression::None, Vec::new()));
+        let missing = dir.path().join("missing.log");
+        assert_eq!(probe(&Source::from(missing.as_path()), 4096).unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

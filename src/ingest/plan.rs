@@ -64,10 +64,8 @@ fn head_lines(head: &[u8]) -> Vec<String> {
 pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
     let probed: Vec<(Compression, Result<Vec<u8>, String>)> = cands
         .par_iter()
-        .map(|c| match decode::sniff_compression(&c.source()) {
-            Ok(comp) => {
-                (comp, decode::read_head(&c.source(), comp, HEAD_BYTES).map_err(|e| format!("cannot read: {e}")))
-            }
+        .map(|c| match decode::probe(&c.source(), HEAD_BYTES) {
+            Ok((comp, head)) => (comp, head.map_err(|e| format!("cannot read: {e}"))),
             Err(e) => (Compression::None, Err(format!("cannot open: {e}"))),
         })
         .collect();
