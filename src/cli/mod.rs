@@ -120,7 +120,7 @@ fn formats(args: FormatsArgs) -> Result<i32, Exit> {
         return Ok(exit::OK);
     }
     let lines = plan::head_as_lines(&head);
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
     let s = crate::parse::sniff(&refs);
     println!("  sampled {} non-blank line(s) of the first {} KiB", s.lines, plan::HEAD_BYTES / 1024);
     for (f, hits) in &s.scores {

@@ -272,7 +272,7 @@ fn record_plan(rec: &mut InputRecord, p: &plan::Planned) -> Option<PlannedParser
     rec.tz_source = Some(p.tz.source.as_str().to_string());
     rec.tz_note = p.tz.note.clone();
     let head = plan::head_as_lines(&p.head);
-    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    let head_refs: Vec<&str> = head.iter().map(|l| l.as_ref()).collect();
     let (parser, reject_reason) = match p.format {
         Some(f) => match f.build(&p.ctx, &head_refs) {
             Ok(parser) => (Some(parser), pipeline::REASON_UNKNOWN_FORMAT),

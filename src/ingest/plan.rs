@@ -3,6 +3,7 @@
 //! year-less timestamps their year anchor (mtime, or the first line of the next newer file of
 //! the set when the mtime cannot be right, e.g. after a copy that did not keep it).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -47,11 +48,15 @@ pub struct Planned {
     pub error: Option<String>,
 }
 
-fn head_lines(head: &[u8]) -> Vec<String> {
-    let mut lines: Vec<String> = head
-        .split(|&c| c == b'\n')
-        .map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l)).into_owned())
-        .collect();
+/// The lines of a head, borrowed from it when it is valid UTF-8 (checked once, not line by
+/// line into new strings: planning reads every small file's whole text this way, three times).
+fn head_lines(head: &[u8]) -> Vec<Cow<'_, str>> {
+    let mut lines: Vec<Cow<'_, str>> = match std::str::from_utf8(head) {
+        Ok(text) => text.split('\n').map(|l| Cow::Borrowed(l.strip_suffix('\r').unwrap_or(l))).collect(),
+        Err(_) => {
+            head.split(|&c| c == b'\n').map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l))).collect()
+        }
+    };
     // The last piece is empty (text ended with a newline) or a line cut by the sample size;
     // a cut line is still good for sniffing when it is the only one (a huge first line).
     if (head.len() >= HEAD_BYTES && lines.len() > 1) || head.last() == Some(&b'\n') {
@@ -148,7 +153,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
                 }
                 Ok(h) => {
                     let lines = head_lines(h);
-                    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                    let refs: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
                     p.format = match opts.format {
                         Some(f) => Some(f),
                         None => {
@@ -186,7 +191,7 @@ fn check_years(planned: &mut [Planned], cands: &[&Candidate]) {
             };
             let Some(format) = p.format.filter(|_| p.skipped.is_none() && p.error.is_none()) else { return s };
             let lines = head_lines(&p.head);
-            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let refs: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
             let Ok(parser) = format.build(&p.ctx, &refs) else { return s };
             // The end of a plain file too: a source's span, not just its start, is what the
             // year-less lines are compared with.
@@ -196,7 +201,7 @@ fn check_years(planned: &mut [Planned], cands: &[&Candidate]) {
             };
             let tail = head_lines(&tail);
             let last = tail.len().saturating_sub(YEAR_SAMPLE_LINES);
-            let sample = refs.iter().copied().take(YEAR_SAMPLE_LINES).chain(tail[last..].iter().map(String::as_str));
+            let sample = refs.iter().copied().take(YEAR_SAMPLE_LINES).chain(tail[last..].iter().map(|l| l.as_ref()));
             for line in sample {
                 let mut ev = parse::Event::default();
                 if parser.parse(line, &mut ev).is_err() {
@@ -253,7 +258,7 @@ fn first_local_time(lines: &[&str], rule: &YearRule) -> Option<i64> {
 }
 
 /// The sniffed head as lines, for parser factories (CSV reads its header).
-pub fn head_as_lines(head: &[u8]) -> Vec<String> {
+pub fn head_as_lines(head: &[u8]) -> Vec<Cow<'_, str>> {
     head_lines(head)
 }
 
@@ -299,6 +304,29 @@ mod tests {
         assert_eq!(p[0].ctx.host_hint.as_deref(), Some("h"));
         let (s, _) = p[1].ctx.year.resolve(12, 27, 0).unwrap();
         assert_eq!(civil_from_days(s / 86_400).0, 2026);
+    }
+
+    /// Lines borrowed from valid text, CRLF endings taken off, a cut last line dropped unless
+    /// it is the only one; text with invalid bytes read line by line with replacement
+    /// characters, as before.
+    #[test]
+    fn head_lines_of_valid_and_invalid_text() {
+        let valid = b"Dec  1 10:00:00 h1 sshd[1]: a\r\nDec  1 10:00:01 h1 sshd[2]: b\n";
+        let lines = head_lines(valid);
+        assert_eq!(lines, ["Dec  1 10:00:00 h1 sshd[1]: a", "Dec  1 10:00:01 h1 sshd[2]: b"]);
+        assert!(lines.iter().all(|l| matches!(l, Cow::Borrowed(_))));
+        assert_eq!(head_lines(b"one line, no newline"), ["one line, no newline"]);
+        let invalid = b"ok\nbad \xff byte\r\nlast\n";
+        assert_eq!(head_lines(invalid), ["ok", "bad \u{fffd} byte", "last"]);
+        // A head cut inside a character (the sample's size): the cut line goes, the rest stays.
+        let mut cut = vec![b'x'; HEAD_BYTES - 1];
+        cut[10] = b'\n';
+        cut.extend_from_slice("é".as_bytes());
+        cut.truncate(HEAD_BYTES);
+        assert!(std::str::from_utf8(&cut).is_err());
+        let lines = head_lines(&cut);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0], "x".repeat(10));
     }
 
     #[test]

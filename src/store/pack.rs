@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -108,7 +109,11 @@ pub(super) fn write_part(
             }
             rows += batch.num_rows() as u64;
             let large = batch.num_rows() >= JOINED_BELOW_ROWS;
-            if large || pending.first().is_some_and(|p| p.schema() != batch.schema()) {
+            if large
+                || pending
+                    .first()
+                    .is_some_and(|p| !Arc::ptr_eq(&p.schema(), &batch.schema()) && p.schema() != batch.schema())
+            {
                 flush(&mut writer, abs, &mut pending)?;
             }
             pending.push(batch);
