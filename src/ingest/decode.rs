@@ -249,8 +249,8 @@ pub fn read_head(src: &Source, compression: Compression, n: usize) -> io::Result
 /// the reading's.
 pub fn probe(src: &Source, n: usize) -> io::Result<(Compression, io::Result<Vec<u8>>)> {
     let mut f = src.open()?;
-    // Grown as bytes arrive, like [`read_head`]'s, and kept at their size.
-    // At least the magic bytes, whatever the head's size.
+    // At least the magic bytes, whatever the head's size; grown as bytes arrive, like
+    // [`read_head`]'s, and kept at their size.
     const MAGIC: usize = 8;
     let mut buf = Vec::with_capacity(n.clamp(MAGIC, 8 << 10));
     let res = (&mut f).take(n.max(MAGIC) as u64).read_to_end(&mut buf);

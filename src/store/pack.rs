@@ -87,7 +87,7 @@ pub(super) fn write_part(
     let mut rows = 0u64;
     // Small batches (a small input's few rows) are joined before they are written: the writer's
     // cost per batch and column outweighed the rows of 2,800 inputs of 20 lines.
-    let mut pending: Vec<RecordBatch> = Vec::new();
+    let (mut pending, mut pending_rows): (Vec<RecordBatch>, usize) = (Vec::new(), 0);
     for (src, mem) in sources {
         let pq = |e| IngestError::Parquet { path: src.clone(), source: e };
         let batches: Box<dyn Iterator<Item = Result<RecordBatch, IngestError>>> = match mem {
@@ -115,10 +115,13 @@ pub(super) fn write_part(
                     .is_some_and(|p| !Arc::ptr_eq(&p.schema(), &batch.schema()) && p.schema() != batch.schema())
             {
                 flush(&mut writer, abs, &mut pending)?;
+                pending_rows = 0;
             }
+            pending_rows += batch.num_rows();
             pending.push(batch);
-            if large || pending.iter().map(RecordBatch::num_rows).sum::<usize>() >= JOINED_ROWS {
+            if large || pending_rows >= JOINED_ROWS {
                 flush(&mut writer, abs, &mut pending)?;
+                pending_rows = 0;
             }
         }
     }
