@@ -66,7 +66,11 @@ pub fn memory_limit() -> u64 {
 /// `ustar` magic once any compression is taken off.
 pub fn kind_of(src: &Source) -> Option<(ArchiveKind, Compression)> {
     let (compression, head) = decode::probe(src, 512).ok()?;
-    let head = head.ok()?;
+    kind_by_head(compression, &head.ok()?)
+}
+
+/// The kind of archive a probed head shows (see [`kind_of`]).
+fn kind_by_head(compression: Compression, head: &[u8]) -> Option<(ArchiveKind, Compression)> {
     if compression == Compression::None && (head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")) {
         return Some((ArchiveKind::Zip, compression));
     }
@@ -450,8 +454,14 @@ fn member_host(effective: &str, collector: &Option<String>) -> Option<(String, H
 /// members, damage) and its members. Candidates stay sorted by path.
 pub fn expand(cands: Vec<Candidate>) -> Vec<Candidate> {
     use rayon::prelude::*;
-    let kinds: Vec<Option<(ArchiveKind, Compression)>> =
-        cands.par_iter().map(|c| if c.skipped.is_none() && c.size > 0 { kind_of(&c.source()) } else { None }).collect();
+    let kinds: Vec<Option<(ArchiveKind, Compression)>> = cands
+        .par_iter()
+        .map(|c| match &c.probed {
+            _ if c.skipped.is_some() || c.size == 0 => None,
+            Some(p) => kind_by_head(p.compression, p.head.as_ref().ok()?),
+            None => kind_of(&c.source()),
+        })
+        .collect();
     if kinds.iter().all(Option::is_none) {
         return cands;
     }
@@ -616,6 +626,7 @@ fn open_archive(
     c.archive = Some(info);
     // A nested archive's bytes are not read again.
     c.data = None;
+    c.probed = None;
     out.insert(0, c);
     out
 }

@@ -269,6 +269,39 @@ pub fn probe(src: &Source, n: usize) -> io::Result<(Compression, io::Result<Vec<
     ))
 }
 
+/// A file's compression and the start of its decompressed content, read once when the file
+/// was found (see [`probe`]) and shared by every step that looks at it: archive detection,
+/// format sniffing, and, when the head is the whole file, the exact-copy hash and the read.
+#[derive(Debug, Clone)]
+pub struct Probed {
+    pub compression: Compression,
+    /// The head, or why it could not be had (`cannot open: …`, `cannot read: …`).
+    pub head: Result<Arc<[u8]>, String>,
+    /// Bytes asked for: a shorter head of a plain file is the whole file.
+    asked: usize,
+}
+
+impl Probed {
+    /// Probes `src` for its first `n` decompressed bytes.
+    pub fn of(src: &Source, n: usize) -> Probed {
+        let (compression, head) = match probe(src, n) {
+            Ok((c, head)) => (c, head.map(Arc::from).map_err(|e| format!("cannot read: {e}"))),
+            Err(e) => (Compression::None, Err(format!("cannot open: {e}"))),
+        };
+        Probed { compression, head, asked: n }
+    }
+
+    /// The whole content of an uncompressed file whose head ended before the bytes asked for:
+    /// thousands of small logs are then opened and read once, and what is hashed, sniffed and
+    /// parsed is one reading of them.
+    pub fn whole(&self) -> Option<&Arc<[u8]>> {
+        match &self.head {
+            Ok(h) if self.compression == Compression::None && h.len() < self.asked => Some(h),
+            _ => None,
+        }
+    }
+}
+
 /// The last whole lines within the last `n` bytes of an uncompressed file (the first, likely
 /// partial, line dropped; nothing when the file fits in the head already read).
 pub fn read_tail_lines(src: &Source, size: u64, n: usize) -> io::Result<Vec<u8>> {
@@ -400,6 +433,33 @@ mod tests {
         assert_eq!((c, head.unwrap()), (Compression::None, Vec::new()));
         let missing = dir.path().join("missing.log");
         assert_eq!(probe(&Source::from(missing.as_path()), 4096).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    /// A plain file shorter than the bytes asked for is held whole; one as long or longer, a
+    /// compressed one, or one that cannot be opened is not (it is read from the file again).
+    #[test]
+    fn probed_heads_hold_only_whole_plain_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            Source::from(p.as_path())
+        };
+        let text = b"Dec  1 10:00:00 h1 sshd[1]: a\n".repeat(4);
+        let small = Probed::of(&write("small.log", &text), text.len() + 1);
+        assert_eq!(small.whole().map(|b| b.as_ref()), Some(text.as_slice()));
+        let exact = Probed::of(&write("exact.log", &text), text.len());
+        assert_eq!(exact.head.as_deref().unwrap(), text.as_slice());
+        assert!(exact.whole().is_none(), "a head as long as the sample may be cut");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        let packed = Probed::of(&write("small.log.gz", &gz.finish().unwrap()), 1 << 16);
+        assert_eq!((packed.compression, packed.head.as_deref().unwrap()), (Compression::Gzip, text.as_slice()));
+        assert!(packed.whole().is_none());
+        let missing = Probed::of(&Source::from(dir.path().join("missing.log").as_path()), 1 << 16);
+        assert!(missing.head.unwrap_err().starts_with("cannot open: "));
+        let empty = Probed::of(&write("empty.log", b""), 1 << 16);
+        assert_eq!(empty.whole().map(|b| b.len()), Some(0));
     }
 
     #[test]

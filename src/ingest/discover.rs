@@ -26,6 +26,8 @@ pub struct Candidate {
     pub data: Option<super::decode::Source>,
     /// What the archive says of a member, or of the archive itself.
     pub archive: Option<super::archive::Info>,
+    /// Its compression and head, once probed ([`super::plan::probe`]).
+    pub probed: Option<super::decode::Probed>,
 }
 
 impl Candidate {
@@ -38,11 +40,13 @@ impl Candidate {
         }
     }
 
-    /// Where its bytes are read from.
+    /// Where its bytes are read from: an archive member's place, the bytes of a small file
+    /// already read whole by its probe, or the file.
     pub fn source(&self) -> super::decode::Source {
-        match &self.data {
-            Some(src) => src.clone(),
-            None => super::decode::Source::File(self.abs.clone()),
+        match (&self.data, self.probed.as_ref().and_then(|p| p.whole())) {
+            (Some(src), _) => src.clone(),
+            (None, Some(bytes)) => super::decode::Source::Bytes(bytes.clone()),
+            (None, None) => super::decode::Source::File(self.abs.clone()),
         }
     }
 }

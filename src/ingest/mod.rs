@@ -542,7 +542,9 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     };
     let run_no = old.as_ref().map_or(0, |m| m.runs.iter().map(|r| r.run).max().unwrap_or(0)) + 1;
 
-    let mut cands = archive::expand(discover::discover(&opts.inputs, opts.symlinks, opts.root.as_deref())?);
+    let mut found = discover::discover(&opts.inputs, opts.symlinks, opts.root.as_deref())?;
+    plan::probe(&mut found);
+    let mut cands = archive::expand(found);
     unique_paths(&mut cands, &old_inputs);
     let mut summary = IngestSummary { run: run_no, files_seen: cands.len() as u64, ..Default::default() };
 
@@ -660,7 +662,8 @@ fn build_jobs(
 
 /// Folds each read input's result into its record, in the order that decides duplicates: the
 /// first copy of a content (in path order, earlier runs first) is kept, later ones point at it
-/// and their parts stay in staging. Returns the events per module and the parts to keep.
+/// and their parts stay in staging. Returns the events per module and the parts to keep (taken
+/// out of the results).
 #[allow(clippy::too_many_arguments)]
 fn fold_results(
     cands: &[Candidate],

@@ -31,7 +31,7 @@ pub struct PlanOptions {
 pub struct Planned {
     pub compression: Compression,
     pub format: Option<&'static dyn FormatSpec>,
-    pub head: Vec<u8>,
+    pub head: Arc<[u8]>,
     pub rotation: RotationName,
     pub rotation_index: u32,
     pub ctx: FileCtx,
@@ -65,14 +65,21 @@ fn head_lines(head: &[u8]) -> Vec<Cow<'_, str>> {
     lines
 }
 
+/// Probes every candidate discovery did not skip, in parallel: one opening of each file for its
+/// compression and the head that archive detection and sniffing look at (a small file's whole
+/// content, then not opened again).
+pub fn probe(cands: &mut [Candidate]) {
+    cands.par_iter_mut().filter(|c| c.skipped.is_none() && c.probed.is_none()).for_each(|c| {
+        c.probed = Some(decode::Probed::of(&c.source(), HEAD_BYTES));
+    });
+}
+
 /// Plans every candidate (none of them skipped by discovery).
 pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
-    let probed: Vec<(Compression, Result<Vec<u8>, String>)> = cands
+    // Probed when found; archive members (and callers that did not probe) are probed here.
+    let probed: Vec<decode::Probed> = cands
         .par_iter()
-        .map(|c| match decode::probe(&c.source(), HEAD_BYTES) {
-            Ok((comp, head)) => (comp, head.map_err(|e| format!("cannot read: {e}"))),
-            Err(e) => (Compression::None, Err(format!("cannot open: {e}"))),
-        })
+        .map(|c| c.probed.clone().unwrap_or_else(|| decode::Probed::of(&c.source(), HEAD_BYTES)))
         .collect();
     let names: Vec<RotationName> = cands.iter().map(|c| rotation::parse(&c.rel)).collect();
     let sets = rotation::sets(&names);
@@ -84,7 +91,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
         let mut dated_rank = 0usize;
         for &i in members {
             let c = cands[i];
-            let (compression, head) = &probed[i];
+            let decode::Probed { compression, head, .. } = &probed[i];
             // An archive member: the archive's layout or collector decides, else what decides
             // for the (outermost) archive file itself.
             let (host, host_source) = match c.archive.as_ref() {
@@ -123,7 +130,7 @@ pub fn plan(cands: &[&Candidate], opts: &PlanOptions) -> Vec<Planned> {
             let mut p = Planned {
                 compression: *compression,
                 format: None,
-                head: Vec::new(),
+                head: Arc::from([].as_slice()),
                 rotation: names[i].clone(),
                 rotation_index,
                 ctx,
@@ -327,6 +334,26 @@ mod tests {
         let lines = head_lines(&cut);
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0], "x".repeat(10));
+    }
+
+    /// A small file is opened and read once, by its probe: what is hashed, sniffed and parsed
+    /// is that one reading, even if the file changes after it. A file longer than the head is
+    /// read from the file.
+    #[test]
+    fn small_files_are_read_from_their_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "Jan  3 00:00:01 h sshd[1]: x\n";
+        let small = cand(dir.path(), "h/var/log/auth.log", line, 0);
+        let big = cand(dir.path(), "h/var/log/auth.log.1", &line.repeat(HEAD_BYTES / line.len() + 1), 0);
+        let mut cands = vec![small, big];
+        probe(&mut cands);
+        std::fs::write(&cands[0].abs, "changed after it was read\n").unwrap();
+        assert!(matches!(cands[0].source(), decode::Source::Bytes(b) if &*b == line.as_bytes()));
+        assert!(matches!(cands[1].source(), decode::Source::File(p) if p == cands[1].abs));
+        let opts = PlanOptions { format: None, year: None, tz: Vec::new(), host: None };
+        let p = plan(&[&cands[0], &cands[1]], &opts);
+        assert_eq!(&*p[0].head, line.as_bytes());
+        assert_eq!(p[1].head.len(), HEAD_BYTES);
     }
 
     #[test]
