@@ -551,6 +551,10 @@ pub fn run(opts: &IngestOptions) -> Result<IngestSummary, IngestError> {
     let prehash = prehash(&cands, &old_inputs);
     let Classified { mut records, to_read, resume, order } =
         classify(&mut cands, &old_inputs, &prehash, run_no, &mut summary);
+    // Files not read this run (unchanged, copies, skipped) do not hold their heads through it.
+    let mut read = vec![false; cands.len()];
+    to_read.iter().for_each(|&i| read[i] = true);
+    cands.iter_mut().zip(read).filter(|(_, r)| !r).for_each(|(c, _)| c.probed = None);
     let plan_cands: Vec<&Candidate> = to_read.iter().map(|&i| &cands[i]).collect();
     let plan_opts =
         plan::PlanOptions { format: opts.format, year: opts.year, tz: opts.tz.clone(), host: opts.host.clone() };
