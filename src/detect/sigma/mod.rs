@@ -587,13 +587,14 @@ fn evaluate(
     if let Some(lits) = narrowed {
         // The sources first, searched case-insensitively as they are (no lower-cased copy of
         // every event's text); lower-cased copies only for the candidates, after the filter.
-        let ids: Vec<usize> = lits.keys().copied().collect();
-        lf = lf.with_columns(ids.iter().map(|&i| source(i)).collect::<Vec<_>>());
+        // The filter reads the source columns themselves (no computed column in between), so
+        // the scan applies it and decodes the pass's other columns for the candidates alone.
         let candidate = lits
             .iter()
-            .map(|(i, set)| {
-                let alt: Vec<String> = set.iter().map(|s| regex::escape(s)).collect();
-                col(Registry::raw_name(*i))
+            .map(|(i, words)| {
+                let alt: Vec<String> = words.iter().map(|s| regex::escape(s)).collect();
+                set.registry.sources[*i]
+                    .expr()
                     .cast(DataType::String)
                     .str()
                     .contains(lit(format!("(?i){}", alt.join("|"))), false)
@@ -602,7 +603,6 @@ fn evaluate(
             .reduce(|a, b| a.or(b))
             .unwrap_or(lit(true));
         lf = lf.filter(candidate);
-        raw.retain(|i| !ids.contains(i));
     }
     if !raw.is_empty() {
         lf = lf.with_columns(raw.iter().map(|&i| source(i)).collect::<Vec<_>>());
