@@ -666,8 +666,7 @@ fn build_jobs(
 
 /// Folds each read input's result into its record, in the order that decides duplicates: the
 /// first copy of a content (in path order, earlier runs first) is kept, later ones point at it
-/// and their parts stay in staging. Returns the events per module and the parts to keep (taken
-/// out of the results).
+/// and their parts stay in staging. Returns the events per module and the parts to keep.
 #[allow(clippy::too_many_arguments)]
 fn fold_results(
     cands: &[Candidate],
