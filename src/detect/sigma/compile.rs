@@ -725,12 +725,71 @@ fn regex_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> R
         .collect();
     let raw = cx.raw(source).cast(DataType::String);
     let mut exprs = Vec::new();
+    // What each pattern's matches must hold, for the narrowing (see [`Need`]).
+    let mut needs: Option<Vec<Vec<String>>> = Some(Vec::new());
     for r in texts(item)? {
         let pattern = if flags.is_empty() { r } else { format!("(?{flags}){r}") };
         check_regex(&pattern)?;
+        needs = needs.and_then(|mut n| {
+            n.push(regex_literals(&pattern)?);
+            Some(n)
+        });
         exprs.push(shape.negate(raw.clone().str().contains(lit(pattern), false), raw.clone()));
     }
+    if let Some(needs) = needs.filter(|n| !n.is_empty() && !shape.neq && !source.numeric()) {
+        if !matches!(source, Source::Parent(_)) {
+            let i = cx.reg.id(source);
+            let lits = |l: Vec<String>| Need::Lits(l.into_iter().map(|x| (i, x)).collect());
+            cx.need = if shape.all {
+                Need::and(needs.into_iter().map(lits).collect())
+            } else {
+                lits(needs.into_iter().flatten().collect())
+            };
+        }
+    }
     Ok(shape.combine(exprs))
+}
+
+/// Literals every match of a regular expression holds, lower-cased: its prefixes or its
+/// suffixes (a finite set, as the regex crate's own prefilter uses them), whichever set's
+/// shortest literal is longer, each cut to its ASCII part; `None` when a match may hold none (an
+/// empty or unbounded set, a literal with no ASCII part at its anchored end).
+fn regex_literals(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut best: Option<Vec<String>> = None;
+    let shortest = |l: &[String]| l.iter().map(String::len).min().unwrap_or(0);
+    for prefix in [true, false] {
+        let kind = if prefix { ExtractKind::Prefix } else { ExtractKind::Suffix };
+        let seq = Extractor::new().kind(kind).extract(&hir);
+        let Some(found) = seq.literals().filter(|l| !l.is_empty()) else { continue };
+        // A literal's ASCII part at the end the match is anchored to (a match that starts with
+        // `ipfs.io` and a no-break space starts with `ipfs.io`).
+        let ascii = |b: &[u8]| -> Vec<u8> {
+            if prefix {
+                b.iter().take_while(|c| c.is_ascii()).copied().collect()
+            } else {
+                b[b.iter().rposition(|c| !c.is_ascii()).map_or(0, |i| i + 1)..].to_vec()
+            }
+        };
+        let texts: Option<Vec<String>> = found
+            .iter()
+            .map(|l| {
+                let text = String::from_utf8(ascii(l.as_bytes())).ok()?;
+                (!text.is_empty()).then(|| text.to_ascii_lowercase())
+            })
+            .collect();
+        let Some(mut texts) = texts else { continue };
+        texts.sort();
+        texts.dedup();
+        // One of a set is needed: a literal holding another one of the set adds nothing.
+        let all = texts.clone();
+        texts.retain(|t| !all.iter().any(|o| o != t && t.contains(o.as_str())));
+        if best.as_deref().is_none_or(|b| shortest(b) < shortest(&texts)) {
+            best = Some(texts);
+        }
+    }
+    best
 }
 
 /// `type: EXECVE`: the audit event has a record of that type.
@@ -828,6 +887,52 @@ mod tests {
 
     fn web_rule(body: &str) -> Vec<usize> {
         run(&web(), WEB, body).unwrap()
+    }
+
+    /// What every match of a regular expression holds: prefixes or suffixes, lower-cased, cut
+    /// to their ASCII part; nothing when a match may hold none. Each literal found is in every
+    /// match of the samples, whatever their case.
+    #[test]
+    fn regex_literals_are_in_every_match() {
+        let zip = r"\.(zip|asp|htm)\?d=[0-9]{1,3}\.[0-9]{1,3}";
+        let lits = regex_literals(zip).unwrap();
+        assert_eq!(lits.len(), 30, "{lits:?}");
+        assert!(lits.iter().all(|l| [".asp?d=", ".htm?d=", ".zip?d="].iter().any(|p| l.starts_with(p))), "{lits:?}");
+        let tails = r"-[a-z0-9]{3}\.[a-z0-9-]{3,}-s-account\.workers\.dev|\.up\.railway\.app";
+        assert_eq!(regex_literals(tails).unwrap(), ["-s-account.workers.dev", ".up.railway.app"]);
+        let ipfs = regex_literals(r"(?i)ipfs\.io/").unwrap();
+        assert!(ipfs.len() == 1 && ipfs[0].len() >= 4 && "ipfs.io/".contains(&ipfs[0]), "{ipfs:?}");
+        for none in [r".*", r"^", r"[a-z]*x?", r"é+", r"a|b*"] {
+            assert_eq!(regex_literals(none), None, "{none}");
+        }
+        let ipfs = r"(?i)(ipfs\.io/|ipfs\.io\s).+\..+@.+\.[a-z]+";
+        let lits = regex_literals(ipfs).unwrap();
+        let re = regex::Regex::new(ipfs).unwrap();
+        for text in ["GET https://IPFS.io/x.y@a.bc", "ipfs.io\u{a0}a.b@c.de", "ipfs.io\ta.b@c.de"] {
+            assert!(re.is_match(text), "{text}");
+            let low = text.to_lowercase();
+            assert!(lits.iter().any(|l| low.contains(l.as_str())), "{text}: {lits:?}");
+        }
+    }
+
+    /// A rule whose regular expression holds literals is narrowed by them; one without is not.
+    #[test]
+    fn regex_rules_need_their_literals() {
+        let need = |body: &str| {
+            let yaml = format!("title: t\nlogsource:\n{WEB}\ndetection:\n{body}\n");
+            let (_, body) = parse_file(&yaml).remove(0);
+            let Body::Detection(det) = body.unwrap() else { panic!("not a detection") };
+            let mapping = Mapping::load(None).unwrap();
+            let entry = mapping.logsource(&det.logsource).unwrap().clone();
+            let mut reg = Registry::default();
+            detection(&det, &entry, &mapping, &mut reg).unwrap().need
+        };
+        let Need::Lits(l) = need("    sel:\n        cs-uri-query|re: '\\.(zip|asp)\\?d='\n    condition: sel") else {
+            panic!("literals expected")
+        };
+        assert_eq!(l.into_iter().map(|(_, s)| s).collect::<Vec<_>>(), [".asp?d=", ".zip?d="]);
+        assert_eq!(need("    sel:\n        cs-uri-query|re: '.*'\n    condition: sel"), Need::Any);
+        assert_eq!(need("    sel:\n        cs-uri-query|re|neq: 'abc'\n    condition: sel"), Need::Any);
     }
 
     #[test]
