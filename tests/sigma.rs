@@ -481,3 +481,59 @@ fn the_backdoor_rule_reads_old_shadow_quoting_in_a_flat_folder() {
     assert!(hits[0]["source_ip"].is_null());
     assert_eq!(evidence(hits[0]), vec![("auth.log".to_string(), 2)]);
 }
+
+/// Rules that run on every event and read a few text columns (user-agent lists) are first run
+/// on those columns' distinct values: what they find is what running them on every event
+/// finds, an absent user agent (Apache's `-`) included.
+#[test]
+fn rules_run_on_distinct_values_find_what_every_event_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..300 {
+        log += &format!(
+            "198.51.100.{} - - [04/Dec/2026:10:{:02}:{:02} +0000] \"GET /page/{i} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\"\n",
+            i % 200,
+            i / 60,
+            i % 60
+        );
+    }
+    log += "203.0.113.7 - - [04/Dec/2026:10:06:00 +0000] \"GET /x HTTP/1.1\" 200 10 \"-\" \"BadBot/1.0\"\n";
+    log += "203.0.113.8 - - [04/Dec/2026:10:06:01 +0000] \"GET /y HTTP/1.1\" 200 10 \"-\" \"-\"\n";
+    let logs = dir.path().join("web01/var/log/apache2");
+    std::fs::create_dir_all(&logs).unwrap();
+    write(&logs, "access.log", log.as_bytes());
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    // The empty value needs no literal: the rule cannot be narrowed by one and runs on every event.
+    write(
+        &rules,
+        "listed_agents.yml",
+        b"title: Listed user agents\nlogsource:\n    category: proxy\ndetection:\n    selection:\n        c-useragent:\n            - 'badbot/1.0'\n            - ''\n    filter:\n        cs-host|endswith: '.example.org'\n    condition: selection and not filter\nlevel: high\n",
+    );
+    // An absent user agent is a null value among the distinct ones.
+    write(
+        &rules,
+        "absent_agent.yml",
+        b"title: Absent user agent\nlogsource:\n    category: proxy\ndetection:\n    selection:\n        c-useragent: null\n    condition: selection\nlevel: low\n",
+    );
+    let case = dir.path().join("case");
+    ok(&["ingest", dir.path().join("web01").to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
+    let args = ["detect", "--case", case.to_str().unwrap(), "--sigma", rules.to_str().unwrap(), "-q"];
+    let sigma = |all: Vec<Value>| -> Vec<String> {
+        let mut v: Vec<String> = all
+            .into_iter()
+            .filter(|f| f["rule"].as_str().unwrap().starts_with("sigma:"))
+            .map(|f| format!("{:?}", key(&f)))
+            .collect();
+        v.sort();
+        v
+    };
+    ok(&args);
+    let distinct = sigma(findings(&case));
+    assert!(distinct.iter().any(|k| k.contains("203.0.113.7")), "{distinct:?}");
+    assert!(distinct.iter().any(|k| k.contains("203.0.113.8")), "{distinct:?}");
+    assert_eq!(distinct.len(), 2, "{distinct:?}");
+    let out = std::process::Command::new(bin()).args(args).env("LOGSLEUTH_SIGMA_NARROW", "off").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sigma(findings(&case)), distinct);
+}

@@ -604,6 +604,11 @@ fn evaluate(
             .unwrap_or(lit(true));
         lf = lf.filter(candidate);
     }
+    if narrowed.is_none() && parents.is_empty() {
+        if let Some(keep) = by_distinct_values(set, data, members, &raw, files_of)? {
+            lf = lf.filter(keep);
+        }
+    }
     if !raw.is_empty() {
         lf = lf.with_columns(raw.iter().map(|&i| source(i)).collect::<Vec<_>>());
     }
@@ -651,6 +656,73 @@ fn evaluate(
         fields,
         hits,
     })
+}
+
+/// Distinct values a pass's rules are first run on ([`by_distinct_values`]) at most.
+const DISTINCT_VALUES: usize = 100_000;
+
+/// Rules that run on every event of a pass and read a few text columns only (user-agent lists:
+/// a few hundred distinct values over millions of requests) are run first on the distinct
+/// combinations of those columns. The events whose every such column holds a value of a
+/// matched combination are then kept by the scan itself (a superset of the matches), and the
+/// rules run on those alone. The filter that keeps them, or `None` when the rules read a
+/// computed source or a number, have different filters, or see too many distinct combinations.
+fn by_distinct_values(
+    set: &SigmaSet,
+    data: &CaseData,
+    members: &[usize],
+    raw: &BTreeSet<usize>,
+    files_of: &dyn Fn(&str) -> Vec<String>,
+) -> Result<Option<Expr>, AnalysisError> {
+    let Some(first) = members.first() else { return Ok(None) };
+    // LOGSLEUTH_SIGMA_NARROW=off: every rule on every event, this narrowing too.
+    if std::env::var("LOGSLEUTH_SIGMA_NARROW").is_ok_and(|v| v == "off") {
+        return Ok(None);
+    }
+    let mut columns = Vec::new();
+    for &i in raw {
+        match &set.registry.sources[i] {
+            mapping::Source::Column(c) if !set.registry.sources[i].numeric() => columns.push((i, c.as_str())),
+            _ => return Ok(None),
+        }
+    }
+    // The rules' own filter (`event_action = http.request`), when they share it: events outside
+    // it match no rule.
+    let entry = &set.rules[*first].entry;
+    let within = entry.rule_filter();
+    if columns.is_empty() || members.iter().any(|&m| set.rules[m].entry.rule_filter() != within) {
+        return Ok(None);
+    }
+    let distinct = table(data, entry)?
+        .filter(entry.pass_filter(files_of))
+        .filter(within)
+        .select(columns.iter().map(|&(i, _)| set.registry.raw_expr(i)).collect::<Vec<_>>())
+        .unique(None, UniqueKeepStrategy::Any)
+        .run()?;
+    if distinct.height() > DISTINCT_VALUES {
+        return Ok(None);
+    }
+    let lower: BTreeSet<usize> =
+        members.iter().flat_map(|&m| set.rules[m].compiled.uses.lower.iter().copied()).collect();
+    let any = members
+        .iter()
+        .map(|&m| set.rules[m].compiled.expr.clone().fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let matched = distinct
+        .lazy()
+        .with_columns(lower.iter().map(|&l| Registry::lower_expr(l)).collect::<Vec<_>>())
+        .filter(any)
+        .run()?;
+    let mut keep = lit(true);
+    for (i, column) in columns {
+        let values = matched.column(&Registry::raw_name(i))?.as_materialized_series().unique()?;
+        let with_null = values.null_count() > 0;
+        let source = col(column).cast(DataType::String);
+        let held = source.clone().is_in(lit(values.drop_nulls()).implode(false), false).fill_null(lit(false));
+        keep = keep.and(if with_null { held.or(source.is_null()) } else { held });
+    }
+    Ok(Some(keep))
 }
 
 /// What a finding says of the rule that made it.
