@@ -50,6 +50,24 @@ fn key(f: &Value) -> Key {
     )
 }
 
+/// The Sigma findings of a case, each by its key, sorted.
+fn sigma_keys(case: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = findings(case)
+        .into_iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("sigma:"))
+        .map(|f| format!("{:?}", key(&f)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The Sigma findings after running `args` (a `detect`) with every rule on every event.
+fn sigma_keys_unnarrowed(args: &[&str], case: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new(bin()).args(args).env("LOGSLEUTH_SIGMA_NARROW", "off").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    sigma_keys(case)
+}
+
 fn sample_with_own_rules() -> (tempfile::TempDir, PathBuf, Vec<Value>) {
     let (dir, case) = sample_case("ingest");
     let rules = project_dir().join("queries/sigma");
@@ -271,20 +289,9 @@ fn the_corpus_runs_on_the_sample_and_narrowing_never_changes_a_finding() {
     let args =
         ["detect", "--case", case.to_str().unwrap(), "--sigma", corpus.to_str().unwrap(), own.to_str().unwrap(), "-q"];
     ok(&args);
-    let strip = |fs: Vec<Value>| -> Vec<String> {
-        let mut v: Vec<String> = fs
-            .into_iter()
-            .filter(|f| f["rule"].as_str().unwrap().starts_with("sigma:"))
-            .map(|f| format!("{:?}", key(&f)))
-            .collect();
-        v.sort();
-        v
-    };
-    let narrowed = strip(findings(&case));
+    let narrowed = sigma_keys(&case);
     assert!(narrowed.len() >= 15, "{narrowed:?}");
-    let out = std::process::Command::new(bin()).args(args).env("LOGSLEUTH_SIGMA_NARROW", "off").output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(strip(findings(&case)), narrowed);
+    assert_eq!(sigma_keys_unnarrowed(&args, &case), narrowed);
 }
 
 #[test]
@@ -519,21 +526,10 @@ fn rules_run_on_distinct_values_find_what_every_event_gives() {
     let case = dir.path().join("case");
     ok(&["ingest", dir.path().join("web01").to_str().unwrap(), "--case", case.to_str().unwrap(), "-q"]);
     let args = ["detect", "--case", case.to_str().unwrap(), "--sigma", rules.to_str().unwrap(), "-q"];
-    let sigma = |all: Vec<Value>| -> Vec<String> {
-        let mut v: Vec<String> = all
-            .into_iter()
-            .filter(|f| f["rule"].as_str().unwrap().starts_with("sigma:"))
-            .map(|f| format!("{:?}", key(&f)))
-            .collect();
-        v.sort();
-        v
-    };
     ok(&args);
-    let distinct = sigma(findings(&case));
+    let distinct = sigma_keys(&case);
     assert!(distinct.iter().any(|k| k.contains("203.0.113.7")), "{distinct:?}");
     assert!(distinct.iter().any(|k| k.contains("203.0.113.8")), "{distinct:?}");
     assert_eq!(distinct.len(), 2, "{distinct:?}");
-    let out = std::process::Command::new(bin()).args(args).env("LOGSLEUTH_SIGMA_NARROW", "off").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(sigma(findings(&case)), distinct);
+    assert_eq!(sigma_keys_unnarrowed(&args, &case), distinct);
 }
