@@ -534,10 +534,18 @@ fn literal_need(cx: &mut Ctx<'_>, source: &Source, patterns: &[Vec<Piece>], all:
     lits.sort();
     lits.dedup();
     let i = cx.lower_id(source);
+    need_of(i, lits.into_iter().map(|l| vec![l]).collect(), all)
+}
+
+/// What an item needs of source `i`, given the literals each of its patterns needs one of:
+/// one literal of every pattern with `all`, else one literal of any.
+fn need_of(i: usize, per_pattern: Vec<Vec<String>>, all: bool) -> Need {
+    let lits = |l: Vec<String>| Need::Lits(l.into_iter().map(|x| (i, x)).collect());
     if all {
-        return Need::and(lits.into_iter().map(|l| Need::Lits([(i, l)].into())).collect());
+        Need::and(per_pattern.into_iter().map(lits).collect())
+    } else {
+        lits(per_pattern.into_iter().flatten().collect())
     }
-    Need::Lits(lits.into_iter().map(|l| (i, l)).collect())
 }
 
 /// How an item's values combine: OR, or AND with `all`; `neq` negates each (for a present
@@ -738,13 +746,8 @@ fn regex_expr(cx: &mut Ctx<'_>, item: &Item, source: &Source, shape: Shape) -> R
     }
     if let Some(needs) = needs.filter(|n| !n.is_empty() && !shape.neq && !source.numeric()) {
         if !matches!(source, Source::Parent(_)) {
-            let i = cx.reg.id(source);
-            let lits = |l: Vec<String>| Need::Lits(l.into_iter().map(|x| (i, x)).collect());
-            cx.need = if shape.all {
-                Need::and(needs.into_iter().map(lits).collect())
-            } else {
-                lits(needs.into_iter().flatten().collect())
-            };
+            // The regex runs on the source as it is: no lower-cased copy is registered.
+            cx.need = need_of(cx.reg.id(source), needs, shape.all);
         }
     }
     Ok(shape.combine(exprs))

@@ -514,8 +514,7 @@ fn narrowing(
         }
     }
     let rate = |k: &(usize, String)| rates.get(k).copied().unwrap_or(1.0);
-    // LOGSLEUTH_SIGMA_NARROW=off runs every rule on every event (to check the narrowing).
-    let off = std::env::var("LOGSLEUTH_SIGMA_NARROW").is_ok_and(|v| v == "off");
+    let off = narrowing_off();
     let mut plan = Narrowing { narrowed: Vec::new(), literals: BTreeMap::new(), rest: Vec::new() };
     let mut total = 0.0;
     for &m in members {
@@ -605,7 +604,7 @@ fn evaluate(
         lf = lf.filter(candidate);
     }
     if narrowed.is_none() && parents.is_empty() {
-        if let Some(keep) = by_distinct_values(set, data, members, &raw, files_of)? {
+        if let Some(keep) = by_distinct_values(set, data, members, (&raw, &lower), files_of)? {
             lf = lf.filter(keep);
         }
     }
@@ -658,6 +657,12 @@ fn evaluate(
     })
 }
 
+/// `LOGSLEUTH_SIGMA_NARROW=off` runs every rule on every event: no literal narrowing, no first
+/// run on distinct values (to check both).
+fn narrowing_off() -> bool {
+    std::env::var("LOGSLEUTH_SIGMA_NARROW").is_ok_and(|v| v == "off")
+}
+
 /// Distinct values a pass's rules are first run on ([`by_distinct_values`]) at most.
 const DISTINCT_VALUES: usize = 100_000;
 
@@ -671,12 +676,11 @@ fn by_distinct_values(
     set: &SigmaSet,
     data: &CaseData,
     members: &[usize],
-    raw: &BTreeSet<usize>,
+    (raw, lower): (&BTreeSet<usize>, &BTreeSet<usize>),
     files_of: &dyn Fn(&str) -> Vec<String>,
 ) -> Result<Option<Expr>, AnalysisError> {
     let Some(first) = members.first() else { return Ok(None) };
-    // LOGSLEUTH_SIGMA_NARROW=off: every rule on every event, this narrowing too.
-    if std::env::var("LOGSLEUTH_SIGMA_NARROW").is_ok_and(|v| v == "off") {
+    if narrowing_off() {
         return Ok(None);
     }
     let mut columns = Vec::new();
@@ -702,8 +706,6 @@ fn by_distinct_values(
     if distinct.height() > DISTINCT_VALUES {
         return Ok(None);
     }
-    let lower: BTreeSet<usize> =
-        members.iter().flat_map(|&m| set.rules[m].compiled.uses.lower.iter().copied()).collect();
     let any = members
         .iter()
         .map(|&m| set.rules[m].compiled.expr.clone().fill_null(lit(false)))
@@ -719,7 +721,8 @@ fn by_distinct_values(
         let values = matched.column(&Registry::raw_name(i))?.as_materialized_series().unique()?;
         let with_null = values.null_count() > 0;
         let source = col(column).cast(DataType::String);
-        let held = source.clone().is_in(lit(values.drop_nulls()).implode(false), false).fill_null(lit(false));
+        let present = values.drop_nulls();
+        let held = crate::query::one_of(source.clone(), present.str()?.iter().flatten()).fill_null(lit(false));
         keep = keep.and(if with_null { held.or(source.is_null()) } else { held });
     }
     Ok(Some(keep))
